@@ -1,0 +1,209 @@
+"""Settings: one object, read from gazette.toml and GAZETTE_* variables, passed explicitly to every stage.
+
+Precedence: CLI flag > ``GAZETTE_*`` environment > ``gazette.toml`` > default. Nested keys map to
+environment names by joining with ``_``: ``[fetch] allow_hosts`` is ``GAZETTE_FETCH_ALLOW_HOSTS``
+(lists are comma-separated). Secrets such as ``brief.llm_api_key`` are read from the environment only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from gazette.errors import ConfigError
+
+DEFAULT_SECTIONS: dict[str, str] = {
+    "politics-government": "Politics and Government",
+    "business-finance": "Business and Finance",
+    "science-technology": "Science and Technology",
+    "health": "Health",
+    "sports": "Sports",
+    "arts-entertainment": "Arts and Entertainment",
+    "crime-justice": "Crime and Justice",
+    "conflict-security": "Conflict and Security",
+    "environment": "Environment",
+    "society": "Society",
+}
+
+
+def _doc(help_text: str, **kw: Any) -> Any:
+    return field(metadata={"help": help_text}, **kw)
+
+
+@dataclass
+class FetchSettings:
+    allow_hosts: list[str] = _doc(
+        "Hosts or addresses exempt from the private-address guard (matched exactly).", default_factory=list
+    )
+    delay_seconds: float = _doc("Minimum delay between two requests to one host.", default=1.0)
+    connect_timeout: float = _doc("Seconds to wait for a TCP/TLS connection.", default=10.0)
+    timeout_seconds: float = _doc("Read timeout per network read, in seconds.", default=20.0)
+    total_timeout: float = _doc("Deadline for one whole request including the body, in seconds.", default=60.0)
+    max_bytes: int = _doc("Largest body accepted, counted after decompression.", default=10 * 1024 * 1024)
+    max_redirects: int = _doc("Most redirects followed for one request.", default=5)
+    max_retry_after: float = _doc("Longest Retry-After honoured, in seconds (longer values are clamped).", default=3600.0)
+    max_items: int = _doc("Most entries read from one feed per fetch.", default=500)
+    user_agent: str = _doc(
+        "User-Agent sent with every request.",
+        default="Gazette/0.1 (+https://github.com/gazette-news/gazette; news aggregator)",
+    )
+    obey_robots: bool = _doc("Obey robots.txt.", default=True)
+
+
+@dataclass
+class SiteSettings:
+    title: str = _doc("Site name shown in pages and feeds.", default="Gazette")
+    base_url: str = _doc("Public base URL used in feeds, sitemaps and permalinks.", default="http://127.0.0.1:8000")
+    page_size: int = _doc("Articles per listing page.", default=20)
+
+
+@dataclass
+class SectionSettings:
+    taxonomy: dict[str, str] = _doc("Section slug → display name.", default_factory=lambda: dict(DEFAULT_SECTIONS))
+    default: str = _doc("Slug used when neither feed nor classifier decides.", default="society")
+    threshold: float = _doc("Classifier confidence below which the feed's default section is used.", default=0.35)
+    model_path: str = _doc("Site-specific classifier trained by `gazette train-sections` (empty: built-in).", default="")
+
+
+@dataclass
+class BriefSettings:
+    sentences: int = _doc("Sentences in an extractive brief.", default=4)
+    llm_url: str = _doc("OpenAI-compatible chat-completions endpoint for rewritten briefs (empty: off).", default="")
+    llm_model: str = _doc("Model name sent to the endpoint.", default="")
+    llm_api_key: str = _doc("API key; from GAZETTE_BRIEF_LLM_API_KEY only.", default="", repr=False)
+    llm_timeout: float = _doc("Seconds to wait for the language model.", default=60.0)
+
+
+@dataclass
+class Settings:
+    database_url: str = _doc("SQLAlchemy URL of the store.", default="sqlite:///gazette.db")
+    fetch: FetchSettings = field(default_factory=FetchSettings, metadata={"help": "Fetching."})
+    site: SiteSettings = field(default_factory=SiteSettings, metadata={"help": "Publishing."})
+    sections: SectionSettings = field(default_factory=SectionSettings, metadata={"help": "Sections."})
+    brief: BriefSettings = field(default_factory=BriefSettings, metadata={"help": "Briefs."})
+
+    def section_name(self, slug: str) -> str:
+        return self.sections.taxonomy.get(slug, slug.replace("-", " ").title())
+
+
+SECRET_KEYS = {("brief", "llm_api_key")}
+
+
+def _coerce(value: Any, typ: Any, key: str) -> Any:
+    origin = getattr(typ, "__origin__", None)
+    try:
+        if typ is bool:
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in {"1", "true", "yes", "on"}
+        if typ is int:
+            return int(value)
+        if typ is float:
+            return float(value)
+        if typ is str:
+            if not isinstance(value, str | int | float):
+                raise TypeError(type(value).__name__)
+            return str(value)
+        if origin is list:
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            return [str(v) for v in value]
+        if origin is dict:
+            if not isinstance(value, Mapping):
+                raise TypeError("expected a table")
+            return {str(k): str(v) for k, v in value.items()}
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {key}: cannot read {value!r} ({exc})") from exc
+    return value
+
+
+def _apply(obj: Any, data: Mapping[str, Any], prefix: str) -> None:
+    hints = get_type_hints(type(obj))
+    names = {f.name for f in fields(obj)}
+    for key, value in data.items():
+        if key not in names:
+            raise ConfigError(f"unknown setting {prefix}{key}")
+        typ = hints[key]
+        if dataclasses.is_dataclass(typ):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"setting {prefix}{key} must be a table")
+            _apply(getattr(obj, key), value, f"{prefix}{key}.")
+        else:
+            setattr(obj, key, _coerce(value, typ, f"{prefix}{key}"))
+
+
+def _from_env(obj: Any, env: Mapping[str, str], prefix: str, path: tuple[str, ...]) -> None:
+    hints = get_type_hints(type(obj))
+    for f in fields(obj):
+        typ = hints[f.name]
+        name = f"{prefix}{f.name.upper()}"
+        if dataclasses.is_dataclass(typ):
+            _from_env(getattr(obj, f.name), env, name + "_", path + (f.name,))
+        elif name in env:
+            setattr(obj, f.name, _coerce(env[name], typ, name))
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from a TOML file, then the environment, then explicit overrides."""
+    env = os.environ if env is None else env
+    settings = Settings()
+    if path is None:
+        path = env.get("GAZETTE_CONFIG") or None
+        if path is None and Path("gazette.toml").exists():
+            path = "gazette.toml"
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+        for section, key in SECRET_KEYS:
+            if key in data.get(section, {}):
+                raise ConfigError(f"{section}.{key} is a secret: set GAZETTE_{section.upper()}_{key.upper()} instead")
+        _apply(settings, data, "")
+    _from_env(settings, env, "GAZETTE_", ())
+    if overrides:
+        _apply(settings, overrides, "")
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    if s.fetch.delay_seconds < 0:
+        raise ConfigError("fetch.delay_seconds must be >= 0")
+    if s.fetch.max_bytes <= 0:
+        raise ConfigError("fetch.max_bytes must be > 0")
+    if not 0 <= s.fetch.max_redirects <= 20:
+        raise ConfigError("fetch.max_redirects must be between 0 and 20")
+    if s.sections.default not in s.sections.taxonomy:
+        raise ConfigError(f"sections.default {s.sections.default!r} is not in the taxonomy")
+    if not s.database_url or "://" not in s.database_url:
+        raise ConfigError(f"database_url is not a URL: {s.database_url!r}")
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(key, value, help) for every setting, secrets masked — for `gazette config` and the docs test."""
+    out: list[tuple[str, str, str]] = []
+
+    def walk(obj: Any, prefix: str, section: str) -> None:
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.", f.name)
+                continue
+            shown = "****" if (section, f.name) in SECRET_KEYS and value else repr(value)
+            out.append((prefix + f.name, shown, f.metadata.get("help", "")))
+
+    walk(settings, "", "")
+    return out

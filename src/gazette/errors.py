@@ -1,0 +1,126 @@
+"""Gazette's exception tree: every error a stage raises derives from ``GazetteError``.
+
+::
+
+    GazetteError
+     ├── ConfigError                 bad settings file, variable or flag
+     ├── FetchError(url)             anything that stops a fetch
+     │    ├── BlockedAddress          private/loopback/link-local target, or a refused URL scheme
+     │    ├── RobotsDisallowed        robots.txt forbids the URL
+     │    ├── TooLarge                body over the byte cap (after decompression)
+     │    ├── FetchTimeout            connect/read timeout or total deadline
+     │    ├── TooManyRedirects        more hops than ``max_redirects``, or a loop
+     │    └── HTTPStatusError(status) a 4xx/5xx answer (``retry_after`` set for 429/503)
+     ├── FeedError                   the body is not a feed we can read
+     ├── ExtractionRejected(reason)  a page gave no usable article
+     ├── StorageError                the database refused a write
+     └── NotFound                    a page or record that does not exist (HTTP 404)
+
+Third-party exceptions are wrapped once, where they enter (``raise FetchTimeout(url) from exc``).
+Web-facing classes carry ``status`` so one handler can render them.
+"""
+
+from __future__ import annotations
+
+
+class GazetteError(Exception):
+    """Root of every error Gazette raises on purpose."""
+
+    status: int = 500
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+class ConfigError(GazetteError):
+    """Settings that cannot be used."""
+
+
+class FetchError(GazetteError):
+    """A fetch that did not give a usable body."""
+
+    status = 502
+
+    def __init__(self, url: str, message: str = "") -> None:
+        self.url = url
+        self.message = message or self.__class__.__name__
+        super().__init__(f"{self.message}: {url}")
+
+
+class BlockedAddress(FetchError):
+    """The URL's scheme or address is not allowed (SSRF guard)."""
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids fetching the URL."""
+
+
+class TooLarge(FetchError):
+    """The response is larger than the configured cap."""
+
+
+class FetchTimeout(FetchError):
+    """The server was too slow (connect, read or total deadline)."""
+
+
+class TooManyRedirects(FetchError):
+    """The redirect chain is too long or loops."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(self, url: str, status_code: int, retry_after: float | None = None) -> None:
+        self.status_code = status_code
+        self.retry_after = retry_after
+        super().__init__(url, f"HTTP {status_code}")
+
+
+class FeedError(GazetteError):
+    """The document is not a feed Gazette can read."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        self.message = message
+        super().__init__(f"{message}: {url}")
+
+
+class ExtractionRejected(GazetteError):
+    """A page yielded no usable article; ``reason`` says why."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self._reason = reason
+        super().__init__(f"{reason}: {url}")
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+
+class StorageError(GazetteError):
+    """The database refused or lost a write."""
+
+
+class NotFound(GazetteError):
+    """No such page or record."""
+
+    status = 404
+
+
+__all__ = [
+    "BlockedAddress",
+    "ConfigError",
+    "ExtractionRejected",
+    "FeedError",
+    "FetchError",
+    "FetchTimeout",
+    "GazetteError",
+    "HTTPStatusError",
+    "NotFound",
+    "RobotsDisallowed",
+    "StorageError",
+    "TooLarge",
+    "TooManyRedirects",
+]

@@ -1,0 +1,385 @@
+"""The one module that chains the stages: fetch → parse feed → fetch pages → extract → enrich → store.
+
+Feeds are collected in worker threads (network-bound; the fetcher keeps one request at a time per host),
+and every result goes through one queue to the calling thread, which enriches and stores it — so models and
+database writes stay single-threaded, each article is one transaction, and a feed's validators (ETag,
+Last-Modified, next check) are written only after all of its items (invariant I3 in shared/HOSTILE.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from gazette import models
+from gazette.config import Settings
+from gazette.enrich import briefs as briefs_stage
+from gazette.enrich import locales as locales_stage
+from gazette.enrich import sections as sections_stage
+from gazette.errors import GazetteError, HTTPStatusError
+from gazette.extract.article import extract_article
+from gazette.ingest.feeds import parse_feed
+from gazette.ingest.fetcher import Fetcher
+from gazette.store import articles as article_store
+from gazette.store import feeds as feed_store
+from gazette.store.db import Database
+from gazette.store.schema import Feed
+from gazette.urls import canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+LEASE = timedelta(minutes=15)
+
+
+@dataclass
+class Failure:
+    url: str
+    reason: str
+    feed_url: str | None = None
+
+
+@dataclass
+class IngestReport:
+    feeds_ok: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_known: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def articles_failed(self) -> int:
+        return sum(1 for f in self.failures if f.feed_url is not None and f.url != f.feed_url)
+
+
+@dataclass
+class _FeedJob:
+    id: int
+    url: str
+    section: str | None
+    source_id: int | None
+    source_name: str | None
+    source_country: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+# Events a feed worker sends to the storing thread.
+@dataclass
+class _Entries:
+    job: _FeedJob
+    count: int
+
+
+@dataclass
+class _PageDone:
+    job: _FeedJob
+    article: models.Article
+
+
+@dataclass
+class _PageFailed:
+    job: _FeedJob
+    url: str
+    reason: str
+
+
+@dataclass
+class _FeedDone:
+    job: _FeedJob
+    doc: models.FetchedDocument
+    title: str | None
+
+
+@dataclass
+class _FeedFailed:
+    job: _FeedJob
+    reason: str
+    retry_after: float | None = None
+
+
+ProgressCallback = Callable[[str, dict[str, Any]], None]
+
+
+class Enricher:
+    """Sections, locales and briefs for one article; models load once per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._classifier: Any = None
+
+    def _get_classifier(self) -> Any:
+        if self._classifier is None:
+            self._classifier = sections_stage.load_classifier(self.settings.sections)
+        return self._classifier
+
+    def enrich(self, article: models.Article, *, feed_section: str | None, source_country: str | None) -> None:
+        feed_section = feed_section if feed_section in self.settings.sections.taxonomy else None
+        classifier = None if feed_section else self._get_classifier()
+        article.section = sections_stage.assign_section(
+            article.title,
+            article.text,
+            feed_section=feed_section,
+            classifier=classifier,
+            settings=self.settings.sections,
+        )
+        article.locales = locales_stage.tag_locales(
+            article.text, title=article.title, source_country=source_country
+        )
+        article.brief = briefs_stage.make_brief(
+            article.text, self.settings.brief, language=article.language, title=article.title
+        )
+
+
+class Pipeline:
+    """Ingest feeds into the store. One instance per run; ``close()`` releases the fetcher."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        fetcher: Fetcher | None = None,
+        workers: int = 4,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.fetcher = fetcher or Fetcher(settings.fetch)
+        self.workers = max(1, workers)
+        self.progress = progress or (lambda event, data: None)
+        self.enricher = Enricher(settings)
+
+    def close(self) -> None:
+        self.fetcher.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def _claim_feeds(self, urls: Iterable[str] | None, force: bool) -> list[_FeedJob]:
+        now = datetime.now(UTC)
+        with self.db.session() as s:
+            if urls is not None:
+                wanted = list(urls)
+                feeds = list(s.scalars(select(Feed).where(Feed.url.in_(wanted))))
+                missing = set(wanted) - {f.url for f in feeds}
+                for url in sorted(missing):
+                    feeds.append(feed_store.add_feed(s, url))
+            elif force:
+                feeds = feed_store.list_feeds(s)
+            else:
+                feeds = feed_store.due_feeds(s, now)
+            jobs = []
+            for f in feeds:
+                if f.lease_until is not None and f.lease_until > now:
+                    logger.info("feed %s is being ingested by another run; skipped", f.url)
+                    continue
+                f.lease_until = now + LEASE  # I5: a lease with a time limit, not a lock
+                src = f.source
+                jobs.append(
+                    _FeedJob(
+                        id=f.id,
+                        url=f.url,
+                        section=f.section,
+                        source_id=src.id if src else None,
+                        source_name=src.name if src else None,
+                        source_country=src.country if src else None,
+                        etag=f.etag,
+                        last_modified=f.last_modified,
+                    )
+                )
+        return jobs
+
+    # -- worker side (network) -------------------------------------------------------------------
+
+    def _collect(self, job: _FeedJob, out: queue.Queue[object]) -> None:
+        try:
+            doc = self.fetcher.fetch(
+                job.url, etag=job.etag, last_modified=job.last_modified, accept=FEED_ACCEPT
+            )
+            if doc.not_modified:
+                out.put(_FeedDone(job, doc, None))
+                return
+            parsed = parse_feed(doc, max_items=self.settings.fetch.max_items)
+        except HTTPStatusError as exc:
+            out.put(_FeedFailed(job, exc.reason, exc.retry_after))
+            return
+        except GazetteError as exc:
+            out.put(_FeedFailed(job, exc.reason))
+            return
+        except Exception as exc:  # a bug must not stop the other feeds; it is recorded on this one
+            logger.exception("unexpected error on feed %s", job.url)
+            out.put(_FeedFailed(job, f"internal error: {type(exc).__name__}: {exc}"))
+            return
+
+        entries = self._new_entries(parsed.entries)
+        out.put(_Entries(job, len(entries)))
+        for entry in entries:
+            try:
+                page = self.fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
+                article = extract_article(page, entry)
+            except GazetteError as exc:
+                out.put(_PageFailed(job, entry.url, exc.reason))
+                continue
+            except Exception as exc:
+                logger.exception("unexpected error on article %s", entry.url)
+                out.put(_PageFailed(job, entry.url, f"internal error: {type(exc).__name__}: {exc}"))
+                continue
+            article.source = job.source_name
+            article.feed_url = job.url
+            article.guid = entry.guid
+            article.fetched_at = datetime.now(UTC)
+            out.put(_PageDone(job, article))
+        out.put(_FeedDone(job, doc, parsed.title))
+
+    def _new_entries(self, entries: list[models.FeedEntry]) -> list[models.FeedEntry]:
+        """Entries whose page is not stored yet, one per canonical URL."""
+        seen: set[str] = set()
+        unique: list[models.FeedEntry] = []
+        for entry in entries:
+            key = canonicalize_url(entry.url)
+            if key in seen:
+                continue
+            seen.add(key)
+            unique.append(entry)
+        with self.db.session() as s:
+            known = article_store.known_urls(s, [canonicalize_url(e.url) for e in unique] + [e.url for e in unique])
+        return [e for e in unique if e.url not in known and canonicalize_url(e.url) not in known]
+
+    # -- storing side ------------------------------------------------------------------------------
+
+    def _store_article(self, job: _FeedJob, article: models.Article, report: IngestReport) -> None:
+        try:
+            self.enricher.enrich(article, feed_section=job.section, source_country=job.source_country)
+        except Exception as exc:  # enrichment is best effort; the article is still worth storing
+            logger.exception("enrichment failed for %s", article.url)
+            report.failures.append(Failure(article.url, f"enrichment failed: {exc}", job.url))
+        with self.db.session() as s:
+            _, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+        if result is article_store.SaveResult.NEW:
+            report.new += 1
+        elif result is article_store.SaveResult.UPDATED:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        logger.info("article %s: %s", result.value, article.canonical_url, extra={"feed": job.url})
+
+    def _finish_feed(self, event: _FeedDone | _FeedFailed) -> None:
+        with self.db.session() as s:
+            feed = s.get(Feed, event.job.id)
+            if feed is None:
+                return
+            feed.lease_until = None
+            if isinstance(event, _FeedDone):
+                doc = event.doc
+                feed_store.record_feed_success(
+                    s,
+                    feed,
+                    etag=doc.etag if not doc.not_modified else feed.etag,
+                    last_modified=doc.last_modified if not doc.not_modified else feed.last_modified,
+                    title=event.title,
+                )
+            else:
+                feed_store.record_feed_error(s, feed, event.reason, retry_after=event.retry_after)
+
+    def ingest(self, feed_urls: Iterable[str] | None = None, *, force: bool = False) -> IngestReport:
+        """Ingest the due feeds (or the given ones); returns counts and every failure with its reason."""
+        report = IngestReport()
+        jobs = self._claim_feeds(feed_urls, force)
+        self.progress("feeds", {"total": len(jobs)})
+        if not jobs:
+            return report
+        events: queue.Queue[object] = queue.Queue()
+        pending = len(jobs)
+        stop = threading.Event()
+
+        def run(job: _FeedJob) -> None:
+            try:
+                if not stop.is_set():
+                    self._collect(job, events)
+                else:
+                    events.put(_FeedFailed(job, "run interrupted"))
+            except BaseException as exc:  # keep the count of finished feeds right whatever happens
+                events.put(_FeedFailed(job, f"internal error: {exc}"))
+
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="feed") as pool:
+            for job in jobs:
+                pool.submit(run, job)
+            try:
+                while pending:
+                    event = events.get()
+                    if isinstance(event, _Entries):
+                        self.progress("entries", {"feed": event.job.url, "count": event.count})
+                    elif isinstance(event, _PageDone):
+                        self._store_article(event.job, event.article, report)
+                        self.progress("article", {"url": event.article.url, "ok": True})
+                    elif isinstance(event, _PageFailed):
+                        report.failures.append(Failure(event.url, event.reason, event.job.url))
+                        logger.warning("article failed: %s: %s", event.url, event.reason)
+                        self.progress("article", {"url": event.url, "ok": False, "reason": event.reason})
+                    elif isinstance(event, _FeedDone | _FeedFailed):
+                        pending -= 1
+                        self._finish_feed(event)
+                        if isinstance(event, _FeedDone):
+                            if event.doc.not_modified:
+                                report.feeds_not_modified += 1
+                            else:
+                                report.feeds_ok += 1
+                        else:
+                            report.feeds_failed += 1
+                            report.failures.append(Failure(event.job.url, event.reason, event.job.url))
+                            logger.warning("feed failed: %s: %s", event.job.url, event.reason)
+                        self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
+            except BaseException:
+                stop.set()
+                raise
+        logger.info(
+            "ingest done: %d new, %d updated, %d unchanged, %d failures",
+            report.new,
+            report.updated,
+            report.unchanged,
+            len(report.failures),
+        )
+        return report
+
+
+def extract_one(settings: Settings, target: str, fetcher: Fetcher | None = None) -> models.Article:
+    """Fetch (for a URL) and extract one page — the `gazette extract` command's work."""
+    from pathlib import Path
+
+    if "://" in target:
+        own = fetcher is None
+        fetcher = fetcher or Fetcher(settings.fetch)
+        try:
+            doc = fetcher.fetch(target, accept=PAGE_ACCEPT)
+        finally:
+            if own:
+                fetcher.close()
+    else:
+        path = Path(target)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            from gazette.errors import ExtractionRejected
+
+            raise ExtractionRejected(target, f"cannot read file ({exc.strerror})") from exc
+        uri = path.resolve().as_uri()
+        doc = models.FetchedDocument(url=uri, final_url=uri, status=200, content=content)
+    return extract_article(doc, None)

@@ -1,0 +1,167 @@
+"""Store: articles — the idempotent upsert on the canonical URL, and single-article reads."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from slugify import slugify
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gazette import models
+from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
+
+SLUG_MAX = 80
+
+
+class SaveResult(enum.StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
+    when = (published_at or fetched_at).astimezone(UTC)
+    return when.strftime("%Y/%m/%d")
+
+
+def _unique_slug(session: Session, date_path: str, title: str, exclude_id: int | None = None) -> str:
+    base = slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
+    slug, n = base, 2
+    while True:
+        stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
+        found = session.scalar(stmt)
+        if found is None or found == exclude_id:
+            return slug
+        slug, n = f"{base}-{n}", n + 1
+
+
+def find_existing(session: Session, article: models.Article, source_id: int | None) -> Article | None:
+    """The stored row for this article: same canonical URL, else same content from the same source."""
+    row = session.scalar(select(Article).where(Article.canonical_url == article.canonical_url))
+    if row is None and article.content_hash:
+        stmt = select(Article).where(Article.content_hash == article.content_hash)
+        if source_id is not None:
+            stmt = stmt.where(Article.source_id == source_id)
+        row = session.scalars(stmt.limit(1)).first()
+    return row
+
+
+def known_urls(session: Session, urls: list[str]) -> set[str]:
+    """Which of these canonical or original URLs are stored already."""
+    if not urls:
+        return set()
+    found: set[str] = set()
+    for i in range(0, len(urls), 500):
+        chunk = urls[i : i + 500]
+        found.update(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(chunk))))
+        found.update(session.scalars(select(Article.original_url).where(Article.original_url.in_(chunk))))
+    return found
+
+
+def _set_enrichment(row: Article, article: models.Article) -> None:
+    if article.section is not None:
+        row.section = article.section.slug
+        row.section_confidence = article.section.confidence
+        row.section_method = article.section.method
+    row.locales = [
+        ArticleLocale(
+            position=i,
+            kind=loc.kind,
+            name=loc.name,
+            country_code=loc.country_code,
+            country_name=loc.country_name,
+            region_code=loc.region_code,
+            region_name=loc.region_name,
+            geonames_id=loc.geonames_id,
+            lat=loc.lat,
+            lon=loc.lon,
+            mentions=loc.mentions,
+            spans=[list(s) for s in loc.spans],
+            confidence=loc.confidence,
+            salience=loc.salience,
+        )
+        for i, loc in enumerate(article.locales)
+    ]
+    row.brief = [
+        BriefSentenceRow(
+            position=b.position,
+            text=b.text,
+            source_start=b.source_start,
+            source_end=b.source_end,
+            kind=b.kind,
+            check=b.check,
+        )
+        for b in article.brief
+    ]
+
+
+def save_article(
+    session: Session,
+    article: models.Article,
+    *,
+    source_id: int | None,
+    feed_id: int | None,
+    now: datetime | None = None,
+) -> tuple[Article, SaveResult]:
+    """Insert or update one article keyed on its canonical URL; nothing is ever stored twice."""
+    now = now or datetime.now(UTC)
+    fetched_at = article.fetched_at or now
+    row = find_existing(session, article, source_id)
+    if row is None:
+        date_path = date_path_for(article.published_at, fetched_at)
+        row = Article(
+            canonical_url=article.canonical_url,
+            original_url=article.url,
+            guid=article.guid,
+            source_id=source_id,
+            feed_id=feed_id,
+            title=article.title,
+            author=article.author,
+            site=article.site,
+            language=article.language,
+            published_at=article.published_at,
+            updated_at=article.updated_at,
+            fetched_at=fetched_at,
+            text=article.text,
+            html=article.html,
+            content_hash=article.content_hash,
+            date_path=date_path,
+            slug=_unique_slug(session, date_path, article.title),
+        )
+        _set_enrichment(row, article)
+        session.add(row)
+        session.flush()
+        return row, SaveResult.NEW
+    if row.content_hash == article.content_hash and row.title == article.title:
+        return row, SaveResult.UNCHANGED
+    row.title = article.title
+    row.text = article.text
+    row.html = article.html
+    row.author = article.author or row.author
+    row.site = article.site or row.site
+    row.language = article.language or row.language
+    row.content_hash = article.content_hash
+    row.fetched_at = fetched_at
+    row.updated_at = article.updated_at or now
+    if article.published_at and row.published_at is None:
+        row.published_at = article.published_at
+    _set_enrichment(row, article)
+    session.flush()
+    return row, SaveResult.UPDATED
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    return session.get(Article, article_id)
+
+
+def get_article_by_path(session: Session, date_path: str, slug: str) -> Article | None:
+    stmt = select(Article).where(Article.date_path == date_path, Article.slug == slug)
+    return session.scalar(stmt)
+
+
+def count_articles(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count(Article.id))) or 0

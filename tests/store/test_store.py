@@ -1,0 +1,95 @@
+"""Store: migrations and the idempotent article upsert, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from gazette import models
+from gazette.store import articles as article_store
+from gazette.store import feeds as feed_store
+from gazette.store.db import Database
+from gazette.store.schema import Article, ArticleLocale
+
+
+def _article(url: str = "https://news.example/a/1", text: str = "Body text.", **kw: object) -> models.Article:
+    base: dict[str, object] = dict(
+        url=url,
+        canonical_url=url,
+        title="Caracas releases prisoners",
+        text=text,
+        html=f"<p>{text}</p>",
+        published_at=datetime(2026, 2, 20, 9, 30, tzinfo=UTC),
+        content_hash=f"h-{text}",
+        locales=[
+            models.Locale(name="Aragua", kind="region", country_code="VE", region_code="VE-D", spans=[(0, 6)])
+        ],
+        section=models.SectionAssignment("Politics and Government", "politics-government", 0.9, "classifier"),
+    )
+    base.update(kw)
+    return models.Article(**base)  # type: ignore[arg-type]
+
+
+def test_migrations_are_idempotent(db: Database) -> None:
+    db.init()  # a second upgrade to head changes nothing and does not fail
+    with db.session() as s:
+        assert article_store.count_articles(s) == 0
+
+
+def test_save_twice_stores_once(db: Database) -> None:
+    with db.session() as s:
+        feed = feed_store.add_feed(s, "https://news.example/feed.xml", source="Example News", section="health")
+        source_id, feed_id = feed.source_id, feed.id
+    for _ in range(2):
+        with db.session() as s:
+            article_store.save_article(s, _article(), source_id=source_id, feed_id=feed_id)
+    with db.session() as s:
+        assert s.scalar(select(func.count(Article.id))) == 1
+        assert s.scalar(select(func.count(ArticleLocale.id))) == 1
+        row = s.scalar(select(Article))
+        assert row is not None
+        assert row.path == "/content/2026/02/20/caracas-releases-prisoners.html"
+        assert row.published_at == datetime(2026, 2, 20, 9, 30, tzinfo=UTC)
+        assert row.section == "politics-government"
+
+
+def test_changed_article_is_updated_not_duplicated(db: Database) -> None:
+    with db.session() as s:
+        _, first = article_store.save_article(s, _article(), source_id=None, feed_id=None)
+    with db.session() as s:
+        _, second = article_store.save_article(s, _article(text="Corrected body."), source_id=None, feed_id=None)
+    with db.session() as s:
+        rows = list(s.scalars(select(Article)))
+    assert (first, second) == (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED)
+    assert len(rows) == 1 and rows[0].text == "Corrected body."
+    assert rows[0].updated_at is not None
+
+
+def test_same_title_same_day_gets_distinct_slugs(db: Database) -> None:
+    with db.session() as s:
+        a, _ = article_store.save_article(s, _article("https://a.example/1", "one"), source_id=None, feed_id=None)
+        b, _ = article_store.save_article(s, _article("https://b.example/2", "two"), source_id=None, feed_id=None)
+        assert a.slug != b.slug and a.date_path == b.date_path
+
+
+def test_unknown_date_uses_fetch_day_and_keeps_null(db: Database) -> None:
+    fetched = datetime(2026, 11, 3, 23, 59, tzinfo=UTC)
+    with db.session() as s:
+        row, _ = article_store.save_article(
+            s, _article(published_at=None, fetched_at=fetched), source_id=None, feed_id=None
+        )
+        assert row.published_at is None
+        assert row.date_path == "2026/11/03"
+
+
+def test_feed_error_backs_off_and_success_resets(db: Database) -> None:
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    with db.session() as s:
+        feed = feed_store.add_feed(s, "https://news.example/rss")
+        feed_store.record_feed_error(s, feed, "HTTP 503", retry_after=7200, now=now)
+        assert feed.error_count == 1 and feed.last_error == "HTTP 503"
+        assert feed.next_check is not None and (feed.next_check - now).total_seconds() >= 7200
+        assert feed_store.due_feeds(s, now) == []
+        feed_store.record_feed_success(s, feed, etag='"v1"', last_modified=None, now=now)
+        assert feed.error_count == 0 and feed.etag == '"v1"'
