@@ -32,7 +32,12 @@ PG_AVAILABLE = _pg_available()
 def make_settings(database_url: str, **overrides: object) -> Settings:
     base: dict[str, object] = {
         "database_url": database_url,
-        "fetch": {"allow_hosts": ["127.0.0.1"], "delay_seconds": 0.0, "timeout_seconds": 5.0, "total_timeout": 10.0},
+        "fetch": {
+            "allow_hosts": ["127.0.0.1"],
+            "delay_seconds": 0.0,
+            "timeout_seconds": 5.0,
+            "total_timeout": 10.0,
+        },
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -38,7 +39,12 @@ state = State()
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).", show_default=False),
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
+        show_default=False,
+    ),
 ]
 
 
@@ -69,7 +75,9 @@ def open_db(settings: Settings, *, create: bool = True) -> Any:
 @app.callback()
 def main(
     config: ConfigOpt = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")
+    ] = 0,
 ) -> None:
     """Gazette ingests RSS/Atom/JSON feeds, extracts and enriches articles, and publishes a news site."""
     state.config = config
@@ -95,7 +103,9 @@ def init(config: ConfigOpt = None) -> None:
 @app.command("add-feed")
 def add_feed(
     url: Annotated[str, typer.Argument(help="The feed's URL (RSS, Atom or JSON Feed).")],
-    section: Annotated[str | None, typer.Option(help="Section for every article of this feed (name or slug).")] = None,
+    section: Annotated[
+        str | None, typer.Option(help="Section for every article of this feed (name or slug).")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Publisher name shown on pages.")] = None,
     republish_full_text: Annotated[
         bool,
@@ -154,7 +164,9 @@ def import_opml(
                 try:
                     slug = resolve_section(settings, entry.section)
                 except typer.Exit:
-                    console.print(f"warning: unknown section {entry.section!r} for {entry.url}; classifier decides")
+                    console.print(
+                        f"warning: unknown section {entry.section!r} for {entry.url}; classifier decides"
+                    )
             feed_store.add_feed(s, entry.url, section=slug, source=entry.source, title=entry.title)
             added += 1
     out.print(f"{added} feeds imported")
@@ -283,8 +295,12 @@ def demo(
 
 @app.command()
 def extract(
-    targets: Annotated[list[str], typer.Argument(help="Article URLs or local HTML files.", metavar="URL_OR_FILE...")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, in input order.")] = False,
+    targets: Annotated[
+        list[str], typer.Argument(help="Article URLs or local HTML files.", metavar="URL_OR_FILE...")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line, in input order.")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Fetch (for a URL) and extract each page; print title, date, author, site, language and text."""
@@ -301,7 +317,9 @@ def extract(
                 failed += 1
                 console.print(f"[red]failed[/red] {target}: {exc.reason}", markup=True)
                 if as_json:
-                    out.print(json.dumps({"url": target, "error": exc.reason}, ensure_ascii=False), markup=False)
+                    out.print(
+                        json.dumps({"url": target, "error": exc.reason}, ensure_ascii=False), markup=False
+                    )
                 continue
             url = article.canonical_url if article.canonical_url.startswith("http") else target
             date = article.published_at.isoformat() if article.published_at else None
@@ -318,7 +336,10 @@ def extract(
                 out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
             else:
                 out.print(f"url: {url}\ntitle: {article.title}\ndate: {date or 'date unknown'}", markup=False)
-                out.print(f"author: {article.author}\nsite: {article.site}\nlanguage: {article.language}", markup=False)
+                out.print(
+                    f"author: {article.author}\nsite: {article.site}\nlanguage: {article.language}",
+                    markup=False,
+                )
                 out.print("", article.text, "", sep="\n", markup=False)
     if failed:
         raise typer.Exit(1)
@@ -332,10 +353,24 @@ def config_show(config: ConfigOpt = None) -> None:
         out.print(f"{key} = {value}    # {help_text}", markup=False)
 
 
-# --- publish commands above ---
+# Commands that belong to one stage live beside it in ``gazette.commands.<name>`` and register themselves
+# here, so this module stays the only place that reads argv.
+COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance")
 
 
-# --- enrich commands above ---
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        module_name = f"gazette.commands.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # that stage's commands are not part of this build
+            raise
+        module.register(app)
+
+
+_register_commands()
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper

@@ -39,7 +39,9 @@ def test_migrations_are_idempotent(db: Database) -> None:
 
 def test_save_twice_stores_once(db: Database) -> None:
     with db.session() as s:
-        feed = feed_store.add_feed(s, "https://news.example/feed.xml", source="Example News", section="health")
+        feed = feed_store.add_feed(
+            s, "https://news.example/feed.xml", source="Example News", section="health"
+        )
         source_id, feed_id = feed.source_id, feed.id
     for _ in range(2):
         with db.session() as s:
@@ -58,7 +60,9 @@ def test_changed_article_is_updated_not_duplicated(db: Database) -> None:
     with db.session() as s:
         _, first = article_store.save_article(s, _article(), source_id=None, feed_id=None)
     with db.session() as s:
-        _, second = article_store.save_article(s, _article(text="Corrected body."), source_id=None, feed_id=None)
+        _, second = article_store.save_article(
+            s, _article(text="Corrected body."), source_id=None, feed_id=None
+        )
     with db.session() as s:
         rows = list(s.scalars(select(Article)))
     assert (first, second) == (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED)
@@ -68,8 +72,12 @@ def test_changed_article_is_updated_not_duplicated(db: Database) -> None:
 
 def test_same_title_same_day_gets_distinct_slugs(db: Database) -> None:
     with db.session() as s:
-        a, _ = article_store.save_article(s, _article("https://a.example/1", "one"), source_id=None, feed_id=None)
-        b, _ = article_store.save_article(s, _article("https://b.example/2", "two"), source_id=None, feed_id=None)
+        a, _ = article_store.save_article(
+            s, _article("https://a.example/1", "one"), source_id=None, feed_id=None
+        )
+        b, _ = article_store.save_article(
+            s, _article("https://b.example/2", "two"), source_id=None, feed_id=None
+        )
         assert a.slug != b.slug and a.date_path == b.date_path
 
 
