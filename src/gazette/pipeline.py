@@ -9,7 +9,9 @@ Last-Modified, next check) are written only after all of its items (invariant I3
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +41,27 @@ logger = logging.getLogger(__name__)
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 LEASE = timedelta(minutes=15)
+LEASE_OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lease_holder_alive(owner: str | None) -> bool:
+    """Whether the run named by a lease may still be working: a lease held by a process that died on this
+    host (kill -9, power cut of a container) is taken over at once instead of waiting for it to expire."""
+    if not owner or ":" not in owner:
+        return True
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another machine's run: trust its time limit
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
@@ -125,7 +148,9 @@ class Enricher:
             self._classifier = sections_stage.load_classifier(self.settings.sections)
         return self._classifier
 
-    def enrich(self, article: models.Article, *, feed_section: str | None, source_country: str | None) -> None:
+    def enrich(
+        self, article: models.Article, *, feed_section: str | None, source_country: str | None
+    ) -> None:
         feed_section = feed_section if feed_section in self.settings.sections.taxonomy else None
         classifier = None if feed_section else self._get_classifier()
         article.section = sections_stage.assign_section(
@@ -188,10 +213,11 @@ class Pipeline:
                 feeds = feed_store.due_feeds(s, now)
             jobs = []
             for f in feeds:
-                if f.lease_until is not None and f.lease_until > now:
+                if f.lease_until is not None and f.lease_until > now and lease_holder_alive(f.lease_owner):
                     logger.info("feed %s is being ingested by another run; skipped", f.url)
                     continue
                 f.lease_until = now + LEASE  # I5: a lease with a time limit, not a lock
+                f.lease_owner = LEASE_OWNER
                 src = f.source
                 jobs.append(
                     _FeedJob(
@@ -260,7 +286,9 @@ class Pipeline:
             seen.add(key)
             unique.append(entry)
         with self.db.session() as s:
-            known = article_store.known_urls(s, [canonicalize_url(e.url) for e in unique] + [e.url for e in unique])
+            known = article_store.known_urls(
+                s, [canonicalize_url(e.url) for e in unique] + [e.url for e in unique]
+            )
         return [e for e in unique if e.url not in known and canonicalize_url(e.url) not in known]
 
     # -- storing side ------------------------------------------------------------------------------
@@ -287,6 +315,7 @@ class Pipeline:
             if feed is None:
                 return
             feed.lease_until = None
+            feed.lease_owner = None
             if isinstance(event, _FeedDone):
                 doc = event.doc
                 feed_store.record_feed_success(

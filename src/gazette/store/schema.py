@@ -76,6 +76,7 @@ class Feed(Base):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))  # "host:pid" of the run holding the lease
 
     source: Mapped[Source | None] = relationship(back_populates="feeds")
 
