@@ -239,7 +239,10 @@ def ingest(
     """Fetch every due feed and its new articles, extract, enrich and store them."""
     settings = settings_from(config)
     db = open_db(settings)
-    report = run_ingest(settings, db, feed or None, force)
+    try:
+        report = run_ingest(settings, db, feed or None, force)
+    except GazetteError as exc:  # the store failed (disk full, lost connection): stop, nothing half-written
+        raise fail(f"ingest stopped: {exc}; articles stored so far are kept, run it again to finish") from exc
     if report.feeds_failed and not (report.feeds_ok or report.feeds_not_modified):
         raise typer.Exit(1)
 

@@ -328,6 +328,18 @@ class Pipeline:
             else:
                 feed_store.record_feed_error(s, feed, event.reason, retry_after=event.retry_after)
 
+    def _release_leases(self, feed_ids: list[int]) -> None:
+        """Best effort after an aborted run, so that the next run in this process can take the feeds."""
+        if not feed_ids:
+            return
+        try:
+            with self.db.session() as s:
+                for feed in s.scalars(select(Feed).where(Feed.id.in_(feed_ids))):
+                    feed.lease_until = None
+                    feed.lease_owner = None
+        except GazetteError as exc:
+            logger.warning("could not release feed leases after an aborted run: %s", exc)
+
     def ingest(self, feed_urls: Iterable[str] | None = None, *, force: bool = False) -> IngestReport:
         """Ingest the due feeds (or the given ones); returns counts and every failure with its reason."""
         report = IngestReport()
@@ -337,6 +349,7 @@ class Pipeline:
             return report
         events: queue.Queue[object] = queue.Queue()
         pending = len(jobs)
+        finished: set[int] = set()
         stop = threading.Event()
 
         def run(job: _FeedJob) -> None:
@@ -366,6 +379,7 @@ class Pipeline:
                     elif isinstance(event, _FeedDone | _FeedFailed):
                         pending -= 1
                         self._finish_feed(event)
+                        finished.add(event.job.id)
                         if isinstance(event, _FeedDone):
                             if event.doc.not_modified:
                                 report.feeds_not_modified += 1
@@ -378,6 +392,7 @@ class Pipeline:
                         self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
             except BaseException:
                 stop.set()
+                self._release_leases([j.id for j in jobs if j.id not in finished])
                 raise
         logger.info(
             "ingest done: %d new, %d updated, %d unchanged, %d failures",
