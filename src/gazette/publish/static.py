@@ -1,0 +1,356 @@
+"""Publish: the static site build — the live app's own pages, feeds and sitemaps written to files.
+
+``build_site`` asks the app (``create_app``) for every URL in-process, over ``httpx.ASGITransport``, so the
+files are exactly what ``gazette serve`` would answer. The URLs come from the store (the sitemap's page
+list, every listing's feeds, the crawler files, the assets) and from crawling each page's internal links.
+
+A URL becomes a file at the same path: ``/content/2026/02/10/x.html`` as itself, a directory URL ``/x/`` as
+``x/index.html``. A manifest (path → SHA-256) in the output folder makes rebuilds incremental: a file is
+written only when its bytes changed, and files of the previous build that are no longer produced are removed.
+Search and the JSON API are live-only; the build never renders them and links search only to a server
+given as ``search_url``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from gazette.config import Settings
+from gazette.errors import GazetteError
+from gazette.publish import feeds
+from gazette.publish.app import create_app
+from gazette.publish.pages import Site
+from gazette.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = ".gazette-build.json"
+MANIFEST_VERSION = 1
+NOT_FOUND_PAGE = "/404.html"  # what static hosts (GitHub Pages, Netlify …) show for a missing path
+LIVE_ONLY = ("/search", "/api/")  # answered by a server only; never written as files
+CONCURRENCY = 8
+LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "source": "src", "iframe": "src"}
+
+
+class BuildError(GazetteError):
+    """The static build could not write its output folder."""
+
+
+@dataclass
+class BrokenLink:
+    """A URL the build needed (linked from a page, or listed by the store) that the app did not serve."""
+
+    path: str
+    status: int
+    referrer: str  # the page that links it, or "(store)" for a URL listed from the store
+
+
+@dataclass
+class BuildReport:
+    """What one build did; ``summary()`` is the line the CLI prints."""
+
+    outdir: Path
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    broken: list[BrokenLink] = field(default_factory=list)
+    skipped: list[str] = field(
+        default_factory=list
+    )  # internal URLs that have no file form (query, live-only)
+
+    @property
+    def files(self) -> list[str]:
+        return sorted(self.written + self.unchanged)
+
+    @property
+    def pages(self) -> int:
+        """HTML pages in the build (the 404 page not counted)."""
+        return sum(1 for f in self.files if f.endswith(".html") and f != NOT_FOUND_PAGE.lstrip("/"))
+
+    def summary(self) -> str:
+        return f"wrote {len(self.written)}, unchanged {len(self.unchanged)}, removed {len(self.removed)}"
+
+
+# --- URLs and files ----------------------------------------------------------------------------------
+
+
+def output_path(path: str) -> str | None:
+    """The file (relative to the output folder) that holds the URL path, or None when it has no file form.
+
+    ``/`` → ``index.html``, ``/x/`` → ``x/index.html``, ``/feed.rss`` → ``feed.rss``; a path whose last
+    segment has no extension (``/api/docs``) or that would climb out of the folder has none.
+    """
+    if not path.startswith("/") or "\\" in path or "\x00" in path:
+        return None
+    parts = PurePosixPath(path).parts[1:]
+    if any(p in ("..", ".") for p in parts) or any(p in ("..", ".") for p in path.split("/")):
+        return None
+    if path.endswith("/"):
+        return "/".join([*parts, "index.html"])
+    if not parts or "." not in parts[-1]:
+        return None
+    return "/".join(parts)
+
+
+def _is_live_only(path: str) -> bool:
+    return any(path == p.rstrip("/") or path.startswith(p) for p in LIVE_ONLY)
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = LINK_ATTRS.get(tag)
+        if wanted is None:
+            return
+        for name, value in attrs:
+            if name == wanted and value:
+                self.links.append(value.strip())
+
+
+def links_in(html: str) -> list[str]:
+    """Every href/src of a, link, script, img, source and iframe elements, as written in the page."""
+    parser = _LinkParser()
+    parser.feed(html)
+    parser.close()
+    return parser.links
+
+
+class _Scope:
+    """Decides which links are the site's own and turns them into app route paths."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+        self.prefix = parts.path.rstrip("/")
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+
+    def public_url(self, route: str) -> str:
+        return f"{self.origin}{self.prefix}{route}"
+
+    def route_of(self, href: str, page_route: str) -> tuple[str, str] | None:
+        """(route path, query) of an internal link, or None for another site, mailto:, a fragment …"""
+        absolute = urljoin(self.public_url(page_route), href)
+        parts = urlsplit(absolute)
+        if parts.scheme != self.scheme or parts.netloc != self.netloc:
+            return None
+        path = parts.path or "/"
+        if self.prefix:
+            if path != self.prefix and not path.startswith(self.prefix + "/"):
+                return None
+            path = path[len(self.prefix) :] or "/"
+        return path, parts.query
+
+
+# --- the manifest ------------------------------------------------------------------------------------
+
+
+def read_manifest(outdir: Path) -> dict[str, str]:
+    """file → SHA-256 of the previous build in ``outdir`` (empty when there is none or it is unreadable)."""
+    try:
+        data = json.loads((outdir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if data.get("version") != MANIFEST_VERSION or not isinstance(files, dict):
+        return {}
+    return {str(k): str(v) for k, v in files.items()}
+
+
+def _write_atomic(target: Path, body: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _prune_empty_dirs(outdir: Path, start: Path) -> None:
+    folder = start
+    while folder != outdir and outdir in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or already gone): stop climbing
+        folder = folder.parent
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+def seed_routes(site: Site, asset_names: Iterable[str]) -> list[str]:
+    """Every URL the store says the site has: pages (as the sitemap lists them), feeds, crawler files, assets."""
+    routes = ["/"]
+    routes.extend(path for path, _ in feeds.sitemap_paths(site))
+    with site.db.session() as s:
+        listing_paths = ["/", *(listing.path for listing in site.listings_all(s))]
+    routes.extend(f"{path}feed.{fmt}" for path in listing_paths for fmt in feeds.FORMATS)
+    routes.extend(["/sitemap.xml", "/sitemap-news.xml", "/robots.txt"])
+    routes.extend(f"/assets/{name}" for name in asset_names)
+    return list(dict.fromkeys(routes))
+
+
+async def _render_all(
+    app: object, seeds: list[str], scope: _Scope, report: BuildReport, concurrency: int
+) -> dict[str, bytes]:
+    """Request every seed and every internal link found on the way; file → body."""
+    bodies: dict[str, bytes] = {}
+    seen: set[str] = set()
+    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    skipped: set[str] = set()
+    failures: list[BaseException] = []
+
+    def enqueue(route: str, referrer: str) -> None:
+        if route in seen:
+            return
+        seen.add(route)
+        queue.put_nowait((route, referrer))
+
+    for route in seeds:
+        enqueue(route, "(store)")
+
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://gazette.build") as client:
+
+        async def worker() -> None:
+            while True:
+                route, referrer = await queue.get()
+                try:
+                    await fetch(route, referrer)
+                except Exception as exc:  # keep the queue draining; the build fails below
+                    logger.error("rendering %s failed: %s", route, exc, extra={"path": route})
+                    failures.append(exc)
+                finally:
+                    queue.task_done()
+
+        async def fetch(route: str, referrer: str) -> None:
+            target = output_path(route)
+            if target is None or _is_live_only(route):
+                skipped.add(route)
+                return
+            response = await client.get(route)
+            if response.status_code != 200:
+                report.broken.append(BrokenLink(route, response.status_code, referrer))
+                return
+            bodies[target] = response.content
+            if response.headers.get("content-type", "").startswith("text/html"):
+                for href in links_in(response.text):
+                    found = scope.route_of(href, route)
+                    if found is None:
+                        continue
+                    linked, query = found
+                    if query:
+                        skipped.add(f"{linked}?{query}")  # one file serves every query (e.g. ?view=print)
+                    enqueue(linked, route)
+
+        workers = [asyncio.create_task(worker()) for _ in range(max(1, concurrency))]
+        try:
+            await queue.join()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        if failures:
+            raise BuildError(f"rendering failed: {failures[0]}") from failures[0]
+
+        # The error page a static host shows for a missing file: the app's own 404 page.
+        missing = await client.get("/content/0000/00/00/missing.html")
+        if missing.status_code == 404 and missing.headers.get("content-type", "").startswith("text/html"):
+            bodies[NOT_FOUND_PAGE.lstrip("/")] = missing.content
+    report.skipped = sorted(skipped)
+    return bodies
+
+
+def build_site(
+    settings: Settings,
+    db: Database,
+    outdir: str | os.PathLike[str],
+    *,
+    base_url: str | None = None,
+    search_url: str | None = None,
+    concurrency: int = CONCURRENCY,
+) -> BuildReport:
+    """Render the whole site into ``outdir``, writing only files whose bytes changed and removing stale ones.
+
+    ``base_url`` (default ``settings.site.base_url``) is the public address used in feeds, sitemaps and
+    canonical links. ``search_url`` is a live server's search page (e.g. ``https://news.example/search``);
+    without it the static pages carry no search form, since a static host cannot answer one.
+    """
+    if base_url:
+        settings = dataclasses.replace(
+            settings, site=dataclasses.replace(settings.site, base_url=base_url.rstrip("/"))
+        )
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+
+    app = create_app(settings, db)
+    site = Site(settings, db, static=True, search_url=search_url or None)
+    app.state.site = site  # the same routes, rendering static pages: no search form or API link
+    assets: dict[str, tuple[bytes, str]] = app.state.assets
+    report = BuildReport(out)
+    seeds = seed_routes(site, assets)
+    bodies = asyncio.run(_render_all(app, seeds, _Scope(site.base_url), report, concurrency))
+    report.broken.sort(key=lambda b: (b.path, b.referrer))
+
+    previous = read_manifest(out)
+    manifest: dict[str, str] = {}
+    for rel in sorted(bodies):
+        body = bodies[rel]
+        digest = hashlib.sha256(body).hexdigest()
+        manifest[rel] = digest
+        target = out / rel
+        if previous.get(rel) == digest and target.is_file():
+            report.unchanged.append(rel)
+            continue
+        if target.is_file() and target.read_bytes() == body:
+            report.unchanged.append(rel)  # already right on disk (e.g. a first build over a copy)
+            continue
+        try:
+            _write_atomic(target, body)
+        except OSError as exc:
+            raise BuildError(f"cannot write {target}: {exc}") from exc
+        report.written.append(rel)
+    for rel in sorted(set(previous) - set(manifest)):
+        if output_path("/" + rel) != rel:
+            continue  # a manifest entry that does not name a file under the folder: never delete it
+        stale = out / rel
+        try:
+            stale.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise BuildError(f"cannot remove {stale}: {exc}") from exc
+        report.removed.append(rel)
+        _prune_empty_dirs(out, stale.parent)
+    record = {"version": MANIFEST_VERSION, "base_url": site.base_url, "files": manifest}
+    _write_atomic(out / MANIFEST, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    logger.info(
+        "static build in %s: %s",
+        out,
+        report.summary(),
+        extra={"outdir": str(out), "broken": len(report.broken)},
+    )
+    return report
