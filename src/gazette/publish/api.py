@@ -1,0 +1,250 @@
+"""Publish: the JSON API under /api/ — articles with filters and cursor pagination, sections, locales, sources, search.
+
+Cursors are opaque strings; a list answer carries ``next_cursor`` (null on the last page). The full text of an
+article is included only when its source allows republishing, exactly as on the article page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from gazette.errors import GazetteError, NotFound
+from gazette.publish.pages import Site, locale_labels, safe_url, source_name
+from gazette.publish.search import parse_filter
+from gazette.store import listings
+from gazette.store.schema import Article
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["articles"])
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+
+class BadRequest(GazetteError):
+    """A malformed API parameter (HTTP 400)."""
+
+    status = 400
+
+
+def _site(request: Request) -> Site:
+    site: Site = request.app.state.site
+    return site
+
+
+def _encode(payload: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("invalid cursor") from exc
+    if not isinstance(value, list):
+        raise BadRequest("invalid cursor")
+    return value
+
+
+def article_json(site: Site, a: Article, *, full: bool = False) -> dict[str, Any]:
+    """One article as the API shows it."""
+    out: dict[str, Any] = {
+        "id": a.id,
+        "url": site.absolute(a.path),
+        "path": a.path,
+        "title": a.title,
+        "source": {"name": source_name(a), "slug": a.source.slug if a.source else None},
+        "section": {"slug": a.section, "name": site.settings.section_name(a.section)} if a.section else None,
+        "published_at": a.published_at.isoformat() if a.published_at else None,
+        "updated_at": a.updated_at.isoformat() if a.updated_at else None,
+        "fetched_at": a.fetched_at.isoformat(),
+        "language": a.language,
+        "author": a.author,
+        "original_url": safe_url(a.original_url),
+        "locales": [label for label, _ in locale_labels(a.locales)],
+    }
+    if full:
+        out["brief"] = [
+            {
+                "text": b.text,
+                "kind": b.kind,
+                "source_start": b.source_start,
+                "source_end": b.source_end,
+                "source_passage": a.text[b.source_start : b.source_end],
+            }
+            for b in a.brief
+        ]
+        out["places"] = [
+            {
+                "kind": loc.kind,
+                "name": loc.name,
+                "country_code": loc.country_code,
+                "country_name": loc.country_name,
+                "region_code": loc.region_code,
+                "region_name": loc.region_name,
+                "salience": loc.salience,
+            }
+            for loc in a.locales
+        ]
+        out["text"] = a.text if (a.source and a.source.republish_full_text) else None
+    return out
+
+
+FILTER_DOC = {
+    "section": "Section slug, e.g. politics-government.",
+    "source": "Source slug.",
+    "locale": "Country slug, or country/region slugs, e.g. venezuela/aragua.",
+    "language": "Language code, e.g. es.",
+    "from": "First day (YYYY-MM-DD), inclusive.",
+    "to": "Last day (YYYY-MM-DD), inclusive.",
+}
+
+
+def _filter_params(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if k in FILTER_DOC}
+
+
+@router.get("/articles", summary="List articles, newest first, with filters and cursor pagination.")
+def list_articles(
+    request: Request,
+    section: str | None = Query(None, description=FILTER_DOC["section"]),
+    source: str | None = Query(None, description=FILTER_DOC["source"]),
+    locale: str | None = Query(None, description=FILTER_DOC["locale"]),
+    language: str | None = Query(None, description=FILTER_DOC["language"]),
+    date_from: str | None = Query(None, alias="from", description=FILTER_DOC["from"]),
+    date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
+    cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
+    limit: int = Query(20, ge=1, le=100, description="Articles per answer."),
+) -> dict[str, Any]:
+    site = _site(request)
+    after: tuple[datetime, int] | None = None
+    if cursor:
+        value = _decode(cursor)
+        try:
+            after = (datetime.fromisoformat(str(value[0])), int(value[1]))
+        except (IndexError, ValueError, TypeError) as exc:
+            raise BadRequest("invalid cursor") from exc
+        if not 0 <= after[1] <= MAX_ID or not 1 <= after[0].year <= 9999:
+            raise BadRequest("invalid cursor")
+    with site.db.session() as s:
+        flt, applied = parse_filter(s, _filter_params(request))
+        rows = listings.articles_after_cursor(s, flt, after, limit + 1)
+        items = [article_json(site, a) for a in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = _encode([listings.sort_key_of(last).isoformat(), last.id])
+    return {"items": items, "next_cursor": next_cursor, "filters": {k: v for k, v in applied.items() if v}}
+
+
+@router.get("/articles/{article_id}", summary="One article, with its brief, places and (when allowed) text.")
+def get_article(
+    request: Request, article_id: int = Path(..., ge=1, le=MAX_ID, description="The article's id.")
+) -> dict[str, Any]:
+    site = _site(request)
+    with site.db.session() as s:
+        a = listings.article_by_id(s, article_id)
+        if a is None:
+            raise NotFound(f"no article {article_id}")
+        return article_json(site, a, full=True)
+
+
+@router.get("/sections", summary="Sections that have articles, with counts.")
+def get_sections(request: Request) -> dict[str, Any]:
+    site = _site(request)
+    with site.db.session() as s:
+        counts = listings.section_counts(s)
+    items = [
+        {"slug": slug, "name": name, "count": counts[slug], "path": f"/{slug}/"}
+        for slug, name in site.sections_in_order(counts)
+    ]
+    return {"items": items}
+
+
+@router.get("/locales", summary="Countries and their regions that articles are about, with counts.")
+def get_locales(request: Request) -> dict[str, Any]:
+    site = _site(request)
+    with site.db.session() as s:
+        places = listings.list_places(s)
+    items = [
+        {
+            "name": c.name,
+            "slug": c.slug,
+            "country_code": c.country_code,
+            "count": c.count,
+            "path": c.path,
+            "regions": [
+                {
+                    "name": r.name,
+                    "slug": r.slug,
+                    "region_code": r.region_code,
+                    "count": r.count,
+                    "path": r.path,
+                }
+                for r in c.regions
+            ],
+        }
+        for c in places
+    ]
+    return {"items": items}
+
+
+@router.get("/sources", summary="Sources that have articles, with counts.")
+def get_sources(request: Request) -> dict[str, Any]:
+    site = _site(request)
+    with site.db.session() as s:
+        rows = listings.sources_with_counts(s)
+        items = [
+            {
+                "name": src.name,
+                "slug": src.slug,
+                "home_url": safe_url(src.home_url),
+                "count": n,
+                "path": f"/source/{src.slug}/",
+            }
+            for src, n in rows
+        ]
+    return {"items": items}
+
+
+@router.get("/search", summary="Full-text search over titles and text, ranked, with the article filters.")
+def search(
+    request: Request,
+    q: str = Query(..., description="Words to find (all must match); punctuation is ignored."),
+    section: str | None = Query(None, description=FILTER_DOC["section"]),
+    source: str | None = Query(None, description=FILTER_DOC["source"]),
+    locale: str | None = Query(None, description=FILTER_DOC["locale"]),
+    language: str | None = Query(None, description=FILTER_DOC["language"]),
+    date_from: str | None = Query(None, alias="from", description=FILTER_DOC["from"]),
+    date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
+    cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
+    limit: int = Query(20, ge=1, le=100, description="Hits per answer."),
+) -> dict[str, Any]:
+    site = _site(request)
+    offset = 0
+    if cursor:
+        value = _decode(cursor)
+        if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] <= 1_000_000:
+            raise BadRequest("invalid cursor")
+        offset = value[0]
+    with site.db.session() as s:
+        flt, applied = parse_filter(s, _filter_params(request))
+        hits, total = listings.search_articles(s, q[:500], flt, limit=limit, offset=offset)
+        items = [
+            {**article_json(site, h.article), "snippet_html": h.snippet_html, "rank": h.rank} for h in hits
+        ]
+    next_cursor = _encode([offset + limit]) if offset + limit < total else None
+    return {
+        "total": total,
+        "items": items,
+        "next_cursor": next_cursor,
+        "filters": {k: v for k, v in applied.items() if v},
+    }

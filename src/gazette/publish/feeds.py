@@ -1,0 +1,233 @@
+"""Publish: feeds out (RSS 2.0, Atom 1.0, JSON Feed 1.1) for any listing, and the sitemaps.
+
+XML is built with ElementTree, so every value is escaped by the serializer, never by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+from gazette.publish.pages import Listing, Rendered, Site, first_lines, paragraphs, safe_url, source_name
+from gazette.store import listings
+from gazette.store.listings import ArticleFilter
+from gazette.store.schema import Article
+
+logger = logging.getLogger(__name__)
+
+FEED_ITEMS = 50
+FORMATS = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+NEWS_WINDOW = timedelta(days=2)  # news sitemaps list only the last two days' articles
+ET.register_namespace("atom", ATOM_NS)
+ET.register_namespace("news", NEWS_NS)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _summary(article: Article) -> str:
+    if article.brief:
+        return " ".join(b.text for b in article.brief)
+    return first_lines(article, 400)
+
+
+def _full_text(article: Article) -> str | None:
+    if article.source is not None and article.source.republish_full_text:
+        return "\n\n".join(paragraphs(article.text))
+    return None
+
+
+def _xml(root: ET.Element) -> str:
+    return ET.tostring(root, encoding="unicode", xml_declaration=False).join(
+        ['<?xml version="1.0" encoding="utf-8"?>\n', "\n"]
+    )
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def render_feed(site: Site, listing: Listing, fmt: str) -> Rendered:
+    """The feed of a listing in ``fmt`` ("rss", "atom" or "json"), newest ``FEED_ITEMS`` articles."""
+    with site.db.session() as s:
+        articles = listings.list_articles(s, listing.flt, limit=FEED_ITEMS)
+        changed = listings.latest_change(s, listing.flt)
+        title = listing.title if listing.kind == "site" else f"{listing.title} — {site.settings.site.title}"
+        page_url = site.absolute(listing.path)
+        feed_url = site.absolute(f"{listing.path}feed.{fmt}")
+        updated = changed or EPOCH
+        if fmt == "rss":
+            body = _rss(site, articles, title, page_url, feed_url, updated)
+        elif fmt == "atom":
+            body = _atom(site, articles, title, page_url, feed_url, updated)
+        else:
+            body = _json_feed(site, articles, title, page_url, feed_url)
+    return Rendered(body, media_type=FORMATS[fmt], last_modified=changed, max_age=300)
+
+
+def _rss(site: Site, articles: list[Article], title: str, page: str, feed: str, updated: datetime) -> str:
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", title)
+    _sub(channel, "link", page)
+    _sub(channel, "description", f"{title}: briefs with links to the original reporting.")
+    _sub(channel, f"{{{ATOM_NS}}}link", href=feed, rel="self", type="application/rss+xml")
+    _sub(channel, "lastBuildDate", format_datetime(updated.astimezone(UTC), usegmt=True))
+    _sub(channel, "generator", "Gazette")
+    for a in articles:
+        item = _sub(channel, "item")
+        link = site.absolute(a.path)
+        _sub(item, "title", a.title)
+        _sub(item, "link", link)
+        _sub(item, "guid", link, isPermaLink="true")
+        if a.published_at:
+            _sub(item, "pubDate", format_datetime(a.published_at.astimezone(UTC), usegmt=True))
+        _sub(item, "description", _full_text(a) or _summary(a))
+        if a.section:
+            _sub(item, "category", site.settings.section_name(a.section))
+    return _xml(rss)
+
+
+def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str, updated: datetime) -> str:
+    ns = f"{{{ATOM_NS}}}"
+    root = ET.Element(f"{ns}feed")
+    _sub(root, f"{ns}id", feed)
+    _sub(root, f"{ns}title", title)
+    _sub(root, f"{ns}updated", _iso(updated))
+    _sub(root, f"{ns}link", href=feed, rel="self", type="application/atom+xml")
+    _sub(root, f"{ns}link", href=page, rel="alternate", type="text/html")
+    author = _sub(root, f"{ns}author")
+    _sub(author, f"{ns}name", site.settings.site.title)
+    _sub(root, f"{ns}generator", "Gazette")
+    for a in articles:
+        entry = _sub(root, f"{ns}entry")
+        link = site.absolute(a.path)
+        _sub(entry, f"{ns}id", link)
+        _sub(entry, f"{ns}title", a.title)
+        _sub(entry, f"{ns}updated", _iso(a.updated_at or a.published_at or a.fetched_at))
+        if a.published_at:
+            _sub(entry, f"{ns}published", _iso(a.published_at))
+        _sub(entry, f"{ns}link", href=link, rel="alternate", type="text/html")
+        original = safe_url(a.original_url)
+        if original:
+            _sub(entry, f"{ns}link", href=original, rel="related", type="text/html")
+        entry_author = _sub(entry, f"{ns}author")
+        _sub(entry_author, f"{ns}name", a.author or source_name(a))
+        if a.section:
+            _sub(entry, f"{ns}category", term=a.section, label=site.settings.section_name(a.section))
+        _sub(entry, f"{ns}summary", _summary(a), type="text")
+        full = _full_text(a)
+        if full:
+            _sub(entry, f"{ns}content", full, type="text")
+    return _xml(root)
+
+
+def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed: str) -> str:
+    items: list[dict[str, Any]] = []
+    for a in articles:
+        link = site.absolute(a.path)
+        item: dict[str, Any] = {
+            "id": link,
+            "url": link,
+            "title": a.title,
+            "content_text": _full_text(a) or _summary(a),
+            "summary": _summary(a),
+            "date_modified": _iso(a.updated_at or a.fetched_at),
+            "authors": [{"name": a.author or source_name(a)}],
+        }
+        if a.published_at:
+            item["date_published"] = _iso(a.published_at)
+        original = safe_url(a.original_url)
+        if original:
+            item["external_url"] = original
+        if a.section:
+            item["tags"] = [site.settings.section_name(a.section)]
+        if a.language:
+            item["language"] = a.language
+        items.append(item)
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": page,
+        "feed_url": feed,
+        "description": f"{title}: briefs with links to the original reporting.",
+        "items": items,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+# --- sitemaps ----------------------------------------------------------------------------------------
+
+
+def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
+    """(path, lastmod) of every HTML page on the site: front, listings and their pages, archives, articles."""
+    out: list[tuple[str, datetime | None]] = []
+    with site.db.session() as s:
+        out.append(("/", listings.latest_change(s)))
+        for listing in site.listings_all(s):
+            total = listings.count_matching(s, listing.flt)
+            changed = listings.latest_change(s, listing.flt)
+            pages = max(1, -(-total // site.page_size))
+            out.extend((site.page_path(listing.path, n), changed) for n in range(1, pages + 1))
+        days = listings.archive_days(s)
+        for month in sorted({d[:7] for d in days}):
+            out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
+        for day in days:
+            out.append((f"/archive/{day}/", None))
+        for a in listings.all_articles(s):
+            out.append((a.path, a.updated_at or a.fetched_at))
+    return out
+
+
+def render_sitemap(site: Site) -> Rendered:
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    newest: datetime | None = None
+    for path, lastmod in sitemap_paths(site):
+        url = _sub(root, "url")
+        _sub(url, "loc", site.absolute(path))
+        if lastmod is not None:
+            _sub(url, "lastmod", _iso(lastmod))
+            newest = lastmod if newest is None or lastmod > newest else newest
+    return Rendered(
+        _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+    )
+
+
+def render_news_sitemap(site: Site, now: datetime | None = None) -> Rendered:
+    """Google News sitemap: articles published in the last two days (before ``now``)."""
+    now = now or datetime.now(UTC)
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    newest: datetime | None = None
+    with site.db.session() as s:
+        for a in listings.all_articles(s):
+            if a.published_at is None or not (now - NEWS_WINDOW <= a.published_at <= now):
+                continue
+            url = _sub(root, "url")
+            _sub(url, "loc", site.absolute(a.path))
+            news = _sub(url, f"{{{NEWS_NS}}}news")
+            pub = _sub(news, f"{{{NEWS_NS}}}publication")
+            _sub(pub, f"{{{NEWS_NS}}}name", site.settings.site.title)
+            _sub(pub, f"{{{NEWS_NS}}}language", (a.language or "en")[:2])
+            _sub(news, f"{{{NEWS_NS}}}publication_date", _iso(a.published_at))
+            _sub(news, f"{{{NEWS_NS}}}title", a.title)
+            changed = a.updated_at or a.fetched_at
+            newest = changed if newest is None or changed > newest else newest
+    return Rendered(
+        _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+    )

@@ -1,0 +1,455 @@
+"""Publish: render every reader-facing page from the store — shared by the live app and the static build.
+
+A ``Site`` turns a URL's parts into a ``Rendered`` (body, media type, Last-Modified); the app adds HTTP
+(caching, headers, errors) and ``static.py`` writes the same bodies to files, so both serve the same site.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import nh3
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from gazette.config import Settings
+from gazette.errors import NotFound
+from gazette.store import listings
+from gazette.store.db import Database
+from gazette.store.listings import ArticleFilter, Place
+from gazette.store.schema import Article, ArticleLocale
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+ASSETS = Path(__file__).parent / "assets"
+
+# First path segments that are never section slugs.
+RESERVED = frozenset(
+    {
+        "content",
+        "archive",
+        "locale",
+        "source",
+        "sources",
+        "search",
+        "api",
+        "assets",
+        "story",
+        "stories",
+        "page",
+    }
+)
+FRONT_PER_SECTION = 5
+SAFE_SCHEMES = ("http://", "https://")
+EXTRACTED_NOTE = "Every sentence of this brief is taken from the source article."
+REWRITTEN_LABEL = "Rewritten; checked against the source"
+
+HTML = "text/html; charset=utf-8"
+_YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+_TWO = re.compile(r"[0-9]{2}", re.ASCII)
+
+
+@dataclass
+class Rendered:
+    """A page body and what HTTP needs to cache it."""
+
+    body: str
+    media_type: str = HTML
+    last_modified: datetime | None = None
+    max_age: int = 300
+
+
+@dataclass
+class Listing:
+    """A listing page's identity: what it filters, its path and its heading."""
+
+    title: str
+    path: str  # e.g. "/politics-government/"
+    flt: ArticleFilter
+    kind: str  # "section" | "locale" | "source" | "archive" | "site"
+    description: str = ""
+
+
+# --- small formatting helpers (also template filters) ------------------------------------------------
+
+
+def format_date(value: datetime | None) -> str:
+    """ "Fri, February 20, 2026", or "date unknown" — never an empty gap."""
+    if value is None:
+        return "date unknown"
+    v = value.astimezone(UTC)
+    return f"{v:%a}, {v:%B} {v.day}, {v.year}"
+
+
+def format_day(day: str) -> str:
+    """An archive day "2026/02/20" as "Fri, February 20, 2026"."""
+    y, m, d = (int(p) for p in day.split("/"))
+    return format_date(datetime(y, m, d, tzinfo=UTC))
+
+
+def format_month(month: str) -> str:
+    y, m = (int(p) for p in month.split("/"))
+    return f"{date(y, m, 1):%B} {y}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is plain http(s), else None (never link javascript:, data: …)."""
+    if not url:
+        return None
+    stripped = url.strip()
+    if stripped.lower().startswith(SAFE_SCHEMES) and urlsplit(stripped).netloc:
+        return stripped
+    return None
+
+
+def clean_html(fragment: str) -> Markup:
+    """Sanitize stored HTML again at render time (defence in depth): no script, no handlers, http(s) links."""
+    cleaned = nh3.clean(
+        fragment,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        clean_content_tags={"script", "style"},
+    )
+    return Markup(cleaned)  # noqa: S704 - nh3 output is safe HTML
+
+
+def paragraphs(text: str) -> list[str]:
+    parts = [p.strip() for p in text.replace("\r\n", "\n").split("\n")]
+    return [p for p in parts if p]
+
+
+def first_lines(article: Article, limit: int = 240) -> str:
+    """A teaser: the first brief sentence, else the start of the text cut at a word."""
+    if article.brief:
+        return article.brief[0].text
+    text = " ".join(paragraphs(article.text))
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + " …"
+
+
+def locale_labels(locales: list[ArticleLocale]) -> list[tuple[str, str]]:
+    """(label, path) for the "Locales:" line: regions by salience (a city counts for its region), then
+    countries in upper case, e.g. Bolívar, Nueva Esparta, Aragua, VENEZUELA."""
+    ordered = sorted(locales, key=lambda loc: (-(loc.salience or 0.0), loc.position))
+    regions: list[tuple[str, str]] = []
+    seen_regions: set[str] = set()
+    countries: list[tuple[str, str]] = []
+    seen_countries: set[str] = set()
+    for loc in ordered:
+        country = listings._country_label(loc.country_code, loc.country_name) if loc.country_code else ""
+        country_slug = listings.place_slug(country) if country else ""
+        if loc.kind in ("region", "city"):
+            region = loc.region_name or (loc.name if loc.kind == "region" else None)
+            if region and region not in seen_regions and country_slug:
+                seen_regions.add(region)
+                regions.append((region, f"/locale/{country_slug}/{listings.place_slug(region)}/"))
+        if country and country not in seen_countries:
+            seen_countries.add(country)
+            countries.append((country.upper(), f"/locale/{country_slug}/"))
+    return regions + countries
+
+
+def source_name(article: Article) -> str:
+    if article.source is not None:
+        return article.source.name
+    return article.site or urlsplit(article.original_url).netloc or "the source"
+
+
+# --- the site ----------------------------------------------------------------------------------------
+
+
+class Site:
+    """Renders pages for one settings/database pair; ``static=True`` for the file build."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        base_url: str | None = None,
+        static: bool = False,
+        search_url: str | None = "/search",
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.base_url = (base_url or settings.site.base_url).rstrip("/")
+        self.prefix = urlsplit(self.base_url).path.rstrip("/")
+        self.static = static
+        if search_url and search_url.startswith("/"):
+            search_url = self.href(search_url)
+        self.search_url = search_url
+        self.page_size = max(1, settings.site.page_size)
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(
+            date=format_date, day=format_day, month=format_month, href=self.href, absolute=self.absolute
+        )
+        self.env.globals.update(
+            site_title=settings.site.title,
+            section_name=settings.section_name,
+            source_name=source_name,
+            first_lines=first_lines,
+            locale_labels=locale_labels,
+            search_url=search_url,
+            static=static,
+        )
+
+    # URLs
+    def href(self, path: str) -> str:
+        """A site path as the pages link it (under the base URL's path prefix)."""
+        return f"{self.prefix}{path}"
+
+    def absolute(self, path: str) -> str:
+        return f"{self.base_url}{path}" if path.startswith("/") else path
+
+    def _render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+    def _nav(self, session: Session) -> list[tuple[str, str]]:
+        counts = listings.section_counts(session)
+        return [(slug, name) for slug, name in self.sections_in_order(counts)]
+
+    def sections_in_order(self, counts: dict[str, int]) -> list[tuple[str, str]]:
+        """Sections that have articles: taxonomy order first, then any others by slug."""
+        taxonomy = list(self.settings.sections.taxonomy)
+        known = [s for s in taxonomy if counts.get(s)]
+        extra = sorted(s for s in counts if s not in self.settings.sections.taxonomy and s not in RESERVED)
+        return [(s, self.settings.section_name(s)) for s in known + extra]
+
+    # Pages ------------------------------------------------------------------------------------------
+    def front(self) -> Rendered:
+        with self.db.session() as s:
+            nav = self._nav(s)
+            groups = listings.latest_by_section(s, [slug for slug, _ in nav], FRONT_PER_SECTION)
+            unfiled = listings.list_articles(s, ArticleFilter(), limit=FRONT_PER_SECTION) if not nav else []
+            body = self._render(
+                "front.html",
+                nav=nav,
+                groups=[(slug, name, groups[slug]) for slug, name in nav if groups.get(slug)],
+                unfiled=unfiled,
+                places=listings.list_places(s)[:12],
+                sources=listings.sources_with_counts(s),
+            )
+            return Rendered(body, last_modified=listings.latest_change(s), max_age=60)
+
+    def article(self, year: str, month: str, day: str, slug: str, *, print_view: bool = False) -> Rendered:
+        _check_date(year, month, day)
+        date_path = f"{year}/{month}/{day}"
+        with self.db.session() as s:
+            art = listings.article_by_path(s, date_path, slug)
+            if art is None:
+                raise NotFound(f"no article at /content/{date_path}/{slug}.html")
+            prev_day, next_day = listings.neighbour_days(s, date_path)
+            body = self._render(
+                "article.html",
+                nav=[] if print_view else self._nav(s),
+                a=art,
+                print_view=print_view,
+                permalink=self.absolute(art.path),
+                day=date_path,
+                prev_day=prev_day,
+                next_day=next_day,
+                section=self.settings.section_name(art.section) if art.section else None,
+                locales=locale_labels(art.locales),
+                brief=[(b, _passage(art.text, b.source_start, b.source_end)) for b in art.brief],
+                brief_kinds={b.kind for b in art.brief},
+                full_text=bool(art.source and art.source.republish_full_text),
+                body_html=clean_html(art.html) if art.html else None,
+                body_paragraphs=paragraphs(art.text),
+                original=safe_url(art.original_url),
+                related=listings.related_articles(s, art),
+                extracted_note=EXTRACTED_NOTE,
+                rewritten_label=REWRITTEN_LABEL,
+            )
+            return Rendered(body, last_modified=art.updated_at or art.fetched_at, max_age=600)
+
+    def is_section(self, session: Session, slug: str) -> bool:
+        if slug in RESERVED:
+            return False
+        return slug in self.settings.sections.taxonomy or slug in listings.section_counts(session)
+
+    def section_listing(self, slug: str) -> Listing:
+        with self.db.session() as s:
+            if not self.is_section(s, slug):
+                raise NotFound(f"no section {slug!r}")
+        name = self.settings.section_name(slug)
+        return Listing(
+            name, f"/{slug}/", ArticleFilter(section=slug), "section", f"{name}: the latest articles."
+        )
+
+    def source_listing(self, slug: str) -> Listing:
+        with self.db.session() as s:
+            src = listings.source_by_slug(s, slug)
+            if src is None:
+                raise NotFound(f"no source {slug!r}")
+            return Listing(src.name, f"/source/{src.slug}/", ArticleFilter(source_id=src.id), "source")
+
+    def locale_listing(self, country_slug: str, region_slug: str | None = None) -> Listing:
+        with self.db.session() as s:
+            place = listings.find_place(s, country_slug, region_slug)
+        if place is None:
+            raise NotFound("no such locale")
+        if place.kind == "region":
+            flt = ArticleFilter(country_code=place.country_code, region_code=place.region_code)
+            title = f"{place.name}, {place.country_name}"
+        else:
+            flt = ArticleFilter(country_code=place.country_code)
+            title = place.name
+        return Listing(title, place.path, flt, "locale")
+
+    def site_listing(self) -> Listing:
+        return Listing(self.settings.site.title, "/", ArticleFilter(), "site")
+
+    def listing_page(self, listing: Listing, number: int = 1) -> Rendered:
+        """One page of a section, source or locale listing (404 past the last page)."""
+        with self.db.session() as s:
+            page = listings.page_of(s, listing.flt, number, self.page_size)
+            if number < 1 or (number > 1 and number > page.pages):
+                raise NotFound(f"no page {number} of {listing.path}")
+            place: Place | None = None
+            if listing.kind == "locale":
+                parts = listing.path.strip("/").split("/")
+                place = listings.find_place(s, parts[1], parts[2] if len(parts) > 2 else None)
+            body = self._render(
+                "listing.html",
+                nav=self._nav(s),
+                listing=listing,
+                page=page,
+                place=place,
+                page_path=self.page_path,
+            )
+            return Rendered(body, last_modified=listings.latest_change(s, listing.flt), max_age=120)
+
+    @staticmethod
+    def page_path(base: str, number: int) -> str:
+        return base if number <= 1 else f"{base}page/{number}/"
+
+    def archive_day(self, year: str, month: str, day: str) -> Rendered:
+        date_path = f"{year}/{month}/{day}"
+        _check_date(year, month, day)
+        with self.db.session() as s:
+            arts = listings.list_articles(s, ArticleFilter(date_prefix=date_path), limit=1000)
+            if not arts:
+                raise NotFound(f"no articles on {date_path}")
+            prev_day, next_day = listings.neighbour_days(s, date_path)
+            body = self._render(
+                "archive_day.html",
+                nav=self._nav(s),
+                day=date_path,
+                articles=arts,
+                prev_day=prev_day,
+                next_day=next_day,
+            )
+            return Rendered(body, last_modified=max(a.updated_at or a.fetched_at for a in arts), max_age=300)
+
+    def archive_month(self, year: str, month: str) -> Rendered:
+        _check_date(year, month, "01")
+        key = f"{year}/{month}"
+        with self.db.session() as s:
+            days = listings.day_counts(s, key)
+            if not days:
+                raise NotFound(f"no articles in {key}")
+            prev_month, next_month = listings.neighbour_months(s, key)
+            body = self._render(
+                "archive_month.html",
+                nav=self._nav(s),
+                month=key,
+                days=days,
+                prev_month=prev_month,
+                next_month=next_month,
+            )
+            flt = ArticleFilter(date_prefix=key)
+            return Rendered(body, last_modified=listings.latest_change(s, flt), max_age=300)
+
+    def search(self, query: str, flt: ArticleFilter, number: int, form: dict[str, str]) -> Rendered:
+        with self.db.session() as s:
+            hits, total = listings.search_articles(
+                s, query, flt, limit=self.page_size, offset=(max(1, number) - 1) * self.page_size
+            )
+            counts = listings.section_counts(s)
+            pages = max(1, -(-total // self.page_size))
+
+            def page_link(n: int) -> str:
+                params = {k: v for k, v in form.items() if v}
+                params["page"] = str(n)
+                return f"{self.href('/search')}?{urlencode(params)}"
+
+            body = self._render(
+                "search.html",
+                nav=self._nav(s),
+                query=query,
+                form=form,
+                hits=hits,
+                total=total,
+                number=number,
+                pages=pages,
+                page_link=page_link,
+                sections=self.sections_in_order(counts),
+                sources=listings.sources_with_counts(s),
+                places=listings.list_places(s),
+            )
+            return Rendered(body, max_age=0)
+
+    def error(self, status: int, message: str) -> str:
+        titles = {404: "Page not found", 400: "Bad request", 500: "Something went wrong"}
+        return self._render(
+            "error.html", nav=[], status=status, title=titles.get(status, "Error"), message=message
+        )
+
+    def api_docs(self, spec: dict[str, Any]) -> str:
+        return self._render("api_docs.html", nav=[], spec=spec)
+
+    def robots(self) -> Rendered:
+        lines = [
+            "User-agent: *",
+            "Disallow: /search",
+            "Disallow: /api/",
+            f"Sitemap: {self.absolute('/sitemap.xml')}",
+        ]
+        return Rendered("\n".join(lines) + "\n", media_type="text/plain; charset=utf-8", max_age=3600)
+
+    # Enumeration, for the static build and the sitemap -------------------------------------------------
+    def listings_all(self, session: Session) -> Iterator[Listing]:
+        """Every section, source and locale listing that has articles."""
+        for slug, name in self.sections_in_order(listings.section_counts(session)):
+            yield Listing(name, f"/{slug}/", ArticleFilter(section=slug), "section")
+        for src, _n in listings.sources_with_counts(session):
+            yield Listing(src.name, f"/source/{src.slug}/", ArticleFilter(source_id=src.id), "source")
+        for country in listings.list_places(session):
+            yield Listing(
+                country.name, country.path, ArticleFilter(country_code=country.country_code), "locale"
+            )
+            for region in country.regions:
+                flt = ArticleFilter(country_code=region.country_code, region_code=region.region_code)
+                yield Listing(f"{region.name}, {country.name}", region.path, flt, "locale")
+
+
+def _passage(text: str, start: int, end: int) -> str:
+    if 0 <= start < end <= len(text):
+        return text[start:end]
+    return ""
+
+
+def _check_date(year: str, month: str, day: str) -> None:
+    """404 unless the parts are a real calendar day written as YYYY, MM, DD (ASCII digits)."""
+    if not (_YEAR.fullmatch(year) and _TWO.fullmatch(month) and _TWO.fullmatch(day)):
+        raise NotFound("no such date")
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise NotFound("no such date") from exc
