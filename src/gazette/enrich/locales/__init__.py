@@ -1,0 +1,103 @@
+"""Locales stage: the places an article is about, resolved to region and country (``tag_locales``)."""
+
+from __future__ import annotations
+
+import logging
+
+from gazette import models
+from gazette.enrich.locales.gazetteer import Gazetteer, build_gazetteer, fold, load_gazetteer
+from gazette.enrich.locales.resolve import Mention, Tagger, get_tagger
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Gazetteer",
+    "Mention",
+    "Tagger",
+    "build_gazetteer",
+    "find_mentions",
+    "fold",
+    "get_tagger",
+    "load_gazetteer",
+    "locale_line",
+    "tag_locales",
+]
+
+TITLE_WEIGHT = 3.0
+DEMONYM_WEIGHT = 0.5
+
+
+def find_mentions(text: str, *, source_country: str | None = None) -> list[Mention]:
+    """Every resolved place mention in ``text`` (demonyms included, flagged ``demonym``)."""
+    return get_tagger().find_mentions(text, source_country=source_country)
+
+
+def tag_locales(
+    text: str, *, title: str | None = None, source_country: str | None = None
+) -> list[models.Locale]:
+    """The places ``text`` is about, one ``Locale`` per place, most salient first.
+
+    Spans are character offsets into ``text``. A place named in the title adds to salience (and to
+    ``mentions``) but has no span; a place named only in the title is kept, with no spans.
+    """
+    tagger = get_tagger()
+    title = title or ""
+    joined = f"{title}\n\n{text}" if title else text
+    offset = len(title) + 2 if title else 0
+    mentions = tagger.find_mentions(joined, source_country=source_country)
+    by_place: dict[int, models.Locale] = {}
+    confidences: dict[int, list[float]] = {}
+    length = max(1, len(text))
+    for m in mentions:
+        p = m.place
+        loc = by_place.get(m.place_index)
+        if loc is None:
+            loc = models.Locale(
+                name=p.name,
+                kind=p.kind,
+                country_code=p.country_code,
+                country_name=tagger.gaz.country_names.get(p.country_code, p.country_code),
+                region_code=p.region_code,
+                region_name=p.region_name,
+                geonames_id=p.geonames_id,
+                lat=p.lat,
+                lon=p.lon,
+                mentions=0,
+                spans=[],
+                confidence=0.0,
+                salience=0.0,
+            )
+            by_place[m.place_index] = loc
+            confidences[m.place_index] = []
+        loc.mentions += 1
+        confidences[m.place_index].append(m.confidence)
+        weight = DEMONYM_WEIGHT if m.demonym else 1.0
+        if m.start < offset:
+            loc.salience += TITLE_WEIGHT * weight
+        else:
+            start, end = m.start - offset, m.end - offset
+            loc.spans.append((start, end))
+            # Earlier mentions weigh more: the lede names what the story is about.
+            loc.salience += weight * (1.0 + 0.5 * (1.0 - start / length))
+    for idx, loc in by_place.items():
+        loc.confidence = round(max(confidences[idx]), 3)
+        loc.salience = round(loc.salience, 3)
+    return sorted(by_place.values(), key=lambda loc: (-loc.salience, loc.name))
+
+
+def locale_line(locales: list[models.Locale]) -> str:
+    """'Bolívar, Nueva Esparta, Aragua, VENEZUELA': regions by salience (a city counts for its region),
+    then countries in upper case."""
+    regions: dict[str, tuple[str, float, int]] = {}
+    countries: dict[str, tuple[str, float, int]] = {}
+    for order, loc in enumerate(locales):
+        if loc.kind in ("region", "city") and loc.region_code and loc.region_name:
+            name, sal, first = regions.get(loc.region_code, (loc.region_name, 0.0, order))
+            regions[loc.region_code] = (name, sal + loc.salience, first)
+        if loc.country_code:
+            cname = loc.country_name or loc.country_code
+            name, sal, first = countries.get(loc.country_code, (cname, 0.0, order))
+            countries[loc.country_code] = (name, sal + loc.salience, first)
+    ordered_regions = sorted(regions.values(), key=lambda v: (-v[1], v[2]))
+    ordered_countries = sorted(countries.values(), key=lambda v: (-v[1], v[2]))
+    return ", ".join([r[0] for r in ordered_regions] + [c[0].upper() for c in ordered_countries])

@@ -1,0 +1,251 @@
+"""Locales stage: hand-written names the packaged data lacks (demonyms, aliases, abbreviations, stop words)."""
+
+from __future__ import annotations
+
+# Short display names where Babel's English name is not what a news page prints.
+COUNTRY_DISPLAY: dict[str, str] = {
+    "US": "United States",
+    "GB": "United Kingdom",
+    "KR": "South Korea",
+    "KP": "North Korea",
+    "RU": "Russia",
+    "CD": "DR Congo",
+    "CG": "Congo",
+    "PS": "Palestine",
+}
+
+# GeoNames-style representative points for countries whose package centroid sits far from it.
+COUNTRY_POINTS: dict[str, tuple[float, float]] = {
+    "US": (39.76, -98.5),
+    "CA": (60.108670, -113.642578),
+    "RU": (60.0, 100.0),
+    "CN": (35.0, 105.0),
+    "AU": (-25.0, 135.0),
+    "BR": (-10.0, -55.0),
+    "GB": (54.75844, -2.69531),
+    "IN": (22.0, 79.0),
+    "MX": (23.0, -102.0),
+    "FR": (46.0, 2.0),
+    "US-like": (0.0, 0.0),
+}
+COUNTRY_POINTS.pop("US-like")
+
+COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
+    "US": (
+        "United States of America",
+        "America",
+        "the States",
+        "EE.UU.",
+        "EEUU",
+        "Estados Unidos de América",
+        "U.S.A.",
+    ),
+    "GB": ("Britain", "Great Britain", "Reino Unido", "Gran Bretaña"),
+    "NL": ("Holland", "the Netherlands", "Países Bajos", "Holanda"),
+    "KR": ("South Korea", "Corea del Sur", "Republic of Korea"),
+    "KP": ("North Korea", "Corea del Norte"),
+    "RU": ("Russia", "Rusia", "Russian Federation"),
+    "IR": ("Iran", "Irán", "Persia"),
+    "SY": ("Syria", "Siria"),
+    "VE": ("Venezuela",),
+    "BO": ("Bolivia",),
+    "TZ": ("Tanzania",),
+    "TW": ("Taiwan", "Taiwán"),
+    "VN": ("Vietnam", "Viet Nam"),
+    "LA": ("Laos",),
+    "MD": ("Moldova",),
+    "CZ": ("Czech Republic", "Czechia", "República Checa", "Chequia"),
+    "CI": ("Ivory Coast", "Côte d'Ivoire", "Costa de Marfil"),
+    "MM": ("Burma", "Myanmar", "Birmania"),
+    "CD": ("Democratic Republic of Congo", "Democratic Republic of the Congo", "DR Congo", "Congo-Kinshasa"),
+    "CG": ("Republic of Congo", "Congo-Brazzaville"),
+    "PS": ("Palestine", "Gaza Strip", "West Bank", "Palestina", "Gaza"),
+    "VA": ("Vatican", "Vatican City", "Holy See", "Vaticano"),
+    "MK": ("Macedonia", "North Macedonia"),
+    "SZ": ("Swaziland", "Eswatini"),
+    "TL": ("East Timor", "Timor-Leste"),
+    "CV": ("Cape Verde", "Cabo Verde"),
+    "TR": ("Turkey", "Türkiye", "Turquía"),
+    "BN": ("Brunei",),
+    "FM": ("Micronesia",),
+    "HK": ("Hong Kong",),
+    "MO": ("Macau", "Macao"),
+}
+
+COUNTRY_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "US": ("US", "U.S", "USA", "U.S.A"),
+    "GB": ("UK", "U.K", "U.K."),
+    "AE": ("UAE", "U.A.E"),
+    "CD": ("DRC",),
+    "NZ": ("NZ",),
+}
+
+# Demonyms and nationality adjectives, English and Spanish (both genders, plural).
+_DEMONYMS_RAW = """
+AF Afghan Afghans afgano afgana afganos
+AR Argentine Argentinian Argentinians Argentines argentino argentina argentinos argentinas
+AU Australian Australians australiano australiana australianos
+AT Austrian Austrians austriaco austriaca
+BD Bangladeshi Bangladeshis
+BE Belgian Belgians belga belgas
+BO Bolivian Bolivians boliviano boliviana bolivianos bolivianas
+BR Brazilian Brazilians brasileño brasileña brasileños brasileñas
+CA Canadian Canadians canadiense canadienses
+CL Chilean Chileans chileno chilena chilenos chilenas
+CN Chinese chino china chinos chinas
+CO Colombian Colombians colombiano colombiana colombianos colombianas
+CR Costa Rican costarricense costarricenses
+CU Cuban Cubans cubano cubana cubanos cubanas
+DO Dominican dominicano dominicana dominicanos
+EC Ecuadorian Ecuadorians ecuatoriano ecuatoriana ecuatorianos
+EG Egyptian Egyptians egipcio egipcia egipcios
+SV Salvadoran Salvadorans salvadoreño salvadoreña salvadoreños
+FR French francés francesa franceses
+DE German Germans alemán alemana alemanes alemanas
+GR Greek Greeks griego griega griegos
+GT Guatemalan Guatemalans guatemalteco guatemalteca guatemaltecos
+HN Honduran Hondurans hondureño hondureña hondureños
+IN Indian Indians indio india indios
+ID Indonesian Indonesians indonesio indonesia
+IR Iranian Iranians iraní iraníes
+IQ Iraqi Iraqis iraquí iraquíes
+IE Irish irlandés irlandesa
+IL Israeli Israelis israelí israelíes
+IT Italian Italians italiano italiana italianos italianas
+JP Japanese japonés japonesa japoneses
+KE Kenyan Kenyans keniano keniana
+MX Mexican Mexicans mexicano mexicana mexicanos mexicanas
+NL Dutch holandés holandesa neerlandés
+NI Nicaraguan Nicaraguans nicaragüense nicaragüenses
+NG Nigerian Nigerians nigeriano nigeriana
+KP North Korean
+KR South Korean
+PK Pakistani Pakistanis paquistaní pakistaní
+PA Panamanian Panamanians panameño panameña panameños
+PY Paraguayan Paraguayans paraguayo paraguaya paraguayos
+PE Peruvian Peruvians peruano peruana peruanos peruanas
+PH Philippine Filipino Filipinos filipino filipina filipinos
+PL Polish Poles polaco polaca polacos
+PT Portuguese portugués portuguesa portugueses
+PR Puerto Rican puertorriqueño puertorriqueña
+RU Russian Russians ruso rusa rusos rusas
+SA Saudi Saudis saudí saudíes
+ZA South African sudafricano sudafricana
+ES Spanish Spaniards español española españoles españolas
+SE Swedish Swedes sueco sueca
+CH Swiss suizo suiza
+SY Syrian Syrians sirio siria sirios
+TW Taiwanese taiwanés
+TH Thai tailandés tailandesa
+TR Turkish Turks turco turca turcos
+UA Ukrainian Ukrainians ucraniano ucraniana ucranianos
+GB British Briton Britons británico británica británicos
+US American Americans estadounidense estadounidenses norteamericano norteamericana
+UY Uruguayan Uruguayans uruguayo uruguaya uruguayos
+VE Venezuelan Venezuelans venezolano venezolana venezolanos venezolanas
+VN Vietnamese vietnamita vietnamitas
+"""
+
+DEMONYMS: dict[str, tuple[str, ...]] = {}
+for _line in _DEMONYMS_RAW.strip().splitlines():
+    _cc, _rest = _line.split(" ", 1)
+    _words = tuple(_rest.split())
+    # Two-word demonyms ("North Korean", "South African", "Costa Rican") are written joined on one line.
+    if _cc in {"KP", "KR", "ZA", "CR", "SV"} and _rest.startswith(("North ", "South ", "Costa ")):
+        _first = " ".join(_words[:2])
+        _words = (_first, *_words[2:])
+    DEMONYMS[_cc] = _words
+
+REGION_DISPLAY: dict[str, str] = {
+    "US-DC": "District of Columbia",
+    "GB-ENG": "England",
+    "GB-SCT": "Scotland",
+    "GB-WLS": "Wales",
+    "GB-NIR": "Northern Ireland",
+}
+
+REGION_ALIASES: dict[str, tuple[str, ...]] = {
+    "US-DC": ("Washington, D.C.", "Washington D.C.", "Washington DC"),
+    "VE-A": ("Caracas Capital District",),
+    "ES-CT": ("Catalonia", "Cataluña"),
+    "ES-AN": ("Andalusia",),
+    "ES-PV": ("Basque Country", "Euskadi"),
+    "ES-IB": ("Balearic Islands", "Baleares"),
+    "ES-CN": ("Canary Islands", "Islas Canarias"),
+    "IN-KA": ("Karnataka",),
+    "CN-XZ": ("Tibet",),
+}
+
+REGION_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "AU-NSW": ("NSW",),
+    "CA-BC": ("B.C.",),
+    "CA-ON": ("Ont.",),
+}
+
+# Names that are also common words or surnames: a place only with context ("Mobile, Ala.", "in Reading").
+WEAK_NAMES: tuple[str, ...] = (
+    "Of",
+    "As",
+    "Is",
+    "Be",
+    "Man",
+    "Best",
+    "Police",
+    "Hospital",
+    "University",
+    "Center",
+    "Centre",
+    "Bank",
+    "Union",
+    "March",
+    "Mobile",
+    "Reading",
+    "Nice",
+    "Split",
+    "Young",
+    "Bath",
+    "Sale",
+    "Hope",
+    "Liberty",
+    "Mission",
+    "Justice",
+    "Commerce",
+    "Independence",
+    "Opportunity",
+    "Enterprise",
+    "Friendship",
+    "Progress",
+    "Victory",
+    "Concord",
+    "Unity",
+    "Wall",
+    "Bay",
+    "Laguna",
+    "Colon",
+    "Pride",
+    "Lincoln",
+    "Moore",
+    "Martin",
+    "Franklin",
+    "Jackson",
+    "Marion",
+    "Clinton",
+    "Obama",
+    "Bush",
+    "Chavez",
+    "Chávez",
+    "Maduro",
+)
+
+# AP-style state abbreviations; they count only right after a comma ("Alexandria, La.").
+US_AP_ABBREVIATIONS: dict[str, str] = {
+    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Cal.": "CA", "Colo.": "CO",
+    "Conn.": "CT", "Del.": "DE", "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN",
+    "Kan.": "KS", "Kans.": "KS", "Ky.": "KY", "La.": "LA", "Md.": "MD", "Mass.": "MA",
+    "Mich.": "MI", "Minn.": "MN", "Miss.": "MS", "Mo.": "MO", "Mont.": "MT", "Neb.": "NE",
+    "Nebr.": "NE", "Nev.": "NV", "N.H.": "NH", "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY",
+    "N.C.": "NC", "N.D.": "ND", "Okla.": "OK", "Ore.": "OR", "Pa.": "PA", "Penn.": "PA",
+    "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN", "Tex.": "TX", "Va.": "VA",
+    "Vt.": "VT", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wisc.": "WI", "Wyo.": "WY",
+    "D.C.": "DC",
+}  # fmt: skip

@@ -1,0 +1,349 @@
+"""Locales stage: find place mentions with Aho-Corasick and resolve each to one gazetteer entry."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+
+from gazette.enrich.locales import names as handnames
+from gazette.enrich.locales.gazetteer import (
+    AFTER_COMMA,
+    ALTERNATE,
+    DEMONYM,
+    EXACT_CASE,
+    Gazetteer,
+    Place,
+    fold,
+    load_gazetteer,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Mention:
+    """One resolved place mention: a span of the text and the place it names."""
+
+    start: int
+    end: int
+    surface: str
+    place: Place
+    place_index: int
+    demonym: bool
+    confidence: float
+
+
+class Tagger:
+    """The gazetteer and its automaton; build once per process (``get_tagger``)."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gaz = gazetteer
+        self.automaton = ahocorasick.Automaton()
+        for key in gazetteer.names:
+            self.automaton.add_word(key, key)
+        self.automaton.make_automaton()
+        self.weak = {fold(w) for w in handnames.WEAK_NAMES}
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def _raw_matches(self, text: str, folded: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+        n = len(text)
+        found: list[tuple[int, int, list[tuple[int, int]]]] = []
+        for end_index, key in self.automaton.iter(folded):
+            end = end_index + 1
+            start = end - len(key)
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-@#"):
+                continue
+            if end < n and text[end].isalnum():
+                continue
+            surface = text[start:end]
+            links = []
+            exact = self.gaz.exact.get(key)
+            after_comma = start >= 2 and text[start - 2 : start] == ", "
+            capital = surface[0].isupper()
+            for idx, flags in self.gaz.names[key]:
+                if flags & EXACT_CASE:
+                    if not exact or surface not in exact:
+                        continue
+                    if flags & AFTER_COMMA and not after_comma:
+                        continue
+                elif not capital and not flags & DEMONYM:
+                    continue
+                links.append((idx, flags))
+            if links:
+                found.append((start, end, links))
+        # Leftmost-longest, non-overlapping.
+        found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
+        chosen: list[tuple[int, int, list[tuple[int, int]]]] = []
+        last_end = -1
+        for m in found:
+            if m[0] >= last_end:
+                chosen.append(m)
+                last_end = m[1]
+        return chosen
+
+    def find_mentions(self, text: str, *, source_country: str | None = None) -> list[Mention]:
+        """Every place mention in ``text`` with its resolved reading (demonyms flagged)."""
+        if not text:
+            return []
+        folded = fold(text)
+        raw = self._raw_matches(text, folded)
+        kept = [m for m in raw if self._plausible(text, m, raw)]
+        kept = self._drop_surnames(text, raw, kept)
+        return self._resolve(text, kept, source_country)
+
+    # -- non-place readings -----------------------------------------------------------------
+
+    def _plausible(self, text: str, m: tuple[int, int, list[tuple[int, int]]], raw: list) -> bool:
+        start, end, links = m
+        surface = text[start:end]
+        if all(flags & DEMONYM for _, flags in links):
+            return True
+        prev_word, prev_sep = _word_before(text, start)
+        next_word, next_sep = _word_after(text, end)
+        only_cityish = all(self.gaz.places[i].kind == "city" for i, _ in links)
+        key = fold(surface)
+        # Currency: "500 bolívares", "bolívar fuerte".
+        if next_word and fold(next_word) in _CURRENCY_NEXT:
+            return False
+        if prev_word and prev_word[-1:].isdigit() and prev_sep.strip() == "":
+            return False
+        # Person or organisation: "Simón Bolívar", "Paris Hilton", "Georgia Tech".
+        if prev_word and prev_sep == " " and prev_word[0].isupper():
+            pw = fold(prev_word.rstrip("."))
+            if pw in _TITLES:
+                return False
+            if (
+                pw not in _PLACE_PREFIXES
+                and pw not in _FUNCTION_WORDS
+                and not _is_place_word(self, text, start - len(prev_word) - 1)
+                and not _sentence_start(text, start - len(prev_word) - 1)
+            ):
+                return False
+        if next_word and next_sep == " " and next_word[0].isupper():
+            nw = fold(next_word.rstrip(".,"))
+            if nw in _ORG_SUFFIXES:
+                return False
+            if nw not in _PLACE_SUFFIXES and nw not in _FUNCTION_WORDS and only_cityish:
+                if not _is_place_at(raw, end + 1):
+                    return False
+        if key in self.weak or (only_cityish and key in _COMMON_WORDS):
+            # Common words and surnames count only as "Mobile, Ala." or "Reading, England".
+            if not (next_sep.strip() == "," and _is_place_at(raw, end + len(next_sep))):
+                return False
+        if only_cityish and _sentence_start(text, start) and key in _COMMON_WORDS:
+            return False
+        return True
+
+    def _drop_surnames(self, text: str, raw: list, kept: list) -> list:
+        """A name once read as a person's surname ("Simón Bolívar") stays a person unless marked a place."""
+        kept_ids = {id(m) for m in kept}
+        surnames = set()
+        for m in raw:
+            if id(m) in kept_ids:
+                continue
+            prev_word, prev_sep = _word_before(text, m[0])
+            if prev_word and prev_sep == " " and prev_word[0].isupper():
+                surnames.add(fold(text[m[0] : m[1]]))
+        if not surnames:
+            return kept
+        out = []
+        for m in kept:
+            if fold(text[m[0] : m[1]]) in surnames:
+                prev_word, _ = _word_before(text, m[0])
+                next_word, _ = _word_after(text, m[1])
+                marked = (next_word and fold(next_word) in _PLACE_SUFFIXES) or (
+                    prev_word and fold(prev_word) in _PLACE_PREFIXES
+                )
+                if not marked:
+                    continue
+            out.append(m)
+        return out
+
+    # -- resolution ---------------------------------------------------------------------------
+
+    def _prior(self, idx: int, flags: int) -> float:
+        p = self.gaz.places[idx]
+        if p.kind == "country":
+            score = 8.0
+        elif p.kind == "region":
+            score = 6.6
+        else:
+            score = math.log10(p.population + 10)
+        if flags & ALTERNATE:
+            score -= 1.0
+        return score
+
+    def _resolve(self, text: str, kept: list, source_country: str | None) -> list[Mention]:
+        places = self.gaz.places
+        # "Alexandria, La." / "Maracay, Aragua": the next mention after a comma names the container.
+        containers: dict[int, list[tuple[int, int]]] = {}
+        for i in range(len(kept) - 1):
+            s, e, _ = kept[i]
+            ns = kept[i + 1][0]
+            if text[e:ns] in (", ", " (", ","):
+                containers[i] = kept[i + 1][2]
+        first = [max(links, key=lambda lf: self._prior(*lf)) for _, _, links in kept]
+        result: list[Mention] = []
+        for _round in range(2):
+            country_support: dict[str, float] = defaultdict(float)
+            region_support: dict[str, float] = defaultdict(float)
+            for idx, _flags in first:
+                p = places[idx]
+                country_support[p.country_code] += 1.0
+                if p.region_code:
+                    region_support[p.region_code] += 1.0
+            total = max(1.0, float(len(first)))
+            new_first = []
+            result = []
+            for i, (start, end, links) in enumerate(kept):
+                own = places[first[i][0]]
+                scored = []
+                for idx, flags in links:
+                    p = places[idx]
+                    cs = country_support[p.country_code] - (
+                        1.0 if own.country_code == p.country_code else 0.0
+                    )
+                    rs = 0.0
+                    if p.region_code:
+                        rs = region_support[p.region_code] - (
+                            1.0 if own.region_code == p.region_code else 0.0
+                        )
+                    score = self._prior(idx, flags) + 4.0 * cs / total + 3.0 * rs / total
+                    if source_country and p.country_code == source_country.upper():
+                        score += 2.0
+                    cont = containers.get(i)
+                    if cont:
+                        for cidx, _cf in cont:
+                            c = places[cidx]
+                            if c.kind == "country" and c.country_code == p.country_code:
+                                score += 6.0
+                            elif c.kind == "region" and c.region_code == p.region_code:
+                                score += 8.0
+                    scored.append((score, idx, flags))
+                scored.sort(reverse=True)
+                best_score, best_idx, best_flags = scored[0]
+                margin = best_score - scored[1][0] if len(scored) > 1 else 4.0
+                confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
+                new_first.append((best_idx, best_flags))
+                result.append(
+                    Mention(
+                        start,
+                        end,
+                        text[start:end],
+                        places[best_idx],
+                        best_idx,
+                        bool(best_flags & DEMONYM),
+                        confidence,
+                    )
+                )
+            first = new_first
+        return result
+
+
+_lock = threading.Lock()
+_tagger: Tagger | None = None
+
+
+def get_tagger(cache_dir: Path | None = None) -> Tagger:
+    """The process-wide tagger (gazetteer loaded and automaton built on first use)."""
+    global _tagger
+    with _lock:
+        if _tagger is None:
+            _tagger = Tagger(load_gazetteer(cache_dir))
+        return _tagger
+
+
+# -- word context -------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[\w.'’-]+$")
+_WORD_AFTER = re.compile(r"^([\s,(]*)([\w'’.-]+)")
+
+
+def _word_before(text: str, start: int) -> tuple[str, str]:
+    """The word before ``start`` and the separator between them."""
+    i = start
+    while i > 0 and text[i - 1] in " \t,(":
+        i -= 1
+    sep = text[i:start]
+    m = _WORD.search(text, max(0, i - 40), i)
+    return (m.group(0) if m else ""), sep
+
+
+def _word_after(text: str, end: int) -> tuple[str, str]:
+    m = _WORD_AFTER.match(text[end : end + 60])
+    if not m:
+        return "", ""
+    return m.group(2), m.group(1)
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    i = start
+    while i > 0 and text[i - 1] in " \t\"'“‘(":
+        i -= 1
+    return i == 0 or text[i - 1] in ".!?\n:;"
+
+
+def _is_place_at(raw: list, pos: int) -> bool:
+    return any(m[0] == pos for m in raw)
+
+
+def _is_place_word(tagger: Tagger, text: str, start: int) -> bool:
+    """Whether the word starting at ``start`` is itself a capitalised gazetteer name or demonym."""
+    m = re.match(r"[\w'-]+", text[max(0, start) :])
+    return bool(m) and fold(m.group(0)) in tagger.gaz.names
+
+
+_CURRENCY_NEXT = {"fuerte", "fuertes", "soberano", "soberanos", "digital", "digitales"}
+_TITLES = {
+    "mr", "mrs", "ms", "dr", "president", "presidente", "gen", "general", "gov", "governor",
+    "sen", "senator", "rep", "judge", "sr", "sra", "don", "dona", "saint", "san", "santa",
+    "mayor", "coach", "officer", "sgt", "capt", "lt", "col", "st", "prof", "professor",
+}  # fmt: skip
+_PLACE_PREFIXES = {
+    "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento", "municipio", "northern", "southern", "eastern", "western", "central",
+    "north", "south", "east", "west", "greater", "upper", "lower", "new", "norte", "sur", "of",
+    "de", "del", "in", "en", "from", "to", "near", "at",
+}  # fmt: skip
+_PLACE_SUFFIXES = {
+    "state", "estado", "province", "provincia", "region", "city", "department", "departamento",
+    "county", "parish", "municipality", "valley", "area", "island", "islands",
+}  # fmt: skip
+_ORG_SUFFIXES = {
+    "post", "times", "tech", "university", "college", "inc", "corp", "company", "airlines",
+    "airways", "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "hall",
+    "herald", "tribune", "journal", "daily", "news", "press", "fc", "united", "school",
+    "high", "hospital", "county", "parish", "club", "bank", "church", "senators", "nationals",
+    "redskins", "wizards", "capitals", "state",
+}  # fmt: skip
+_FUNCTION_WORDS = {
+    "the", "in", "of", "and", "a", "an", "at", "on", "for", "from", "to", "by", "with", "but",
+    "or", "as", "after", "before", "near", "into", "while", "when", "where", "since", "until",
+    "el", "la", "los", "las", "en", "de", "del", "y", "e", "o", "con", "por", "para", "desde",
+    "hasta", "entre", "sobre", "al", "un", "una", "this", "that", "his", "her", "their", "its",
+    "said", "says", "dijo", "if", "so", "both", "all", "across", "through", "throughout", "via",
+    "outside", "inside", "around", "toward", "towards", "against", "about", "like", "than",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "april", "june", "july", "august", "september", "october",
+    "november", "december", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado",
+    "domingo", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+    "septiembre", "octubre", "noviembre", "diciembre",
+}  # fmt: skip
+_LOCATIVE = {"in", "en", "from", "desde", "near", "to", "at"}
+_COMMON_WORDS = {
+    "mobile", "reading", "march", "may", "young", "bath", "nice", "split", "sale", "hope",
+    "orange", "liberty", "mission", "justice", "commerce", "independence", "opportunity",
+    "enterprise", "friendship", "progress", "victory", "concord", "unity", "wall", "bay",
+    "pride", "police", "hospital", "university", "center", "centre", "bank", "union", "best",
+    "man", "of", "as", "is", "be", "home", "post", "star", "sun", "ocean", "river", "lake",
+    "beach", "park", "city", "valley", "early", "many", "most", "van", "deal",
+    "buy", "why", "who", "what", "mercedes", "ita", "colon", "laguna", "florida", "media",
+    "salt", "gas", "energy", "democrat", "republican", "normal",
+}  # fmt: skip

@@ -1,0 +1,172 @@
+"""Locales stage: hard cases in English and Spanish, spans, names without mojibake, the page line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from gazette.enrich.locales import find_mentions, fold, locale_line, tag_locales
+
+VENEZUELA = (
+    "Venezuelan prisons are overcrowded. Inmates in Bolívar state rioted on Monday, families protested "
+    "outside a jail in Nueva Esparta, and guards at Tocorón prison near Maracay said they had not been paid."
+)
+
+PRISONS = (
+    "Venezuela's prisons are again in crisis. In Ciudad Bolívar, inmates took over a cell block on "
+    "Sunday. Guards at Tocorón prison near Maracay said their wages, paid in bolívares, had lost "
+    "all value. In Porlamar, on Margarita island, families waited outside the jail. The ministry in "
+    "Caracas said a statue of Simón Bolívar would be restored."
+)
+
+SPANISH = (
+    "Los presos de la cárcel de Tocorón, en Maracay, denunciaron el hacinamiento. El gobierno "
+    "venezolano anunció desde Caracas que pagará 500 bolívares a cada guardia en el estado Bolívar "
+    "y en Nueva Esparta."
+)
+
+
+def names(locales):
+    return {loc.name for loc in locales}
+
+
+def test_venezuela_line():
+    assert locale_line(tag_locales(VENEZUELA)) == "Bolívar, Nueva Esparta, Aragua, VENEZUELA"
+
+
+def test_prisons_article_regions_and_no_person_or_currency():
+    found = tag_locales(PRISONS)
+    line = locale_line(found)
+    regions, country = line.rsplit(", ", 1)
+    assert country == "VENEZUELA"
+    assert set(regions.split(", ")) == {"Bolívar", "Aragua", "Nueva Esparta", "Distrito Capital"}
+    spans = {PRISONS[s:e] for loc in found for s, e in loc.spans}
+    assert "Bolívar" not in spans  # neither the person nor the currency
+    assert not any("bolívares" in PRISONS[s : e + 3] for loc in found for s, e in loc.spans)
+    assert all(loc.country_code == "VE" for loc in found)
+
+
+def test_spans_point_at_mention_text():
+    for text in (VENEZUELA, PRISONS, SPANISH):
+        for loc in tag_locales(text, title="Prisons in crisis"):
+            for start, end in loc.spans:
+                surface = text[start:end]
+                assert fold(surface) and surface[0].isalpha()
+                assert surface in text
+            assert loc.mentions >= len(loc.spans)
+
+
+def test_mention_surfaces():
+    surfaces = [m.surface for m in find_mentions(VENEZUELA)]
+    assert surfaces == ["Venezuelan", "Bolívar", "Nueva Esparta", "Maracay"]
+
+
+def test_spanish_text():
+    found = tag_locales(SPANISH)
+    line = locale_line(found)
+    assert line.endswith("VENEZUELA")
+    assert {"Aragua", "Distrito Capital", "Bolívar", "Nueva Esparta"} <= set(line.split(", "))
+    surfaces = {SPANISH[s:e] for loc in found for s, e in loc.spans}
+    assert "bolívares" not in surfaces
+    assert "venezolano" in surfaces  # a Spanish demonym points at the country
+
+
+def test_simon_bolivar_is_a_person():
+    found = tag_locales("The square honours Simón Bolívar, who freed much of South America.")
+    assert all(loc.kind != "region" or loc.name != "Bolívar" for loc in found)
+    assert "Bolívar" not in names(found)
+
+
+def test_bolivares_is_a_currency():
+    found = tag_locales("A kilo of rice costs 900 bolívares; the bolívar lost half its value.")
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mobile phones are banned in most schools.",
+        "Reading is good for children, teachers say.",
+        "March was the wettest month on record.",
+    ],
+)
+def test_common_words_are_not_places(text):
+    assert tag_locales(text) == []
+
+
+def test_common_word_with_context_is_a_place():
+    found = tag_locales("The storm reached Mobile, Alabama, on Tuesday.")
+    assert "Mobile" in names(found)
+    mobile = next(loc for loc in found if loc.name == "Mobile")
+    assert mobile.region_code == "US-AL"
+
+
+def test_city_state_pattern_picks_the_right_town():
+    found = tag_locales("Alexandria, La. — A woman was charged with arson in Alexandria on Friday.")
+    alex = next(loc for loc in found if loc.name == "Alexandria")
+    assert alex.country_code == "US" and alex.region_code == "US-LA"
+    assert alex.mentions == 2
+
+
+def test_source_country_breaks_ties():
+    assert tag_locales("Floods hit Cordoba.", source_country="AR")[0].country_code == "AR"
+    assert tag_locales("Floods hit Cordoba.", source_country="ES")[0].country_code == "ES"
+
+
+def test_names_are_free_of_mojibake():
+    found = tag_locales(VENEZUELA + " " + SPANISH + " Officials in São Paulo and Zürich agreed.")
+    for loc in found:
+        for value in (loc.name, loc.region_name or "", loc.country_name):
+            assert "Ã" not in value and "\ufffd" not in value and "Â" not in value
+    assert {"São Paulo", "Zürich"} <= names(found)
+
+
+def test_locale_fields():
+    (maracay,) = [loc for loc in tag_locales(VENEZUELA) if loc.name == "Maracay"]
+    assert maracay.kind == "city"
+    assert (maracay.country_code, maracay.region_code, maracay.region_name) == ("VE", "VE-D", "Aragua")
+    assert maracay.geonames_id and maracay.lat and maracay.lon
+    assert 9 < maracay.lat < 11 and -69 < maracay.lon < -66
+    assert 0 < maracay.confidence <= 1
+
+
+def test_title_adds_salience():
+    text = "Police in Caracas and in Maracay made arrests."
+    plain = {loc.name: loc.salience for loc in tag_locales(text)}
+    titled = {loc.name: loc.salience for loc in tag_locales(text, title="Arrests in Maracay")}
+    assert titled["Maracay"] > plain["Maracay"]
+    assert tag_locales(text, title="Arrests in Maracay")[0].name == "Maracay"
+
+
+def test_empty_text():
+    assert tag_locales("") == []
+    assert locale_line([]) == ""
+
+
+def test_cli_json(tmp_path):
+    from gazette.cli import app
+
+    path = tmp_path / "article.txt"
+    path.write_text(VENEZUELA, encoding="utf-8")
+    result = CliRunner().invoke(app, ["locales", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    keys = {"name", "kind", "country_code", "region_code", "geonames_id", "lat", "lon", "spans", "confidence"}
+    assert rows and all(keys <= row.keys() for row in rows)
+    assert {row["name"] for row in rows} >= {"Maracay", "Nueva Esparta"}
+
+
+def test_cli_text_and_jsonl(tmp_path):
+    from gazette.cli import app
+
+    result = CliRunner().invoke(app, ["locales", VENEZUELA])
+    assert result.exit_code == 0, result.output
+    assert "Locales: Bolívar, Nueva Esparta, Aragua, VENEZUELA" in result.output
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps({"id": 7, "text": SPANISH}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["locales", "--jsonl", str(batch)])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert row["id"] == 7 and row["locales"] and row["line"].endswith("VENEZUELA")
