@@ -1,0 +1,400 @@
+"""Extract stage: a fetched page (and its feed entry) becomes an ``Article`` with clean text and metadata.
+
+Steps: decode the bytes (``text.decode_html``), parse once, read metadata and main text with trafilatura,
+settle the publication date (page markup, feed entry, htmldate), pick the canonical URL, repair every text
+field with ftfy (``text.repair_text``), sanitize the article HTML (``sanitize.sanitize_html``) and hash the
+normalized text. Whatever the page holds, the only exception that leaves ``extract_article`` is
+``ExtractionRejected`` with a reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from gazette import models
+from gazette.errors import ExtractionRejected, GazetteError
+from gazette.extract.sanitize import plain_text, sanitize_html
+from gazette.extract.text import decode_html, detect_language, repair_text
+from gazette.urls import canonicalize_url, is_http_url, same_site
+
+logger = logging.getLogger(__name__)
+
+MIN_WORDS = 30  # below this a page is a teaser, an error page or a paywall stub
+TITLE_MAX = 500
+AUTHOR_MAX = 200
+SITE_MAX = 200
+FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; further ahead is a wrong date
+AGREEMENT = timedelta(hours=36)  # a feed and a page agree when within a day and a half (time zones)
+
+_REJECTED_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_WS = re.compile(r"\s+")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def extract_article(doc: models.FetchedDocument, entry: models.FeedEntry | None = None) -> models.Article:
+    """Text and metadata of one page; the feed entry fills what the page lacks.
+
+    Raises ``ExtractionRejected(url, reason)`` when the page has no usable text; nothing else.
+    """
+    try:
+        return _extract(doc, entry)
+    except GazetteError:
+        raise
+    except Exception as exc:  # a parser bug on a hostile page must not stop the batch
+        logger.debug("extraction failed on %s", doc.url, exc_info=True)
+        raise ExtractionRejected(doc.url, f"extraction failed ({type(exc).__name__})") from exc
+
+
+def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> models.Article:
+    url = doc.final_url or doc.url
+    if doc.content_type.startswith(_REJECTED_TYPES):
+        raise ExtractionRejected(doc.url, f"not an HTML page ({doc.content_type})")
+    if not doc.content.strip():
+        raise ExtractionRejected(doc.url, "empty page")
+    declared = doc.charset or _header_charset(doc.headers.get("content-type", ""))
+    html, codec = decode_html(doc.content, declared)
+    if "\x00" in html[:4096] and html[:4096].count("\x00") > 64:
+        raise ExtractionRejected(doc.url, "binary content")
+    html = _XML_INVALID.sub("", html)
+    logger.debug("decoded %s as %s", url, codec)
+
+    tree = _parse(html, doc.url)
+    _defuse(tree)
+    base = url if is_http_url(url) else None
+    meta = _metadata(tree, base)
+    body_html = _main_html(tree, base)
+
+    title = clean_line(meta.get("title"), TITLE_MAX) or clean_line(entry.title if entry else None, TITLE_MAX)
+    body_html = _tidy_headings(body_html, title)
+    text = repair_text(plain_text(body_html)) if body_html else ""
+    html_out = sanitize_html(repair_text(body_html), base) if body_html else ""
+
+    if _word_count(text) < MIN_WORDS and entry is not None and entry.summary:
+        summary_text = repair_text(plain_text(entry.summary))
+        if _word_count(summary_text) > _word_count(text):
+            logger.debug("page text too short on %s; using the feed summary", url)
+            text = summary_text
+            html_out = sanitize_html(repair_text(entry.summary), base)
+    words = _word_count(text)
+    if words == 0 or (words < MIN_WORDS and not (entry and entry.summary)):
+        raise ExtractionRejected(doc.url, f"no usable text ({words} words)")
+    if not title:
+        title = clean_line(text.split("\n", 1)[0], 120) or ""
+
+    author = clean_line(meta.get("author"), AUTHOR_MAX) or clean_line(
+        entry.author if entry else None, AUTHOR_MAX
+    )
+    site = _site_name(meta.get("sitename")) or _host(url)
+    now = datetime.now(UTC)
+    published = _settle_date(tree, base, meta.get("date"), entry.published_at if entry else None, now)
+    language = detect_language(text) or _html_lang(tree)
+
+    return models.Article(
+        url=doc.url,
+        canonical_url=_canonical_url(tree, url),
+        title=title,
+        text=text,
+        html=html_out,
+        published_at=published,
+        fetched_at=now,
+        author=author,
+        site=site,
+        language=language,
+        content_hash=content_hash(text),
+        guid=entry.guid if entry else None,
+    )
+
+
+# -- fields ---------------------------------------------------------------------------------------
+
+
+def clean_line(value: str | None, limit: int) -> str | None:
+    """A one-line field (title, author, site): repaired, whitespace collapsed, capped at a word boundary."""
+    if not value:
+        return None
+    text = _WS.sub(" ", repair_text(value)).strip()
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        space = cut.rfind(" ")
+        if space > limit // 2:
+            cut = cut[:space]
+        text = cut.rstrip(" ,;:-") + "…"
+    return text or None
+
+
+def content_hash(text: str) -> str:
+    """sha256 hex of the text with whitespace collapsed and case folded: the same story, the same hash."""
+    normalized = " ".join(text.split()).casefold()
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _site_name(value: str | None) -> str | None:
+    """A publisher's own name (og:site_name …); a bare domain is left out, since trafilatura takes that
+    from ``<base>`` or ``rel=canonical``, which a page may point anywhere — the fetched host is used instead."""
+    name = clean_line(value, SITE_MAX)
+    if name and " " not in name and "." in name:
+        return None
+    return name
+
+
+def _header_charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
+
+
+def _host(url: str) -> str | None:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def _html_lang(tree: Any) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    primary = lang.strip().split("-")[0].split("_")[0].lower()
+    return primary if len(primary) == 2 and primary.isalpha() else None
+
+
+# -- parsing and trafilatura ----------------------------------------------------------------------
+
+
+def _parse(html: str, url: str) -> Any:
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        try:
+            tree = lxml.html.document_fromstring(html)
+        except (etree.ParserError, ValueError) as exc:
+            raise ExtractionRejected(url, "unparsable HTML") from exc
+    return tree
+
+
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def _defuse(tree: Any) -> None:
+    """Before any extraction: drop ``<base>`` (it would move every relative link) and any link whose
+    scheme, read the way a browser reads it (tabs, newlines and controls removed), is not http(s) or mailto.
+    ``java&#x09;script:`` is otherwise taken for a relative path and joined to the page URL."""
+    for el in list(tree.iter("base")):
+        el.drop_tree()
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in ("href", "src"):
+            value = el.get(attr)
+            if value is None:
+                continue
+            match = _SCHEME.match(_URL_NOISE.sub("", value).lower())
+            if match and match.group(1) not in ("http", "https", "mailto"):
+                del el.attrib[attr]
+
+
+def _date_params(now: datetime) -> dict[str, Any]:
+    return {
+        "original_date": True,
+        "extensive_search": False,
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        "max_date": (now + FUTURE_SLACK).strftime("%Y-%m-%d"),
+    }
+
+
+def _metadata(tree: Any, url: str | None) -> dict[str, Any]:
+    from trafilatura.metadata import extract_metadata
+
+    try:
+        document = extract_metadata(copy.deepcopy(tree), url, _date_params(datetime.now(UTC)))
+    except Exception:  # metadata is optional; the feed entry fills in
+        logger.debug("metadata extraction failed", exc_info=True)
+        return {}
+    return {
+        "title": document.title,
+        "author": document.author,
+        "sitename": document.sitename,
+        "date": document.date,
+    }
+
+
+def _main_html(tree: Any, url: str | None) -> str:
+    import trafilatura
+    from trafilatura.htmlprocessing import build_html_output
+    from trafilatura.metadata import Document
+
+    document = trafilatura.bare_extraction(
+        copy.deepcopy(tree),
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=True,
+        include_formatting=True,
+    )
+    if not isinstance(document, Document) or document.body is None:
+        return ""
+    return str(build_html_output(document))
+
+
+def _tidy_headings(body_html: str, title: str | None) -> str:
+    """Drop a leading heading that repeats the title; keep other headings inside the h2–h4 allow-list."""
+    if not body_html:
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return body_html
+    container = root.find(".//body")
+    if container is None:
+        container = root
+    first = next((el for el in container if isinstance(el.tag, str)), None)
+    if first is not None and first.tag in _HEADINGS and title and _same_title(first.text_content(), title):
+        first.drop_tree()
+    for el in container.iter("h1", "h5", "h6"):
+        el.tag = "h2" if el.tag == "h1" else "h4"
+    return (container.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in container if isinstance(child.tag, str)
+    )
+
+
+def _same_title(heading: str, title: str) -> bool:
+    heading = _norm(heading)
+    if title.endswith("…"):  # capped by clean_line
+        return heading.startswith(_norm(title[:-1]))
+    return heading == _norm(title)
+
+
+def _norm(text: str) -> str:
+    return " ".join(repair_text(text).split()).casefold()
+
+
+# -- canonical URL --------------------------------------------------------------------------------
+
+
+def _canonical_url(tree: Any, url: str) -> str:
+    """The page's rel=canonical when it is http(s) on the same site, else the fetched URL without tracking."""
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        href = (link.get("href") or "").strip()
+        if "canonical" not in rel or not href:
+            continue
+        try:
+            candidate = urljoin(url, href)
+        except ValueError:
+            continue
+        if is_http_url(candidate) and same_site(candidate, url):
+            return canonicalize_url(candidate)
+        logger.debug("ignoring rel=canonical %s on %s (other site or scheme)", href, url)
+        break
+    return canonicalize_url(url)
+
+
+# -- publication date -----------------------------------------------------------------------------
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    return None
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+_NOT_ARTICLE = re.compile(r"related|sidebar|comment|footer|menu|widget|promo|teaser|recommend|share", re.I)
+
+
+def _without_chrome(tree: Any) -> Any:
+    """A copy without links, navigation and side columns: htmldate's wide search would otherwise take the
+    date of a related story from its link (``/2026/02/18/other-story.html``)."""
+    pruned = copy.deepcopy(tree)
+    doomed = [
+        el
+        for el in pruned.iter()
+        if isinstance(el.tag, str)
+        and (
+            el.tag in ("a", "nav", "aside", "footer", "form")
+            or _NOT_ARTICLE.search(f"{el.get('class', '')} {el.get('id', '')}")
+        )
+    ]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
+    return pruned
+
+
+def _htmldate(tree: Any, url: str | None, now: datetime) -> datetime | None:
+    from htmldate import find_date
+
+    params = _date_params(now)
+    params["extensive_search"] = True
+    try:
+        return _parse_date(find_date(_without_chrome(tree), url=url, **params))
+    except Exception:
+        logger.debug("htmldate failed", exc_info=True)
+        return None
+
+
+def _settle_date(
+    tree: Any, url: str | None, page_value: str | None, feed_value: datetime | None, now: datetime
+) -> datetime | None:
+    """Page markup and feed entry first; htmldate's wider search when they disagree or the page has none.
+
+    When the page and the feed agree, the feed's timestamp wins (pages often give only a day). A date more
+    than a day in the future is never used.
+    """
+    limit = now + FUTURE_SLACK
+    page = _parse_date(page_value)
+    feed = _as_utc(feed_value)
+    if page is not None and page > limit:
+        page = None
+    if feed is not None and feed > limit:
+        feed = None
+    if page is not None and feed is not None and abs(page - feed) <= AGREEMENT:
+        return feed
+    found = _htmldate(tree, url, now)
+    if found is not None and found > limit:
+        found = None
+    if feed is not None:
+        if found is not None and abs(found - feed) <= AGREEMENT:
+            return feed
+        # The page's own markup says otherwise: trust it over the feed (feeds often carry update times).
+        return page or feed
+    return page or found
+
+
+__all__ = ["clean_line", "content_hash", "extract_article"]

@@ -1,0 +1,266 @@
+"""Extract stage, last step: article HTML reduced to an allow-list (nh3) so nothing in it can execute.
+
+What survives: text structure (paragraphs, headings h2–h4, lists, quotes, code, simple tables, figures and
+captions, line breaks, emphasis) and links to http, https and mailto URLs, each link marked
+``rel="noopener noreferrer nofollow"``. Relative URLs are resolved against the page's URL, or dropped when
+there is no http(s) base. Everything else goes: scripts, styles, frames, objects, SVG and MathML (with their
+content), images (hotlinked images track readers, and an SVG image can carry script), event handlers,
+``style`` attributes (CSS ``expression()``/``url(javascript:…)``), ``<meta>`` refresh, ``<base>``, forms.
+
+nh3 parses with html5ever, the same tokenizer rules a browser uses, so entity-encoded and mixed-case tricks
+(``JaVaScRiPt:``, ``java&#x09;script:``) are decoded before the scheme check rather than slipping past it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from html import unescape
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import nh3
+from lxml import etree
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {
+        "p",
+        "br",
+        "a",
+        "em",
+        "strong",
+        "i",
+        "b",
+        "u",
+        "s",
+        "sub",
+        "sup",
+        "small",
+        "mark",
+        "q",
+        "cite",
+        "abbr",
+        "time",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "h2",
+        "h3",
+        "h4",
+        "figure",
+        "figcaption",
+        "code",
+        "pre",
+        "kbd",
+        "hr",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+    }
+)
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "time": {"datetime"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+    "ol": {"start"},
+}
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+LINK_REL = "noopener noreferrer nofollow"
+# Removed with everything inside them (the others not allowed are unwrapped, keeping their text).
+DROPPED_WITH_CONTENT: frozenset[str] = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "svg",
+        "math",
+        "noscript",
+        "noembed",
+        "noframes",
+        "template",
+        "textarea",
+        "select",
+        "button",
+        "title",
+        "head",
+        "xmp",
+        "plaintext",
+        "canvas",
+        "audio",
+        "video",
+        "form",
+    }
+)
+
+_URL_ATTRS = frozenset({"href", "src", "cite"})
+_WS = re.compile(r"[ \t\r\f\v]+")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "blockquote",
+        "pre",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "figcaption",
+        "table",
+        "caption",
+        "tr",
+        "hr",
+        "address",
+        "details",
+        "summary",
+    }
+)
+
+
+def _safe_absolute(url: str) -> str | None:
+    """The URL if it is absolute with an allowed scheme (and a host for http/https), else None."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in URL_SCHEMES:
+        return None
+    if scheme != "mailto" and not parts.hostname:
+        return None
+    return url.strip()
+
+
+def _http_base(base_url: str | None) -> str | None:
+    if not base_url:
+        return None
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return None
+    return base_url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def sanitize_html(html: str, base_url: str | None = None) -> str:
+    """Reduce untrusted HTML to the allow-list; relative links are resolved against ``base_url``.
+
+    Never raises on a ``str``; the result is an HTML fragment safe to insert into a page as-is.
+    """
+    if not html:
+        return ""
+    base = _http_base(base_url)
+
+    def resolve(url: str) -> str | None:
+        try:
+            return _safe_absolute(urljoin(base, url) if base else url)
+        except ValueError:
+            return None
+
+    def filter_attribute(tag: str, attr: str, value: str) -> str | None:
+        # ammonia checks schemes too; resolving here as well means a URL attribute ends up absolute and
+        # http(s)/mailto whichever order the two checks run in.
+        if attr in _URL_ATTRS:
+            return resolve(value)
+        return value
+
+    try:
+        return nh3.clean(
+            html,
+            tags=set(ALLOWED_TAGS),
+            clean_content_tags=set(DROPPED_WITH_CONTENT),
+            attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+            attribute_filter=filter_attribute,
+            url_schemes=set(URL_SCHEMES),
+            url_relative=resolve,
+            link_rel=LINK_REL,
+            strip_comments=True,
+        ).strip()
+    except Exception:  # nh3 raising would be a bug; fail closed with the text only
+        logger.warning("nh3 failed; falling back to escaped text", exc_info=True)
+        from html import escape
+
+        return f"<p>{escape(plain_text(html))}</p>"
+
+
+def _collect_text(el: etree._Element, out: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    tag = tag.lower()
+    if tag in DROPPED_WITH_CONTENT or not isinstance(el.tag, str):
+        # comments and processing instructions carry no text; their tail does
+        if el.tail:
+            out.append(el.tail)
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
+        out.append("\n\n")
+    if tag == "br":
+        out.append("\n")
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _collect_text(child, out)
+    if block:
+        out.append("\n\n")
+    if el.tail:
+        out.append(el.tail)
+
+
+def plain_text(html: str) -> str:
+    """Text of an HTML fragment: one paragraph per block element, paragraphs separated by a blank line.
+
+    Plain text in (a feed summary without markup) comes out with its whitespace tidied.
+    """
+    if not html or not html.strip():
+        return ""
+    html = _XML_INVALID.sub("", html)  # lxml refuses them
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return _tidy(unescape(re.sub(r"<[^>]*>", " ", html)))
+    parts: list[str] = []
+    _collect_text(root, parts)
+    return _tidy("".join(parts))
+
+
+def _tidy(text: str) -> str:
+    lines = [_WS.sub(" ", line).strip() for line in text.replace("\xa0", " ").split("\n")]
+    joined = "\n".join(lines)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", joined)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+__all__ = ["ALLOWED_TAGS", "LINK_REL", "URL_SCHEMES", "plain_text", "sanitize_html"]

@@ -1,0 +1,316 @@
+"""Extract stage, text repair: mojibake, invisible and dangerous characters, language identification.
+
+``repair_text`` runs ftfy, then fixes what ftfy leaves behind on real news pages:
+
+- UTF-8 read as Windows-1250 / ISO-8859-2 when the second byte decoded to an invisible character.
+  "í" is C3 AD in UTF-8; read as cp1250 it becomes "Ă" + SOFT HYPHEN, which ftfy does not undo
+  ("BolĂ\\u00advar"). Runs of cp1250 characters that re-encode to valid UTF-8 are decoded back when the
+  result is a Latin letter or typographic punctuation.
+- The same mojibake after something dropped the soft hyphen ("BolĂvar", as on the seed page). The byte is
+  gone, so this is a guess: an upper-case "Ă" or "Ã" between two lower-case ASCII letters is read as "í".
+  No language writes a capital Ă/Ã inside a lower-case word, and C3 AD ("í") is by far the most common
+  UTF-8 pair whose second byte is invisible in cp1250/cp1252 (the others, C3 81/83/88/8D/8F/90/98/9D, are
+  capitals that do not occur inside lower-case words either).
+
+Then it removes NUL and other C0/C1 controls (keeping newline and tab), noncharacters (U+FFFE, U+FFFF,
+U+FDD0–U+FDEF), lone surrogates, soft hyphens (invisible, and they split words for search) and bidi
+embedding/override/isolate controls (U+202A–U+202E, U+2066–U+2069, used to disguise text), and returns NFC.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import threading
+import unicodedata
+from typing import Any
+
+import ftfy
+
+logger = logging.getLogger(__name__)
+
+_FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False,  # input is already text; "&lt;" in a title is what the publisher wrote
+    uncurl_quotes=False,  # keep the publisher's typography
+    fix_character_width=False,  # full-width forms are legitimate in CJK text
+    explain=False,
+)
+
+
+def _chars(codec: str, first: int, last: int) -> str:
+    out = []
+    for b in range(first, last + 1):
+        try:
+            out.append(bytes([b]).decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return re.escape("".join(out))
+
+
+_CONT = _chars("cp1250", 0x80, 0xBF)
+_MOJIBAKE_1250 = re.compile(
+    f"(?:[{_chars('cp1250', 0xC2, 0xDF)}][{_CONT}]"
+    f"|[{_chars('cp1250', 0xE0, 0xEF)}][{_CONT}]{{2}}"
+    f"|[{_chars('cp1250', 0xF0, 0xF4)}][{_CONT}]{{3}})+"
+)
+_LOST_SOFT_HYPHEN = re.compile(r"(?<=[a-z])[\u0102\u00c3](?=[a-z])")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_UNWANTED_BEFORE_FTFY = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f\u00ad\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
+)
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def _plausible(decoded: str) -> bool:
+    for ch in decoded:
+        code = ord(ch)
+        if 0xA0 <= code <= 0x17F:
+            continue
+        if 0x2010 <= code <= 0x203A or code in (0x20AC, 0x2122):
+            continue
+        return False
+    return True
+
+
+def _fix_cp1250_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    try:
+        decoded = run.encode("cp1250").decode("utf-8")
+    except UnicodeError:
+        return run
+    if not _plausible(decoded):
+        return run
+    letters = [c for c in run if c.isalpha()]
+    # All-capitals Central European text ("PĂŞUNE") must not turn into a lower-case letter.
+    if len(letters) >= 2 and all(c.isupper() for c in letters) and any(c.islower() for c in decoded):
+        return run
+    return decoded
+
+
+def _fix_cp1250(text: str) -> str:
+    for _ in range(3):  # mojibake can be layered (encoded twice); each pass peels one layer
+        fixed = _MOJIBAKE_1250.sub(_fix_cp1250_run, text)
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def _drop_surrogates(s: str) -> str:
+    """Join valid surrogate pairs into their character and drop lone surrogates."""
+    if not _SURROGATES.search(s):
+        return s
+    return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+
+
+def repair_text(s: str) -> str:
+    """Fix mojibake and strip invisible or dangerous characters; NFC. Never raises on a ``str``."""
+    if not s:
+        return ""
+    text = _drop_surrogates(s)
+    # Before ftfy: a run of characters shared by cp1250 and cp1252 encodes to the same bytes in both, so this
+    # cannot undo ftfy's own (cp1252) repairs, and ftfy then sees text that is already clean.
+    text = _fix_cp1250(text)
+    # What ftfy sees should be what a second pass would see; C1 controls stay, ftfy reads them as cp1252.
+    text = _UNWANTED_BEFORE_FTFY.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    try:
+        text = ftfy.fix_text(text, config=_FTFY_CONFIG)
+    except Exception:  # ftfy is a heuristic; a failure must not lose the text
+        logger.debug("ftfy failed; continuing without it", exc_info=True)
+    text = _fix_cp1250(_UNWANTED.sub("", text))  # ftfy's C1 repairs can complete a cp1250 sequence
+    text = _LOST_SOFT_HYPHEN.sub("\u00ed", text)
+    return unicodedata.normalize("NFC", text)
+
+
+# -- decoding ---------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# A page may put its declaration late (after a long <head> comment or inline script); browsers stop at
+# 1024 bytes, we look further because a wrong guess costs more here than a slower one.
+_PRESCAN_BYTES = 32_768
+_META_CHARSET = re.compile(
+    rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE | re.DOTALL
+)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
+# What the web means by these labels (WHATWG Encoding Standard): Latin-1 and ASCII are read as windows-1252.
+_LABEL_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252", "iso8859_9": "cp1254"}
+# Single-byte encodings tried, in order of preference, when nothing declares one (ties go to the first).
+_GUESSES = ("cp1252", "iso8859_2", "cp1250", "cp1251")
+_MULTIBYTE_GUESSES = frozenset(
+    {
+        "shift_jis",
+        "cp932",
+        "euc_jp",
+        "iso2022_jp",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "big5hkscs",
+        "euc_kr",
+        "cp949",
+        "johab",
+    }
+)
+_WORD = re.compile(r"\w+")
+_NON_ASCII_LATIN_RUN = re.compile(r"[\u00c0-\u024f]{3,}")
+
+
+def normalize_charset(label: str | None) -> str | None:
+    """Python's codec name for a charset label, with the web's aliases applied; None when unknown."""
+    if not label:
+        return None
+    try:
+        info = codecs.lookup(label.strip().strip("\"'").lower())
+    except (LookupError, ValueError):
+        return None
+    # Python also registers bytes-to-bytes codecs under charset-like names ("zlib", "base64", "hex"); a page
+    # must not pick a decompressor. UTF-7 is banned on the web (it smuggles markup past filters).
+    if not getattr(info, "_is_text_encoding", True) or info.name in ("utf-7", "utf_7"):
+        return None
+    name = info.name.replace("-", "_")
+    return _LABEL_ALIASES.get(name, name)
+
+
+def _declared_in_document(head: bytes) -> str | None:
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if not match:
+        return None
+    name = normalize_charset(match.group(1).decode("ascii", "ignore"))
+    # A document that could be read to find an ASCII <meta> is not UTF-16/32, whatever it says.
+    if name and name.startswith(("utf_16", "utf_32")):
+        return "utf_8"
+    return name
+
+
+def _mostly_utf8(content: bytes) -> bool:
+    """Valid UTF-8 apart from a few stray bytes (a truncated or patched page), not a legacy encoding."""
+    decoded = content.decode("utf-8", "replace")
+    bad = decoded.count("\ufffd")
+    good = sum(1 for c in decoded if ord(c) > 127 and c != "\ufffd")
+    return good > 0 and bad <= good // 50
+
+
+def _implausibility(text: str) -> int:
+    """How unlike natural text a decoding looks: symbols inside words, runs of accented letters, controls."""
+    penalty = 0
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ord(ch) < 128:
+            continue
+        category = unicodedata.category(ch)
+        if category[0] == "C":
+            penalty += 10
+        elif not ch.isalpha() and 0 < i < n - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
+            penalty += 3
+        elif ch.isupper() and i > 0 and text[i - 1].islower():
+            penalty += 1
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        penalty += 2 * len(_NON_ASCII_LATIN_RUN.findall(word))
+        has_latin = any("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f" for c in word)
+        if has_latin and any("\u0400" <= c <= "\u04ff" for c in word):
+            penalty += 5
+    return penalty
+
+
+def _guess_encoding(content: bytes) -> str:
+    sample = content[: _PRESCAN_BYTES * 2]
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample).best()
+        if best is not None and normalize_charset(best.encoding) in _MULTIBYTE_GUESSES:
+            return normalize_charset(best.encoding) or "cp1252"
+    except Exception:  # an optional helper; its failure only costs a guess
+        logger.debug("charset_normalizer failed", exc_info=True)
+    # Only the non-ASCII stretches matter, with a little context for the in-word checks.
+    scores: list[tuple[int, int, str]] = []
+    for rank, codec in enumerate(_GUESSES):
+        decoded = sample.decode(codec, "replace")
+        scores.append((_implausibility(decoded), rank, codec))
+    return min(scores)[2]
+
+
+def decode_html(content: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode a page's bytes; returns (text, codec name). Never raises.
+
+    Order: byte-order mark; valid UTF-8 (also when a header claims Latin-1: valid multi-byte UTF-8 is
+    practically never an accident); the Content-Type charset (``declared``); a ``<meta charset>`` or XML
+    declaration; then a guess among windows-1252, ISO-8859-2, windows-1250 and windows-1251 by how natural
+    the result looks (CJK multi-byte encodings from charset_normalizer). A page declaring UTF-8 that is not
+    is guessed too.
+    """
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            return content[len(bom) :].decode(codec, "replace"), codec.replace("-", "_")
+    header = normalize_charset(declared)
+    if header and header.startswith(("utf_16", "utf_32")):
+        return content.decode(header, "replace"), header
+    try:
+        return content.decode("utf-8"), "utf_8"
+    except UnicodeDecodeError:
+        pass
+    if _mostly_utf8(content):
+        return content.decode("utf-8", "replace"), "utf_8"
+    for candidate in (header, _declared_in_document(content[:_PRESCAN_BYTES])):
+        if not candidate or candidate == "utf_8":
+            continue
+        codec = candidate
+        try:
+            return content.decode(codec), codec
+        except UnicodeDecodeError:
+            decoded = content.decode(codec, "replace")
+            if decoded.count("\ufffd") * 100 <= len(decoded):
+                return decoded, codec
+        except LookupError:
+            continue
+    codec = _guess_encoding(content)
+    return content.decode(codec, "replace"), codec
+
+
+_identifier: Any = None
+_identifier_lock = threading.Lock()
+_MIN_LETTERS = 20
+_MIN_PROBABILITY = 0.5
+
+
+def _get_identifier() -> Any:
+    global _identifier
+    if _identifier is None:
+        with _identifier_lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _identifier
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language ("en", "es"), or None when too short or unsure."""
+    if not text:
+        return None
+    sample = text[:5000]
+    if sum(1 for c in sample if c.isalpha()) < _MIN_LETTERS:
+        return None
+    try:
+        lang, prob = _get_identifier().classify(sample)
+    except Exception:
+        logger.debug("language identification failed", exc_info=True)
+        return None
+    if prob < _MIN_PROBABILITY or len(lang) != 2:
+        return None
+    return str(lang)
+
+
+__all__ = ["decode_html", "detect_language", "normalize_charset", "repair_text"]
