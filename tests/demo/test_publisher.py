@@ -7,6 +7,7 @@ import html as htmllib
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -17,7 +18,9 @@ import feedparser
 import httpx
 import pytest
 
-from gazette.demo import DemoArticle, DemoFeed, DemoPublisher
+from gazette.demo import DemoArticle, DemoFeed, DemoPublisher, site
+from gazette.demo.corpus import load_corpus, load_sources
+from gazette.errors import ConfigError, GazetteError
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +237,32 @@ def test_start_stop_and_fresh_port() -> None:
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/robots.txt")
     pub.stop()  # stopping twice is harmless
+
+
+def test_sitemap_and_navigation_pages(publisher: DemoPublisher, client: httpx.Client) -> None:
+    sitemap = client.get(f"{publisher.base_url}/sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = {e.text for e in ElementTree.fromstring(sitemap.content).findall("s:url/s:loc", ns)}
+    assert locs == {a.url for a in publisher.articles()}
+    assert "Sitemap:" in client.get(f"{publisher.base_url}/robots.txt").text
+    article = publisher.articles()[0]
+    html = client.get(article.url).text
+    nav = re.search(r'<nav class="sections">(.*?)</nav>', html, re.S)
+    assert nav is not None
+    for href in re.findall(r'href="([^"]+)"', nav.group(1)):
+        page = client.get(publisher.base_url + href)
+        assert page.status_code == 200 and "<footer" in page.text
+    assert client.get(f"{publisher.base_url}/static/site.css").status_code == 200
+
+
+def test_a_corpus_the_site_cannot_serve_fails_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = load_corpus()
+    atom_source = next(s.slug for s in load_sources() if any(f.format == "atom" for f in s.feeds))
+    first = next(i for i, a in enumerate(corpus) if a.source == atom_source)
+    broken = (*corpus[:first], replace(corpus[first], published=None), *corpus[first + 1 :])
+    monkeypatch.setattr(site, "load_corpus", lambda: broken)
+    pub = DemoPublisher()
+    with pytest.raises(ConfigError, match="Atom"):
+        pub.start()
+    with pytest.raises(GazetteError, match="not running"):
+        _ = pub.base_url
