@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gazette import models
 from gazette.errors import ExtractionRejected
@@ -173,3 +175,72 @@ def test_junk_is_rejected_or_clean(content: bytes) -> None:
         return
     assert executable_constructs(article.html) == []
     assert "\x00" not in article.text
+
+
+_pieces = st.sampled_from(
+    [
+        "<html>",
+        "<head>",
+        "<title>",
+        "</title>",
+        "<meta charset='utf-8'>",
+        "<meta charset=zlib>",
+        "<link rel=canonical href='javascript:x'>",
+        "<link rel=canonical href='//other.example/a'>",
+        "<base href='http://evil.example/'>",
+        "<article>",
+        "<p>",
+        "</p>",
+        "<script>alert(1)</script>",
+        "<svg onload=alert(1)>",
+        "<a href='java&#x09;script:x'>",
+        "</a>",
+        "<time datetime='9999-99-99'>",
+        "<meta property='article:published_time' content='2026-13-45T99:99:99Z'>",
+        "\x00",
+        "\u202e",
+        "\ud800",
+        "Bol\u00c3\u00advar ",
+        "word " * 40,
+        "<h1>",
+        "</h1>",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "&#0;",
+        "&#xD800;",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.lists(st.one_of(_pieces, st.text(max_size=15)), max_size=25).map(
+            lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+        ),
+    ),
+    st.sampled_from([None, "utf-8", "latin-1", "zlib", "utf-16"]),
+    st.booleans(),
+)
+def test_only_gazette_errors_leave_extract(content: bytes, charset: str | None, with_entry: bool) -> None:
+    doc = models.FetchedDocument(
+        url="https://x.example/a",
+        final_url="https://x.example/a",
+        status=200,
+        content=content,
+        charset=charset,
+    )
+    entry = (
+        models.FeedEntry(url=doc.url, title="<b>T</b>", summary="<p>sum</p>", author="\u202eA")
+        if with_entry
+        else None
+    )
+    try:
+        article = extract_article(doc, entry)
+    except ExtractionRejected as exc:
+        assert exc.reason
+        return
+    assert executable_constructs(article.html) == []
+    assert not any(c in article.title + article.text for c in BAD_CHARS)

@@ -122,3 +122,71 @@ def test_canonicalize_is_idempotent_and_never_raises(url: str) -> None:
         query = once.partition("?")[2]
         names = [item.partition("=")[0].lower() for item in query.split("&")]
         assert not any(n.startswith("utm_") or n == "fbclid" for n in names)
+
+
+_plain_segment = st.text(alphabet="abcXYZ019-_~é", min_size=1, max_size=6)
+_meaningful = st.tuples(
+    st.sampled_from(["id", "page", "q", "ref", "story"]), st.text(alphabet="az09é", max_size=4)
+)
+
+
+@st.composite
+def _article(draw: st.DrawFn) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    host = draw(st.sampled_from(["news.example.com", "example.org", "diario.example.es"]))
+    path = tuple(draw(st.lists(_plain_segment, min_size=1, max_size=3)))
+    params = tuple(sorted(draw(st.lists(_meaningful, max_size=2, unique_by=lambda p: p[0]))))
+    return host, path, params
+
+
+def _render(article: tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], noise: list[str]) -> str:
+    host, path, params = article
+    query = [f"{k}={v}" for k, v in params] + noise
+    return f"https://{host}/{'/'.join(path)}" + ("?" + "&".join(query) if query else "") + "#frag"
+
+
+_noise = st.lists(
+    st.sampled_from(
+        ["utm_source=rss", "utm_medium=feed", "fbclid=IwAR1", "gclid=Cj0", "mc_cid=9", "_ga=2.1"]
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_article(), _article(), _noise, _noise)
+def test_distinct_articles_stay_distinct_and_tracking_collapses(
+    a: tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]],
+    b: tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]],
+    noise_a: list[str],
+    noise_b: list[str],
+) -> None:
+    # The same article with different tracking noise: one key.
+    assert canonicalize_url(_render(a, noise_a)) == canonicalize_url(_render(a, noise_b))
+    # Two different articles: two keys, whatever the noise.
+    if a != b:
+        assert canonicalize_url(_render(a, noise_a)) != canonicalize_url(_render(b, noise_b))
+
+
+def test_distinct_corpus_urls_stay_distinct() -> None:
+    corpus = [
+        "https://news.example.com/world/2026/02/20/story.html",
+        "https://news.example.com/world/2026/02/20/story.html?page=2",
+        "https://news.example.com/world/2026/02/20/story.html?id=1",
+        "https://news.example.com/world/2026/02/20/story.html?id=2",
+        "https://news.example.com/world/2026/02/20/Story.html",
+        "https://news.example.com/world/2026/02/20/story.html/",
+        "https://news.example.com/world/2026/02/21/story.html",
+        "https://news.example.com:8443/world/2026/02/20/story.html",
+        "https://blog.example.com/world/2026/02/20/story.html",
+        "https://news.example.com/world/2026/02/20/story%2Fpart.html",
+        "https://news.example.com/story?q=a%26b",
+        "https://news.example.com/story?q=a&b",
+        "https://news.example.com/story?q=a+b",
+        "https://news.example.com/story?q=a%2Bb",
+        "https://news.example.com/story?ref=rss",
+        "https://news.example.com/story",
+        "https://news.example.com/Bolívar",
+        "https://news.example.com/Bolivar",
+    ]
+    keys = [canonicalize_url(u) for u in corpus]
+    assert len(set(keys)) == len(corpus)

@@ -71,7 +71,7 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
     tree = _parse(html, doc.url)
     _defuse(tree)
     base = url if is_http_url(url) else None
-    meta = _metadata(tree, base)
+    meta = _metadata(tree, url)  # also a file: URL, or htmldate takes the URL from rel=canonical
     body_html = _main_html(tree, base)
 
     title = clean_line(meta.get("title"), TITLE_MAX) or clean_line(entry.title if entry else None, TITLE_MAX)
@@ -96,7 +96,7 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
     )
     site = _site_name(meta.get("sitename")) or _host(url)
     now = datetime.now(UTC)
-    published = _settle_date(tree, base, meta.get("date"), entry.published_at if entry else None, now)
+    published = _settle_date(tree, url, meta.get("date"), entry.published_at if entry else None, now)
     language = detect_language(text) or _html_lang(tree)
 
     return models.Article(
@@ -210,6 +210,9 @@ def _defuse(tree: Any) -> None:
             match = _SCHEME.match(_URL_NOISE.sub("", value).lower())
             if match and match.group(1) not in ("http", "https", "mailto"):
                 del el.attrib[attr]
+    for el in list(tree.iter("a")):
+        if el.get("href") is None and el.getparent() is not None:
+            el.drop_tag()  # keep the words, lose the dead link
 
 
 def _date_params(now: datetime) -> dict[str, Any]:

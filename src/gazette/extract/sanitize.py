@@ -112,6 +112,7 @@ DROPPED_WITH_CONTENT: frozenset[str] = frozenset(
 
 _URL_ATTRS = frozenset({"href", "src", "cite"})
 _WS = re.compile(r"[ \t\r\f\v]+")
+_ANY_WS = re.compile(r"\s+")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BLOCK_TAGS = frozenset(
     {
@@ -216,27 +217,27 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         return f"<p>{escape(plain_text(html))}</p>"
 
 
-def _collect_text(el: etree._Element, out: list[str]) -> None:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    tag = tag.lower()
-    if tag in DROPPED_WITH_CONTENT or not isinstance(el.tag, str):
-        # comments and processing instructions carry no text; their tail does
-        if el.tail:
-            out.append(el.tail)
+def _collect_text(el: etree._Element, out: list[str], pre: bool = False) -> None:
+    def add(text: str | None) -> None:
+        if text:
+            # Source line breaks are spaces in HTML; only <br> and blocks break lines (and <pre> keeps them).
+            out.append(text if pre else _ANY_WS.sub(" ", text))
+
+    if not isinstance(el.tag, str) or el.tag.lower() in DROPPED_WITH_CONTENT:
+        add(el.tail)  # comments and processing instructions carry no text; their tail does
         return
+    tag = el.tag.lower()
     block = tag in _BLOCK_TAGS
     if block:
         out.append("\n\n")
     if tag == "br":
         out.append("\n")
-    if el.text:
-        out.append(el.text)
+    add(el.text)
     for child in el:
-        _collect_text(child, out)
+        _collect_text(child, out, pre or tag == "pre")
     if block:
         out.append("\n\n")
-    if el.tail:
-        out.append(el.tail)
+    add(el.tail)
 
 
 def plain_text(html: str) -> str:
