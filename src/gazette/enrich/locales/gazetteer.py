@@ -9,6 +9,7 @@ points and the cities that place GeoNames admin1 codes in their ISO 3166-2 regio
 
 from __future__ import annotations
 
+import difflib
 import gettext
 import json
 import logging
@@ -25,7 +26,7 @@ from gazette.enrich.locales import names as handnames
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = 3
+BUILD_VERSION = 5
 
 # Flags carried by each (name → place) link.
 EXACT_CASE = 1  # abbreviations: "US", "UK", "NSW" match only as written
@@ -69,6 +70,7 @@ class Place:
     lat: float | None
     lon: float | None
     population: int
+    capital: bool = False
 
 
 @dataclass
@@ -137,6 +139,10 @@ def _iso_name_variants(name: str) -> list[str]:
     return [o for o in out if o]
 
 
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, fold(a), fold(b)).ratio()
+
+
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
@@ -188,9 +194,10 @@ def build_gazetteer(min_city_population: int = 15000) -> Gazetteer:
 
     def link(name: str, idx: int, flags: int = 0) -> None:
         name = name.strip()
-        if len(name) < 2:
-            return
         key = fold(name)
+        if not flags & EXACT_CASE:
+            if len(name) < 3 or key in junk:
+                return
         if flags & EXACT_CASE:
             exact[key].add(name)
         if (key, idx) in seen:
@@ -198,6 +205,9 @@ def build_gazetteer(min_city_population: int = 15000) -> Gazetteer:
         seen.add((key, idx))
         names[key].append((idx, flags))
 
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    junk = set(ENGLISH_STOP_WORDS) | handnames.JUNK_WORDS
     csc_states, csc_cities = _load_csc_regions()
     csc_countries = {
         c["iso2"]: c for c in json.loads((_csc_data_dir() / "countries.json").read_text("utf-8"))
@@ -272,8 +282,16 @@ def build_gazetteer(min_city_population: int = 15000) -> Gazetteer:
         places.append(Place("region", display, sub.country_code, code, display, None, lat, lon, 0))
         region_index[code] = idx
         region_names[code] = display
-        for variant in {*variants, csc.get("name") or "", csc.get("native") or ""}:
-            if variant and _is_latin(variant):
+        for variant in variants:
+            if _is_latin(variant):
+                link(variant, idx)
+        for variant in (csc.get("name") or "", csc.get("native") or ""):
+            # The package's own names are good for English forms ("Catalonia") but carry a few oddities.
+            if (
+                variant
+                and _is_latin(variant)
+                and max((_similar(variant, v) for v in variants), default=0) >= 0.5
+            ):
                 link(variant, idx)
         for variant in _iso_name_variants(es_iso2.gettext(sub.name)):
             if _is_latin(variant):
@@ -304,6 +322,7 @@ def build_gazetteer(min_city_population: int = 15000) -> Gazetteer:
                     votes[(cc, a1)][top] += 1
     admin1_to_iso = {key: counter.most_common(1)[0][0] for key, counter in votes.items()}
 
+    capitals = {(c["iso"], fold(c.get("capital") or "")) for c in gn_countries.values()}
     for city in sorted(cities.values(), key=lambda c: -c["population"]):
         cc = city["countrycode"]
         region = admin1_to_iso.get((cc, city["admin1code"]))
@@ -319,13 +338,22 @@ def build_gazetteer(min_city_population: int = 15000) -> Gazetteer:
                 city["latitude"],
                 city["longitude"],
                 int(city["population"]),
+                (cc, fold(city["name"])) in capitals,
             )
         )
         link(city["name"], idx)
+        # Alternate names carry translations and junk ("White House" for Casablanca): keep the ones that
+        # look like a spelling of the name, and looser ones only for big cities.
+        need = 0.5 if city["population"] >= 100_000 else 0.8
         for alt in city.get("alternatenames") or ():
             if len(alt) < 3 or not _is_latin(alt) or alt.isupper() or not alt[0].isupper():
                 continue
-            link(alt, idx, ALTERNATE)
+            if _similar(alt, city["name"]) >= need:
+                link(alt, idx, ALTERNATE)
+    # A region weighs what its cities weigh (used by the naive baseline and as a tie-breaker).
+    for place in places:
+        if place.kind == "city" and place.region_code in region_index:
+            places[region_index[place.region_code]].population += place.population
     logger.info("gazetteer built: %d places, %d names", len(places), len(names))
     return Gazetteer(places, dict(names), dict(exact), country_names, region_index, country_index)
 

@@ -17,7 +17,7 @@ COUNTRY_DISPLAY: dict[str, str] = {
 # GeoNames-style representative points for countries whose package centroid sits far from it.
 COUNTRY_POINTS: dict[str, tuple[float, float]] = {
     "US": (39.76, -98.5),
-    "CA": (60.108670, -113.642578),
+    "CA": (60.0, -96.0),
     "RU": (60.0, 100.0),
     "CN": (35.0, 105.0),
     "AU": (-25.0, 135.0),
@@ -59,7 +59,15 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "MM": ("Burma", "Myanmar", "Birmania"),
     "CD": ("Democratic Republic of Congo", "Democratic Republic of the Congo", "DR Congo", "Congo-Kinshasa"),
     "CG": ("Republic of Congo", "Congo-Brazzaville"),
-    "PS": ("Palestine", "Gaza Strip", "West Bank", "Palestina", "Gaza"),
+    "PS": (
+        "Palestine",
+        "Gaza Strip",
+        "West Bank",
+        "Palestina",
+        "Gaza",
+        "Palestinian Territory",
+        "Palestinian Territories",
+    ),
     "VA": ("Vatican", "Vatican City", "Holy See", "Vaticano"),
     "MK": ("Macedonia", "North Macedonia"),
     "SZ": ("Swaziland", "Eswatini"),
@@ -73,7 +81,7 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 COUNTRY_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "US": ("US", "U.S", "USA", "U.S.A"),
+    "US": ("US", "U.S", "U.S.", "USA", "U.S.A", "U.S.A."),
     "GB": ("UK", "U.K", "U.K."),
     "AE": ("UAE", "U.A.E"),
     "CD": ("DRC",),
@@ -249,3 +257,24 @@ US_AP_ABBREVIATIONS: dict[str, str] = {
     "Vt.": "VT", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wisc.": "WI", "Wyo.": "WY",
     "D.C.": "DC",
 }  # fmt: skip
+
+# Words that are never a place on their own, whatever an alternate-name list says.
+JUNK_WORDS: frozenset[str] = frozenset(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december lunes martes miercoles jueves viernes sabado domingo enero
+    febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+    north south east west central northern southern eastern western northeast northwest southeast
+    southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
+    mountain county state province region district capital downtown midtown uptown village town
+    god art labor labour great much more most new old big little jewish christian muslim arab
+    police hospital university college school church center centre bank union court house white
+    black red green blue gold silver king queen prince princess lord saint san santa mount
+    said says home post star sun moon ocean beach park street road avenue mission hope victory
+    liberty justice commerce independence opportunity enterprise friendship progress unity pride
+    best early many man men women children people world earth national international federal
+    united general president governor mayor senator congress senate house office department
+    republic kingdom empire nation land lands sea bay cape port fort point rock hill hills
+    spring springs falls grove heights view vista plaza market mall airport station
+    """.split()
+)

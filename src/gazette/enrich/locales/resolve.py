@@ -99,6 +99,16 @@ class Tagger:
         kept = self._drop_surnames(text, raw, kept)
         return self._resolve(text, kept, source_country)
 
+    def naive_mentions(self, text: str) -> list[Mention]:
+        """Baseline for the bench: every capitalised match, read as its most populous place."""
+        out = []
+        for start, end, links in self._raw_matches(text, fold(text)):
+            idx, flags = max(links, key=lambda lf: self.gaz.places[lf[0]].population)
+            out.append(
+                Mention(start, end, text[start:end], self.gaz.places[idx], idx, bool(flags & DEMONYM), 1.0)
+            )
+        return out
+
     # -- non-place readings -----------------------------------------------------------------
 
     def _plausible(self, text: str, m: tuple[int, int, list[tuple[int, int]]], raw: list) -> bool:
@@ -176,7 +186,7 @@ class Tagger:
         elif p.kind == "region":
             score = 6.6
         else:
-            score = math.log10(p.population + 10)
+            score = math.log10(p.population + 10) + (1.0 if p.capital else 0.0)
         if flags & ALTERNATE:
             score -= 1.0
         return score

@@ -1,0 +1,245 @@
+"""Locale tagging and resolution on LGL, GeoVirus and TR-News, beside published figures and a naive baseline.
+
+For each corpus it prints:
+- mention precision, recall and F1 on exact character spans (demonyms are not toponyms and are left out);
+- for gold toponyms we found with the exact span and that carry a gold point: the share with the right
+  country, the right first-level region (where the gold names one) and within 161 km (Acc@161);
+- the same for a naive baseline measured in the same run (every capitalised gazetteer match, read as the most
+  populous place of that name);
+- the median time to tag a 1,000-word article.
+
+GeoVirus gives only points: its gold country and region are those of the nearest gazetteer city (labelled so).
+Tune on LGL only. Usage: ``python bench/locales.py [--corpus lgl] [--limit N]``
+(data from $GAZETTE_DATASETS or ../shared/datasets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gazette.enrich.locales import fold, get_tagger, tag_locales
+from gazette.enrich.locales.resolve import Tagger
+
+TARGET_COUNTRY = 0.95
+TARGET_ACC161 = 0.80
+# Published figures quoted in the MANIFEST: country / admin1 / Acc@161 (Mordecai 3 README), Acc@161 (CamCoder).
+PUBLISHED = {
+    "lgl": "Mordecai 3: country 0.979, admin1 0.825, Acc@161 0.827 | CamCoder Acc@161 0.76, "
+    "Edinburgh 0.76, CLAVIN 0.71",
+    "geovirus": "CamCoder Acc@161 0.82, Edinburgh 0.78, CLAVIN 0.79 (no Mordecai 3 figure)",
+    "trnews": "Mordecai 3: country 0.978, admin1 0.881, Acc@161 0.873",
+}
+# LGL and TR-News annotate adjectival forms ("Russian", "Palestinians") as toponyms; GeoVirus does not.
+DEMONYM_TOPONYMS = {"lgl", "trnews"}
+FILES = {"lgl": "lgl.xml", "geovirus": "GeoVirus.xml", "trnews": "TR-News.xml"}
+
+
+def datasets_dir() -> Path:
+    env = os.environ.get("GAZETTE_DATASETS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@dataclass
+class Gold:
+    start: int
+    end: int
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    country: str | None = None  # alpha-2
+    region: str | None = None  # ISO 3166-2, or a folded admin1 name when it did not map
+
+
+@dataclass
+class Doc:
+    text: str
+    gold: list[Gold] = field(default_factory=list)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+class GoldCodes:
+    """Maps gold country and admin1 names to our codes, and points to their nearest city (GeoVirus)."""
+
+    def __init__(self, tagger: Tagger) -> None:
+        self.gaz = tagger.gaz
+        self.countries: dict[str, str] = {}
+        self.regions: dict[tuple[str, str], str] = {}
+        for key, links in self.gaz.names.items():
+            for idx, _flags in links:
+                p = self.gaz.places[idx]
+                if p.kind == "country":
+                    self.countries.setdefault(key, p.country_code)
+                elif p.kind == "region" and p.region_code:
+                    self.regions.setdefault((p.country_code, key), p.region_code)
+        self.cities = [p for p in self.gaz.places if p.kind == "city" and p.lat is not None]
+        self._grid: dict[tuple[int, int], list] = {}
+        for p in self.cities:
+            self._grid.setdefault((int(p.lat // 1), int(p.lon // 1)), []).append(p)
+
+    def country(self, name: str | None) -> str | None:
+        return self.countries.get(fold(name.strip())) if name else None
+
+    def region(self, country: str | None, name: str | None) -> str | None:
+        if not name:
+            return None
+        key = fold(name.strip())
+        for suffix in (" state", " province", " region", " oblast", " governorate"):
+            if key.endswith(suffix) and (country or "", key[: -len(suffix)]) in self.regions:
+                key = key[: -len(suffix)]
+        return self.regions.get((country or "", key), "name:" + key)
+
+    def nearest(self, lat: float, lon: float):
+        best, best_d = None, 1e9
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                for p in self._grid.get((int(lat // 1) + dy, int(lon // 1) + dx), ()):
+                    d = haversine_km(lat, lon, p.lat, p.lon)
+                    if d < best_d:
+                        best, best_d = p, d
+        return best
+
+
+def load_xml(path: Path, codes: GoldCodes, geovirus: bool) -> list[Doc]:
+    docs = []
+    for art in ET.parse(path).getroot().iter("article"):
+        text = art.findtext("text") or ""
+        doc = Doc(text)
+        tags = art.iter("location") if geovirus else art.iter("toponym")
+        for t in tags:
+            start, end = int(t.findtext("start")), int(t.findtext("end"))
+            if geovirus:
+                start, end = start - 1, end - 1  # GeoVirus offsets are one character late
+                name = t.findtext("name") or ""
+                g = Gold(start, end, name, float(t.findtext("lat")), float(t.findtext("lon")))
+                near = codes.nearest(g.lat, g.lon)
+                if near is not None:
+                    g.country, g.region = near.country_code, near.region_code
+            else:
+                g = Gold(start, end, t.findtext("phrase") or "")
+                tag = t.find("gaztag")
+                if tag is not None and tag.findtext("lat"):
+                    g.lat, g.lon = float(tag.findtext("lat")), float(tag.findtext("lon"))
+                    g.country = codes.country(tag.findtext("country"))
+                    if tag.find("admin1") is not None:
+                        g.region = codes.region(g.country, tag.findtext("admin1"))
+            doc.gold.append(g)
+        docs.append(doc)
+    return docs
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    resolved: int = 0
+    country_ok: int = 0
+    region_n: int = 0
+    region_ok: int = 0
+    near_ok: int = 0
+
+    def row(self) -> list[str]:
+        p = self.tp / max(1, self.tp + self.fp)
+        r = self.tp / max(1, self.tp + self.fn)
+        f = 2 * p * r / max(1e-9, p + r)
+        n = max(1, self.resolved)
+        return [
+            f"{p:.3f}",
+            f"{r:.3f}",
+            f"{f:.3f}",
+            str(self.resolved),
+            f"{self.country_ok / n:.3f}",
+            f"{self.region_ok / max(1, self.region_n):.3f}",
+            f"{self.near_ok / n:.3f}",
+        ]
+
+
+def score(docs: list[Doc], tag, demonyms: bool) -> Score:
+    s = Score()
+    for doc in docs:
+        found = {(m.start, m.end): m for m in tag(doc.text) if demonyms or not m.demonym}
+        gold = {(g.start, g.end): g for g in doc.gold}
+        s.tp += len(found.keys() & gold.keys())
+        s.fp += len(found.keys() - gold.keys())
+        s.fn += len(gold.keys() - found.keys())
+        for span in found.keys() & gold.keys():
+            g, m = gold[span], found[span]
+            if g.lat is None:
+                continue
+            s.resolved += 1
+            s.country_ok += int(m.place.country_code == g.country)
+            if g.region:
+                s.region_n += 1
+                s.region_ok += int(m.place.region_code == g.region)
+            if m.place.lat is not None and haversine_km(g.lat, g.lon, m.place.lat, m.place.lon) <= 161:
+                s.near_ok += 1
+    return s
+
+
+def speed(docs: list[Doc], runs: int = 60) -> float:
+    """Median milliseconds to tag a 1,000-word article (articles concatenated to 1,000 words)."""
+    words = " ".join(d.text for d in docs).split(" ")
+    articles = [" ".join(words[i : i + 1000]) for i in range(0, len(words) - 1000, 1000)][:runs]
+    tag_locales(articles[0])  # load and build once
+    times = []
+    for article in articles:
+        t0 = time.perf_counter()
+        tag_locales(article)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", choices=sorted(FILES), action="append", help="Corpus to score (repeatable).")
+    ap.add_argument("--limit", type=int, default=0, help="Only the first N articles of each corpus.")
+    args = ap.parse_args(argv)
+    root = datasets_dir() / "geoparsing" / "pragmatic-guide" / "data" / "Corpora"
+    t0 = time.perf_counter()
+    tagger = get_tagger()
+    print(f"gazetteer: {len(tagger.gaz.places):,} places, {len(tagger.gaz.names):,} names, "
+          f"loaded in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    codes = GoldCodes(tagger)
+    header = ["corpus", "system", "P", "R", "F1", "resolved", "country", "region", "Acc@161"]
+    rows = []
+    corpora = args.corpus or ["lgl", "geovirus", "trnews"]
+    loaded = {}
+    for name in corpora:
+        docs = load_xml(root / FILES[name], codes, geovirus=name == "geovirus")
+        if args.limit:
+            docs = docs[: args.limit]
+        loaded[name] = docs
+        demonyms = name in DEMONYM_TOPONYMS
+        ours = score(docs, tagger.find_mentions, demonyms)
+        naive = score(docs, tagger.naive_mentions, demonyms)
+        rows.append([name, "gazette", *ours.row()])
+        rows.append([name, "naive (most populous)", *naive.row()])
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    print()
+    for name in corpora:
+        note = " (gold country/region = nearest city to the gold point)" if name == "geovirus" else ""
+        print(f"published {name}: {PUBLISHED[name]}{note}")
+    print(f"targets: country >= {TARGET_COUNTRY}, Acc@161 >= {TARGET_ACC161} on LGL and GeoVirus")
+    ms = speed(loaded[corpora[0]] if len(loaded[corpora[0]]) > 20 else next(iter(loaded.values())))
+    print(f"speed: median {ms:.1f} ms to tag a 1,000-word article (target < 20 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
