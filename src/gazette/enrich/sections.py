@@ -39,6 +39,11 @@ MODEL_FORMAT = "gazette-sections-linear/1"
 TITLE_REPEAT = 3  # the headline says more about the section than any one body sentence
 MAX_WORDS = 600  # the top of an article decides its section; the rest only costs time
 
+# Softmax temperature over each section's share of the evidence. 0.08 made confidences match accuracy
+# (expected calibration error ~0.02) on half of the BBC set; it is the only number fitted to that data.
+TEMPERATURE = 0.08
+EVIDENCE_HALF = 5.0  # evidence (about 3 strong cues) at which confidence is shrunk by half; BBC cannot tell
+
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
@@ -52,6 +57,13 @@ def article_words(title: str, text: str, max_words: int = MAX_WORDS) -> list[str
     head = tokenize(title or "")
     body = tokenize(text or "")[:max_words]
     return head * TITLE_REPEAT + body
+
+
+def rarity(zipf: float | None) -> float:
+    """Weight multiplier for a cue from its general-English Zipf frequency: common words count less."""
+    if zipf is None:
+        return 1.0
+    return min(1.5, max(0.5, (7.0 - zipf) / 2.0))
 
 
 class Classifier(Protocol):
@@ -76,39 +88,49 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 class LexiconClassifier:
     """Cue-word scoring against hand-written section lexicons; no training data involved."""
 
-    def __init__(self, lexicon: dict[str, dict[str, list[str]]], *, temperature: float = 0.25) -> None:
+    def __init__(
+        self,
+        lexicon: dict[str, dict[str, list[str]]],
+        *,
+        zipf: dict[str, float] | None = None,
+        temperature: float = TEMPERATURE,
+    ) -> None:
         self.labels = list(lexicon)
         self.temperature = temperature
-        exact: dict[str, dict[int, float]] = {}
-        prefix: dict[str, dict[int, float]] = {}
+        # Four tables: single words and word pairs, each matched exactly or by stem (trailing "*").
+        tables: dict[tuple[bool, bool], dict[str, dict[int, float]]] = {
+            (pair, stem): {} for pair in (False, True) for stem in (False, True)
+        }
         for i, slug in enumerate(self.labels):
             entry = lexicon[slug]
             for weight, key in ((2.0, "strong"), (1.0, "terms")):
                 for cue in entry.get(key, []):
-                    cue = cue.strip().lower()
-                    if not cue:
+                    cue = " ".join(cue.strip().lower().split())
+                    if not cue.rstrip("*"):
                         continue
-                    table = prefix if cue.endswith("*") else exact
-                    cue = cue.rstrip("*")
-                    slot = table.setdefault(cue, {})
-                    slot[i] = max(slot.get(i, 0.0), weight)
+                    table = tables[(" " in cue, cue.endswith("*"))]
+                    slot = table.setdefault(cue.rstrip("*"), {})
+                    slot[i] = max(slot.get(i, 0.0), weight * rarity((zipf or {}).get(cue)))
         # A cue shared by several sections says less about each of them.
-        for table in (exact, prefix):
+        for table in tables.values():
             for slot in table.values():
                 share = 1.0 / len(slot)
                 for i in slot:
                     slot[i] *= share
-        self._exact = exact
-        self._prefix = prefix
-        self._prefix_lengths = sorted({len(p) for p in prefix}, reverse=True)
+        self._word = (tables[(False, False)], tables[(False, True)])
+        self._pair = (tables[(True, False)], tables[(True, True)])
+        self._stem_lengths = {
+            pair: sorted({len(p) for p in tables[(pair, True)]}, reverse=True) for pair in (False, True)
+        }
 
-    def _cues(self, word: str) -> dict[int, float] | None:
-        hit = self._exact.get(word)
+    def _cues(self, key: str, pair: bool = False) -> dict[int, float] | None:
+        exact, stems = self._pair if pair else self._word
+        hit = exact.get(key)
         if hit is not None:
             return hit
-        for n in self._prefix_lengths:  # longest stem wins
-            if n <= len(word):
-                hit = self._prefix.get(word[:n])
+        for n in self._stem_lengths[pair]:  # longest stem wins
+            if n <= len(key):
+                hit = stems.get(key[:n])
                 if hit is not None:
                     return hit
         return None
@@ -118,15 +140,15 @@ class LexiconClassifier:
         counts: Counter[tuple[str, int]] = Counter()
         weights: dict[tuple[str, int], float] = {}
         for pos, word in enumerate(words):
-            pair = f"{word} {words[pos + 1]}" if pos + 1 < len(words) else None
-            for cue_key in (pair, word):
-                if cue_key is None:
-                    continue
-                hit = self._exact.get(cue_key) if cue_key is pair else self._cues(cue_key)
+            keys = [(word, False)]
+            if pos + 1 < len(words):
+                keys.append((f"{word} {words[pos + 1]}", True))
+            for key, pair in keys:
+                hit = self._cues(key, pair)
                 if hit:
                     for i, w in hit.items():
-                        counts[(cue_key, i)] += 1
-                        weights[(cue_key, i)] = w
+                        counts[(key, i)] += 1
+                        weights[(key, i)] = w
         out = np.zeros(len(self.labels))
         for (cue_key, i), c in counts.items():
             out[i] += weights[(cue_key, i)] * (1.0 + math.log(c))
@@ -137,27 +159,29 @@ class LexiconClassifier:
         raw = self.scores(words)
         if not raw.any():
             return {slug: 1.0 / len(self.labels) for slug in self.labels}
-        # Normalise by the evidence found so long and short articles get comparable confidences.
-        scaled = raw / (raw.sum() * self.temperature)
+        # Each section's share of the evidence decides; a text with little evidence (a cue or two) is
+        # shrunk towards uniform so that it cannot reach a high confidence on one word.
+        total = float(raw.sum())
+        scaled = raw / total * (total / (total + EVIDENCE_HALF)) / self.temperature
         return dict(zip(self.labels, _softmax(scaled).tolist(), strict=True))
 
 
-def load_lexicon() -> dict[str, dict[str, list[str]]]:
-    """The shipped section lexicon: slug → {"strong": [...], "terms": [...], ...}."""
+def load_lexicon() -> tuple[dict[str, dict[str, list[str]]], dict[str, float]]:
+    """The shipped section lexicon (slug → {"strong": [...], "terms": [...], ...}) and cue frequencies."""
     raw = resources.files("gazette.enrich").joinpath("data", LEXICON_FILE).read_text(encoding="utf-8")
     data = json.loads(raw)
-    return {slug: entry for slug, entry in data["sections"].items()}
+    return dict(data["sections"]), {k: float(v) for k, v in data.get("zipf", {}).items()}
 
 
 def default_classifier(taxonomy: Iterable[str] | None = None) -> LexiconClassifier:
     """The shipped classifier, limited to the sections of ``taxonomy`` that it knows."""
-    lexicon = load_lexicon()
+    lexicon, zipf = load_lexicon()
     if taxonomy is not None:
         wanted = set(taxonomy)
         lexicon = {slug: entry for slug, entry in lexicon.items() if slug in wanted}
         if not lexicon:
             raise ConfigError("none of the taxonomy's sections is known to the built-in classifier")
-    return LexiconClassifier(lexicon)
+    return LexiconClassifier(lexicon, zipf=zipf)
 
 
 # -- the site-specific model ----------------------------------------------------------------------
