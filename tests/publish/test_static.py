@@ -320,32 +320,54 @@ def test_rebuild_removes_pages_that_no_longer_exist(tmp_path: Path) -> None:
 # --- served by a static file server -------------------------------------------------------------------
 
 
-@pytest.fixture
-def static_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``python -m http.server`` on a free 127.0.0.1 port, serving an (initially empty) folder."""
-    root = tmp_path / "served"
-    root.mkdir()
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+class StaticServer:
+    """``python -m http.server`` in a subprocess on a free 127.0.0.1 port, serving ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> StaticServer:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(self.root),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 15
         while True:
             try:
-                httpx.get(base + "/", timeout=1)
-                break
+                httpx.get(self.base_url + "/", timeout=1)
+                return self
             except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.__exit__()
                     raise RuntimeError("http.server did not start") from None
                 time.sleep(0.05)
-        yield base, root
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def static_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A static file server over an (initially empty) folder: (base URL, folder)."""
+    with StaticServer(tmp_path / "served") as server:
+        yield server.base_url, server.root
 
 
 def crawl(base: str) -> tuple[dict[str, int], list[tuple[str, str, int]]]:

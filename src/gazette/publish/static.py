@@ -20,10 +20,12 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -36,6 +38,7 @@ from gazette.publish.pages import Site
 from gazette.store.db import Database
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MANIFEST = ".gazette-build.json"
 MANIFEST_VERSION = 1
@@ -282,6 +285,17 @@ async def _render_all(
     return bodies
 
 
+def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion, also when the caller's thread already runs an event loop (a
+    notebook, Playwright's sync API): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gazette-build") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def build_site(
     settings: Settings,
     db: Database,
@@ -312,7 +326,7 @@ def build_site(
     assets: dict[str, tuple[bytes, str]] = app.state.assets
     report = BuildReport(out)
     seeds = seed_routes(site, assets)
-    bodies = asyncio.run(_render_all(app, seeds, _Scope(site.base_url), report, concurrency))
+    bodies = _run_coroutine(lambda: _render_all(app, seeds, _Scope(site.base_url), report, concurrency))
     report.broken.sort(key=lambda b: (b.path, b.referrer))
 
     previous = read_manifest(out)
