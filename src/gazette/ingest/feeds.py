@@ -454,7 +454,7 @@ def _parse_json_feed(doc: models.FetchedDocument, max_items: int) -> models.Pars
 def _json_author(obj: dict[str, Any]) -> str | None:
     authors = obj.get("authors")
     if isinstance(authors, list):
-        names = [a.get("name") for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        names = [str(a["name"]) for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
         if names:
             return ", ".join(names)
     author = obj.get("author")
