@@ -273,7 +273,7 @@ def demo(
     """Start a local demo publisher, ingest it over HTTP and serve Gazette at http://127.0.0.1:PORT."""
     import uvicorn
 
-    from gazette.demo.publisher import DemoPublisher
+    from gazette.demo.publisher import DEMO_PORT, DemoPublisher
     from gazette.publish.app import create_app
     from gazette.store import feeds as feed_store
 
@@ -283,7 +283,7 @@ def demo(
         fetch={"allow_hosts": ["127.0.0.1"], "delay_seconds": 0.02},
         site={"base_url": f"http://127.0.0.1:{port}"},
     )
-    with DemoPublisher() as publisher:
+    with DemoPublisher(port=DEMO_PORT, fallback=True) as publisher:
         console.print(f"demo publisher at {publisher.base_url}")
         db = open_db(settings)
         with db.session() as s:

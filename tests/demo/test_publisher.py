@@ -266,3 +266,12 @@ def test_a_corpus_the_site_cannot_serve_fails_at_start(monkeypatch: pytest.Monke
         pub.start()
     with pytest.raises(GazetteError, match="not running"):
         _ = pub.base_url
+
+
+def test_a_taken_port_fails_clearly_or_falls_back(publisher: DemoPublisher) -> None:
+    taken = int(urlsplit(publisher.base_url).port or 0)
+    with pytest.raises(GazetteError, match=f"127.0.0.1:{taken}"):
+        DemoPublisher(port=taken).start()
+    with DemoPublisher(port=taken, fallback=True) as other:
+        assert other.base_url != publisher.base_url
+        assert httpx.get(f"{other.base_url}/robots.txt").status_code == 200

@@ -21,9 +21,12 @@ from urllib.parse import urlsplit
 from gazette.demo.site import DemoArticle, DemoFeed, Page, Site
 from gazette.errors import GazetteError
 
-__all__ = ["DemoArticle", "DemoFeed", "DemoPublisher"]
+__all__ = ["DEMO_PORT", "DemoArticle", "DemoFeed", "DemoPublisher"]
 
 logger = logging.getLogger(__name__)
+
+DEMO_PORT = 8765
+"""The port ``gazette demo`` asks for, so the stored URLs stay the same from one run to the next."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -98,12 +101,14 @@ class _Server(ThreadingHTTPServer):
 class DemoPublisher:
     """Serves the demo sources from one local HTTP server in a background thread.
 
-    Use as a context manager, or call :meth:`start` and :meth:`stop`. ``port=0`` picks a free port.
+    Use as a context manager, or call :meth:`start` and :meth:`stop`. ``port=0`` picks a free port; with
+    ``fallback=True`` a port that is taken is replaced by a free one (logged) instead of failing.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, fallback: bool = False) -> None:
         self.host = host
         self.port = port
+        self.fallback = fallback
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -122,7 +127,13 @@ class DemoPublisher:
         """Bind the port, render every page and feed, and serve in a daemon thread."""
         if self._server is not None:
             return
-        server = _Server((self.host, self.port), _Handler)
+        try:
+            server = _Server((self.host, self.port), _Handler)
+        except OSError as exc:
+            if not (self.fallback and self.port):
+                raise GazetteError(f"demo publisher cannot listen on {self.host}:{self.port}: {exc}") from exc
+            logger.warning("demo publisher: port %d is taken (%s); using a free port", self.port, exc)
+            server = _Server((self.host, 0), _Handler)
         try:
             server.site = Site(f"http://{self.host}:{server.server_address[1]}")
         except BaseException:
