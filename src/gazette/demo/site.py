@@ -330,7 +330,8 @@ class Site:
         label = SECTION_LABELS[a.language][a.section]
         url = self.base_url + article_path(a)
         cp1252 = "cp1252" in a.flags
-        summary = escape(a.paragraphs[0][:180])
+        first = a.paragraphs[0]
+        summary = escape(first if len(first) <= 180 else first[:180].rsplit(" ", 1)[0] + "…")
         ld: dict[str, object] = {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
