@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gazette.config import BriefSettings
-from gazette.enrich.briefs import make_brief, split_sentences
+from gazette.enrich.briefs import CHECK_PASSED, llm, make_brief, rewrite_brief, split_sentences, verify_brief
 from gazette.enrich.briefs.extractive import word_count
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "news-articles-page.txt"
@@ -111,3 +119,229 @@ def test_empty_and_tiny_texts() -> None:
     assert make_brief("   \n ", BriefSettings()) == []
     brief = make_brief("Short note here.", BriefSettings())
     assert [s.text for s in brief] == ["Short note here."]
+
+
+# --- Rewritten briefs over real HTTP --------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "briefs"
+COUNCIL = (FIXTURES / "sources" / "council.txt").read_text(encoding="utf-8")
+
+FAITHFUL = [
+    "The Springfield city council voted 7-2 to spend $4.2 million on twelve electric buses.",
+    "Mayor Ana Ruiz said the buses would replace diesel vehicles more than fifteen years old.",
+    "Lumen Motors, a Dayton manufacturer, will build the buses, and the first four are due in September.",
+    "A clean-air grant from the state transport department will cover 40 percent of the cost.",
+]
+FAKE_QUOTE = '"This is a great day for Springfield," Ruiz told reporters after the vote.'
+FAKE_NUMBER = "The state transport department will cover 60 percent of the cost."
+FAKE_PERSON = "Council member Janet Price said the city should first repair its roads."
+
+
+class ChatServer(ThreadingHTTPServer):
+    """A tiny OpenAI-compatible chat-completions server whose answers a test scripts."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), ChatHandler)
+        self.replies: list[tuple[int, str, float]] = []  # (status, body, delay) per request, last repeats
+        self.requests: list[dict[str, Any]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def answer(
+        self,
+        status: int = 200,
+        *,
+        lines: list[str] | None = None,
+        body: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        if body is None:
+            content = "\n".join(lines or [])
+            body = json.dumps(
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                }
+            )
+        self.replies.append((status, body, delay))
+
+
+class ChatHandler(BaseHTTPRequestHandler):
+    server: ChatServer
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length", "0"))
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        self.server.requests.append(
+            {"path": self.path, "json": payload, "auth": self.headers.get("Authorization")}
+        )
+        index = min(len(self.server.requests), len(self.server.replies)) - 1
+        status, body, delay = self.server.replies[index]
+        if delay:
+            time.sleep(delay)
+        data = body.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (timeout test)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def chat_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ChatServer]:
+    monkeypatch.setattr(llm, "BACKOFF_SECONDS", 0.01)  # keep retry tests fast
+    server = ChatServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _settings(server: ChatServer, **extra: Any) -> BriefSettings:
+    values: dict[str, Any] = {"llm_url": server.url, "llm_model": "tiny", "llm_timeout": 5.0}
+    values.update(extra)
+    return BriefSettings(**values)
+
+
+def test_faithful_rewrite_is_kept_with_source_spans(chat_server: ChatServer) -> None:
+    chat_server.answer(lines=[f"{i + 1}. {s}" for i, s in enumerate(FAITHFUL)])
+    brief = make_brief(COUNCIL, _settings(chat_server, llm_api_key="sekret"), language="en", title="Buses")
+    assert [s.text for s in brief] == FAITHFUL
+    for position, sentence in enumerate(brief):
+        assert sentence.position == position
+        assert sentence.kind == "rewritten"
+        assert sentence.check == CHECK_PASSED
+        passage = COUNCIL[sentence.source_start : sentence.source_end]
+        assert passage and passage == passage.strip()
+    assert "$4.2 million" in COUNCIL[brief[0].source_start : brief[0].source_end]
+    assert "Dayton" in COUNCIL[brief[2].source_start : brief[2].source_end]
+    (request,) = chat_server.requests
+    assert request["path"] == "/v1/chat/completions"
+    assert request["auth"] == "Bearer sekret"
+    assert request["json"]["model"] == "tiny"
+    assert "English" in request["json"]["messages"][-1]["content"]
+    assert COUNCIL[:200] in request["json"]["messages"][-1]["content"]
+
+
+def test_fabricated_sentences_are_dropped_with_reasons(chat_server: ChatServer) -> None:
+    chat_server.answer(lines=[FAITHFUL[0], FAKE_QUOTE, FAITHFUL[1], FAKE_NUMBER, FAKE_PERSON])
+    rewrite = rewrite_brief(COUNCIL, _settings(chat_server))
+    assert rewrite.usable
+    assert [s.text for s in rewrite.kept] == FAITHFUL[:2]
+    reasons = {c.sentence: c.reason for c in rewrite.dropped}
+    assert "quote not in source" in reasons[FAKE_QUOTE]
+    assert "number not in source: 60 percent" in reasons[FAKE_NUMBER]
+    assert "name not in source: Janet Price" in reasons[FAKE_PERSON]
+    brief = make_brief(COUNCIL, _settings(chat_server))
+    assert [s.kind for s in brief] == ["rewritten", "rewritten"]
+
+
+def test_too_few_verified_sentences_fall_back_to_extractive(
+    chat_server: ChatServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat_server.answer(lines=[FAITHFUL[0], FAKE_QUOTE, FAKE_NUMBER, FAKE_PERSON])
+    with caplog.at_level(logging.INFO, logger="gazette.enrich.briefs"):
+        brief = make_brief(COUNCIL, _settings(chat_server))
+    assert brief and all(s.kind == "extracted" for s in brief)
+    assert all(COUNCIL[s.source_start : s.source_end] == s.text for s in brief)
+    assert "only 1 of 4 rewritten sentences passed the verifier" in caplog.text
+    assert "dropped rewritten sentence" in caplog.text
+
+
+def test_server_error_is_retried_then_falls_back(
+    chat_server: ChatServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat_server.answer(500, body='{"error": "overloaded"}')
+    with caplog.at_level(logging.WARNING, logger="gazette.enrich.briefs"):
+        brief = make_brief(COUNCIL, _settings(chat_server))
+    assert len(chat_server.requests) == llm.RETRIES + 1
+    assert brief and all(s.kind == "extracted" for s in brief)
+    assert "HTTP 500" in caplog.text and "using the extractive brief" in caplog.text
+
+
+def test_transient_error_then_success(chat_server: ChatServer) -> None:
+    chat_server.answer(503, body="{}")
+    chat_server.answer(lines=FAITHFUL)
+    brief = make_brief(COUNCIL, _settings(chat_server))
+    assert len(chat_server.requests) == 2
+    assert [s.kind for s in brief] == ["rewritten"] * 4
+
+
+def test_client_error_is_not_retried(chat_server: ChatServer) -> None:
+    chat_server.answer(401, body='{"error": "bad key"}')
+    rewrite = rewrite_brief(COUNCIL, _settings(chat_server))
+    assert not rewrite.usable and "HTTP 401" in (rewrite.failure or "")
+    assert len(chat_server.requests) == 1
+
+
+def test_timeout_falls_back(chat_server: ChatServer) -> None:
+    chat_server.answer(lines=FAITHFUL, delay=1.0)
+    rewrite = rewrite_brief(COUNCIL, _settings(chat_server, llm_timeout=0.2))
+    assert not rewrite.usable
+    assert "timed out" in (rewrite.failure or "")
+    brief = make_brief(COUNCIL, _settings(chat_server, llm_timeout=0.2))
+    assert brief and all(s.kind == "extracted" for s in brief)
+
+
+def test_unreadable_answer_falls_back(chat_server: ChatServer) -> None:
+    chat_server.answer(body="<html>not json</html>")
+    rewrite = rewrite_brief(COUNCIL, _settings(chat_server))
+    assert "not a chat completion" in (rewrite.failure or "")
+
+
+def test_unreachable_endpoint_falls_back(chat_server: ChatServer) -> None:
+    port = chat_server.server_address[1]
+    chat_server.shutdown()
+    chat_server.server_close()
+    brief = make_brief(COUNCIL, BriefSettings(llm_url=f"http://127.0.0.1:{port}/v1", llm_timeout=1.0))
+    assert brief and all(s.kind == "extracted" for s in brief)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://h:8080", "http://h:8080/v1/chat/completions"),
+        ("http://h:8080/v1/", "http://h:8080/v1/chat/completions"),
+        ("http://h/v1/chat/completions", "http://h/v1/chat/completions"),
+    ],
+)
+def test_completions_url(given: str, expected: str) -> None:
+    assert llm.completions_url(given) == expected
+
+
+@pytest.mark.skipif(not os.environ.get("GAZETTE_TEST_LLM_URL"), reason="GAZETTE_TEST_LLM_URL not set")
+def test_real_model_brief_is_verified() -> None:
+    settings = BriefSettings(
+        llm_url=os.environ["GAZETTE_TEST_LLM_URL"],
+        llm_model=os.environ.get("GAZETTE_TEST_LLM_MODEL", ""),
+        llm_timeout=120.0,
+    )
+    text = SEED.read_text(encoding="utf-8")
+    brief = make_brief(text, settings, language="en")
+    assert brief
+    for sentence in brief:
+        if sentence.kind == "rewritten":
+            (check,) = verify_brief(text, [sentence.text])
+            assert check.supported
+        else:
+            assert text[sentence.source_start : sentence.source_end] == sentence.text
