@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gazette.errors import FeedError, GazetteError
 from gazette.ingest.feeds import parse_feed, plain_text
@@ -258,3 +261,57 @@ def test_feed_fetched_and_parsed_over_http(server: FixtureHTTPServer, make_fetch
     doc = make_fetcher().fetch(server.url("/feed.xml"))
     feed = parse_feed(doc)
     assert feed.entries[0].url == server.url("/2026/04/mayor.html")
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "words"),
+    [
+        ("html_page.html", "text/html; charset=utf-8", "HTML page"),
+        ("malformed.xml", "application/rss+xml", "not a feed"),
+        ("xxe_file.xml", "application/xml", "refused"),
+        ("billion_laughs.xml", "application/rss+xml", "refused"),
+    ],
+)
+def test_bad_feeds_over_http_give_a_clear_feed_error(
+    server: FixtureHTTPServer, make_fetcher: FetcherFactory, name: str, content_type: str, words: str
+) -> None:
+    server.static("/feed", (FIXTURES / name).read_bytes(), content_type)
+    doc = make_fetcher().fetch(server.url("/feed"))
+    with pytest.raises(FeedError) as info:
+        parse_feed(doc)
+    assert words in info.value.message and info.value.url == server.url("/feed")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=400).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.builds(
+            lambda a, b: (a + "<rss version='2.0'><channel><item><title>" + b + "</title>").encode(
+                "utf-8", "surrogatepass"
+            ),
+            st.sampled_from(["", "<?xml version='1.0'?>", "<!DOCTYPE rss>", "\ufeff"]),
+            st.text(max_size=200),
+        ),
+        st.builds(
+            lambda v, items: json.dumps({"version": v, "items": items}).encode(),
+            st.sampled_from(["https://jsonfeed.org/version/1.1", "x"]),
+            st.lists(
+                st.dictionaries(
+                    st.sampled_from(["url", "id", "title", "content_html", "date_published", "authors"]),
+                    st.one_of(st.text(max_size=50), st.integers(), st.none(), st.lists(st.integers())),
+                ),
+                max_size=5,
+            ),
+        ),
+    )
+)
+def test_parse_feed_raises_only_gazette_errors(content: bytes) -> None:
+    try:
+        feed = parse_feed(doc_for(content))
+    except GazetteError:
+        return
+    for entry in feed.entries:
+        assert entry.url.startswith(("http://", "https://"))
+        assert entry.published_at is None or entry.published_at.tzinfo is not None

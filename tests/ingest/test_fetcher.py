@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.utils
+import socket
+import struct
 import threading
 import time
 import zlib
@@ -504,3 +506,39 @@ def test_one_request_at_a_time_per_host_with_the_delay(
     gaps = [b.started - a.ended for a, b in zip(pages, pages[1:], strict=False)]
     assert all(gap > 0.1 for gap in gaps), gaps  # loose: the delay is 0.25 s
     assert elapsed >= 4 * 0.25 * 0.9  # robots.txt + 4 pages, each 0.25 s after the last
+
+
+def test_connection_reset_mid_body_is_an_error(
+    server: FixtureHTTPServer, make_fetcher: FetcherFactory
+) -> None:
+    @server.route("/reset")
+    def reset(h: RequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        h.wfile.write(b"<rss>" + b"x" * 1000)
+        h.wfile.flush()
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        h.connection.close()
+
+    with pytest.raises(FetchError):
+        make_fetcher().fetch(server.url("/reset"))
+
+
+def test_fetcher_is_a_context_manager_and_reusable_across_threads(
+    server: FixtureHTTPServer, make_fetcher: FetcherFactory
+) -> None:
+    server.static("/a", b"a")
+    server.static("/b", b"b")
+    results: dict[str, bytes] = {}
+    with make_fetcher() as fetcher:
+
+        def get(path: str) -> None:
+            results[path] = fetcher.fetch(server.url(path)).content
+
+        threads = [threading.Thread(target=get, args=(p,)) for p in ("/a", "/b", "/a", "/b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert results == {"/a": b"a", "/b": b"b"}

@@ -409,6 +409,7 @@ class Fetcher:
                 target = checked  # robots.txt on an origin just checked: same addresses, no new lookup
             else:
                 target = check_url(current, self.settings.allow_hosts, self.resolver)
+            self._check_backoff(target, url)
             if robots and self.settings.obey_robots:
                 self._check_robots(current, target, budget)
             answer = self._hop(current, target, headers, budget, max_bytes)
@@ -417,7 +418,10 @@ class Fetcher:
                 if not location:
                     raise FetchError(url, f"HTTP {answer.status} redirect without a Location")
                 seen.add(current)
-                nxt = _strip_fragment(urljoin(current, location.strip()))
+                try:
+                    nxt = _strip_fragment(urljoin(current, location.strip()))
+                except ValueError as exc:
+                    raise FetchError(url, f"unusable redirect Location {location[:200]!r}") from exc
                 if nxt in seen:
                     raise TooManyRedirects(url, f"redirect loop at {nxt}")
                 redirects += 1
@@ -446,22 +450,29 @@ class Fetcher:
 
     # -- one request ------------------------------------------------------------------------------------
 
-    def _host(self, origin: str) -> _Host:
+    def _host(self, target: Target) -> _Host:
+        """Politeness state for the target's host name (all ports and schemes of a host share it)."""
         with self._hosts_lock:
-            host = self._hosts.get(origin)
+            host = self._hosts.get(target.host)
             if host is None:
-                host = self._hosts[origin] = _Host()
+                host = self._hosts[target.host] = _Host()
             return host
 
+    def _check_backoff(self, target: Target, url: str) -> None:
+        host = self._host(target)
+        left = host.backoff_until - time.monotonic()
+        if left > 0:
+            raise HTTPStatusError(url, host.backoff_status or 429, round(left, 3))
+
     def _back_off(self, target: Target, status: int, wait: float) -> None:
-        host = self._host(_origin(target))
+        host = self._host(target)
         host.backoff_until = max(host.backoff_until, time.monotonic() + wait)
         host.backoff_status = status
 
     @contextmanager
     def _turn(self, target: Target, url: str) -> Iterator[None]:
         """Hold the host: one request at a time, ``delay_seconds`` after the previous one ended."""
-        host = self._host(_origin(target))
+        host = self._host(target)
         with host.lock:
             now = time.monotonic()
             if host.backoff_until > now:
