@@ -103,13 +103,19 @@ class GoldCodes:
         return self.regions.get((country or "", key), "name:" + key)
 
     def nearest(self, lat: float, lon: float):
+        """The gazetteer city nearest to a point, searching wider rings of 1° cells until one is found."""
         best, best_d = None, 1e9
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                for p in self._grid.get((int(lat // 1) + dy, int(lon // 1) + dx), ()):
-                    d = haversine_km(lat, lon, p.lat, p.lon)
-                    if d < best_d:
-                        best, best_d = p, d
+        for radius in range(0, 16):
+            for dy in range(-radius, radius + 1):
+                for dx in range(-radius, radius + 1):
+                    if max(abs(dy), abs(dx)) != radius:
+                        continue
+                    for p in self._grid.get((int(lat // 1) + dy, int(lon // 1) + dx), ()):
+                        d = haversine_km(lat, lon, p.lat, p.lon)
+                        if d < best_d:
+                            best, best_d = p, d
+            if best is not None and best_d < radius * 80:
+                break
         return best
 
 
@@ -127,7 +133,7 @@ def load_xml(path: Path, codes: GoldCodes, geovirus: bool) -> list[Doc]:
                 g = Gold(start, end, name, float(t.findtext("lat")), float(t.findtext("lon")))
                 near = codes.nearest(g.lat, g.lon)
                 if near is not None:
-                    g.country, g.region = near.country_code, near.region_code
+                    g.country = near.country_code  # no gold region: GeoVirus gives only points
             else:
                 g = Gold(start, end, t.findtext("phrase") or "")
                 tag = t.find("gaztag")
@@ -151,6 +157,7 @@ class Score:
     region_n: int = 0
     region_ok: int = 0
     near_ok: int = 0
+    near_or_country_ok: int = 0
 
     def row(self) -> list[str]:
         p = self.tp / max(1, self.tp + self.fp)
@@ -163,8 +170,9 @@ class Score:
             f"{f:.3f}",
             str(self.resolved),
             f"{self.country_ok / n:.3f}",
-            f"{self.region_ok / max(1, self.region_n):.3f}",
+            f"{self.region_ok / self.region_n:.3f}" if self.region_n else "n/a",
             f"{self.near_ok / n:.3f}",
+            f"{self.near_or_country_ok / n:.3f}",
         ]
 
 
@@ -185,8 +193,13 @@ def score(docs: list[Doc], tag, demonyms: bool) -> Score:
             if g.region:
                 s.region_n += 1
                 s.region_ok += int(m.place.region_code == g.region)
-            if m.place.lat is not None and haversine_km(g.lat, g.lon, m.place.lat, m.place.lon) <= 161:
-                s.near_ok += 1
+            near = m.place.lat is not None and haversine_km(g.lat, g.lon, m.place.lat, m.place.lon) <= 161
+            s.near_ok += int(near)
+            # Country points differ between sources by hundreds of km (see the MANIFEST): this column
+            # also counts a country reading right when the country is.
+            s.near_or_country_ok += int(
+                near or (m.place.kind == "country" and m.place.country_code == g.country)
+            )
     return s
 
 
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gazetteer: {len(tagger.gaz.places):,} places, {len(tagger.gaz.names):,} names, "
           f"loaded in {time.perf_counter() - t0:.1f} s")  # fmt: skip
     codes = GoldCodes(tagger)
-    header = ["corpus", "system", "P", "R", "F1", "resolved", "country", "region", "Acc@161"]
+    header = ["corpus", "system", "P", "R", "F1", "resolved", "country", "region", "Acc@161", "Acc@161*"]
     rows = []
     corpora = args.corpus or ["lgl", "geovirus", "trnews"]
     loaded = {}
@@ -233,8 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
     print()
     for name in corpora:
-        note = " (gold country/region = nearest city to the gold point)" if name == "geovirus" else ""
+        note = (
+            " (our gold country = that of the nearest city to the gold point)" if name == "geovirus" else ""
+        )
         print(f"published {name}: {PUBLISHED[name]}{note}")
+    print(
+        "Acc@161* also counts a country mention right when its country is (country points differ by source)"
+    )
     print(f"targets: country >= {TARGET_COUNTRY}, Acc@161 >= {TARGET_ACC161} on LGL and GeoVirus")
     ms = speed(loaded[corpora[0]] if len(loaded[corpora[0]]) > 20 else next(iter(loaded.values())))
     print(f"speed: median {ms:.1f} ms to tag a 1,000-word article (target < 20 ms)")

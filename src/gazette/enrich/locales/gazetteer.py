@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import gettext
+import hashlib
 import json
 import logging
 import math
@@ -94,7 +95,7 @@ def default_cache_dir() -> Path:
 def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
     """Load the cached gazetteer, building it first (a few seconds) when missing or outdated."""
     cache_dir = cache_dir or default_cache_dir()
-    path = cache_dir / f"locales-gazetteer-v{BUILD_VERSION}.pickle"
+    path = cache_dir / f"locales-gazetteer-v{BUILD_VERSION}-{_source_digest()}.pickle"
     if path.exists():
         try:
             with path.open("rb") as fh:
@@ -111,6 +112,14 @@ def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
     except OSError as exc:
         logger.warning("cannot write gazetteer cache %s: %s", path, exc)
     return gaz
+
+
+def _source_digest() -> str:
+    """A digest of the code and hand-written names the cache was built from: edits rebuild it."""
+    digest = hashlib.sha256()
+    for module in (__file__, handnames.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 # -- building ---------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "BN": ("Brunei",),
     "FM": ("Micronesia",),
     "HK": ("Hong Kong",),
+    "GE": ("South Ossetia", "Abkhazia"),
     "MO": ("Macau", "Macao"),
 }
 
@@ -152,6 +153,60 @@ US American Americans estadounidense estadounidenses norteamericano norteamerica
 UY Uruguayan Uruguayans uruguayo uruguaya uruguayos
 VE Venezuelan Venezuelans venezolano venezolana venezolanos venezolanas
 VN Vietnamese vietnamita vietnamitas
+GE Georgian Georgians georgiano georgiana Abkhaz Abkhazian Ossetian
+PS Palestinian Palestinians palestino palestina palestinos
+SD Sudanese sudanés sudanesa
+SS South Sudanese
+LK Sri Lankan Sri Lankans
+LB Lebanese libanés libanesa
+JO Jordanian Jordanians jordano jordana
+AE Emirati Emiratis
+KW Kuwaiti Kuwaitis
+QA Qatari Qataris
+YE Yemeni Yemenis yemení
+LY Libyan Libyans libio libia libios
+TN Tunisian Tunisians tunecino tunecina
+DZ Algerian Algerians argelino argelina
+MA Moroccan Moroccans marroquí marroquíes
+ET Ethiopian Ethiopians etíope etíopes
+SO Somali Somalis somalí
+UG Ugandan Ugandans
+TZ Tanzanian Tanzanians
+ZW Zimbabwean Zimbabweans
+GH Ghanaian Ghanaians
+SN Senegalese
+CM Cameroonian Cameroonians
+HT Haitian Haitians haitiano haitiana haitianos
+JM Jamaican Jamaicans
+NZ Zealander Zealanders neozelandés
+DK Danish Danes danés danesa
+NO Norwegian Norwegians noruego noruega
+FI Finnish Finns finlandés finlandesa
+IS Icelandic Icelanders
+HU Hungarian Hungarians húngaro húngara
+CZ Czech Czechs checo checa
+SK Slovak Slovaks eslovaco
+RO Romanian Romanians rumano rumana
+BG Bulgarian Bulgarians búlgaro búlgara
+RS Serbian Serbs Serb serbio serbia
+HR Croatian Croats Croat croata
+BA Bosnian Bosnians bosnio
+AL Albanian Albanians albanés albanesa
+BY Belarusian Belarusians bielorruso
+KZ Kazakh Kazakhs Kazakhstani
+UZ Uzbek Uzbeks
+AM Armenian Armenians armenio armenia
+AZ Azerbaijani Azerbaijanis Azeri
+MN Mongolian Mongolians
+MY Malaysian Malaysians malasio
+SG Singaporean Singaporeans
+KH Cambodian Cambodians camboyano
+MM Burmese birmano
+NP Nepali Nepalese
+AF Afghani
+SY Syrian
+KR Korean Koreans coreano coreana
+CY Cypriot Cypriots
 """
 
 DEMONYMS: dict[str, tuple[str, ...]] = {}
@@ -159,10 +214,12 @@ for _line in _DEMONYMS_RAW.strip().splitlines():
     _cc, _rest = _line.split(" ", 1)
     _words = tuple(_rest.split())
     # Two-word demonyms ("North Korean", "South African", "Costa Rican") are written joined on one line.
-    if _cc in {"KP", "KR", "ZA", "CR", "SV"} and _rest.startswith(("North ", "South ", "Costa ")):
+    if _rest.startswith(("North ", "South ", "Costa ", "Sri ")):
         _first = " ".join(_words[:2])
         _words = (_first, *_words[2:])
-    DEMONYMS[_cc] = _words
+    # English plurals: "Russians", "Israelis".
+    _plurals = tuple(w + "s" for w in _words if w[0].isupper() and w.endswith(("an", "i")) and " " not in w)
+    DEMONYMS[_cc] = tuple(dict.fromkeys((*DEMONYMS.get(_cc, ()), *_words, *_plurals)))
 
 REGION_DISPLAY: dict[str, str] = {
     "US-DC": "District of Columbia",
@@ -267,7 +324,7 @@ JUNK_WORDS: frozenset[str] = frozenset(
     north south east west central northern southern eastern western northeast northwest southeast
     southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
     mountain county state province region district capital downtown midtown uptown village town
-    god art labor labour great much more most new old big little jewish christian muslim arab
+    hamas god art labor labour great much more most new old big little jewish christian muslim arab
     police hospital university college school church center centre bank union court house white
     black red green blue gold silver king queen prince princess lord saint san santa mount
     said says home post star sun moon ocean beach park street road avenue mission hope victory
@@ -276,5 +333,49 @@ JUNK_WORDS: frozenset[str] = frozenset(
     united general president governor mayor senator congress senate house office department
     republic kingdom empire nation land lands sea bay cape port fort point rock hill hills
     spring springs falls grove heights view vista plaza market mall airport station
+    """.split()
+)
+
+# Common first names and surnames that are also town names: places only with context ("Mitchell, S.D.").
+PERSON_NAMES: frozenset[str] = frozenset(
+    """
+    mary george david douglas james john paul peter michael robert william thomas richard charles joseph
+    daniel mark steven kevin brian edward ronald anthony kenneth jason jeffrey gary timothy larry scott
+    eric stephen andrew raymond gregory joshua jerry dennis walter patrick harold carl arthur ryan roger
+    joe albert jonathan justin terry gerald keith samuel ralph lawrence nicholas roy benjamin bruce
+    adam harry fred wayne billy steve louis jeremy aaron randy howard russell bobby victor ernest
+    phillip todd jesse craig alan shawn clarence sean philip chris johnny earl jimmy danny bryan tony
+    mike stanley leonard nathan dale rodney curtis norman allen marvin vincent glenn travis jeff chad
+    jacob lee melvin alfred kyle francis bradley herbert frederick ray joel edwin don eddie ricky troy
+    randall barry bernard marcus theodore clifford oscar jay jim tom calvin alex jon ronnie bill lloyd
+    tommy leon derek warren darrell jerome floyd leo alvin tim wesley gordon dean greg dustin derrick
+    dan zachary corey herman maurice vernon clyde glen shane rick lester brent charlie gilbert gene marc
+    reginald brett nathaniel leslie edgar milton ben chester cecil duane andre elmer brad gabriel ron
+    roland arnold harvey jared adrian karl cory claude erik darryl jamie neil jessie ted mathew darren
+    lance cody kurt allan guy clayton hugh max dwayne dwight felix everett ian wallace ken bob casey
+    dave ivan sidney byron julian isaac morris willard daryl ross virgil andy kirk seth kent rene wade
+    patricia linda barbara jennifer maria susan margaret dorothy lisa nancy karen betty helen sandra
+    donna carol ruth sharon michelle laura sarah kimberly deborah jessica shirley cynthia angela melissa
+    brenda amy anna rebecca kathleen pamela martha debra amanda stephanie carolyn christine marie janet
+    catherine frances ann joyce diane alice julie heather teresa doris gloria evelyn jean cheryl mildred
+    katherine joan ashley judith rose janice kelly nicole judy christina kathy theresa denise tammy
+    irene jane lori rachel marilyn andrea kathryn louise sara anne jacqueline wanda bonnie julia ruby
+    lois tina phyllis norma paula diana annie lillian emily robin peggy crystal gladys rita dawn connie
+    edna tiffany carmen rosa cindy grace wendy edith kim sherry sylvia josephine thelma shannon sheila
+    ethel ellen elaine marjorie carrie monica esther pauline emma juanita anita rhonda hazel amber eva
+    debbie clara lucille joanne eleanor valerie danielle megan alicia suzanne michele gail bertha
+    darlene veronica jill erin geraldine lauren cathy joann lorraine lynn sally regina erica beatrice
+    dolores bernice audrey yvonne annette june samantha dana stacy renee ida vivian roberta holly
+    smith johnson williams brown jones miller davis wilson anderson taylor thomas moore martin thompson
+    white harris clark lewis robinson walker young allen king wright hill green adams baker nelson
+    carter mitchell roberts turner phillips campbell parker evans edwards collins stewart morris rogers
+    reed cook morgan bell murphy bailey cooper richardson cox howard ward peterson gray james watson
+    brooks kelly sanders price bennett wood barnes ross henderson coleman jenkins perry powell long
+    patterson hughes flores washington butler simmons foster bryant alexander russell griffin hayes
+    myers ford hamilton graham sullivan wallace woods cole west jordan owens reynolds fisher ellis
+    harrison gibson mcdonald marshall hunt crawford dyer robertson hopkins middleton hall mason hudson
+    dixon hunter palmer stone porter burns gordon warren ferguson webb tucker spencer fields mills
+    pierce lane hart armstrong payne boyd duncan elliott riley willis carroll hawkins austin lawrence
+    chapman hicks
     """.split()
 )

@@ -60,7 +60,14 @@ class Tagger:
             end = end_index + 1
             start = end - len(key)
             if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-@#"):
-                continue
+                # "Sen. Robert Ford, D-Charleston": a party letter and hyphen before a home town.
+                if not (
+                    start >= 2
+                    and text[start - 1] == "-"
+                    and text[start - 2] in "DRI"
+                    and (start == 2 or not text[start - 3].isalnum())
+                ):
+                    continue
             if end < n and text[end].isalnum():
                 continue
             surface = text[start:end]
@@ -125,18 +132,25 @@ class Tagger:
             return False
         if prev_word and prev_word[-1:].isdigit() and prev_sep.strip() == "":
             return False
-        # Person or organisation: "Simón Bolívar", "Paris Hilton", "Georgia Tech".
+        # Person: "Simón Bolívar", "Sheriff Baker". An unknown capitalised word before a small town's name
+        # makes it part of a longer name too ("Fort Worth Star"), but not before a country or a region:
+        # "Six Flags Over Texas" still names Texas.
         if prev_word and prev_sep == " " and prev_word[0].isupper():
             pw = fold(prev_word.rstrip("."))
-            if pw in _TITLES:
+            if pw in _TITLES or pw in handnames.PERSON_NAMES or pw in _FIRST_NAMES_ES:
                 return False
             if (
-                pw not in _PLACE_PREFIXES
+                only_cityish
+                and max(self.gaz.places[i].population for i, _ in links) < 100_000
+                and pw not in _PLACE_PREFIXES
                 and pw not in _FUNCTION_WORDS
                 and not _is_place_word(self, text, start - len(prev_word) - 1)
                 and not _sentence_start(text, start - len(prev_word) - 1)
             ):
                 return False
+        # "Wal-Mart": a name glued to a capitalised word by a hyphen.
+        if end + 1 < len(text) and text[end] == "-" and text[end + 1].isupper() and only_cityish:
+            return False
         if next_word and next_sep == " " and next_word[0].isupper():
             nw = fold(next_word.rstrip(".,"))
             if nw in _ORG_SUFFIXES:
@@ -144,12 +158,22 @@ class Tagger:
             if nw not in _PLACE_SUFFIXES and nw not in _FUNCTION_WORDS and only_cityish:
                 if not _is_place_at(raw, end + 1):
                     return False
-        if key in self.weak or (only_cityish and key in _COMMON_WORDS):
+        if key in self.weak or (only_cityish and key in _COMMON_WORDS) or self._person_like(key, links):
             # Common words and surnames count only as "Mobile, Ala." or "Reading, England".
             if not (next_sep.strip() == "," and _is_place_at(raw, end + len(next_sep))):
                 return False
         if only_cityish and _sentence_start(text, start) and key in _COMMON_WORDS:
             return False
+        return True
+
+    def _person_like(self, key: str, links: list[tuple[int, int]]) -> bool:
+        """A common first name or surname that is only a town ("Mitchell", "Mary"), not a big city."""
+        if key not in handnames.PERSON_NAMES:
+            return False
+        for idx, _flags in links:
+            p = self.gaz.places[idx]
+            if p.kind in ("country", "region") or (p.population >= 300_000 and key != "mary"):
+                return False
         return True
 
     def _drop_surnames(self, text: str, raw: list, kept: list) -> list:
@@ -159,9 +183,13 @@ class Tagger:
         for m in raw:
             if id(m) in kept_ids:
                 continue
+            if any(self.gaz.places[i].kind == "country" for i, _ in m[2]):
+                continue
             prev_word, prev_sep = _word_before(text, m[0])
             if prev_word and prev_sep == " " and prev_word[0].isupper():
-                surnames.add(fold(text[m[0] : m[1]]))
+                pw = fold(prev_word.rstrip("."))
+                if pw in _TITLES or pw in handnames.PERSON_NAMES or pw in _FIRST_NAMES_ES:
+                    surnames.add(fold(text[m[0] : m[1]]))
         if not surnames:
             return kept
         out = []
@@ -201,32 +229,38 @@ class Tagger:
             if text[e:ns] in (", ", " (", ","):
                 containers[i] = kept[i + 1][2]
         first = [max(links, key=lambda lf: self._prior(*lf)) for _, _, links in kept]
+        keys = [fold(text[s:e]) for s, e, _ in kept]
         result: list[Mention] = []
-        for _round in range(2):
-            country_support: dict[str, float] = defaultdict(float)
-            region_support: dict[str, float] = defaultdict(float)
-            for idx, _flags in first:
-                p = places[idx]
-                country_support[p.country_code] += 1.0
-                if p.region_code:
-                    region_support[p.region_code] += 1.0
-            total = max(1.0, float(len(first)))
+        for _round in range(3):
+            # Each distinct other name supports the country and region of its current reading once: a name
+            # repeated ten times is not ten witnesses, and a country named is weaker evidence than a town.
+            readings: dict[str, int] = {}
+            for key, (idx, _flags) in zip(keys, first, strict=True):
+                readings.setdefault(key, idx)
+            country_votes: dict[str, dict[str, float]] = defaultdict(dict)
+            region_votes: dict[str, dict[str, float]] = defaultdict(dict)
+            for key, idx in readings.items():
+                q = places[idx]
+                if q.kind == "country":
+                    country_votes[q.country_code][key] = COUNTRY_FROM_COUNTRY
+                else:
+                    country_votes[q.country_code][key] = COUNTRY_FROM_PLACE
+                    if q.region_code:
+                        region_votes[q.region_code][key] = REGION_FROM_PLACE
             new_first = []
             result = []
             for i, (start, end, links) in enumerate(kept):
-                own = places[first[i][0]]
+                key = keys[i]
                 scored = []
                 for idx, flags in links:
                     p = places[idx]
-                    cs = country_support[p.country_code] - (
-                        1.0 if own.country_code == p.country_code else 0.0
-                    )
+                    votes = country_votes.get(p.country_code, {})
+                    cs = min(COUNTRY_CAP, sum(v for k, v in votes.items() if k != key))
                     rs = 0.0
                     if p.region_code:
-                        rs = region_support[p.region_code] - (
-                            1.0 if own.region_code == p.region_code else 0.0
-                        )
-                    score = self._prior(idx, flags) + 4.0 * cs / total + 3.0 * rs / total
+                        rvotes = region_votes.get(p.region_code, {})
+                        rs = min(REGION_CAP, sum(v for k, v in rvotes.items() if k != key))
+                    score = self._prior(idx, flags) + cs + rs
                     if source_country and p.country_code == source_country.upper():
                         score += 2.0
                     cont = containers.get(i)
@@ -257,6 +291,12 @@ class Tagger:
             first = new_first
         return result
 
+
+COUNTRY_FROM_COUNTRY = 1.0
+COUNTRY_FROM_PLACE = 1.5
+REGION_FROM_PLACE = 2.5
+COUNTRY_CAP = 4.5
+REGION_CAP = 5.0
 
 _lock = threading.Lock()
 _tagger: Tagger | None = None
@@ -312,10 +352,21 @@ def _is_place_word(tagger: Tagger, text: str, start: int) -> bool:
 
 
 _CURRENCY_NEXT = {"fuerte", "fuertes", "soberano", "soberanos", "digital", "digitales"}
+_FIRST_NAMES_ES = {
+    "simon", "jose", "juan", "carlos", "luis", "miguel", "jesus", "antonio", "francisco", "pedro",
+    "manuel", "rafael", "hugo", "nicolas", "maria", "ana", "alejandro", "fernando", "jorge", "diego",
+    "pablo", "andres", "ricardo", "eduardo", "sergio", "javier", "alberto", "gabriel", "leopoldo",
+    "henrique", "diosdado", "hector", "ramon", "julio", "enrique", "rosa", "carmen", "lucia", "elena",
+    "isabel", "teresa", "gloria", "patricia", "laura", "marta", "daniel", "david", "oscar",
+}  # fmt: skip
 _TITLES = {
     "mr", "mrs", "ms", "dr", "president", "presidente", "gen", "general", "gov", "governor",
     "sen", "senator", "rep", "judge", "sr", "sra", "don", "dona", "saint", "san", "santa",
-    "mayor", "coach", "officer", "sgt", "capt", "lt", "col", "st", "prof", "professor",
+    "mayor", "coach", "officer", "sgt", "capt", "lt", "col", "prof", "professor", "sheriff",
+    "deputy", "chief", "detective", "trooper", "pastor", "rev", "father", "sister", "brother",
+    "attorney", "commissioner", "councilman", "councilwoman", "chairman", "superintendent",
+    "principal", "spokesman", "spokeswoman", "secretary", "minister", "ministro", "alcalde",
+    "gobernador", "senador", "diputado", "coronel", "capitan", "padre",
 }  # fmt: skip
 _PLACE_PREFIXES = {
     "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento", "municipio", "northern", "southern", "eastern", "western", "central",
