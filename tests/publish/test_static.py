@@ -49,6 +49,31 @@ def corpus_db(tmp_path: Path) -> Iterator[tuple[Settings, Database]]:
         db.dispose()
 
 
+@dataclasses.dataclass
+class Built:
+    settings: Settings
+    settings_before: dict[str, object]
+    db: Database
+    out: Path
+    report: BuildReport
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """One build of the corpus with --base-url https://news.example, shared by the tests that only read it."""
+    folder = tmp_path_factory.mktemp("built")
+    settings = corpus_settings(f"sqlite:///{folder}/corpus.db")
+    db = Database(settings.database_url)
+    db.init()
+    fill(db)
+    before = dataclasses.asdict(settings)
+    try:
+        report = build_site(settings, db, folder / "site", base_url="https://news.example/")
+        yield Built(settings, before, db, folder / "site", report)
+    finally:
+        db.dispose()
+
+
 def built_files(outdir: Path) -> set[str]:
     return {p.relative_to(outdir).as_posix() for p in outdir.rglob("*") if p.is_file()} - {MANIFEST}
 
@@ -96,12 +121,8 @@ def test_links_in_reads_every_kind_of_reference() -> None:
 # --- a full build -------------------------------------------------------------------------------------
 
 
-def test_build_writes_every_page_feed_and_sitemap(
-    corpus_db: tuple[Settings, Database], tmp_path: Path
-) -> None:
-    settings, db = corpus_db
-    out = tmp_path / "site"
-    report = build_site(settings, db, out, base_url="https://news.example")
+def test_build_writes_every_page_feed_and_sitemap(built: Built) -> None:
+    db, out, report = built.db, built.out, built.report
 
     assert report.broken == []
     files = built_files(out)
@@ -156,31 +177,25 @@ def test_build_writes_every_page_feed_and_sitemap(
     manifest = json.loads((out / MANIFEST).read_text())
     assert set(manifest["files"]) == files
     assert manifest["base_url"] == "https://news.example"
+    assert dataclasses.asdict(built.settings) == built.settings_before  # the override was the build's own
 
 
-def test_static_pages_link_no_search_or_api_unless_a_server_is_given(
-    corpus_db: tuple[Settings, Database], tmp_path: Path
-) -> None:
-    settings, db = corpus_db
-    out = tmp_path / "site"
-    build_site(settings, db, out)
-    for page in html_files(out):
+def test_static_pages_link_no_search_or_api_unless_a_server_is_given(built: Built, tmp_path: Path) -> None:
+    for page in html_files(built.out):
         html = page.read_text()
         refs = links_in(html) + re.findall(r'action="([^"]*)"', html)
         assert not [r for r in refs if "/search" in r or "/api/" in r], page
-    assert 'role="search"' not in (out / "index.html").read_text()
-    assert not (out / "search").exists() and not (out / "api").exists()
+    assert 'role="search"' not in (built.out / "index.html").read_text()
+    assert not (built.out / "search").exists() and not (built.out / "api").exists()
 
-    report = build_site(settings, db, out, search_url="https://live.example/search")
-    front = (out / "index.html").read_text()
-    assert 'action="https://live.example/search"' in front
-    assert "index.html" in report.written and report.removed == []
-
-
-def test_built_feeds_and_sitemaps_are_valid(corpus_db: tuple[Settings, Database], tmp_path: Path) -> None:
-    settings, db = corpus_db
     out = tmp_path / "site"
-    build_site(settings, db, out)
+    build_site(built.settings, built.db, out, search_url="https://live.example/search")
+    for name in ("index.html", "politics-government/index.html", built.report.files[0]):
+        assert 'action="https://live.example/search"' in (out / name).read_text(), name
+
+
+def test_built_feeds_and_sitemaps_are_valid(built: Built) -> None:
+    out = built.out
     xml_feeds = sorted([*out.rglob("feed.rss"), *out.rglob("feed.atom")])
     assert len(xml_feeds) >= 2 * (1 + len(SECTIONS) + 3)  # site, sections, sources at least
     for path in xml_feeds:
@@ -196,7 +211,7 @@ def test_built_feeds_and_sitemaps_are_valid(corpus_db: tuple[Settings, Database]
     root = ET.parse(out / "sitemap.xml").getroot()
     assert root.tag == f"{SITEMAP_NS}urlset"
     locs = [u.findtext(f"{SITEMAP_NS}loc") for u in root.findall(f"{SITEMAP_NS}url")]
-    assert locs and all(loc and loc.startswith("http://gazette.test/") for loc in locs)
+    assert locs and all(loc and loc.startswith("https://news.example/") for loc in locs)
     # Every page in the sitemap exists as a file of the build.
     for loc in locs:
         assert loc is not None
@@ -207,15 +222,13 @@ def test_built_feeds_and_sitemaps_are_valid(corpus_db: tuple[Settings, Database]
 # --- incremental rebuilds -----------------------------------------------------------------------------
 
 
-def test_rebuild_without_changes_writes_nothing(corpus_db: tuple[Settings, Database], tmp_path: Path) -> None:
-    settings, db = corpus_db
-    out = tmp_path / "site"
-    first = build_site(settings, db, out)
+def test_rebuild_without_changes_writes_nothing(built: Built) -> None:
+    out = built.out
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
-    second = build_site(settings, db, out)
-    assert second.written == [] and second.removed == []
-    assert second.unchanged == first.files
-    assert second.summary() == f"wrote 0, unchanged {len(first.files)}, removed 0"
+    again = build_site(built.settings, built.db, out, base_url="https://news.example")
+    assert again.written == [] and again.removed == []
+    assert again.unchanged == built.report.files
+    assert again.summary() == f"wrote 0, unchanged {len(built.report.files)}, removed 0"
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
@@ -371,33 +384,35 @@ def static_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def crawl(base: str) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
-    """Follow every same-origin link from ``/`` and ``/robots.txt`` (where crawlers find the sitemap);
-    (status by URL, broken (url, referrer, status))."""
+    """Follow every same-origin link from ``base/`` and ``base/robots.txt`` (where crawlers find the
+    sitemap), also links outside ``base``'s path; (status by URL path, broken (url, referrer, status))."""
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
     status: dict[str, int] = {}
     broken: list[tuple[str, str, int]] = []
     todo: list[tuple[str, str]] = [(base + "/robots.txt", "(start)"), (base + "/", "(start)")]
-    absolute_link = re.compile(re.escape(base) + r"/[^\s\"'<>]*")
+    absolute_link = re.compile(re.escape(origin) + r"/[^\s\"'<>]*")
     with httpx.Client(timeout=10) as client:
         while todo:
             url, referrer = todo.pop()
-            if url in status:
+            path = urlsplit(url).path
+            if path in status:
                 continue
             response = client.get(url)
-            status[url] = response.status_code
+            status[path] = response.status_code
             if response.status_code != 200:
                 broken.append((url, referrer, response.status_code))
                 continue
-            if url.endswith((".html", "/")):
+            if path.endswith((".html", "/")):
                 refs = [urljoin(url, href) for href in links_in(response.text)]
-            elif url.endswith((".rss", ".atom", ".json", ".xml", ".txt")):
+            elif path.endswith((".rss", ".atom", ".json", ".xml", ".txt")):
                 refs = absolute_link.findall(response.text)  # feed items, sitemap locs, robots' Sitemap
             else:
                 refs = []
             for ref in refs:
-                parts = urlsplit(ref)
-                if f"{parts.scheme}://{parts.netloc}" != base:
-                    continue
-                todo.append((f"{base}{parts.path}", url))  # a query (?view=print) is the same file
+                ref_parts = urlsplit(ref)
+                if f"{ref_parts.scheme}://{ref_parts.netloc}" == origin:
+                    todo.append((origin + ref_parts.path, url))  # a query (?view=print) is the same file
     return status, broken
 
 
@@ -409,7 +424,7 @@ def test_served_build_has_no_broken_internal_link(
     report = build_site(settings, db, root, base_url=base)  # absolute links point at this server too
     status, broken = crawl(base)
     assert broken == []
-    crawled = {urlsplit(u).path for u in status}
+    crawled = set(status)
     # The crawl reached every kind of file: articles, listings, feeds, sitemaps and assets …
     for path in ("/politics-government/page/2/", "/feed.json", "/sitemap.xml", "/assets/gazette.js"):
         assert path in crawled, path
@@ -423,7 +438,55 @@ def test_served_build_has_no_broken_internal_link(
     assert httpx.get(base + "/content/2026/02/10/no-such-article.html").status_code == 404
 
 
+@pytest.mark.slow
+def test_demo_corpus_build_is_served_without_broken_links(
+    tmp_path: Path, static_server: tuple[str, Path]
+) -> None:
+    """The issue's acceptance check: ingest the demo publisher over HTTP, build, serve, crawl."""
+    from gazette.demo.publisher import DemoPublisher
+    from gazette.pipeline import Pipeline
+    from gazette.store import feeds as feed_store
+    from tests.conftest import make_settings
+
+    base, root = static_server
+    settings = make_settings(f"sqlite:///{tmp_path}/demo.db", site={"base_url": base})
+    db = Database(settings.database_url)
+    db.init()
+    try:
+        with DemoPublisher() as publisher:
+            with db.session() as s:
+                for f in publisher.feeds():
+                    feed_store.add_feed(s, f.url, section=f.section, source=f.source)
+            with Pipeline(settings, db) as pipeline:
+                ingested = pipeline.ingest([f.url for f in publisher.feeds()], force=True)
+        assert ingested.new > 20
+        report = build_site(settings, db, root)
+        assert report.broken == []
+        assert {"/" + f for f in article_files(db)} <= {"/" + f for f in report.files}
+    finally:
+        db.dispose()
+    status, broken = crawl(base)  # the publisher is gone: only the built site answers now
+    assert broken == []
+    assert len(status) >= report.pages
+
+
 # --- the command --------------------------------------------------------------------------------------
+
+
+def test_served_build_under_a_path_prefix(
+    corpus_db: tuple[Settings, Database], static_server: tuple[str, Path]
+) -> None:
+    """A site published at https://host/news/: links carry the prefix, files sit at the folder's root."""
+    settings, db = corpus_db
+    origin, root = static_server
+    report = build_site(settings, db, root / "news", base_url=origin + "/news")
+    assert (root / "news/index.html").is_file() and not (root / "news/news").exists()
+    status, broken = crawl(origin + "/news")
+    assert broken == []  # the server's root is the parent folder: a link missing the prefix would 404
+    crawled = {p.removeprefix("/news") for p in status}
+    assert {"/" + f for f in article_files(db)} <= crawled
+    assert set(report.files) - {output_path(p) for p in crawled} <= {"404.html", "sitemap-news.xml"}
+    assert f"<loc>{origin}/news/politics-government/</loc>" in (root / "news/sitemap.xml").read_text()
 
 
 def test_cli_build_prints_what_it_wrote(corpus_db: tuple[Settings, Database], tmp_path: Path) -> None:
@@ -448,14 +511,3 @@ def test_cli_build_prints_what_it_wrote(corpus_db: tuple[Settings, Database], tm
     assert f"wrote 0, unchanged {written}, removed 0" in again.output
     bad = runner.invoke(cli_app, ["build", str(out), "--base-url", "javascript:alert(1)", "-c", str(config)])
     assert bad.exit_code == 2
-
-
-def test_base_url_override_leaves_settings_alone(
-    corpus_db: tuple[Settings, Database], tmp_path: Path
-) -> None:
-    settings, db = corpus_db
-    before = dataclasses.asdict(settings)
-    report: BuildReport = build_site(settings, db, tmp_path / "site", base_url="https://other.example/")
-    assert dataclasses.asdict(settings) == before
-    assert "<loc>https://other.example/</loc>" in (tmp_path / "site/sitemap.xml").read_text()
-    assert report.broken == []
