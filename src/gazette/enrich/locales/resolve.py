@@ -212,7 +212,8 @@ class Tagger:
         if p.kind == "country":
             score = 8.0
         elif p.kind == "region":
-            score = 6.6
+            # A populous region (a US state) outweighs a parish of a small country with a common name.
+            score = max(5.0, min(7.0, 3.0 + 0.55 * math.log10(p.population + 10)))
         else:
             score = math.log10(p.population + 10) + (1.0 if p.capital else 0.0)
         if flags & ALTERNATE:
@@ -251,6 +252,11 @@ class Tagger:
             result = []
             for i, (start, end, links) in enumerate(kept):
                 key = keys[i]
+                has_region = any(places[idx].kind == "region" for idx, _ in links)
+                elsewhere = max(
+                    (sum(v for k, v in votes.items() if k != key) for votes in country_votes.values()),
+                    default=0.0,
+                )
                 scored = []
                 for idx, flags in links:
                     p = places[idx]
@@ -261,6 +267,8 @@ class Tagger:
                         rvotes = region_votes.get(p.region_code, {})
                         rs = min(REGION_CAP, sum(v for k, v in rvotes.items() if k != key))
                     score = self._prior(idx, flags) + cs + rs
+                    if p.kind == "city" and p.population >= 500_000 and has_region:
+                        score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
                     if source_country and p.country_code == source_country.upper():
                         score += 2.0
                     cont = containers.get(i)
@@ -271,9 +279,21 @@ class Tagger:
                                 score += 6.0
                             elif c.kind == "region" and c.region_code == p.region_code:
                                 score += 8.0
-                    scored.append((score, idx, flags))
+                    scored.append((score, idx, flags, cs))
                 scored.sort(reverse=True)
-                best_score, best_idx, best_flags = scored[0]
+                best_score, best_idx, best_flags, best_cs = scored[0]
+                best = places[best_idx]
+                if (
+                    _round == 2
+                    and best.kind == "city"
+                    and best.population < 50_000
+                    and best_cs == 0
+                    and elsewhere >= LONE_TOWN_SUPPORT
+                ):
+                    # A small town abroad in an article firmly set elsewhere is more likely a local name
+                    # the gazetteer lacks ("Margarita island" in a Venezuelan story) than a trip abroad.
+                    new_first.append((best_idx, best_flags))
+                    continue
                 margin = best_score - scored[1][0] if len(scored) > 1 else 4.0
                 confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
                 new_first.append((best_idx, best_flags))
@@ -292,6 +312,7 @@ class Tagger:
         return result
 
 
+LONE_TOWN_SUPPORT = 3.0
 COUNTRY_FROM_COUNTRY = 1.0
 COUNTRY_FROM_PLACE = 1.5
 REGION_FROM_PLACE = 2.5
