@@ -271,9 +271,8 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         raise FeedError(url, "not a feed: empty body")
     text, offset, bytewise = _scan_text(content)
     head = text.lstrip(" \t\r\n\ufeff")
-    if head.startswith(("{", "[")) or doc.content_type in ("application/feed+json", "application/json"):
-        if head.startswith(("{", "[")):
-            return _parse_json_feed(doc, max_items)
+    if head.startswith(("{", "[")):
+        return _parse_json_feed(doc, max_items)
     if not head.startswith("<"):
         if "html" in doc.content_type:
             raise FeedError(url, "not a feed: got an HTML page")

@@ -15,7 +15,9 @@ One ``Fetcher`` serves all worker threads of a run. For each hop of a request it
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
+import ssl
 import threading
 import time
 import zlib
@@ -34,6 +36,7 @@ from protego import Protego
 from gazette import models
 from gazette.config import FetchSettings
 from gazette.errors import (
+    BlockedAddress,
     FetchError,
     FetchTimeout,
     HTTPStatusError,
@@ -164,14 +167,21 @@ class _PinnedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """The system trust store, loaded once per process (an SSLContext is safe to share between threads)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _PinnedTransport(httpx.HTTPTransport):
-    def __init__(self, max_connections: int = 20) -> None:
-        super().__init__(trust_env=False, retries=0)
+    def __init__(self, ssl_context: ssl.SSLContext | None = None, max_connections: int = 20) -> None:
+        ssl_context = ssl_context or _default_ssl_context()
+        super().__init__(verify=ssl_context, trust_env=False, retries=0)
         # Replace the pool HTTPTransport built with one that uses the pinning backend; everything else
         # (request mapping, exception mapping) stays httpx's own.
         self._pool.close()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=5.0,
@@ -315,11 +325,18 @@ def _origin(target: Target) -> str:
 class Fetcher:
     """Fetch URLs politely and safely; share one instance between threads, ``close()`` when done."""
 
-    def __init__(self, settings: FetchSettings, *, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """``resolver`` replaces DNS (tests, the demo); ``ssl_context`` replaces the system trust store."""
         self.settings = settings
         self.resolver = resolver
         self._client = httpx.Client(
-            transport=_PinnedTransport(),
+            transport=_PinnedTransport(ssl_context),
             follow_redirects=False,
             trust_env=False,
             timeout=httpx.Timeout(
@@ -611,11 +628,12 @@ class Fetcher:
             if 400 <= exc.status_code < 500 and exc.status_code != 429:
                 return _Robots(None, None, now + ROBOTS_TTL)  # no robots.txt: everything allowed
             return _Robots(None, f"robots.txt unavailable (HTTP {exc.status_code})", now + ROBOTS_ERROR_TTL)
-        except TooLarge:
+        except (TooLarge, TooManyRedirects, BlockedAddress) as exc:
+            # Treated like a missing file (RFC 9309 lets a crawler give up on redirects it won't follow).
+            logger.info("robots.txt at %s unusable (%s); treated as absent", url, exc.message)
             return _Robots(None, None, now + ROBOTS_TTL)
-        except FetchError as exc:
-            # RFC 9309: an unreachable robots.txt means "assume complete disallow", for a while.
-            return _Robots(None, f"robots.txt unreachable ({exc.message})", now + ROBOTS_ERROR_TTL)
+        # Any other FetchError (timeout, refused connection, TLS failure, broken response) stops this fetch
+        # with that error, uncached: the page would not have come through either.
         text = answer.content.decode("utf-8", errors="replace")
         try:
             parser = Protego.parse(text)
