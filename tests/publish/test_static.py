@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 from gazette import models
 from gazette.cli import app as cli_app
 from gazette.config import Settings
-from gazette.publish.static import MANIFEST, BuildReport, build_site, links_in, output_path
+from gazette.publish.static import MANIFEST, BuildReport, build_site, links_in, output_path, read_manifest
 from gazette.store import listings
 from gazette.store.db import Database
 from tests.publish.publish_corpus import (
@@ -303,31 +304,57 @@ def test_rebuild_after_one_new_article_rewrites_only_the_pages_it_changes(
         assert (out / rel).read_bytes() != old_bytes[rel], rel
 
 
-def test_rebuild_removes_pages_that_no_longer_exist(tmp_path: Path) -> None:
+def test_rebuild_removes_pages_that_no_longer_exist(built: Built, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    articles = build_articles()
-    full = corpus_settings(f"sqlite:///{tmp_path}/full.db")
+    shutil.copytree(built.out, out)  # the full corpus's build, manifest included
+    (out / "notes.txt").write_text("not the build's: must survive")
     fewer = corpus_settings(f"sqlite:///{tmp_path}/fewer.db")
-    full_db, fewer_db = Database(full.database_url), Database(fewer.database_url)
+    fewer_db = Database(fewer.database_url)
     try:
-        full_db.init()
-        fill(full_db, articles)
         fewer_db.init()
         # Without any Valley Courier article: its source listing and feeds go, and so do its articles.
-        fill(fewer_db, [(src, a) for src, a in articles if src != "Valley Courier"])
-        first = build_site(full, full_db, out)
-        (out / "notes.txt").write_text("not the build's: must survive")
-        second = build_site(fewer, fewer_db, out)
-        gone = set(first.files) - set(second.files)
+        fill(fewer_db, [(src, a) for src, a in build_articles() if src != "Valley Courier"])
+        second = build_site(fewer, fewer_db, out, base_url="https://news.example")
+        gone = set(built.report.files) - set(second.files)
         assert set(second.removed) == gone
         assert {"source/valley-courier/index.html", "source/valley-courier/feed.rss"} <= gone
-        assert article_files(full_db) - article_files(fewer_db) <= gone
+        assert article_files(built.db) - article_files(fewer_db) <= gone
         assert not (out / "source/valley-courier").exists()  # emptied folders are pruned
         assert (out / "notes.txt").read_text() == "not the build's: must survive"
         assert built_files(out) == set(second.files) | {"notes.txt"}
     finally:
-        full_db.dispose()
         fewer_db.dispose()
+
+
+def test_a_tampered_manifest_never_deletes_outside_the_build(tmp_path: Path) -> None:
+    settings = corpus_settings(f"sqlite:///{tmp_path}/empty.db")
+    db = Database(settings.database_url)
+    db.init()
+    out = tmp_path / "site"
+    out.mkdir()
+    outside = tmp_path / "keep.txt"
+    outside.write_text("precious")
+    (out / "notes").write_text("not a page")
+    entries = {"../keep.txt": "x", str(outside): "x", "notes": "x", "old/page.html": "x"}
+    (out / MANIFEST).write_text(json.dumps({"version": 1, "files": entries}))
+    (out / "old").mkdir()
+    (out / "old/page.html").write_text("stale")
+    try:
+        report = build_site(settings, db, out)
+    finally:
+        db.dispose()
+    assert report.removed == ["old/page.html"]  # the one entry that names a page of a build
+    assert outside.read_text() == "precious" and (out / "notes").read_text() == "not a page"
+    assert not (out / "old").exists()
+    assert set(json.loads((out / MANIFEST).read_text())["files"]) == set(report.files)
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "not json", '{"version": 99, "files": {}}', '{"version": 1}'])
+def test_an_unreadable_manifest_means_a_full_build(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / MANIFEST).write_text(content)
+    assert read_manifest(out) == {}
 
 
 # --- served by a static file server -------------------------------------------------------------------
