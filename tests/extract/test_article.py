@@ -244,3 +244,31 @@ def test_only_gazette_errors_leave_extract(content: bytes, charset: str | None, 
         return
     assert executable_constructs(article.html) == []
     assert not any(c in article.title + article.text for c in BAD_CHARS)
+
+
+def test_hostile_element_count_is_refused() -> None:
+    content = b"<html><body>" + b"<i>x</i>" * 120_000 + b"</body></html>"
+    doc = models.FetchedDocument(
+        url="https://x.example/a", final_url="https://x.example/a", status=200, content=content
+    )
+    with pytest.raises(ExtractionRejected, match="too complex"):
+        extract_article(doc, None)
+
+
+def test_text_without_spaces_is_counted_by_characters() -> None:
+    body = "".join(
+        f"<p>{s}</p>"
+        for s in [
+            "東京都の人口は増え続けている。",
+            "政府は火曜日に新しい計画を発表した。",
+            "専門家は慎重な見方を示している。",
+            "市民の間では賛否が分かれており、議論は今後も続きそうだと報じられている。",
+        ]
+    )
+    content = f"<html><head><title>人口</title></head><body><article>{body}</article></body></html>".encode()
+    doc = models.FetchedDocument(
+        url="https://x.example/jp", final_url="https://x.example/jp", status=200, content=content
+    )
+    article = extract_article(doc, None)
+    assert "政府は火曜日に新しい計画を発表した。" in article.text
+    assert article.language == "ja"

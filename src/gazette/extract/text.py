@@ -110,6 +110,8 @@ def repair_text(s: str) -> str:
     """Fix mojibake and strip invisible or dangerous characters; NFC. Never raises on a ``str``."""
     if not s:
         return ""
+    if s.isascii():  # nothing for ftfy to repair; only controls to drop (and ftfy costs per line)
+        return _UNWANTED.sub("", s.replace("\r\n", "\n").replace("\r", "\n"))
     text = _drop_surrogates(s)
     # Before ftfy: a run of characters shared by cp1250 and cp1252 encodes to the same bytes in both, so this
     # cannot undo ftfy's own (cp1252) repairs, and ftfy then sees text that is already clean.
@@ -137,9 +139,9 @@ _BOMS = (
 # A page may put its declaration late (after a long <head> comment or inline script); browsers stop at
 # 1024 bytes, we look further because a wrong guess costs more here than a slower one.
 _PRESCAN_BYTES = 32_768
-_META_CHARSET = re.compile(
-    rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE | re.DOTALL
-)
+# Each <meta> is scanned only up to the next "<" or ">", so a page of unclosed "<meta" stays linear.
+_META_TAG = re.compile(rb"<meta\b([^<>]{0,2048})", re.IGNORECASE)
+_CHARSET_ATTR = re.compile(rb"""\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 # What the web means by these labels (WHATWG Encoding Standard): Latin-1 and ASCII are read as windows-1252.
 _LABEL_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252", "iso8859_9": "cp1254"}
@@ -182,7 +184,12 @@ def normalize_charset(label: str | None) -> str | None:
 
 
 def _declared_in_document(head: bytes) -> str | None:
-    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    match = _XML_ENCODING.match(head)
+    if not match:
+        for tag in _META_TAG.finditer(head):
+            match = _CHARSET_ATTR.search(tag.group(1))
+            if match:
+                break
     if not match:
         return None
     name = normalize_charset(match.group(1).decode("ascii", "ignore"))
@@ -226,11 +233,13 @@ def _implausibility(text: str) -> int:
 
 def _guess_encoding(content: bytes) -> str:
     sample = content[: _PRESCAN_BYTES * 2]
+    high = sum(1 for b in sample if b >= 0x80)
     try:
         from charset_normalizer import from_bytes
 
         best = from_bytes(sample).best()
-        if best is not None and normalize_charset(best.encoding) in _MULTIBYTE_GUESSES:
+        # A multi-byte guess needs a few characters' worth of evidence; a stray byte is a Latin letter.
+        if high >= 8 and best is not None and normalize_charset(best.encoding) in _MULTIBYTE_GUESSES:
             return normalize_charset(best.encoding) or "cp1252"
     except Exception:  # an optional helper; its failure only costs a guess
         logger.debug("charset_normalizer failed", exc_info=True)
