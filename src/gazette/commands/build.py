@@ -9,7 +9,9 @@ import typer
 
 
 def build(
-    outdir: Annotated[Path, typer.Argument(help="Folder to write the site into (created if missing).")],
+    outdir: Annotated[
+        Path, typer.Argument(help="Folder to write the site into (created if missing).", metavar="OUTDIR")
+    ],
     base_url: Annotated[
         str | None,
         typer.Option(
