@@ -157,11 +157,12 @@ def bench_gold(limit: int | None) -> None:
     header = f"{'set':12}{'n':>6}{'BA verifier':>13}{'BA baseline':>13}{'AUC verifier':>14}{'AUC baseline':>14}  published BA"
     print(header)
     print("-" * len(header))
+    cache: dict[tuple[str, str], np.ndarray] = {}
     for set_name, rows in sets.items():
         labels = np.array([r["label"] for r in rows])
         figures = []
         for name, scorer in scorers.items():
-            scores = score_rows(rows, scorer)
+            scores = cache[set_name, name] = score_rows(rows, scorer)
             figures.append(
                 (balanced_accuracy(labels, scores, thresholds[name]), roc_auc_score(labels, scores))
             )
@@ -170,6 +171,15 @@ def bench_gold(limit: int | None) -> None:
             f"{set_name:12}{len(rows):6d}{ba_v:13.3f}{ba_b:13.3f}{auc_v:14.3f}{auc_b:14.3f}  {PUBLISHED[set_name]}"
         )
     if test:
+        print("FRANK test by origin (ROC-AUC; shows the score is not just telling CNN/DM from XSum):")
+        for origin in ("cnndm", "xsum"):
+            mask = np.array([r["origin"] == origin for r in test])
+            labels = np.array([r["label"] for r in test])[mask]
+            aucs = [roc_auc_score(labels, cache["FRANK test", name][mask]) for name in scorers]
+            print(f"  {origin:6} n={int(mask.sum()):4d}  verifier {aucs[0]:.3f}  baseline {aucs[1]:.3f}")
+    if "QAGS-C" in sets:
+        bench_qags_sentences(sets["QAGS-C"])
+    if test:
         labels = np.array([r["label"] for r in test])
         origin = np.array([1.0 if r["origin"] == "cnndm" else 0.0 for r in test])
         print(
@@ -177,6 +187,31 @@ def bench_gold(limit: int | None) -> None:
             f"gives BA {balanced_accuracy(labels, origin, 0.5):.3f})"
         )
     print(f"({time.perf_counter() - started:.1f} s)")
+
+
+def bench_qags_sentences(rows: list[dict]) -> None:
+    """Sentence verdicts against QAGS-C's per-sentence human labels (where our split matches theirs)."""
+    tp = fp = fn = tn = 0
+    used = 0
+    for row in rows:
+        checks = verify_brief(SourceIndex(row["article"]), row["summary"])
+        gold = row.get("sentence_labels_majority") or []
+        if len(checks) != len(gold):
+            continue
+        used += 1
+        for check, label in zip(checks, gold, strict=True):
+            flagged, truth = not check.supported, label == 0
+            tp += flagged and truth
+            fp += flagged and not truth
+            fn += (not flagged) and truth
+            tn += (not flagged) and not truth
+    precision = tp / max(1, tp + fp)
+    recall = tp / max(1, tp + fn)
+    print(
+        f"QAGS-C sentence verdicts ({used} summaries whose split matches, {tp + fn} unsupported of "
+        f"{tp + fp + fn + tn} sentences): UNSUPPORTED precision {precision:.3f}, recall {recall:.3f}, "
+        f"share flagged {(tp + fp) / max(1, tp + fp + fn + tn):.3f}"
+    )
 
 
 def main() -> None:
