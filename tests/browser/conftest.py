@@ -17,9 +17,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # git-ignored; screenshots for a person
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the whole run (skipped, with the reason, when it is not installed)."""
+    """One headless Chromium for the browser tests (skipped, with the reason, when it is not installed).
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, which would break any later test that calls ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run browser tests")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
