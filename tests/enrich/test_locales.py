@@ -114,6 +114,29 @@ def test_city_state_pattern_picks_the_right_town():
     assert alex.mentions == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "place", "region"),
+    [
+        ("Deputies in Cooke County said the crash happened north of Gainesville.", "Gainesville", "US-TX"),
+        ("Deputies in Alachua County said the crash happened north of Gainesville.", "Gainesville", "US-FL"),
+        ("The storm hit Paris and Lexington, closing schools across Bourbon County.", "Paris", "US-KY"),
+        ("Officials in Atlanta said Georgia would appeal the ruling.", "Georgia", "US-GA"),
+    ],
+)
+def test_other_places_pick_the_reading(text, place, region):
+    found = {loc.name: loc for loc in tag_locales(text)}
+    assert found[place].region_code == region
+    assert all(loc.kind in ("country", "region", "city") for loc in found.values())  # counties stay inside
+
+
+def test_georgia_the_country_among_its_neighbours():
+    found = tag_locales(
+        "Georgian troops fought Russian forces in South Ossetia; Georgia asked for a ceasefire."
+    )
+    assert {loc.country_code for loc in found} == {"GE", "RU"}
+    assert all(loc.kind == "country" for loc in found)
+
+
 def test_source_country_breaks_ties():
     assert tag_locales("Floods hit Cordoba.", source_country="AR")[0].country_code == "AR"
     assert tag_locales("Floods hit Cordoba.", source_country="ES")[0].country_code == "ES"

@@ -23,6 +23,7 @@ __all__ = [
     "tag_locales",
 ]
 
+KINDS = ("country", "region", "city")
 TITLE_WEIGHT = 3.0
 DEMONYM_WEIGHT = 0.5
 
@@ -50,6 +51,8 @@ def tag_locales(
     length = max(1, len(text))
     for m in mentions:
         p = m.place
+        if p.kind not in KINDS:
+            continue  # counties help resolve the towns around them but are not page locales
         loc = by_place.get(m.place_index)
         if loc is None:
             loc = models.Locale(

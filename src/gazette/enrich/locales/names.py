@@ -230,7 +230,7 @@ REGION_DISPLAY: dict[str, str] = {
 }
 
 REGION_ALIASES: dict[str, tuple[str, ...]] = {
-    "US-DC": ("Washington, D.C.", "Washington D.C.", "Washington DC"),
+    "US-DC": ("Washington D.C.", "Washington DC"),
     "VE-A": ("Caracas Capital District",),
     "ES-CT": ("Catalonia", "Cataluña"),
     "ES-AN": ("Andalusia",),
@@ -324,7 +324,7 @@ JUNK_WORDS: frozenset[str] = frozenset(
     north south east west central northern southern eastern western northeast northwest southeast
     southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
     mountain county state province region district capital downtown midtown uptown village town
-    hamas god art labor labour great much more most new old big little jewish christian muslim arab
+    hamas rodeo reserve chamber mound bar willow tour liberal van evens god art labor labour great much more most new old big little jewish christian muslim arab
     police hospital university college school church center centre bank union court house white
     black red green blue gold silver king queen prince princess lord saint san santa mount
     said says home post star sun moon ocean beach park street road avenue mission hope victory
@@ -376,6 +376,9 @@ PERSON_NAMES: frozenset[str] = frozenset(
     harrison gibson mcdonald marshall hunt crawford dyer robertson hopkins middleton hall mason hudson
     dixon hunter palmer stone porter burns gordon warren ferguson webb tucker spencer fields mills
     pierce lane hart armstrong payne boyd duncan elliott riley willis carroll hawkins austin lawrence
-    chapman hicks
+    chapman hicks hailey corbin mcpherson webster heath blair grant burton flores
     """.split()
 )
+
+# Multi-word strings that alternate-name lists attach to places but news means otherwise.
+JUNK_PHRASES: frozenset[str] = frozenset({"white house", "main street", "city hall", "high school"})

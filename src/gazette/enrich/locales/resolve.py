@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -104,7 +105,23 @@ class Tagger:
         raw = self._raw_matches(text, folded)
         kept = [m for m in raw if self._plausible(text, m, raw)]
         kept = self._drop_surnames(text, raw, kept)
-        return self._resolve(text, kept, source_country)
+        return self._place_counties(self._resolve(text, kept, source_country))
+
+    def _place_counties(self, mentions: list[Mention]) -> list[Mention]:
+        """Give each county the point of the nearest mentioned town in its state (else the state's)."""
+        for m in mentions:
+            if m.place.kind != "county":
+                continue
+            near = [
+                o for o in mentions if o.place.kind == "city" and o.place.region_code == m.place.region_code
+            ]
+            if near:
+                anchor = min(near, key=lambda o: abs(o.start - m.start)).place
+            else:
+                region = self.gaz.region_index.get(m.place.region_code or "")
+                anchor = self.gaz.places[region] if region is not None else m.place
+            m.place = dataclasses.replace(m.place, lat=anchor.lat, lon=anchor.lon)
+        return mentions
 
     def naive_mentions(self, text: str) -> list[Mention]:
         """Baseline for the bench: every capitalised match, read as its most populous place."""
@@ -114,7 +131,7 @@ class Tagger:
             out.append(
                 Mention(start, end, text[start:end], self.gaz.places[idx], idx, bool(flags & DEMONYM), 1.0)
             )
-        return out
+        return self._place_counties(out)
 
     # -- non-place readings -----------------------------------------------------------------
 
@@ -172,7 +189,7 @@ class Tagger:
             return False
         for idx, _flags in links:
             p = self.gaz.places[idx]
-            if p.kind in ("country", "region") or (p.population >= 300_000 and key != "mary"):
+            if p.kind == "country" or p.population >= (1_000_000 if p.kind == "region" else 300_000):
                 return False
         return True
 
@@ -211,6 +228,8 @@ class Tagger:
         p = self.gaz.places[idx]
         if p.kind == "country":
             score = 8.0
+        elif p.kind == "county":
+            score = 5.5
         elif p.kind == "region":
             # A populous region (a US state) outweighs a parish of a small country with a common name.
             score = max(5.0, min(7.0, 3.0 + 0.55 * math.log10(p.population + 10)))
