@@ -269,6 +269,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the Gazette site.")] = 8000,
     database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path("gazette-demo.db"),
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Ingest only; do not start the site.")] = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Start a local demo publisher, ingest it over HTTP and serve Gazette at http://127.0.0.1:PORT."""
     import uvicorn
@@ -278,7 +279,7 @@ def demo(
     from gazette.store import feeds as feed_store
 
     settings = settings_from(
-        None,
+        config,
         database_url=f"sqlite:///{database}",
         fetch={"allow_hosts": ["127.0.0.1"], "delay_seconds": 0.02},
         site={"base_url": f"http://127.0.0.1:{port}"},
