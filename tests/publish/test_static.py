@@ -21,7 +21,6 @@ import pytest
 from typer.testing import CliRunner
 
 from gazette import models
-from gazette.cli import app as cli_app
 from gazette.config import Settings
 from gazette.publish.static import MANIFEST, BuildReport, build_site, links_in, output_path, read_manifest
 from gazette.store import listings
@@ -539,6 +538,8 @@ def test_served_build_under_a_path_prefix(
 
 
 def test_cli_build_prints_what_it_wrote(corpus_db: tuple[Settings, Database], tmp_path: Path) -> None:
+    from gazette.cli import app as cli_app  # here, so a broken command elsewhere fails only this test
+
     settings, _db = corpus_db
     config = tmp_path / "gazette.toml"
     config.write_text(
