@@ -235,3 +235,17 @@ def test_sanitized_output_never_executes(html: str, base: str | None) -> None:
 def test_sanitize_and_plain_text_never_raise(s: str) -> None:
     assert executable_constructs(sanitize_html(s, BASE)) == []
     assert isinstance(plain_text(s), str)
+
+
+def test_free_text_attributes_and_bait_links_are_dropped() -> None:
+    out = sanitize_html(
+        '<p title="x onerror=alert(1)" lang="en">y</p><abbr title="javascript:x">A</abbr>'
+        '<a href="https://a.example/?q=javascript%3Aalert(1)">b</a><a href="https://a.example/?x=%3Cscript%3E">c</a>'
+        '<a href="https://a.example/?onload=1">d</a><a href="https://a.example/ok?id=1">e</a>',
+        BASE,
+    )
+    assert "title" not in out and "lang" not in out
+    lowered = out.lower()
+    for needle in ("javascript", "onerror", "onload", "%3cscript"):
+        assert needle not in lowered
+    assert 'href="https://a.example/ok?id=1"' in out
