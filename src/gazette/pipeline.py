@@ -255,7 +255,7 @@ class Pipeline:
             out.put(_FeedFailed(job, f"internal error: {type(exc).__name__}: {exc}"))
             return
 
-        entries = self._new_entries(parsed.entries)
+        entries = self._new_entries(parsed.entries, declared_section=self._declared(job))
         out.put(_Entries(job, len(entries)))
         for entry in entries:
             try:
@@ -275,8 +275,14 @@ class Pipeline:
             out.put(_PageDone(job, article))
         out.put(_FeedDone(job, doc, parsed.title))
 
-    def _new_entries(self, entries: list[models.FeedEntry]) -> list[models.FeedEntry]:
-        """Entries whose page is not stored yet, one per canonical URL."""
+    def _declared(self, job: _FeedJob) -> str | None:
+        return job.section if job.section in self.settings.sections.taxonomy else None
+
+    def _new_entries(
+        self, entries: list[models.FeedEntry], *, declared_section: str | None = None
+    ) -> list[models.FeedEntry]:
+        """Entries whose page is not stored yet, one per canonical URL. Stored ones that a section-declaring
+        feed lists are filed in its section."""
         seen: set[str] = set()
         unique: list[models.FeedEntry] = []
         for entry in entries:
@@ -289,6 +295,8 @@ class Pipeline:
             known = article_store.known_urls(
                 s, [canonicalize_url(e.url) for e in unique] + [e.url for e in unique]
             )
+            if declared_section and known:
+                article_store.file_in_declared_section(s, sorted(known), declared_section)
         return [e for e in unique if e.url not in known and canonicalize_url(e.url) not in known]
 
     # -- storing side ------------------------------------------------------------------------------

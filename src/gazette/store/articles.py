@@ -60,6 +60,22 @@ def known_urls(session: Session, urls: list[str]) -> set[str]:
     return found
 
 
+def file_in_declared_section(session: Session, urls: list[str], slug: str) -> int:
+    """Stored articles (by canonical or original URL) that a section-declaring feed lists again: its section
+    replaces one the classifier chose, so the outcome does not depend on which feed was read first."""
+    changed = 0
+    for i in range(0, len(urls), 500):
+        chunk = urls[i : i + 500]
+        stmt = select(Article).where(
+            (Article.canonical_url.in_(chunk)) | (Article.original_url.in_(chunk)),
+            (Article.section_method.is_(None)) | (Article.section_method != "feed"),
+        )
+        for row in session.scalars(stmt):
+            row.section, row.section_confidence, row.section_method = slug, 1.0, "feed"
+            changed += 1
+    return changed
+
+
 def _set_enrichment(row: Article, article: models.Article) -> None:
     if article.section is not None:
         row.section = article.section.slug
@@ -135,6 +151,13 @@ def save_article(
         session.flush()
         return row, SaveResult.NEW
     if row.content_hash == article.content_hash and row.title == article.title:
+        declared = article.section
+        if declared is not None and declared.method == "feed" and row.section_method != "feed":
+            # A feed that declares its section outranks the classifier, whichever feed came first.
+            row.section = declared.slug
+            row.section_confidence = declared.confidence
+            row.section_method = declared.method
+            return row, SaveResult.UPDATED
         return row, SaveResult.UNCHANGED
     row.title = article.title
     row.text = article.text
