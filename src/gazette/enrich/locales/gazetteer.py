@@ -319,7 +319,9 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
             link(code[3:], idx, EXACT_CASE | AFTER_COMMA)
     for abbr, state in handnames.US_AP_ABBREVIATIONS.items():
         if f"US-{state}" in region_index:
-            link(abbr, region_index[f"US-{state}"], EXACT_CASE | AFTER_COMMA)
+            # "S.C.", "D.C." are distinctive anywhere; "La.", "Pa.", "Mo." only after "Town, ".
+            distinctive = abbr.count(".") >= 2
+            link(abbr, region_index[f"US-{state}"], EXACT_CASE | (0 if distinctive else AFTER_COMMA))
 
     # Cities: map GeoNames admin1 codes to ISO 3166-2 by voting over cities both sources know.
     cities = gnc.get_cities()

@@ -166,13 +166,25 @@ class Tagger:
             ):
                 return False
         # "Wal-Mart": a name glued to a capitalised word by a hyphen.
-        if end + 1 < len(text) and text[end] == "-" and text[end + 1].isupper() and only_cityish:
+        if (
+            end + 1 < len(text)
+            and text[end] == "-"
+            and text[end + 1].isupper()
+            and only_cityish
+            and (len(surface) <= 4 or key in self.weak)
+        ):
             return False
         if next_word and next_sep == " " and next_word[0].isupper():
             nw = fold(next_word.rstrip(".,"))
             if nw in _ORG_SUFFIXES:
                 return False
-            if nw not in _PLACE_SUFFIXES and nw not in _FUNCTION_WORDS and only_cityish:
+            # "Athens Police Department", "Dublin City Council": a local institution names its town.
+            if (
+                nw not in _INSTITUTIONS
+                and nw not in _PLACE_SUFFIXES
+                and nw not in _FUNCTION_WORDS
+                and only_cityish
+            ):
                 if not _is_place_at(raw, end + 1):
                     return False
         if key in self.weak or (only_cityish and key in _COMMON_WORDS) or self._person_like(key, links):
@@ -417,11 +429,18 @@ _PLACE_SUFFIXES = {
     "state", "estado", "province", "provincia", "region", "city", "department", "departamento",
     "county", "parish", "municipality", "valley", "area", "island", "islands",
 }  # fmt: skip
+_INSTITUTIONS = {
+    "police", "fire", "city", "town", "council", "school", "schools", "board", "department", "sheriff",
+    "mayor", "parks", "public", "library", "hospital", "medical", "community", "chamber", "high",
+    "middle", "elementary", "regional", "memorial", "municipal", "township", "village", "police's",
+    "planning", "zoning", "housing", "water", "utilities", "court", "district", "area", "airport",
+    "historical", "convention", "downtown", "fairgrounds", "commission", "commissioners",
+}  # fmt: skip
 _ORG_SUFFIXES = {
     "post", "times", "tech", "university", "college", "inc", "corp", "company", "airlines",
     "airways", "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "hall",
     "herald", "tribune", "journal", "daily", "news", "press", "fc", "united", "school",
-    "high", "hospital", "county", "parish", "club", "bank", "church", "senators", "nationals",
+    "club", "bank", "church", "senators", "nationals",
     "redskins", "wizards", "capitals", "state",
 }  # fmt: skip
 _FUNCTION_WORDS = {
