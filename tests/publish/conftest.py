@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from gazette.config import Settings
 from gazette.publish.app import create_app
 from gazette.store.db import Database
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
 from tests.publish.publish_corpus import corpus_settings, fill
 
 with warnings.catch_warnings():
@@ -20,11 +24,11 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 
-@pytest.fixture
-def site(db_url: str) -> Iterator[tuple[Settings, Database]]:
-    """Settings (base URL http://gazette.test, 5 per page) and a migrated database holding the corpus."""
-    settings = corpus_settings(db_url)
-    db = Database(db_url)
+@contextmanager
+def corpus_database(url: str) -> Iterator[tuple[Settings, Database]]:
+    """Settings (base URL http://gazette.test, 5 per page) and a migrated database at ``url`` holding the corpus."""
+    settings = corpus_settings(url)
+    db = Database(url)
     db.init()
     fill(db)
     try:
@@ -33,7 +37,42 @@ def site(db_url: str) -> Iterator[tuple[Settings, Database]]:
         db.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, Database]]:
+    """The corpus on SQLite and again on PostgreSQL, built once per test module: for tests that only read.
+
+    The same as the shared ``db_url`` fixture (a temporary SQLite file; a fresh PostgreSQL schema, dropped
+    afterwards), at module scope so the dozens of read-only page tests do not rebuild it each time.
+    """
+    if request.param == "sqlite":
+        with corpus_database(f"sqlite:///{tmp_path_factory.mktemp('corpus')}/gazette.db") as built:
+            yield built
+        return
+    if not PG_AVAILABLE:
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    schema = f"gz_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        with corpus_database(f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}") as built:
+            yield built
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture
+def fresh_site(db_url: str) -> Iterator[tuple[Settings, Database]]:
+    """The corpus in a database of its own, for tests that change it."""
+    with corpus_database(db_url) as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
 def client(site: tuple[Settings, Database]) -> TestClient:
     """The live app over the corpus; server errors come back as 500 responses, not exceptions."""
     settings, db = site

@@ -42,6 +42,7 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+STARTED = datetime.now(UTC).replace(microsecond=0)  # pages that change only with the code date from here
 ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
@@ -90,7 +91,7 @@ def _not_modified(request: Request, etag: str, last_modified: datetime | None) -
 
 def respond(request: Request, rendered: Rendered, status_code: int = 200) -> Response:
     """A response with ETag, Last-Modified and Cache-Control; 304 when the client's copy is current."""
-    body = rendered.body.encode("utf-8")
+    body = rendered.body.encode("utf-8") if isinstance(rendered.body, str) else rendered.body
     etag = etag_for(body)
     headers = {
         "ETag": etag,
@@ -240,17 +241,17 @@ def robots(request: Request) -> Response:
 
 
 def asset(request: Request, name: str) -> Response:
-    files: dict[str, tuple[bytes, str]] = request.app.state.assets
+    files: dict[str, Rendered] = request.app.state.assets
     found = files.get(name)  # a fixed table of file names: nothing outside assets/ can be named
     if found is None:
         raise NotFound("no such asset")
-    rendered = Rendered(found[0].decode("utf-8"), media_type=found[1], max_age=3600)
-    return respond(request, rendered)
+    return respond(request, found)
 
 
 def api_docs(request: Request) -> Response:
     site = _site(request)
-    return respond(request, Rendered(site.api_docs(request.app.openapi()), max_age=3600))
+    rendered = Rendered(site.api_docs(request.app.openapi()), max_age=3600, last_modified=STARTED)
+    return respond(request, rendered)
 
 
 # Every page route, in match order: specific paths before the section catch-all.
@@ -281,9 +282,9 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
 ]
 
 
-def load_assets(folder: Path = ASSETS) -> dict[str, tuple[bytes, str]]:
-    """The files served under /assets/, read once: name → (bytes, media type)."""
-    out: dict[str, tuple[bytes, str]] = {}
+def load_assets(folder: Path = ASSETS) -> dict[str, Rendered]:
+    """The files served under /assets/, read once: name → body, media type and file time."""
+    out: dict[str, Rendered] = {}
     for path in sorted(folder.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             media = (
@@ -291,7 +292,8 @@ def load_assets(folder: Path = ASSETS) -> dict[str, tuple[bytes, str]]:
                 or mimetypes.guess_type(path.name)[0]
                 or "application/octet-stream"
             )
-            out[path.name] = (path.read_bytes(), media)
+            changed = datetime.fromtimestamp(int(path.stat().st_mtime), UTC)
+            out[path.name] = Rendered(path.read_bytes(), media, last_modified=changed, max_age=3600)
     return out
 
 

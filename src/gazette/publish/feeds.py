@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -56,10 +57,19 @@ def _xml(root: ET.Element) -> str:
     )
 
 
+# Characters XML 1.0 forbids even when escaped (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters that would make the document not well-formed."""
+    return _NOT_XML.sub("", value)
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, attrs)
+    el = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 
@@ -228,6 +238,8 @@ def render_news_sitemap(site: Site, now: datetime | None = None) -> Rendered:
             _sub(news, f"{{{NEWS_NS}}}title", a.title)
             changed = a.updated_at or a.fetched_at
             newest = changed if newest is None or changed > newest else newest
+        if newest is None:
+            newest = listings.latest_change(s)
     return Rendered(
         _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
     )

@@ -62,7 +62,7 @@ _TWO = re.compile(r"[0-9]{2}", re.ASCII)
 class Rendered:
     """A page body and what HTTP needs to cache it."""
 
-    body: str
+    body: str | bytes
     media_type: str = HTML
     last_modified: datetime | None = None
     max_age: int = 300
@@ -385,8 +385,7 @@ class Site:
             pages = max(1, -(-total // self.page_size))
 
             def page_link(n: int) -> str:
-                params = {k: v for k, v in form.items() if v}
-                params["page"] = str(n)
+                params = {"q": query, **{k: v for k, v in form.items() if v}, "page": str(n)}
                 return f"{self.href('/search')}?{urlencode(params)}"
 
             body = self._render(
@@ -403,7 +402,7 @@ class Site:
                 sources=listings.sources_with_counts(s),
                 places=listings.list_places(s),
             )
-            return Rendered(body, max_age=0)
+            return Rendered(body, last_modified=listings.latest_change(s), max_age=0)
 
     def error(self, status: int, message: str) -> str:
         titles = {404: "Page not found", 400: "Bad request", 500: "Something went wrong"}
@@ -417,11 +416,15 @@ class Site:
     def robots(self) -> Rendered:
         lines = [
             "User-agent: *",
-            "Disallow: /search",
-            "Disallow: /api/",
+            f"Disallow: {self.href('/search')}",
+            f"Disallow: {self.href('/api/')}",
             f"Sitemap: {self.absolute('/sitemap.xml')}",
+            f"Sitemap: {self.absolute('/sitemap-news.xml')}",
         ]
-        return Rendered("\n".join(lines) + "\n", media_type="text/plain; charset=utf-8", max_age=3600)
+        with self.db.session() as s:
+            changed = listings.latest_change(s)
+        body = "\n".join(lines) + "\n"
+        return Rendered(body, media_type="text/plain; charset=utf-8", last_modified=changed, max_age=3600)
 
     # Enumeration, for the static build and the sitemap -------------------------------------------------
     def listings_all(self, session: Session) -> Iterator[Listing]:

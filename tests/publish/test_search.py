@@ -1,0 +1,275 @@
+"""Full-text search: FTS5 on SQLite, tsvector + GIN on PostgreSQL — same result sets, filters, hostile queries."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from starlette.testclient import TestClient
+
+from gazette.config import Settings
+from gazette.store import listings
+from gazette.store.db import Database, alembic_config
+from gazette.store.listings import ArticleFilter
+from gazette.store.schema import Article
+from tests.conftest import PG_AVAILABLE
+from tests.publish.conftest import parse
+from tests.publish.publish_corpus import fill
+
+# query → titles the corpus must give, whatever the backend
+EXPECTED = {
+    "desalination": {
+        "Desalination plant passes its first test",
+        "Solar pumps for the desalination works",
+        "Desalination brine worries divers",
+    },
+    "quarterly": {"Assembly debates the harbour budget", "Shipping firm reports quarterly gains"},
+    "QUARTERLY gains": {"Shipping firm reports quarterly gains"},
+    "Bolívar": {"Released prisoners face travel bans"},
+    "BOLÍVAR": {"Released prisoners face travel bans"},
+    "bolivar": set(),
+    "peces": {"El río recupera sus peces"},
+    "harbour budget": {"Assembly debates the harbour budget"},
+}
+HOSTILE = [
+    '"',
+    '"unbalanced',
+    "desalination*",
+    "desalination OR",
+    "AND OR NOT",
+    "NEAR(desalination plant)",
+    "title:desalination",
+    "desalination^2",
+    "-desalination",
+    "desalination & | ! :* <->",
+    "'; DROP TABLE articles; --",
+    "(((",
+    "\\",
+    "%_",
+    "\x00",
+    "🙂 desalination",
+]
+
+# Punctuation is dropped; operator words (OR, NEAR, AND) are searched for as plain words, like any other.
+PUNCTUATED = ["desalination*", "-desalination", "desalination & | ! :* <->", "🙂 desalination"]
+
+
+def titles(hits: list[listings.SearchHit]) -> set[str]:
+    return {hit.article.title for hit in hits}
+
+
+def test_expected_results_on_this_backend(site: tuple[Settings, Database]) -> None:
+    _settings, db = site
+    with db.session() as s:
+        for query, expected in EXPECTED.items():
+            hits, total = listings.search_articles(s, query, limit=50)
+            assert titles(hits) == expected, query
+            assert total == len(expected)
+
+
+def test_hostile_queries_never_raise(site: tuple[Settings, Database], client: TestClient) -> None:
+    _settings, db = site
+    with db.session() as s:
+        for query in HOSTILE:
+            hits, total = listings.search_articles(s, query)
+            assert total == len(hits)
+            if query in PUNCTUATED:
+                assert total == 3, query
+    for query in HOSTILE:
+        assert client.get("/search", params={"q": query}).status_code == 200, query
+        assert client.get("/api/search", params={"q": query}).status_code == 200, query
+
+
+def test_filters_combine_with_the_words(site: tuple[Settings, Database]) -> None:
+    _settings, db = site
+    from datetime import date
+
+    with db.session() as s:
+        venezuela = listings.find_place(s, "venezuela")
+        assert venezuela is not None
+        source = listings.source_by_slug(s, "harbour-ledger")
+        assert source is not None
+        cases = [
+            (ArticleFilter(section="environment"), "desalination", {"Desalination brine worries divers"}),
+            (ArticleFilter(source_id=source.id), "quarterly", EXPECTED["quarterly"]),
+            (
+                ArticleFilter(country_code=venezuela.country_code),
+                "released",
+                {"Released prisoners face travel bans"},
+            ),
+            (
+                ArticleFilter(country_code="VE", region_code="VE-D"),
+                "families",
+                {"Released prisoners face travel bans"},
+            ),
+            (ArticleFilter(country_code="CO"), "released", set()),
+            (
+                ArticleFilter(language="es"),
+                "el",
+                {
+                    "El consejo aprueba el presupuesto regional",
+                    "Los ganaderos venden más carne al exterior",
+                    "Investigadores estudian el suelo del llano",
+                    "El río recupera sus peces",
+                },
+            ),
+            (
+                ArticleFilter(date_from=date(2026, 2, 15), date_to=date(2026, 2, 18)),
+                "desalination",
+                {
+                    "Solar pumps for the desalination works",
+                    "Desalination brine worries divers",
+                },
+            ),
+            (ArticleFilter(date_to=date(2026, 2, 13)), "desalination", set()),
+        ]
+        for flt, query, expected in cases:
+            hits, total = listings.search_articles(s, query, flt, limit=50)
+            assert titles(hits) == expected, (flt, query)
+            assert total == len(expected)
+
+
+def test_ranking_pagination_and_highlighted_snippets(site: tuple[Settings, Database]) -> None:
+    _settings, db = site
+    with db.session() as s:
+        first, total = listings.search_articles(s, "desalination", limit=2)
+        rest, _ = listings.search_articles(s, "desalination", limit=2, offset=2)
+        assert total == 3 and len(first) == 2 and len(rest) == 1
+        assert not titles(first) & titles(rest)
+        assert [h.rank for h in first] == sorted((h.rank for h in first), reverse=True)
+        for hit in first + rest:
+            assert "<mark>" in hit.snippet_html.lower()
+            assert "desalination" in hit.snippet_html.lower()
+        nasty, _ = listings.search_articles(s, "safe")
+        assert all("<script" not in h.snippet_html for h in nasty)
+
+
+def test_search_page_shows_hits_with_marks_and_filters(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "desalination", "section": "environment"})
+    assert response.status_code == 200
+    page = parse(response.text)
+    assert page.h1 == ["Search"]
+    assert "1 result for “desalination”." in page.text
+    assert "<mark>desalination</mark>" in response.text
+    assert page.find("a", href="/content/2026/02/18/desalination-brine-worries-divers.html")
+    assert any(o.get("value") == "environment" and "selected" in o for o in page.find("option"))
+    for name in ("q", "section", "source", "locale", "language", "from", "to"):
+        assert page.find("input", name=name) or page.find("select", name=name), name
+    everything = parse(client.get("/search", params={"q": "desalination", "locale": "venezuela"}).text)
+    assert "0 results" in everything.text
+    empty = client.get("/search")
+    assert empty.status_code == 200 and "result" not in parse(empty.text).text.lower()
+
+
+def test_search_pages(client: TestClient) -> None:
+    page_one = parse(client.get("/search", params={"q": "the"}).text)
+    link = page_one.find("a", rel="next")
+    assert link and "page=2" in str(link[0]["href"])
+    page_two = client.get(str(link[0]["href"]))
+    assert page_two.status_code == 200
+    assert parse(page_two.text).find("a", rel="prev")
+
+
+def test_fts_index_follows_updates_and_deletes(fresh_site: tuple[Settings, Database]) -> None:
+    _settings, db = fresh_site
+    with db.session() as s:
+        article = s.scalars(select_title("Library lends telescopes")).one()
+        article.text = article.text + " Astronomers applauded."
+    with db.session() as s:
+        hits, _ = listings.search_articles(s, "astronomers")
+        assert titles(hits) == {"Library lends telescopes"}
+        s.delete(s.scalars(select_title("Library lends telescopes")).one())
+    with db.session() as s:
+        assert listings.search_articles(s, "astronomers") == ([], 0)
+        assert listings.search_articles(s, "telescopes") == ([], 0)
+
+
+def select_title(title: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    return select(Article).where(Article.title == title)
+
+
+def test_migration_0002_down_and_up(db_url: str) -> None:
+    db = Database(db_url)
+    cfg = alembic_config(db.engine)
+    dialect = db.engine.dialect.name
+
+    def fts_present() -> bool:
+        with db.engine.connect() as conn:
+            if dialect == "sqlite":
+                return "articles_fts" in inspect(conn).get_table_names()
+            return any(ix["name"] == "ix_articles_fts" for ix in inspect(conn).get_indexes("articles"))
+
+    def search(word: str) -> set[str]:
+        with db.session() as s:
+            return titles(listings.search_articles(s, word)[0])
+
+    try:
+        command.upgrade(cfg, "0001")
+        with db.engine.begin() as conn:  # an article stored before search existed
+            conn.execute(
+                text(
+                    "INSERT INTO articles (canonical_url, original_url, title, fetched_at, text, html, "
+                    "content_hash, slug, date_path) VALUES ('https://x.example/1', 'https://x.example/1', "
+                    "'Zeppelin returns', '2026-02-01 00:00:00', 'The zeppelin landed.', '', 'h', 'zeppelin', "
+                    "'2026/02/01')"
+                )
+            )
+        assert not fts_present()
+        command.upgrade(cfg, "0002")
+        assert fts_present()
+        assert search("zeppelin") == {"Zeppelin returns"}  # the index covers rows stored before it
+        command.downgrade(cfg, "0001")
+        assert not fts_present()
+        command.upgrade(cfg, "head")
+        assert fts_present()
+        assert search("landed") == {"Zeppelin returns"}
+        if dialect == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("SET LOCAL enable_seqscan = off"))
+                plan = " ".join(
+                    row[0]
+                    for row in conn.execute(
+                        text(
+                            f"EXPLAIN SELECT id FROM articles WHERE {listings.PG_TS_DOCUMENT} "
+                            "@@ plainto_tsquery('simple', 'zeppelin')"
+                        )
+                    )
+                )
+            assert "ix_articles_fts" in plan  # the query's expression is the index's
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_same_result_sets_on_sqlite_and_postgresql(sqlite_url: str, pg_url: str) -> None:
+    if not PG_AVAILABLE:
+        pytest.skip("PostgreSQL is not reachable")
+    queries = [
+        *EXPECTED,
+        *HOSTILE,
+        "the",
+        "a",
+        "el",
+        "la",
+        "report",
+        "río",
+        "children's ward",
+        "e-mail",
+        "2026",
+    ]
+    results: dict[str, dict[str, tuple[set[str], int]]] = {}
+    for name, url in (("sqlite", sqlite_url), ("postgresql", pg_url)):
+        db = Database(url)
+        db.init()
+        fill(db)
+        with db.session() as s:
+            results[name] = {}
+            for query in queries:
+                hits, total = listings.search_articles(s, query, limit=100)
+                results[name][query] = (titles(hits), total)
+        db.dispose()
+    for query in queries:
+        assert results["sqlite"][query] == results["postgresql"][query], query
+    assert results["sqlite"]["the"][1] > 5
