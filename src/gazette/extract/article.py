@@ -318,11 +318,19 @@ def _canonical_url(tree: Any, url: str) -> str:
             candidate = urljoin(url, href)
         except ValueError:
             continue
-        if is_http_url(candidate) and same_site(candidate, url):
+        # A CMS that points every page at its home page would fold all articles into one.
+        if is_http_url(candidate) and same_site(candidate, url) and not _is_home(candidate, url):
             return canonicalize_url(candidate)
         logger.debug("ignoring rel=canonical %s on %s (other site or scheme)", href, url)
         break
     return canonicalize_url(url)
+
+
+def _is_home(candidate: str, url: str) -> bool:
+    try:
+        return urlsplit(candidate).path in ("", "/") and urlsplit(url).path not in ("", "/")
+    except ValueError:
+        return True
 
 
 # -- publication date -----------------------------------------------------------------------------

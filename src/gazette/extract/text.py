@@ -1,4 +1,9 @@
-"""Extract stage, text repair: mojibake, invisible and dangerous characters, language identification.
+"""Extract stage, text: decoding a page's bytes, repairing mojibake and dangerous characters, language.
+
+``decode_html`` turns bytes into text: BOM, valid UTF-8, the declared charset (header, then ``<meta>``), then a
+guess among the single-byte encodings news pages actually use, scored by how natural each reading looks
+(charset_normalizer alone misreads short Spanish windows-1252 as windows-1250 and Polish ISO-8859-2 as
+ISO-8859-10; it is consulted only for CJK multi-byte encodings).
 
 ``repair_text`` runs ftfy, then fixes what ftfy leaves behind on real news pages:
 
