@@ -240,7 +240,7 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
     for country in pycountry.countries:
         cc = country.alpha_2
         short = en.get(cc) or getattr(country, "common_name", None) or country.name
-        short = handnames.COUNTRY_DISPLAY.get(cc, short)
+        short = handnames.COUNTRY_DISPLAY.get(cc, short).replace(" & ", " and ")
         country_names[cc] = short
         csc = csc_countries.get(cc, {})
         lat, lon = handnames.COUNTRY_POINTS.get(cc, (csc.get("latitude"), csc.get("longitude")))
@@ -288,7 +288,10 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
         code = sub.code
         csc = csc_states.get(code, {})
         variants = _iso_name_variants(sub.name)
-        display = handnames.REGION_DISPLAY.get(code) or (variants[0] if variants else sub.name)
+        # The package's English name ("Seoul", "Gujarat") reads better on an English page than the ISO
+        # romanisation ("Seoul-teukbyeolsi"); ISO's local names stay as match names.
+        english = csc.get("name") if csc.get("name") and _is_latin(csc["name"]) else None
+        display = handnames.REGION_DISPLAY.get(code) or english or (variants[0] if variants else sub.name)
         try:
             lat, lon = float(csc["latitude"]), float(csc["longitude"])
         except (KeyError, TypeError, ValueError):

@@ -77,6 +77,7 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "BN": ("Brunei",),
     "FM": ("Micronesia",),
     "HK": ("Hong Kong",),
+    "TT": ("Trinidad", "Trinidad and Tobago", "Trinidad y Tobago"),
     "GE": ("South Ossetia", "Abkhazia"),
     "MO": ("Macau", "Macao"),
 }
@@ -227,6 +228,8 @@ REGION_DISPLAY: dict[str, str] = {
     "GB-SCT": "Scotland",
     "GB-WLS": "Wales",
     "GB-NIR": "Northern Ireland",
+    "PE-LMA": "Lima",
+    "MX-CMX": "Mexico City",
 }
 
 REGION_ALIASES: dict[str, tuple[str, ...]] = {
@@ -324,6 +327,8 @@ JUNK_WORDS: frozenset[str] = frozenset(
     north south east west central northern southern eastern western northeast northwest southeast
     southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
     mountain county state province region district capital downtown midtown uptown village town
+    una uno unos unas las los del con por para como pero sin sobre entre hasta desde este esta ese esa
+    pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
     hamas rodeo reserve chamber mound bar willow tour liberal van evens god art labor labour great much more most new old big little jewish christian muslim arab
     police hospital university college school church center centre bank union court house white
     black red green blue gold silver king queen prince princess lord saint san santa mount

@@ -156,6 +156,8 @@ class Tagger:
             pw = fold(prev_word.rstrip("."))
             if pw in _TITLES or pw in handnames.PERSON_NAMES or pw in _FIRST_NAMES_ES:
                 return False
+            if self._after_person(text, start):
+                return False  # "Simón Bolívar Rincón", "Luz Marina Rincón"
             if (
                 only_cityish
                 and max(self.gaz.places[i].population for i, _ in links) < 100_000
@@ -184,9 +186,9 @@ class Tagger:
                 and nw not in _PLACE_SUFFIXES
                 and nw not in _FUNCTION_WORDS
                 and only_cityish
+                and not self._region_at(raw, end + 1)
             ):
-                if not _is_place_at(raw, end + 1):
-                    return False
+                return False
         if key in self.weak or (only_cityish and key in _COMMON_WORDS) or self._person_like(key, links):
             # Common words and surnames count only as "Mobile, Ala." or "Reading, England".
             if not (next_sep.strip() == "," and _is_place_at(raw, end + len(next_sep))):
@@ -194,6 +196,30 @@ class Tagger:
         if only_cityish and _sentence_start(text, start) and key in _COMMON_WORDS:
             return False
         return True
+
+    def _region_at(self, raw: list, pos: int) -> bool:
+        """Whether a region or country name starts at ``pos`` ("Miami Florida")."""
+        return any(
+            m[0] == pos and any(self.gaz.places[i].kind in ("region", "country") for i, _ in m[2])
+            for m in raw
+        )
+
+    def _after_person(self, text: str, start: int) -> bool:
+        """Whether the capitalised words just before ``start`` begin with a first name or a title."""
+        pos = start
+        for _ in range(3):
+            word, sep = _word_before(text, pos)
+            if not word or sep != " " or not word[0].isupper():
+                return False
+            w = fold(word.rstrip("."))
+            if (
+                w in _TITLES
+                or w in _FIRST_NAMES_ES
+                or (w in handnames.PERSON_NAMES and w not in self.gaz.names)
+            ):
+                return True
+            pos -= len(word) + len(sep)
+        return False
 
     def _person_like(self, key: str, links: list[tuple[int, int]]) -> bool:
         """A common first name or surname that is only a town ("Mitchell", "Mary"), not a big city."""
@@ -227,7 +253,7 @@ class Tagger:
                 prev_word, _ = _word_before(text, m[0])
                 next_word, _ = _word_after(text, m[1])
                 marked = (next_word and fold(next_word) in _PLACE_SUFFIXES) or (
-                    prev_word and fold(prev_word) in _PLACE_PREFIXES
+                    prev_word and fold(prev_word) in _STRONG_PREFIXES
                 )
                 if not marked:
                     continue
@@ -317,7 +343,7 @@ class Tagger:
                 if (
                     _round == 2
                     and best.kind == "city"
-                    and best.population < 50_000
+                    and best.population < 300_000
                     and best_cs == 0
                     and elsewhere >= LONE_TOWN_SUPPORT
                 ):
@@ -409,7 +435,8 @@ _FIRST_NAMES_ES = {
     "manuel", "rafael", "hugo", "nicolas", "maria", "ana", "alejandro", "fernando", "jorge", "diego",
     "pablo", "andres", "ricardo", "eduardo", "sergio", "javier", "alberto", "gabriel", "leopoldo",
     "henrique", "diosdado", "hector", "ramon", "julio", "enrique", "rosa", "carmen", "lucia", "elena",
-    "isabel", "teresa", "gloria", "patricia", "laura", "marta", "daniel", "david", "oscar",
+    "isabel", "teresa", "gloria", "patricia", "laura", "marta", "daniel", "david", "oscar", "luz",
+    "mauricio", "alvaro", "gustavo", "ivan", "camilo", "andrea", "paola", "catalina", "sofia",
 }  # fmt: skip
 _TITLES = {
     "mr", "mrs", "ms", "dr", "president", "presidente", "gen", "general", "gov", "governor",
@@ -424,6 +451,10 @@ _PLACE_PREFIXES = {
     "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento", "municipio", "northern", "southern", "eastern", "western", "central",
     "north", "south", "east", "west", "greater", "upper", "lower", "new", "norte", "sur", "of",
     "de", "del", "in", "en", "from", "to", "near", "at",
+}  # fmt: skip
+_STRONG_PREFIXES = {
+    "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento",
+    "municipio", "of",
 }  # fmt: skip
 _PLACE_SUFFIXES = {
     "state", "estado", "province", "provincia", "region", "city", "department", "departamento",
