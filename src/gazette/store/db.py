@@ -60,6 +60,14 @@ def is_initialized(engine: Engine) -> bool:
     return inspect(engine).has_table("articles")
 
 
+def describe_db_error(exc: SQLAlchemyError) -> str:
+    """One line naming what the database said (e.g. "database is locked"), not SQLAlchemy's wrapper text."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 class Database:
     """An engine plus a session factory; built once per process from ``settings.database_url``."""
 
@@ -84,7 +92,7 @@ class Database:
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
-            raise StorageError(str(exc).splitlines()[0]) from exc
+            raise StorageError(describe_db_error(exc)) from exc
         except BaseException:
             session.rollback()
             raise
