@@ -1,0 +1,66 @@
+"""Markup and styles: every page parses as HTML without a single parse error; dark mode, print, focus styles."""
+
+from __future__ import annotations
+
+import re
+
+import html5lib
+from starlette.testclient import TestClient
+
+from gazette.publish.pages import ASSETS
+from tests.publish.conftest import article_path, parse
+
+EXTRA_PAGES = [
+    "/search?q=desalination",
+    "/search",
+    "/api/docs",
+    "/no/such/page/",
+    "/politics-government/page/2/",
+]
+
+
+def html_pages(client: TestClient) -> list[str]:
+    """The front page, every page it links to, and a few more kinds (print view, search, API docs, 404)."""
+    front = parse(client.get("/").text)
+    linked = [href for href in front.links() if href.startswith("/") and not href.startswith("/feed.")]
+    article = article_path(client, "Released prisoners face travel bans")
+    return sorted({"/", *linked, *EXTRA_PAGES, article, f"{article}?view=print"})
+
+
+def test_every_page_parses_without_an_html_error(client: TestClient) -> None:
+    pages = html_pages(client)
+    assert len(pages) > 20
+    for path in pages:
+        response = client.get(path)
+        assert response.headers["content-type"] == "text/html; charset=utf-8", path
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        document = parser.parse(response.text)  # strict: the first parse error raises
+        assert document.find("head/title").text, path
+        assert len(document.findall(".//h1")) == 1, path
+
+
+def test_stylesheets_cover_dark_mode_focus_and_print() -> None:
+    screen = (ASSETS / "gazette.css").read_text(encoding="utf-8")
+    printing = (ASSETS / "print.css").read_text(encoding="utf-8")
+    assert "@media (prefers-color-scheme: dark)" in screen
+    assert re.search(r":focus-visible[^{]*\{[^}]*outline:\s*3px solid", screen)
+    assert ".print-view .site-header" in screen  # ?view=print drops navigation on screen too
+    hidden = printing[printing.index(".site-header") : printing.index("{", printing.index(".site-header"))]
+    for selector in (".site-header", ".site-footer", "nav", ".copy-link", ".print"):
+        assert selector in hidden
+    assert "display: none" in printing
+
+
+def test_copy_button_script_uses_the_clipboard_api() -> None:
+    script = (ASSETS / "gazette.js").read_text(encoding="utf-8")
+    assert "navigator.clipboard" in script and "writeText" in script
+    assert 'addEventListener("click"' in script  # a real <button>: Enter and Space click it too
+    assert "eval(" not in script and "innerHTML" not in script
+
+
+def test_favicon_is_declared_so_browsers_do_not_ask_for_favicon_ico(client: TestClient) -> None:
+    page = parse(client.get("/").text)
+    assert page.find("link", rel="icon", href="/assets/favicon.svg")
+    icon = client.get("/assets/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert "<script" not in icon.text
