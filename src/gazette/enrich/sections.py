@@ -111,29 +111,32 @@ class LexiconClassifier:
                     table = tables[(" " in cue, cue.endswith("*"))]
                     slot = table.setdefault(cue.rstrip("*"), {})
                     slot[i] = max(slot.get(i, 0.0), weight * rarity((zipf or {}).get(cue)))
-        # A cue shared by several sections says less about each of them.
-        for table in tables.values():
-            for slot in table.values():
-                share = 1.0 / len(slot)
-                for i in slot:
-                    slot[i] *= share
         self._word = (tables[(False, False)], tables[(False, True)])
         self._pair = (tables[(True, False)], tables[(True, True)])
         self._stem_lengths = {
             pair: sorted({len(p) for p in tables[(pair, True)]}, reverse=True) for pair in (False, True)
         }
+        self._cache: dict[tuple[str, bool], dict[int, float] | None] = {}
 
     def _cues(self, key: str, pair: bool = False) -> dict[int, float] | None:
+        """Sections a word (or word pair) is a cue for, with its weight in each."""
+        if (key, pair) in self._cache:
+            return self._cache[(key, pair)]
         exact, stems = self._pair if pair else self._word
-        hit = exact.get(key)
-        if hit is not None:
-            return hit
-        for n in self._stem_lengths[pair]:  # longest stem wins
+        hit = dict(exact.get(key, {}))
+        for n in self._stem_lengths[pair]:  # the longest matching stem adds its sections
             if n <= len(key):
-                hit = stems.get(key[:n])
-                if hit is not None:
-                    return hit
-        return None
+                stem_hit = stems.get(key[:n])
+                if stem_hit is not None:
+                    for i, w in stem_hit.items():
+                        hit.setdefault(i, w)
+                    break
+        # A cue shared by several sections says less about each of them.
+        result = {i: w / len(hit) for i, w in hit.items()} if hit else None
+        if len(self._cache) > 200_000:  # news vocabulary is bounded, but a long-running process is not
+            self._cache.clear()
+        self._cache[(key, pair)] = result
+        return result
 
     def scores(self, words: Sequence[str]) -> np.ndarray:
         """Raw evidence per label: sublinear counts of matched cues times their weights."""
