@@ -85,10 +85,10 @@ class GoldCodes:
                     self.countries.setdefault(key, p.country_code)
                 elif p.kind == "region" and p.region_code:
                     self.regions.setdefault((p.country_code, key), p.region_code)
-        self.cities = [p for p in self.gaz.places if p.kind == "city" and p.lat is not None]
         self._grid: dict[tuple[int, int], list] = {}
-        for p in self.cities:
-            self._grid.setdefault((int(p.lat // 1), int(p.lon // 1)), []).append(p)
+        for p in self.gaz.places:
+            if p.kind == "city" and p.lat is not None and p.lon is not None:
+                self._grid.setdefault((int(p.lat // 1), int(p.lon // 1)), []).append(p)
 
     def country(self, name: str | None) -> str | None:
         return self.countries.get(fold(name.strip())) if name else None
@@ -126,19 +126,20 @@ def load_xml(path: Path, codes: GoldCodes, geovirus: bool) -> list[Doc]:
         doc = Doc(text)
         tags = art.iter("location") if geovirus else art.iter("toponym")
         for t in tags:
-            start, end = int(t.findtext("start")), int(t.findtext("end"))
+            start, end = int(t.findtext("start") or 0), int(t.findtext("end") or 0)
             if geovirus:
                 start, end = start - 1, end - 1  # GeoVirus offsets are one character late
                 name = t.findtext("name") or ""
-                g = Gold(start, end, name, float(t.findtext("lat")), float(t.findtext("lon")))
-                near = codes.nearest(g.lat, g.lon)
+                lat, lon = float(t.findtext("lat") or 0), float(t.findtext("lon") or 0)
+                g = Gold(start, end, name, lat, lon)
+                near = codes.nearest(lat, lon)
                 if near is not None:
                     g.country = near.country_code  # no gold region: GeoVirus gives only points
             else:
                 g = Gold(start, end, t.findtext("phrase") or "")
                 tag = t.find("gaztag")
                 if tag is not None and tag.findtext("lat"):
-                    g.lat, g.lon = float(tag.findtext("lat")), float(tag.findtext("lon"))
+                    g.lat, g.lon = float(tag.findtext("lat") or 0), float(tag.findtext("lon") or 0)
                     g.country = codes.country(tag.findtext("country"))
                     if tag.find("admin1") is not None:
                         g.region = codes.region(g.country, tag.findtext("admin1"))
@@ -186,7 +187,7 @@ def score(docs: list[Doc], tag, demonyms: bool) -> Score:
         s.fn += len(gold.keys() - found.keys())
         for span in found.keys() & gold.keys():
             g, m = gold[span], found[span]
-            if g.lat is None:
+            if g.lat is None or g.lon is None:
                 continue
             s.resolved += 1
             s.country_ok += int(m.place.country_code == g.country)

@@ -83,6 +83,22 @@ def test_simon_bolivar_is_a_person():
     assert "Bolívar" not in names(found)
 
 
+def test_person_name_chain_is_not_a_place():
+    text = (
+        "El ciclista Simón Bolívar Rincón ganó la etapa en Duitama. Su madre, Luz Marina Rincón, "
+        "lo esperaba en la meta. Bolívar Rincón corre para un equipo de Tunja."
+    )
+    found = tag_locales(text, source_country="CO")
+    assert locale_line(found) == "Boyacá, COLOMBIA"
+    assert {text[s:e] for loc in found for s, e in loc.spans} == {"Duitama", "Tunja"}
+
+
+def test_spanish_sentence_start_article_is_not_a_place():
+    found = tag_locales("Una empresa de Medellín vende café en Trinidad y en Puerto Ordaz.")
+    assert "Una" not in {loc.name for loc in found}
+    assert {loc.country_code for loc in found} >= {"CO", "TT"}
+
+
 def test_bolivares_is_a_currency():
     found = tag_locales("A kilo of rice costs 900 bolívares; the bolívar lost half its value.")
     assert found == []

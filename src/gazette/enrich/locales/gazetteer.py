@@ -287,11 +287,15 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
             continue
         code = sub.code
         csc = csc_states.get(code, {})
-        variants = _iso_name_variants(sub.name)
+        region_variants = _iso_name_variants(sub.name)
         # The package's English name ("Seoul", "Gujarat") reads better on an English page than the ISO
         # romanisation ("Seoul-teukbyeolsi"); ISO's local names stay as match names.
         english = csc.get("name") if csc.get("name") and _is_latin(csc["name"]) else None
-        display = handnames.REGION_DISPLAY.get(code) or english or (variants[0] if variants else sub.name)
+        display = (
+            handnames.REGION_DISPLAY.get(code)
+            or english
+            or (region_variants[0] if region_variants else sub.name)
+        )
         try:
             lat, lon = float(csc["latitude"]), float(csc["longitude"])
         except (KeyError, TypeError, ValueError):
@@ -300,7 +304,7 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
         places.append(Place("region", display, sub.country_code, code, display, None, lat, lon, 0))
         region_index[code] = idx
         region_names[code] = display
-        for variant in variants:
+        for variant in region_variants:
             if _is_latin(variant):
                 link(variant, idx)
         for variant in (csc.get("name") or "", csc.get("native") or ""):
@@ -308,7 +312,7 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
             if (
                 variant
                 and _is_latin(variant)
-                and max((_similar(variant, v) for v in variants), default=0) >= 0.5
+                and max((_similar(variant, v) for v in region_variants), default=0) >= 0.5
             ):
                 link(variant, idx)
         for variant in _iso_name_variants(es_iso2.gettext(sub.name)):

@@ -426,7 +426,7 @@ def _is_place_at(raw: list, pos: int) -> bool:
 def _is_place_word(tagger: Tagger, text: str, start: int) -> bool:
     """Whether the word starting at ``start`` is itself a capitalised gazetteer name or demonym."""
     m = re.match(r"[\w'-]+", text[max(0, start) :])
-    return bool(m) and fold(m.group(0)) in tagger.gaz.names
+    return m is not None and fold(m.group(0)) in tagger.gaz.names
 
 
 _CURRENCY_NEXT = {"fuerte", "fuertes", "soberano", "soberanos", "digital", "digitales"}
