@@ -169,6 +169,7 @@ _MULTIBYTE_GUESSES = frozenset(
     }
 )
 _WORD = re.compile(r"\w+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _NON_ASCII_LATIN_RUN = re.compile(r"[\u00c0-\u024f]{3,}")
 
 
@@ -208,7 +209,7 @@ def _mostly_utf8(content: bytes) -> bool:
     """Valid UTF-8 apart from a few stray bytes (a truncated or patched page), not a legacy encoding."""
     decoded = content.decode("utf-8", "replace")
     bad = decoded.count("\ufffd")
-    good = sum(1 for c in decoded if ord(c) > 127 and c != "\ufffd")
+    good = len(_NON_ASCII.findall(decoded)) - bad
     return good > 0 and bad <= good // 50
 
 
@@ -216,9 +217,8 @@ def _implausibility(text: str) -> int:
     """How unlike natural text a decoding looks: symbols inside words, runs of accented letters, controls."""
     penalty = 0
     n = len(text)
-    for i, ch in enumerate(text):
-        if ord(ch) < 128:
-            continue
+    for match in _NON_ASCII.finditer(text):
+        i, ch = match.start(), match.group()
         category = unicodedata.category(ch)
         if category[0] == "C":
             penalty += 10
