@@ -5,7 +5,8 @@ captions, line breaks, emphasis) and links to http, https and mailto URLs, each 
 ``rel="noopener noreferrer nofollow"``. Relative URLs are resolved against the page's URL, or dropped when
 there is no http(s) base. Everything else goes: scripts, styles, frames, objects, SVG and MathML (with their
 content), images (hotlinked images track readers, and an SVG image can carry script), event handlers,
-``style`` attributes (CSS ``expression()``/``url(javascript:…)``), ``<meta>`` refresh, ``<base>``, forms.
+``style`` attributes (CSS ``expression()``/``url(javascript:…)``), ``<meta>`` refresh, ``<base>``, forms,
+free-text attributes (``title``, ``alt``, ``lang``) and links whose URL carries script bait.
 
 nh3 parses with html5ever, the same tokenizer rules a browser uses, so entity-encoded and mixed-case tricks
 (``JaVaScRiPt:``, ``java&#x09;script:``) are decoded before the scheme check rather than slipping past it.
