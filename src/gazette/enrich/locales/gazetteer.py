@@ -372,8 +372,12 @@ def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
         for alt in city.get("alternatenames") or ():
             if len(alt) < 3 or not _is_latin(alt) or alt.isupper() or not alt[0].isupper():
                 continue
+            if fold(alt) == fold(city["name"]) + " city":
+                continue  # "Dublin City" would swallow "Dublin City Council"
             if _similar(alt, city["name"]) >= need:
                 link(alt, idx, ALTERNATE)
+        for abbr in handnames.CITY_ABBREVIATIONS.get(city["geonameid"], ()):
+            link(abbr, idx, EXACT_CASE)
     # US counties and parishes ("Laurel County"): no point of their own; the resolver places them near
     # the article's other places in the same state.
     counties = json.loads(

@@ -222,6 +222,15 @@ for _line in _DEMONYMS_RAW.strip().splitlines():
     _plurals = tuple(w + "s" for w in _words if w[0].isupper() and w.endswith(("an", "i")) and " " not in w)
     DEMONYMS[_cc] = tuple(dict.fromkeys((*DEMONYMS.get(_cc, ()), *_words, *_plurals)))
 
+DEMONYMS["GE"] = (*DEMONYMS["GE"], "South Ossetian", "South Ossetians")
+DEMONYMS["LK"] = (*DEMONYMS.get("LK", ()), "Sinhalese")
+
+# Abbreviations of big cities, by GeoNames id; matched as written.
+CITY_ABBREVIATIONS: dict[int, tuple[str, ...]] = {
+    5368361: ("L.A.",),  # Los Angeles
+    5128581: ("NYC", "N.Y.C."),  # New York City
+}
+
 REGION_DISPLAY: dict[str, str] = {
     "US-DC": "District of Columbia",
     "GB-ENG": "England",
@@ -284,7 +293,6 @@ WEAK_NAMES: tuple[str, ...] = (
     "Friendship",
     "Progress",
     "Victory",
-    "Concord",
     "Unity",
     "Wall",
     "Bay",
@@ -294,10 +302,6 @@ WEAK_NAMES: tuple[str, ...] = (
     "Lincoln",
     "Moore",
     "Martin",
-    "Franklin",
-    "Jackson",
-    "Marion",
-    "Clinton",
     "Obama",
     "Bush",
     "Chavez",
@@ -314,7 +318,7 @@ US_AP_ABBREVIATIONS: dict[str, str] = {
     "Nebr.": "NE", "Nev.": "NV", "N.H.": "NH", "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY",
     "N.C.": "NC", "N.D.": "ND", "Okla.": "OK", "Ore.": "OR", "Pa.": "PA", "Penn.": "PA",
     "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN", "Tex.": "TX", "Va.": "VA",
-    "Vt.": "VT", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wisc.": "WI", "Wyo.": "WY",
+    "Vt.": "VT", "Wash.": "WA", "W.Va.": "WV", "W. Va.": "WV", "Wis.": "WI", "Wisc.": "WI", "Wyo.": "WY",
     "D.C.": "DC",
 }  # fmt: skip
 
@@ -328,7 +332,7 @@ JUNK_WORDS: frozenset[str] = frozenset(
     southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
     mountain county state province region district capital downtown midtown uptown village town
     una uno unos unas las los del con por para como pero sin sobre entre hasta desde este esta ese esa
-    pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
+    superior phila pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
     hamas rodeo reserve chamber mound bar willow tour liberal van evens god art labor labour great much more most new old big little jewish christian muslim arab
     police hospital university college school church center centre bank union court house white
     black red green blue gold silver king queen prince princess lord saint san santa mount
