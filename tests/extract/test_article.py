@@ -78,6 +78,10 @@ def test_case(case: dict[str, Any]) -> None:
     if "date" in expect:
         want = expect["date"]
         assert (article.published_at.isoformat() if article.published_at else None) == want
+    if "updated" in expect:
+        assert (article.updated_at.isoformat() if article.updated_at else None) == expect["updated"]
+    if article.updated_at is not None:
+        assert article.published_at is not None and article.updated_at > article.published_at
     if article.published_at is not None:
         assert article.published_at.utcoffset() is not None
         assert article.published_at.tzinfo == UTC

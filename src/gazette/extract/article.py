@@ -102,6 +102,7 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
     site = _site_name(meta.get("sitename")) or _host(url)
     now = datetime.now(UTC)
     published = _settle_date(tree, url, meta.get("date"), entry.published_at if entry else None, now)
+    updated = _updated_date(tree, url, published, now)
     language = detect_language(text) or _html_lang(tree)
 
     return models.Article(
@@ -111,6 +112,7 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
         text=text,
         html=html_out,
         published_at=published,
+        updated_at=updated,
         fetched_at=now,
         author=author,
         site=site,
@@ -390,6 +392,24 @@ def _htmldate(tree: Any, url: str | None, now: datetime) -> datetime | None:
     except Exception:
         logger.debug("htmldate failed", exc_info=True)
         return None
+
+
+def _updated_date(tree: Any, url: str | None, published: datetime | None, now: datetime) -> datetime | None:
+    """The page's own last-modified date (``article:modified_time`` …) when it is after publication."""
+    if published is None:
+        return None
+    from htmldate import find_date
+
+    params = _date_params(now)
+    params["original_date"] = False
+    try:
+        found = _parse_date(find_date(copy.deepcopy(tree), url=url, **params))
+    except Exception:
+        logger.debug("htmldate failed", exc_info=True)
+        return None
+    if found is None or found > now + FUTURE_SLACK or found - published < timedelta(hours=1):
+        return None
+    return found
 
 
 def _settle_date(
