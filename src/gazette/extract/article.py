@@ -37,7 +37,18 @@ FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; further ahead is 
 MAX_ELEMENTS = 100_000
 AGREEMENT = timedelta(hours=36)  # a feed and a page agree when within a day and a half (time zones)
 
-_REJECTED_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+_REJECTED_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/pdf",
+    "application/zip",
+    "application/json",
+    "application/feed+json",
+    "application/rss+xml",
+    "application/atom+xml",
+)
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WS = re.compile(r"\s+")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
