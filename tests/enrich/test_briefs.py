@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from gazette.config import BriefSettings
 from gazette.enrich.briefs import CHECK_PASSED, llm, make_brief, rewrite_brief, split_sentences, verify_brief
-from gazette.enrich.briefs.extractive import word_count
+from gazette.enrich.briefs.extractive import quote_units, word_count
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "news-articles-page.txt"
 
@@ -345,3 +345,31 @@ def test_real_model_brief_is_verified() -> None:
             assert check.supported
         else:
             assert text[sentence.source_start : sentence.source_end] == sentence.text
+
+
+def test_quotations_over_several_sentences_stay_whole() -> None:
+    text = '«Uno. Dos», dijo. Tres. "Four. Five," he said. Six.\nSeven "open. Eight.\nNine.'
+    units = [u.text for u in quote_units(text)]
+    assert units == [
+        "«Uno. Dos», dijo.",
+        "Tres.",
+        '"Four. Five," he said.',
+        "Six.",
+        'Seven "open. Eight.',
+        "Nine.",
+    ]
+    for unit in quote_units(text):
+        assert text[unit.start : unit.end] == unit.text
+
+
+def test_demo_corpus_articles_all_get_briefs() -> None:
+    from gazette.demo.corpus import load_corpus
+
+    for article in load_corpus():
+        brief = make_brief(article.text, BriefSettings(), title=article.title, language=article.language)
+        assert 3 <= len(brief) <= 5, article.slug
+        assert sum(word_count(s.text) for s in brief) <= 170, article.slug
+        for sentence in brief:
+            assert article.text[sentence.source_start : sentence.source_end] == sentence.text
+            assert sentence.text.count("«") == sentence.text.count("»"), sentence.text
+            assert sentence.text.count('"') % 2 == 0, sentence.text

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 MIN_WORDS = 6  # shorter lines are captions, bylines or fragments
 MAX_WORDS = 60  # longer ones are run-ons that would crowd out the rest
 MAX_BRIEF_WORDS = 150
+MAX_QUOTE_SENTENCES = 4  # a quotation longer than this is not kept whole
 NEAR_REPEAT = 0.55  # cosine between two picks above which the second says little new
 LEAD_WEIGHT = 0.35
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -24,6 +25,40 @@ _CHROME = re.compile(
     r"advertisement|click here|related:|see also|photo:|image:|locales?:)",
     re.IGNORECASE,
 )
+
+
+def _open_quotes(text: str) -> int:
+    """Quotation marks opened and not closed in ``text`` (straight quotes count by parity)."""
+    curly = text.count("«") + text.count("“") - text.count("»") - text.count("”")
+    return max(0, curly) + text.count('"') % 2
+
+
+def quote_units(text: str) -> list[SentenceSpan]:
+    """Sentences, with a quotation that runs over several sentences of one paragraph kept whole.
+
+    A brief must not show half a quotation (an opening mark with no close, or the reverse).
+    """
+    units: list[SentenceSpan] = []
+    pending: SentenceSpan | None = None
+    merged = 0
+    for span in split_sentences(text):
+        if (
+            pending is not None
+            and "\n" not in text[pending.end : span.start]
+            and merged < MAX_QUOTE_SENTENCES
+        ):
+            pending = SentenceSpan(pending.start, span.end, text[pending.start : span.end])
+            merged += 1
+        else:
+            if pending is not None:
+                units.append(pending)  # the quotation never closed within its paragraph
+            pending, merged = span, 1
+        if _open_quotes(pending.text) == 0:
+            units.append(pending)
+            pending = None
+    if pending is not None:
+        units.append(pending)
+    return units
 
 
 def word_count(text: str) -> int:
@@ -64,7 +99,7 @@ def select_sentences(
     whole article and to the title); greedy picks skip near-repeats of earlier picks and stop
     at about ``max_words`` words once three sentences are in.
     """
-    spans = split_sentences(text)
+    spans = quote_units(text)
     title_key = _key(title or "")
     candidates = [s for s in spans if _eligible(s) and _key(s.text) != title_key]
     if not candidates:
