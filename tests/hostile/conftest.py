@@ -140,6 +140,8 @@ class Desk:
         """Serve the plain article fixture with ``title``/``author`` inserted raw (hostile values stay hostile)."""
         body = fixture_bytes("plain_article.html").replace(b"{title}", title.encode("utf-8", "surrogatepass"))
         body = body.replace(b"{author}", author.encode("utf-8", "surrogatepass"))
+        # One sentence naming the path keeps each page's text (and content hash) its own.
+        body = body.replace(b"</article>", f"<p>This report was filed under {path}.</p></article>".encode())
         return self.server.static(path, body, **kw)
 
     def fetcher(self, **overrides: Any) -> Fetcher:
@@ -287,13 +289,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _outcomes:
         return
-    passed = sorted(n for n, o in _outcomes.items() if all(x == "passed" for x in o))
+    # A case passes when none of its tests failed and at least one passed; an xfail inside it is a known bug.
+    passed = sorted(n for n, o in _outcomes.items() if "failed" not in o and "passed" in o)
     known = sorted(n for n, o in _outcomes.items() if "xfailed" in o and "failed" not in o)
     failed = sorted(n for n, o in _outcomes.items() if "failed" in o)
     fixtures = sum(1 for p in FIXTURES.iterdir() if p.is_file())
     terminalreporter.write_sep("-", "hostile corpus")
     terminalreporter.write_line(
-        f"hostile cases: {len(passed)} passed, {len(known)} known bugs (xfail), {len(failed)} failed"
+        f"hostile cases: {len(passed)} passed, {len(known)} with a known bug (xfail), {len(failed)} failed"
         f" — of {len(CASES)} registered; fixture files: {fixtures}"
     )
     if known:
