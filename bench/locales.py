@@ -141,7 +141,9 @@ def load_xml(path: Path, codes: GoldCodes, geovirus: bool) -> list[Doc]:
                 if tag is not None and tag.findtext("lat"):
                     g.lat, g.lon = float(tag.findtext("lat") or 0), float(tag.findtext("lon") or 0)
                     g.country = codes.country(tag.findtext("country"))
-                    if tag.find("admin1") is not None:
+                    # A country's gold admin1 is that of its representative point: not a region to score.
+                    is_country = (tag.findtext("fcode") or "").startswith("PCL")
+                    if tag.find("admin1") is not None and not is_country:
                         g.region = codes.region(g.country, tag.findtext("admin1"))
             doc.gold.append(g)
         docs.append(doc)

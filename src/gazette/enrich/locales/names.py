@@ -251,6 +251,8 @@ REGION_ALIASES: dict[str, tuple[str, ...]] = {
     "ES-CN": ("Canary Islands", "Islas Canarias"),
     "IN-KA": ("Karnataka",),
     "CN-XZ": ("Tibet",),
+    "RU-MOW": ("Moscow", "Moscú"),
+    "RU-SPE": ("Saint Petersburg", "St. Petersburg", "San Petersburgo"),
 }
 
 REGION_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
