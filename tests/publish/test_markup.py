@@ -64,3 +64,39 @@ def test_favicon_is_declared_so_browsers_do_not_ask_for_favicon_ico(client: Test
     icon = client.get("/assets/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert "<script" not in icon.text
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_colours_meet_wcag_aa_in_light_and_dark_mode() -> None:
+    css = (ASSETS / "gazette.css").read_text(encoding="utf-8")
+    light_block = css[css.index(":root") : css.index("}", css.index(":root"))]
+    dark_start = css.index(":root", css.index("prefers-color-scheme: dark"))
+    dark_block = css[dark_start : css.index("}", dark_start)]
+    for block in (light_block, dark_block):
+        v = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", block))
+        text_pairs = [
+            ("fg", "bg"),
+            ("muted", "bg"),
+            ("link", "bg"),
+            ("link-visited", "bg"),
+            ("accent", "bg"),
+            ("fg", "mark"),
+            ("fg", "card"),
+            ("muted", "card"),
+            ("link", "card"),
+            ("bg", "fg"),  # buttons
+        ]
+        for fg, bg in text_pairs:
+            assert contrast(v[fg], v[bg]) >= 4.5, (fg, bg, contrast(v[fg], v[bg]))
+        assert contrast(v["focus"], v["bg"]) >= 3.0  # a focus ring is a graphic: 3:1
