@@ -306,3 +306,21 @@ def test_cli_writes_a_brief(tmp_path: Path) -> None:
     for item in items:
         start, end = item["source_span"]
         assert text[start:end] == item["text"] and item["kind"] == "extracted"
+
+
+def test_possessives_end_a_name() -> None:
+    assert find_names("Farmers blocked a mine in Peru's Cajamarca region.") == ["Peru", "Cajamarca"]
+    source = "Farmers blocked a mine in Peru's Cajamarca region, O'Brien said."
+    (check,) = verify_brief(source, ["O'Brien said farmers blocked a mine in Peru's Cajamarca region."])
+    assert check.supported, check.reason
+
+
+def test_extractive_briefs_of_the_demo_corpus_verify() -> None:
+    from gazette.config import BriefSettings
+    from gazette.demo.corpus import load_corpus
+    from gazette.enrich.briefs import make_brief
+
+    for article in load_corpus():
+        brief = make_brief(article.text, BriefSettings(), title=article.title)
+        for check in verify_brief(article.text, [s.text for s in brief]):
+            assert check.supported, (article.slug, check.sentence, check.reason)

@@ -152,7 +152,7 @@ class SourceIndex:
         self.sentence_tokens = [set(content_tokens(s.text)) for s in self.sentences]
         self.sentence_bigrams = [_bigrams(content_tokens(s.text)) for s in self.sentences]
         self.sentence_negated = [_negated_words(s.text) for s in self.sentences]
-        self.words = set(_TOKEN.findall(self.folded))
+        self.words = set(re.findall(r"\w+", self.folded))
         self.all_tokens = set().union(*self.sentence_tokens) if self.sentence_tokens else set()
         n = max(1, len(self.sentences))
         df: dict[str, int] = {}
@@ -276,6 +276,7 @@ def find_names(sentence: str) -> list[str]:
     for index, match in enumerate(words):
         raw = match.group(0)
         word = raw.strip("\"'“”‘’«»()[]¿¡,;:.!?")
+        possessive = bool(re.search(r"['’]s$", word))
         word = re.sub(r"['’]s$", "", word)
         opens = index == 0 or bool(re.search(r"[.!?:]['\"”’»]*$", words[index - 1].group(0)))
         if word and _CAPITALIZED.fullmatch(word) and not word.isdigit():
@@ -286,8 +287,8 @@ def find_names(sentence: str) -> list[str]:
             run.append(word)
         else:
             close()
-        if run and raw[-1:] in ',;:.!?)"”’»':
-            close()
+        if run and (possessive or raw[-1:] in ',;:.!?)"”’»'):
+            close()  # "Peru's Cajamarca region" names two things
     close()
     return names
 
@@ -309,7 +310,7 @@ def _name_in_source(name: str, index: SourceIndex) -> bool:
     folded = fold(name)
     if f" {folded} " in index.folded or re.search(rf"\b{re.escape(folded)}\b", index.folded):
         return True
-    tokens = [t for t in _TOKEN.findall(folded) if t not in _NAME_JOINERS and t not in _NOT_NAMES]
+    tokens = [t for t in re.findall(r"\w+", folded) if t not in _NAME_JOINERS and t not in _NOT_NAMES]
     return bool(tokens) and all(t in index.words for t in tokens)
 
 
