@@ -182,10 +182,10 @@ def bench_gold(limit: int | None) -> None:
         bench_qags_sentences(sets["QAGS-C"])
     if test:
         labels = np.array([r["label"] for r in test])
-        origin = np.array([1.0 if r["origin"] == "cnndm" else 0.0 for r in test])
+        from_origin = np.array([1.0 if r["origin"] == "cnndm" else 0.0 for r in test])
         print(
             f"(for scale: on FRANK test, guessing from the origin alone — CNN/DM consistent, XSum not — "
-            f"gives BA {balanced_accuracy(labels, origin, 0.5):.3f})"
+            f"gives BA {balanced_accuracy(labels, from_origin, 0.5):.3f})"
         )
     print(f"({time.perf_counter() - started:.1f} s)")
 
