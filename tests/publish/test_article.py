@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from gazette.publish.pages import clean_html
 from tests.publish.conftest import article_path, parse
 
 PRISONERS = "Released prisoners face travel bans"
@@ -173,3 +176,41 @@ def test_article_page_is_readable_on_a_phone_and_accessible(client: TestClient) 
         assert field.get("id") and page.find("label", **{"for": str(field["id"])})
     for img in page.find("img"):
         assert img.get("alt") is not None
+
+
+def test_images_without_alt_get_an_empty_one() -> None:
+    html = str(
+        clean_html('<p>x</p><img src="https://a.example/c.png"><img alt="y" src="https://a.example/d.png">')
+    )
+    assert html.count('alt=""') == 1 and 'alt="y"' in html
+
+
+HOSTILE_PARTS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href=" JaVaScRiPt:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    '<svg onload="alert(1)"><circle/></svg>',
+    '<iframe src="https://evil.example"></iframe>',
+    "<style>body{display:none}</style>",
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    "<object data=x></object>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<!--<script>-->",
+    "<p>ok</p>",
+    "&lt;script&gt;",
+    '<form action="https://evil.example"><input name=a></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<base href="https://evil.example/">',
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(HOSTILE_PARTS) | st.text(max_size=30), max_size=8))
+def test_render_time_sanitizing_never_lets_an_executable_construct_through(parts: list[str]) -> None:
+    html = str(clean_html("".join(parts))).lower()
+    for bad in ("<script", "<iframe", "<object", "<style", "<form", "<meta", "<base", "<svg", " style="):
+        assert bad not in html
+    assert not re.search(r"<[^>]*\son[a-z]+\s*=", html)
+    assert not re.search(r"""(href|src)\s*=\s*["']?\s*(javascript|data|vbscript):""", html)

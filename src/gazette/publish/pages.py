@@ -54,6 +54,7 @@ EXTRACTED_NOTE = "Every sentence of this brief is taken from the source article.
 REWRITTEN_LABEL = "Rewritten; checked against the source"
 
 HTML = "text/html; charset=utf-8"
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
 _YEAR = re.compile(r"[0-9]{4}", re.ASCII)
 _TWO = re.compile(r"[0-9]{2}", re.ASCII)
 
@@ -119,6 +120,8 @@ def clean_html(fragment: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
         clean_content_tags={"script", "style"},
     )
+    # An image the publisher left without alt text is decoration to a screen reader, not a file name.
+    cleaned = _IMG_WITHOUT_ALT.sub('<img alt=""', cleaned)
     return Markup(cleaned)  # noqa: S704 - nh3 output is safe HTML
 
 
@@ -147,7 +150,7 @@ def locale_labels(locales: list[ArticleLocale]) -> list[tuple[str, str]]:
     countries: list[tuple[str, str]] = []
     seen_countries: set[str] = set()
     for loc in ordered:
-        country = listings._country_label(loc.country_code, loc.country_name) if loc.country_code else ""
+        country = listings.country_label(loc.country_code, loc.country_name) if loc.country_code else ""
         country_slug = listings.place_slug(country) if country else ""
         if loc.kind in ("region", "city"):
             region = loc.region_name or (loc.name if loc.kind == "region" else None)

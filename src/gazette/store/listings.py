@@ -302,7 +302,8 @@ def day_counts(session: Session, month: str) -> list[tuple[str, int]]:
 # --- locales -------------------------------------------------------------------------------------------
 
 
-def _country_label(code: str, name: str | None) -> str:
+def country_label(code: str, name: str | None) -> str:
+    """A country's display name: the stored one, else pycountry's, else the code."""
     if name:
         return name
     try:
@@ -337,7 +338,7 @@ def list_places(session: Session) -> list[Place]:
     for code, name, n in country_rows:
         if not code:
             continue
-        label = _country_label(code, name)
+        label = country_label(code, name)
         slug = place_slug(label)
         countries[code] = Place("country", label, slug, code, label, slug, count=n)
     for code, rcode, rname, n in region_rows:
