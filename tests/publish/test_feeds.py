@@ -7,11 +7,13 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import feedparser
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from gazette.config import Settings
+from gazette.errors import NotFound
 from gazette.publish import feeds
 from gazette.publish.pages import Site
 from gazette.store.db import Database
@@ -203,3 +205,28 @@ def test_any_text_round_trips_through_every_feed(title: str, author: str, summar
     check_json_feed(doc)
     assert doc["items"][0]["title"] == title
     assert doc["items"][0]["summary"] == summary
+
+
+def test_large_sitemaps_become_an_index_of_parts(site: tuple[Settings, Database], client: TestClient) -> None:
+    settings, db = site
+    gazette = Site(settings, db)
+    everything = {
+        loc.text for loc in ET.fromstring(feeds.render_sitemap(gazette).body).iter(f"{SITEMAP_NS}loc")
+    }
+    assert feeds.sitemap_files(gazette) == ["/sitemap.xml"]
+    assert client.get("/sitemap-1.xml").status_code == 404  # small sites have one file
+    limit = 10
+    index = ET.fromstring(feeds.render_sitemap(gazette, limit=limit).body)
+    assert index.tag == f"{SITEMAP_NS}sitemapindex"
+    parts = [str(loc.text) for loc in index.iter(f"{SITEMAP_NS}loc")]
+    files = feeds.sitemap_files(gazette, limit=limit)
+    assert files[0] == "/sitemap.xml" and [f"http://gazette.test{f}" for f in files[1:]] == parts
+    seen: set[str | None] = set()
+    for n in range(1, len(parts) + 1):
+        part = ET.fromstring(feeds.render_sitemap_part(gazette, n, limit=limit).body)
+        locs = [loc.text for loc in part.iter(f"{SITEMAP_NS}loc")]
+        assert 0 < len(locs) <= limit
+        seen.update(locs)
+    assert seen == everything
+    with pytest.raises(NotFound):
+        feeds.render_sitemap_part(gazette, len(parts) + 1, limit=limit)

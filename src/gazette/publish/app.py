@@ -232,6 +232,12 @@ def sitemap(request: Request) -> Response:
     return respond(request, feeds.render_sitemap(_site(request)))
 
 
+def sitemap_part(request: Request, n: str) -> Response:
+    if not _DIGITS.fullmatch(n) or n.startswith("0") or len(n) > 6:
+        raise NotFound("no such sitemap")
+    return respond(request, feeds.render_sitemap_part(_site(request), int(n)))
+
+
 def news_sitemap(request: Request) -> Response:
     return respond(request, feeds.render_news_sitemap(_site(request)))
 
@@ -264,6 +270,7 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
     ("/feed.{fmt}", site_feed),
     ("/sitemap.xml", sitemap),
     ("/sitemap-news.xml", news_sitemap),
+    ("/sitemap-{n}.xml", sitemap_part),
     ("/robots.txt", robots),
     ("/assets/{name}", asset),
     ("/api/docs", api_docs),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+from gazette.errors import NotFound
 from gazette.publish.pages import Listing, Rendered, Site, first_lines, paragraphs, safe_url, source_name
 from gazette.store import listings
 from gazette.store.listings import ArticleFilter
@@ -29,6 +30,7 @@ FORMATS = {
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file, by the sitemap protocol
 NEWS_WINDOW = timedelta(days=2)  # news sitemaps list only the last two days' articles
 ET.register_namespace("atom", ATOM_NS)
 ET.register_namespace("news", NEWS_NS)
@@ -205,10 +207,10 @@ def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
     return out
 
 
-def render_sitemap(site: Site) -> Rendered:
+def _urlset(site: Site, entries: list[tuple[str, datetime | None]]) -> Rendered:
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
-    for path, lastmod in sitemap_paths(site):
+    for path, lastmod in entries:
         url = _sub(root, "url")
         _sub(url, "loc", site.absolute(path))
         if lastmod is not None:
@@ -217,6 +219,47 @@ def render_sitemap(site: Site) -> Rendered:
     return Rendered(
         _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
     )
+
+
+def _chunks(
+    entries: list[tuple[str, datetime | None]], limit: int
+) -> list[list[tuple[str, datetime | None]]]:
+    return [entries[i : i + limit] for i in range(0, len(entries), limit)]
+
+
+def sitemap_files(site: Site, limit: int = SITEMAP_LIMIT) -> list[str]:
+    """The sitemap paths a site has: ``/sitemap.xml``, plus ``/sitemap-N.xml`` parts when it is an index."""
+    total = len(sitemap_paths(site))
+    parts = -(-total // limit) if total > limit else 0
+    return ["/sitemap.xml", *(f"/sitemap-{n}.xml" for n in range(1, parts + 1))]
+
+
+def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT) -> Rendered:
+    """``/sitemap.xml``: every page, or, past ``limit`` URLs (the protocol's 50,000), an index of parts."""
+    entries = sitemap_paths(site)
+    if len(entries) <= limit:
+        return _urlset(site, entries)
+    root = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
+    newest: datetime | None = None
+    for n, chunk in enumerate(_chunks(entries, limit), start=1):
+        entry = _sub(root, "sitemap")
+        _sub(entry, "loc", site.absolute(f"/sitemap-{n}.xml"))
+        changed = max((lastmod for _path, lastmod in chunk if lastmod is not None), default=None)
+        if changed is not None:
+            _sub(entry, "lastmod", _iso(changed))
+            newest = changed if newest is None or changed > newest else newest
+    return Rendered(
+        _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+    )
+
+
+def render_sitemap_part(site: Site, number: int, limit: int = SITEMAP_LIMIT) -> Rendered:
+    """Part ``number`` (1-based) of a sitemap index; NotFound when the sitemap is not split that far."""
+    entries = sitemap_paths(site)
+    chunks = _chunks(entries, limit) if len(entries) > limit else []
+    if not 1 <= number <= len(chunks):
+        raise NotFound(f"no sitemap part {number}")
+    return _urlset(site, chunks[number - 1])
 
 
 def render_news_sitemap(site: Site, now: datetime | None = None) -> Rendered:
