@@ -373,3 +373,16 @@ def test_demo_corpus_articles_all_get_briefs() -> None:
             assert article.text[sentence.source_start : sentence.source_end] == sentence.text
             assert sentence.text.count("«") == sentence.text.count("»"), sentence.text
             assert sentence.text.count('"') % 2 == 0, sentence.text
+
+
+def test_unpunctuated_and_very_long_texts() -> None:
+    blob = " ".join(f"word{i}" for i in range(500))
+    (only,) = make_brief(blob, BriefSettings())
+    assert blob[only.source_start : only.source_end] == only.text
+    assert word_count(only.text) == 60
+    long_text = "\n".join(
+        f"Sentence number {i} tells part {i % 7} of a long story about the harbour." for i in range(3000)
+    )
+    brief = make_brief(long_text, BriefSettings())
+    assert len(brief) == 4
+    assert all(long_text[s.source_start : s.source_end] == s.text for s in brief)

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 MIN_WORDS = 6  # shorter lines are captions, bylines or fragments
 MAX_WORDS = 60  # longer ones are run-ons that would crowd out the rest
 MAX_BRIEF_WORDS = 150
+MAX_CANDIDATES = 200  # a brief comes from the first 200 usable sentences (bounds the similarity matrix)
 MAX_QUOTE_SENTENCES = 4  # a quotation longer than this is not kept whole
 NEAR_REPEAT = 0.55  # cosine between two picks above which the second says little new
 LEAD_WEIGHT = 0.35
@@ -61,6 +62,15 @@ def quote_units(text: str) -> list[SentenceSpan]:
     return units
 
 
+def _head(span: SentenceSpan, text: str, words: int = MAX_WORDS) -> SentenceSpan:
+    """The span itself, or its first ``words`` words when it is longer (still an exact source span)."""
+    matches = list(_WORD.finditer(span.text))
+    if len(matches) <= words:
+        return span
+    end = span.start + matches[words - 1].end()
+    return SentenceSpan(span.start, end, text[span.start : end])
+
+
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
@@ -101,11 +111,10 @@ def select_sentences(
     """
     spans = quote_units(text)
     title_key = _key(title or "")
-    candidates = [s for s in spans if _eligible(s) and _key(s.text) != title_key]
+    candidates = [s for s in spans if _eligible(s) and _key(s.text) != title_key][:MAX_CANDIDATES]
     if not candidates:
-        # Very short or unpunctuated text: fall back to whatever sentences there are.
-        candidates = [s for s in spans if word_count(s.text) >= 3][:count]
-        return candidates
+        # Very short or unpunctuated text: fall back to whatever sentences there are, cut to size.
+        return [_head(s, text) for s in spans if word_count(s.text) >= 3][:count]
     count = max(1, count)
     docs = [s.text for s in candidates]
     extra = [title] if title else []
