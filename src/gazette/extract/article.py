@@ -269,8 +269,13 @@ def _main_html(tree: Any, url: str | None) -> str:
     from trafilatura.htmlprocessing import convert_to_html
     from trafilatura.metadata import Document
 
+    body_tree = copy.deepcopy(tree)
+    if url:
+        # Resolved here, against the page's own URL: trafilatura joins relative links to the site root.
+        # Only on this copy: htmldate reads a relative rel=canonical differently from an absolute one.
+        body_tree.make_links_absolute(url, resolve_base_href=False, handle_failures="discard")
     document = trafilatura.bare_extraction(
-        copy.deepcopy(tree),
+        body_tree,
         url=url,
         with_metadata=False,
         include_comments=False,
