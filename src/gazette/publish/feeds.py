@@ -31,7 +31,10 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, by the sitemap protocol
-NEWS_WINDOW = timedelta(days=2)  # news sitemaps list only the last two days' articles
+NEWS_WINDOW = timedelta(days=2)
+NEWS_LIMIT = (
+    1000  # URLs per news sitemap, by Google's rules  # news sitemaps list only the last two days' articles
+)
 ET.register_namespace("atom", ATOM_NS)
 ET.register_namespace("news", NEWS_NS)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -202,8 +205,7 @@ def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
             out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
         for day in days:
             out.append((f"/archive/{day}/", None))
-        for a in listings.all_articles(s):
-            out.append((a.path, a.updated_at or a.fetched_at))
+        out.extend(listings.article_stamps(s))
     return out
 
 
@@ -268,16 +270,14 @@ def render_news_sitemap(site: Site, now: datetime | None = None) -> Rendered:
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
     with site.db.session() as s:
-        for a in listings.all_articles(s):
-            if a.published_at is None or not (now - NEWS_WINDOW <= a.published_at <= now):
-                continue
+        for a in listings.published_between(s, now - NEWS_WINDOW, now, limit=NEWS_LIMIT):
             url = _sub(root, "url")
             _sub(url, "loc", site.absolute(a.path))
             news = _sub(url, f"{{{NEWS_NS}}}news")
             pub = _sub(news, f"{{{NEWS_NS}}}publication")
             _sub(pub, f"{{{NEWS_NS}}}name", site.settings.site.title)
             _sub(pub, f"{{{NEWS_NS}}}language", (a.language or "en")[:2])
-            _sub(news, f"{{{NEWS_NS}}}publication_date", _iso(a.published_at))
+            _sub(news, f"{{{NEWS_NS}}}publication_date", _iso(a.published_at or a.fetched_at))
             _sub(news, f"{{{NEWS_NS}}}title", a.title)
             changed = a.updated_at or a.fetched_at
             newest = changed if newest is None or changed > newest else newest

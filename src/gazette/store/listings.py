@@ -190,6 +190,24 @@ def all_articles(session: Session) -> list[Article]:
     return list(session.scalars(_loaded(_newest_first(select(Article)))))
 
 
+def article_stamps(session: Session) -> list[tuple[str, datetime]]:
+    """(page path, last change) of every article, newest first — without loading any article's text."""
+    rows = session.execute(
+        select(Article.date_path, Article.slug, Article.updated_at, Article.fetched_at).order_by(
+            SORT_KEY.desc(), Article.id.desc()
+        )
+    )
+    return [(f"/content/{day}/{slug}.html", updated or fetched) for day, slug, updated, fetched in rows]
+
+
+def published_between(
+    session: Session, start: datetime, end: datetime, *, limit: int = 1000
+) -> list[Article]:
+    """Articles published in [start, end], newest first (the news sitemap's window)."""
+    stmt = select(Article).where(Article.published_at >= start, Article.published_at <= end)
+    return list(session.scalars(_loaded(_newest_first(stmt)).limit(limit)))
+
+
 def article_by_id(session: Session, article_id: int) -> Article | None:
     return session.scalars(_loaded(select(Article).where(Article.id == article_id))).first()
 
