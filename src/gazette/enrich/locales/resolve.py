@@ -250,6 +250,9 @@ class Tagger:
             if _first_name_led(text[m[0] : m[1]]):
                 surnames.add(fold(text[m[0] : m[1]].split()[-1]))
                 continue
+            if self._after_person(text, m[0]):
+                surnames.add(fold(text[m[0] : m[1]]))
+                continue
             prev_word, prev_sep = _word_before(text, m[0])
             if prev_word and prev_sep == " " and prev_word[0].isupper():
                 pw = fold(prev_word.rstrip("."))
@@ -325,8 +328,14 @@ class Tagger:
                     default=0.0,
                 )
                 scored = []
+                # "Colombia" is the country, not the town of Colombia in Huila.
+                countries_named = {
+                    places[idx].country_code for idx, _ in links if places[idx].kind == "country"
+                }
                 for idx, flags in links:
                     p = places[idx]
+                    if p.kind != "country" and p.country_code in countries_named:
+                        continue
                     votes = country_votes.get(p.country_code, {})
                     cs = min(COUNTRY_CAP, sum(v for k, v in votes.items() if k != key))
                     rs = 0.0
