@@ -334,7 +334,7 @@ JUNK_WORDS: frozenset[str] = frozenset(
     southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
     mountain county state province region district capital downtown midtown uptown village town
     una uno unos unas las los del con por para como pero sin sobre entre hasta desde este esta ese esa
-    alto bajo nuevo nueva gran grande superior phila pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
+    minister secretary chief officer judge sheriff deputy alto bajo nuevo nueva gran grande superior phila pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
     hamas rodeo reserve chamber mound bar willow tour liberal van evens god art labor labour great much more most new old big little jewish christian muslim arab
     police hospital university college school church center centre bank union court house white
     black red green blue gold silver king queen prince princess lord saint san santa mount

@@ -302,12 +302,14 @@ class Tagger:
         first = [max(links, key=lambda lf: self._prior(*lf)) for _, _, links in kept]
         keys = [fold(text[s:e]) for s, e, _ in kept]
         result: list[Mention] = []
+        dropped: set[int] = set()
         for _round in range(3):
             # Each distinct other name supports the country and region of its current reading once: a name
             # repeated ten times is not ten witnesses, and a country named is weaker evidence than a town.
             readings: dict[str, int] = {}
-            for key, (idx, _flags) in zip(keys, first, strict=True):
-                readings.setdefault(key, idx)
+            for n, (key, (idx, _flags)) in enumerate(zip(keys, first, strict=True)):
+                if n not in dropped:  # a reading judged spurious is no witness for the others
+                    readings.setdefault(key, idx)
             country_votes: dict[str, dict[str, float]] = defaultdict(dict)
             region_votes: dict[str, dict[str, float]] = defaultdict(dict)
             for key, idx in readings.items():
@@ -320,6 +322,7 @@ class Tagger:
                         region_votes[q.region_code][key] = REGION_FROM_PLACE
             new_first = []
             result = []
+            now_dropped: set[int] = set()
             for i, (start, end, links) in enumerate(kept):
                 key = keys[i]
                 has_region = any(places[idx].kind == "region" for idx, _ in links)
@@ -362,10 +365,12 @@ class Tagger:
                 lone_abroad = best_cs == 0 and elsewhere >= LONE_TOWN_SUPPORT and best.population < 300_000
                 # A village counts only beside other places of its region ("Chiefland" with "Levy County").
                 lone_village = best.population < VILLAGE and best_rs == 0 and not containers.get(i)
-                if _round == 2 and best.kind == "city" and (lone_abroad or lone_village):
+                if _round > 0 and best.kind == "city" and (lone_abroad or lone_village):
                     # A small town abroad in an article firmly set elsewhere is more likely a local name
                     # the gazetteer lacks ("Margarita island" in a Venezuelan story) than a trip abroad.
                     new_first.append((best_idx, best_flags))
+                    if lone_abroad:
+                        now_dropped.add(i)
                     continue
                 margin = best_score - scored[1][0] if len(scored) > 1 else 4.0
                 confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
@@ -382,6 +387,7 @@ class Tagger:
                     )
                 )
             first = new_first
+            dropped = now_dropped
         return result
 
 
