@@ -169,3 +169,16 @@ def test_hostile_or_unknown_labels_are_ignored(label: str) -> None:
 def test_decode_never_raises(content: bytes, declared: str | None) -> None:
     text, codec_name = decode_html(content, declared)
     assert isinstance(text, str) and codecs.lookup(codec_name)
+
+
+def test_broken_sequences_in_utf8_stay_utf8() -> None:
+    # An encoded surrogate (CESU-8) in a page that is otherwise UTF-8: the rest must not turn to mojibake.
+    page = b"<meta charset=utf-8><p>Night \xed\xa0\x80 ferry to Bol\xc3\xadvar</p>"
+    decoded, codec_name = decode_html(page)
+    assert codec_name == "utf_8" and "Bolívar" in decoded
+    assert repair_text(decoded) == "<meta charset=utf-8><p>Night  ferry to Bolívar</p>"
+    # Latin-1 letters are single high bytes between ASCII letters: never UTF-8-shaped.
+    assert (
+        decode_html("<p>El señor Bolívar, año</p>".encode("latin-1"), "utf-8")[0]
+        == "<p>El señor Bolívar, año</p>"
+    )

@@ -49,7 +49,8 @@ _REJECTED_TYPES = (
     "application/rss+xml",
     "application/atom+xml",
 )
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Controls lxml refuses, noncharacters, and U+FFFD (bytes lost in decoding: nothing a reader can use).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ufffe\uffff]")
 _WS = re.compile(r"\s+")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 

@@ -127,7 +127,8 @@ def repair_text(s: str) -> str:
         text = ftfy.fix_text(text, config=_FTFY_CONFIG)
     except Exception:  # ftfy is a heuristic; a failure must not lose the text
         logger.debug("ftfy failed; continuing without it", exc_info=True)
-    text = _fix_cp1250(_UNWANTED.sub("", text))  # ftfy's C1 repairs can complete a cp1250 sequence
+    # U+FFFD marks bytes lost in decoding: it carries nothing a reader can use.
+    text = _fix_cp1250(_UNWANTED.sub("", text).replace("\ufffd", ""))  # ftfy's C1 repairs can complete cp1250
     text = _LOST_SOFT_HYPHEN.sub("\u00ed", text)
     return unicodedata.normalize("NFC", text)
 
@@ -170,6 +171,8 @@ _MULTIBYTE_GUESSES = frozenset(
 )
 _WORD = re.compile(r"\w+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_UTF8_SHAPED = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _NON_ASCII_LATIN_RUN = re.compile(r"[\u00c0-\u024f]{3,}")
 
 
@@ -206,11 +209,16 @@ def _declared_in_document(head: bytes) -> str | None:
 
 
 def _mostly_utf8(content: bytes) -> bool:
-    """Valid UTF-8 apart from a few stray bytes (a truncated or patched page), not a legacy encoding."""
-    decoded = content.decode("utf-8", "replace")
-    bad = decoded.count("\ufffd")
-    good = len(_NON_ASCII.findall(decoded)) - bad
-    return good > 0 and bad <= good // 50
+    """UTF-8 with a few broken sequences (an encoded surrogate, a truncated character), not a legacy encoding.
+
+    In UTF-8 nearly every byte above 0x7F sits in a lead-plus-continuation run; in windows-1252 or Latin-1
+    text an accented letter is one high byte between ASCII letters, which never has that shape.
+    """
+    high = sum(1 for b in content if b >= 0x80) if len(content) < 4096 else len(_HIGH_BYTE.findall(content))
+    if not high:
+        return False
+    shaped = sum(len(m) for m in _UTF8_SHAPED.findall(content))
+    return shaped * 100 >= high * 95
 
 
 def _implausibility(text: str) -> int:
