@@ -183,6 +183,25 @@ def test_title_adds_salience():
     assert tag_locales(text, title="Arrests in Maracay")[0].name == "Maracay"
 
 
+def test_place_named_only_in_the_title():
+    found = tag_locales("Rescuers worked through the night.", title="Flooding in Maracay")
+    assert [(loc.name, loc.spans, loc.mentions) for loc in found] == [("Maracay", [], 1)]
+    assert locale_line(found) == "Aragua, VENEZUELA"
+
+
+def test_dateline_with_ap_abbreviation():
+    text = "CHARLESTON, W.Va. - A fire destroyed a home on Tuesday."
+    found = {loc.name: loc for loc in tag_locales(text)}
+    assert found["Charleston"].region_code == "US-WV"
+    assert found["West Virginia"].spans == [(12, 17)]
+
+
+def test_long_list_of_places_stays_linear():
+    text = " ".join(["Caracas, Maracay and Porlamar met in Bolívar state."] * 2000)
+    (caracas,) = [loc for loc in tag_locales(text) if loc.name == "Caracas"]
+    assert caracas.mentions == 2000
+
+
 def test_empty_text():
     assert tag_locales("") == []
     assert locale_line([]) == ""

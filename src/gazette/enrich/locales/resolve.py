@@ -103,7 +103,8 @@ class Tagger:
             return []
         folded = fold(text)
         raw = self._raw_matches(text, folded)
-        kept = [m for m in raw if self._plausible(text, m, raw)]
+        by_start = {m[0]: m for m in raw}
+        kept = [m for m in raw if self._plausible(text, m, by_start)]
         kept = self._drop_surnames(text, raw, kept)
         return self._place_counties(self._resolve(text, kept, source_country))
 
@@ -135,7 +136,7 @@ class Tagger:
 
     # -- non-place readings -----------------------------------------------------------------
 
-    def _plausible(self, text: str, m: tuple[int, int, list[tuple[int, int]]], raw: list) -> bool:
+    def _plausible(self, text: str, m: tuple[int, int, list[tuple[int, int]]], raw: dict) -> bool:
         start, end, links = m
         surface = text[start:end]
         if all(flags & DEMONYM for _, flags in links):
@@ -204,12 +205,10 @@ class Tagger:
             return False
         return True
 
-    def _region_at(self, raw: list, pos: int) -> bool:
+    def _region_at(self, raw: dict, pos: int) -> bool:
         """Whether a region or country name starts at ``pos`` ("Miami Florida")."""
-        return any(
-            m[0] == pos and any(self.gaz.places[i].kind in ("region", "country") for i, _ in m[2])
-            for m in raw
-        )
+        m = raw.get(pos)
+        return m is not None and any(self.gaz.places[i].kind in ("region", "country") for i, _ in m[2])
 
     def _after_person(self, text: str, start: int) -> bool:
         """Whether the capitalised words just before ``start`` begin with a first name or a title."""
@@ -447,8 +446,8 @@ def _sentence_start(text: str, start: int) -> bool:
     return i == 0 or text[i - 1] in ".!?\n:;"
 
 
-def _is_place_at(raw: list, pos: int) -> bool:
-    return any(m[0] == pos for m in raw)
+def _is_place_at(raw: dict, pos: int) -> bool:
+    return pos in raw
 
 
 def _is_place_word(tagger: Tagger, text: str, start: int) -> bool:
