@@ -304,6 +304,7 @@ WEAK_NAMES: tuple[str, ...] = (
     "Lincoln",
     "Moore",
     "Martin",
+    "Clinton",
     "Obama",
     "Bush",
     "Chavez",
@@ -334,7 +335,7 @@ JUNK_WORDS: frozenset[str] = frozenset(
     southwest norte sur este oeste centro city area metro gulf island islands coast valley river lake
     mountain county state province region district capital downtown midtown uptown village town
     una uno unos unas las los del con por para como pero sin sobre entre hasta desde este esta ese esa
-    minister secretary chief officer judge sheriff deputy alto bajo nuevo nueva gran grande superior phila pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
+    continental reservoir celebration ridge brush eagle toyota honda nissan minister secretary chief officer judge sheriff deputy alto bajo nuevo nueva gran grande superior phila pacific atlantic arctic andes puerto cordillera sierra marina mauricio valle cerro playa bahia golfo isla lago mar rio
     hamas rodeo reserve chamber mound bar willow tour liberal van evens god art labor labour great much more most new old big little jewish christian muslim arab
     police hospital university college school church center centre bank union court house white
     black red green blue gold silver king queen prince princess lord saint san santa mount
@@ -387,7 +388,7 @@ PERSON_NAMES: frozenset[str] = frozenset(
     harrison gibson mcdonald marshall hunt crawford dyer robertson hopkins middleton hall mason hudson
     dixon hunter palmer stone porter burns gordon warren ferguson webb tucker spencer fields mills
     pierce lane hart armstrong payne boyd duncan elliott riley willis carroll hawkins austin lawrence
-    chapman hicks hailey corbin mcpherson webster heath blair grant burton flores
+    chapman hicks welch jennings foley carpenter dillon lamont sylvester colton raby edison hailey corbin mcpherson webster heath blair grant burton flores
     """.split()
 )
 

@@ -188,6 +188,14 @@ class Tagger:
             nw = fold(next_word.rstrip(".,"))
             if nw in _ORG_SUFFIXES:
                 return False
+            # "Chad Johnson", "Jordan Smith": a country that is also a first name, before a surname.
+            if (key in handnames.PERSON_NAMES or key in _FIRST_NAMES_ES) and nw not in _PLACE_SUFFIXES:
+                if (
+                    nw not in _FUNCTION_WORDS
+                    and nw not in _INSTITUTIONS
+                    and not self._region_at(raw, end + 1)
+                ):
+                    return False
             # "Athens Police Department", "Dublin City Council": a local institution names its town.
             if (
                 nw not in _INSTITUTIONS
