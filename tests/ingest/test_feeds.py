@@ -315,3 +315,18 @@ def test_parse_feed_raises_only_gazette_errors(content: bytes) -> None:
     for entry in feed.entries:
         assert entry.url.startswith(("http://", "https://"))
         assert entry.published_at is None or entry.published_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_feeds_are_read_and_capped(encoding: str) -> None:
+    text = (
+        _big_feed(2_000)
+        .decode()
+        .replace('<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>')
+    )
+    content = text.encode(encoding)
+    if encoding == "utf-16-be":
+        content = b"\xfe\xff" + content
+    feed = parse_feed(doc_for(content), max_items=50)
+    assert len(feed.entries) == 50 and feed.entries[0].title == "Item 0"
+    assert feed.warning is not None and "50" in feed.warning

@@ -59,6 +59,7 @@ _BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uf
 # and they can make a title read differently from what it is.
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACE_RE = re.compile(r"\s+")
+_XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(?:"[^"]*"|'[^']*')""")
 # feedparser's e-mail regex is quadratic on author strings like "a@" + "a." * 16000: long runs of text in
 # the elements it reads that way are shortened before it sees them.
 AUTHOR_RUN_KEEP = 1000
@@ -273,6 +274,10 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
     head = text.lstrip(" \t\r\n\ufeff")
     if head.startswith(("{", "[")):
         return _parse_json_feed(doc, max_items)
+    if not bytewise and head.startswith("<"):
+        # UTF-16/32: re-encode as UTF-8 so the checks and cuts below work on byte offsets.
+        content = _XML_DECL_ENCODING_RE.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
+        text, offset, bytewise = _scan_text(content)
     if not head.startswith("<"):
         if "html" in doc.content_type:
             raise FeedError(url, "not a feed: got an HTML page")
@@ -282,8 +287,6 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         raise FeedError(url, "not a feed: no root element")
     if root.lower() in ("html", "head", "body") or root.lower().endswith(":html"):
         raise FeedError(url, "not a feed: got an HTML page")
-    if drop is not None and not bytewise:
-        raise FeedError(url, "refused: DOCTYPE in a UTF-16/32 document")
 
     body = content
     warning: str | None = None
