@@ -8,7 +8,9 @@ For each corpus it prints:
   populous place of that name);
 - the median time to tag a 1,000-word article.
 
-GeoVirus gives only points: its gold country and region are those of the nearest gazetteer city (labelled so).
+GeoVirus gives only points: its gold country is that of the nearest gazetteer city (labelled so), and no region
+is scored. GeoVirus offsets are one character late (corrected); 117 TR-News spans do not cover their phrase and
+are moved to its nearest occurrence within 40 characters (counted in the output).
 Tune on LGL only. Usage: ``python bench/locales.py [--corpus lgl] [--limit N]``
 (data from $GAZETTE_DATASETS or ../shared/datasets).
 """
@@ -119,6 +121,23 @@ class GoldCodes:
         return best
 
 
+REALIGNED: dict[str, int] = {}
+
+
+def realign(text: str, phrase: str, start: int, window: int = 40) -> tuple[int, int]:
+    """Some TR-News offsets drift from their phrase: use the nearest occurrence within ``window``."""
+    best = None
+    pos = text.find(phrase, max(0, start - window))
+    while pos != -1 and pos <= start + window:
+        if best is None or abs(pos - start) < abs(best - start):
+            best = pos
+        pos = text.find(phrase, pos + 1)
+    if best is None:
+        return start, start + len(phrase)
+    REALIGNED[phrase] = REALIGNED.get(phrase, 0) + 1
+    return best, best + len(phrase)
+
+
 def load_xml(path: Path, codes: GoldCodes, geovirus: bool) -> list[Doc]:
     docs = []
     for art in ET.parse(path).getroot().iter("article"):
@@ -136,7 +155,10 @@ def load_xml(path: Path, codes: GoldCodes, geovirus: bool) -> list[Doc]:
                 if near is not None:
                     g.country = near.country_code  # no gold region: GeoVirus gives only points
             else:
-                g = Gold(start, end, t.findtext("phrase") or "")
+                phrase = t.findtext("phrase") or ""
+                if text[start:end] != phrase and phrase:
+                    start, end = realign(text, phrase, start)
+                g = Gold(start, end, phrase)
                 tag = t.find("gaztag")
                 if tag is not None and tag.findtext("lat"):
                     g.lat, g.lon = float(tag.findtext("lat") or 0), float(tag.findtext("lon") or 0)
@@ -212,10 +234,11 @@ def speed(docs: list[Doc], runs: int = 60) -> float:
     articles = [" ".join(words[i : i + 1000]) for i in range(0, len(words) - 1000, 1000)][:runs]
     tag_locales(articles[0])  # load and build once
     times = []
-    for article in articles:
-        t0 = time.perf_counter()
-        tag_locales(article)
-        times.append((time.perf_counter() - t0) * 1000)
+    for _ in range(3):  # three passes: one busy moment on a shared machine does not move the median
+        for article in articles:
+            t0 = time.perf_counter()
+            tag_locales(article)
+            times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
 
@@ -234,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     corpora = args.corpus or ["lgl", "geovirus", "trnews"]
     loaded = {}
+    realigned = {}
     for name in corpora:
+        REALIGNED.clear()
         docs = load_xml(root / FILES[name], codes, geovirus=name == "geovirus")
+        realigned[name] = sum(REALIGNED.values())
         if args.limit:
             docs = docs[: args.limit]
         loaded[name] = docs
@@ -256,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "Acc@161* also counts a country mention right when its country is (country points differ by source)"
     )
+    for name, count in realigned.items():
+        if count:
+            print(f"{name}: {count} gold spans did not cover their phrase; moved to its nearest occurrence")
     print(f"targets: country >= {TARGET_COUNTRY}, Acc@161 >= {TARGET_ACC161} on LGL and GeoVirus")
     ms = speed(loaded[corpora[0]] if len(loaded[corpora[0]]) > 20 else next(iter(loaded.values())))
     print(f"speed: median {ms:.1f} ms to tag a 1,000-word article (target < 20 ms)")
