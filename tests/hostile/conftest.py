@@ -292,12 +292,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     # A case passes when none of its tests failed and at least one passed; an xfail inside it is a known bug.
     passed = sorted(n for n, o in _outcomes.items() if "failed" not in o and "passed" in o)
     known = sorted(n for n, o in _outcomes.items() if "xfailed" in o and "failed" not in o)
+    only_known = [n for n in known if n not in passed]
     failed = sorted(n for n, o in _outcomes.items() if "failed" in o)
     fixtures = sum(1 for p in FIXTURES.iterdir() if p.is_file())
     terminalreporter.write_sep("-", "hostile corpus")
     terminalreporter.write_line(
-        f"hostile cases: {len(passed)} passed, {len(known)} with a known bug (xfail), {len(failed)} failed"
-        f" — of {len(CASES)} registered; fixture files: {fixtures}"
+        f"hostile cases: {len(passed)} passed ({len(known)} of them with a known-bug xfail), "
+        f"{len(only_known)} only xfail, {len(failed)} failed — of {len(CASES)} registered; fixture files: {fixtures}"
     )
     if known:
         terminalreporter.write_line("known bugs: " + ", ".join(known))

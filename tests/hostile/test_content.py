@@ -11,8 +11,6 @@ from html.parser import HTMLParser
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import pytest
-
 from gazette import models
 from gazette.ingest.feeds import parse_feed
 from tests.hostile.cases import case
@@ -195,11 +193,6 @@ def test_meta_refresh_and_base_href_do_not_survive(desk: Desk) -> None:
 
 
 @case("meta_refresh_base")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: extract/article.py _main_html passes url= to trafilatura.bare_extraction, which resolves "
-    "relative links against the site root ('timeline.html' on /bridge/article.html becomes /timeline.html)",
-)
 def test_relative_links_resolve_against_the_page_not_the_site_root(desk: Desk) -> None:
     stored = ingest_page(desk, "meta_refresh_base.html", "/bridge/article.html")
     links = re.findall(r'href="([^"]*)"', stored["html"])

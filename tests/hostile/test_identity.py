@@ -215,12 +215,6 @@ def test_invalid_utf8_in_a_feed_spoils_only_itself(desk: Desk) -> None:
 
 
 @case("nul_ctrl")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: extract/text.py decode_html falls back to cp1252 for a whole page declared UTF-8 when it "
-    "holds one invalid sequence, leaving mojibake such as 'í°€' in the text (and 'BolÃ­var' where ftfy "
-    "cannot tell); it should decode UTF-8 with errors='replace' and strip U+FFFD",
-)
 def test_raw_surrogate_bytes_in_a_page_are_stripped(desk: Desk) -> None:
     desk.server.static("/nul/article.html", desk.fixture("nul_ctrl.html"))
     url = desk.server.static(

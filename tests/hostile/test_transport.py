@@ -286,15 +286,15 @@ def test_one_byte_every_five_seconds_is_cut_by_the_total_deadline(desk: Desk) ->
 
     # The read timeout (6 s) is longer than the gap between bytes (5 s), so only the total deadline can end it.
     url = desk.server.trickle("/drip.xml", drip, 5.0)
-    with desk.fetcher(timeout_seconds=6.0, total_timeout=1.5) as fetcher, pytest.raises(FetchTimeout) as err:
+    with desk.fetcher(timeout_seconds=6.0, total_timeout=1.0) as fetcher, pytest.raises(FetchTimeout) as err:
         fetcher.fetch(url)
     assert "total deadline" in err.value.message
     # A faster drip (a byte every 0.3 s) never trips a 2 s read timeout; the deadline still ends it.
     fast = desk.server.trickle("/drip-fast.xml", drip, 0.3)
-    with desk.fetcher(timeout_seconds=2.0, total_timeout=1.5) as fetcher, pytest.raises(FetchTimeout) as err:
+    with desk.fetcher(timeout_seconds=2.0, total_timeout=1.0) as fetcher, pytest.raises(FetchTimeout) as err:
         fetcher.fetch(fast)
     assert "total deadline" in err.value.message
-    report = desk.ingest(fast, total_timeout=1.0)
+    report = desk.ingest(fast, total_timeout=0.8)
     assert "deadline" in desk.failed(report, fast) or "timeout" in desk.failed(report, fast)
     desk.assert_clean()
 
@@ -312,9 +312,9 @@ def test_chunked_body_that_never_ends_is_cut(desk: Desk) -> None:
     with desk.fetcher() as fetcher:
         with pytest.raises(TooLarge):
             fetcher.fetch(fast)
-    with desk.fetcher(total_timeout=1.0) as fetcher, pytest.raises(FetchTimeout):
+    with desk.fetcher(total_timeout=0.8) as fetcher, pytest.raises(FetchTimeout):
         fetcher.fetch(slow)
-    report = desk.ingest(fast, slow, total_timeout=1.0)
+    report = desk.ingest(fast, slow, total_timeout=0.8)
     desk.failed(report, fast)
     desk.failed(report, slow)
     desk.assert_clean()
