@@ -232,12 +232,12 @@ def test_migration_0002_down_and_up(db_url: str) -> None:
                     row[0]
                     for row in conn.execute(
                         text(
-                            f"EXPLAIN SELECT id FROM articles WHERE {listings.PG_TS_DOCUMENT} "
+                            f"EXPLAIN SELECT id FROM articles WHERE {listings.PG_TS_COLUMN} "
                             "@@ plainto_tsquery('simple', 'zeppelin')"
                         )
                     )
                 )
-            assert "ix_articles_fts" in plan  # the query's expression is the index's
+            assert "ix_articles_fts" in plan  # the searched column is the indexed one
     finally:
         db.dispose()
 

@@ -35,13 +35,9 @@ _HL_START, _HL_END = "\x02", "\x03"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # The text-search configuration used on PostgreSQL: no stemming, like FTS5's unicode61 tokenizer.
 PG_TS_CONFIG = "simple"
-# PostgreSQL's parser keeps "U.S.", "3.5", "e-mail", "www.example.com" as single tokens where FTS5 sees
-# separate words, so every run of non-letters/digits becomes a space first: both backends then index the
-# same words. This expression is the one migration 0002 indexes (GIN); keep the two identical.
-PG_TS_DOCUMENT = (
-    "to_tsvector('simple', regexp_replace("
-    "coalesce(articles.title, '') || ' ' || coalesce(articles.text, ''), '(\\W|_)+', ' ', 'g'))"
-)
+# On PostgreSQL, migration 0002 stores each article's words as the generated, GIN-indexed column
+# ``articles.search_vector`` (non-letters turned into spaces first, so the words are FTS5's words).
+PG_TS_COLUMN = "articles.search_vector"
 
 
 def place_slug(name: str) -> str:
@@ -81,12 +77,14 @@ class ArticleFilter:
         if self.date_to:
             stmt = stmt.where(Article.date_path <= self.date_to.strftime("%Y/%m/%d"))
         if self.country_code or self.region_code:
-            conds = [ArticleLocale.article_id == Article.id]
+            # An uncorrelated IN: the place's articles are found once through the locale indexes, not
+            # probed again for every article of the listing.
+            conds = []
             if self.country_code:
                 conds.append(ArticleLocale.country_code == self.country_code)
             if self.region_code:
                 conds.append(ArticleLocale.region_code == self.region_code)
-            stmt = stmt.where(select(ArticleLocale.id).where(and_(*conds)).exists())
+            stmt = stmt.where(Article.id.in_(select(ArticleLocale.article_id).where(and_(*conds))))
         return stmt
 
 
@@ -256,10 +254,7 @@ def related_articles(session: Session, article: Article, limit: int = 5) -> list
     if countries:
         place_conds.append(ArticleLocale.country_code.in_(countries))
     if place_conds:
-        shares_place = select(ArticleLocale.id).where(
-            ArticleLocale.article_id == Article.id, or_(*place_conds)
-        )
-        stmt = stmt.where(shares_place.exists())
+        stmt = stmt.where(Article.id.in_(select(ArticleLocale.article_id).where(or_(*place_conds))))
     else:
         stmt = stmt.where(Article.section == article.section)
     same_section = (Article.section == article.section) if article.section else literal_column("0") == 1
@@ -435,7 +430,7 @@ def search_articles(
         snippet: Any = fts.c.snip.label("snip")
         stmt = select(Article, score, snippet).join(fts, fts.c.rowid == Article.id)
     else:
-        document: Any = literal_column(PG_TS_DOCUMENT)
+        document: Any = literal_column(PG_TS_COLUMN)
         tsquery = func.plainto_tsquery(PG_TS_CONFIG, " ".join(terms))
         score = func.ts_rank(document, tsquery).label("score")
         options = f"StartSel={_HL_START}, StopSel={_HL_END}, MaxWords=30, MinWords=12, MaxFragments=1"
