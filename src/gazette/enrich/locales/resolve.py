@@ -287,7 +287,10 @@ class Tagger:
         if p.kind == "country":
             score = 8.0
         elif p.kind == "county":
-            score = 5.5
+            # Same-named counties ("Henry County" is in ten states): lean to the more populous state.
+            region = self.gaz.region_index.get(p.region_code or "")
+            state_pop = self.gaz.places[region].population if region is not None else 0
+            score = 5.0 + 0.1 * math.log10(state_pop + 10)
         elif p.kind == "region":
             # A populous region (a US state) outweighs a parish of a small country with a common name.
             score = max(5.0, min(7.0, 3.0 + 0.55 * math.log10(p.population + 10)))
@@ -327,6 +330,8 @@ class Tagger:
                     country_votes[q.country_code][key] = COUNTRY_FROM_PLACE
                     if q.region_code:
                         region_votes[q.region_code][key] = REGION_FROM_PLACE
+            country_total = {c: sum(v.values()) for c, v in country_votes.items()}
+            region_total = {r: sum(v.values()) for r, v in region_votes.items()}
             new_first = []
             result = []
             now_dropped: set[int] = set()
@@ -334,7 +339,7 @@ class Tagger:
                 key = keys[i]
                 has_region = any(places[idx].kind == "region" for idx, _ in links)
                 elsewhere = max(
-                    (sum(v for k, v in votes.items() if k != key) for votes in country_votes.values()),
+                    (country_total[c] - votes.get(key, 0.0) for c, votes in country_votes.items()),
                     default=0.0,
                 )
                 scored = []
@@ -347,11 +352,11 @@ class Tagger:
                     if p.kind != "country" and p.country_code in countries_named:
                         continue
                     votes = country_votes.get(p.country_code, {})
-                    cs = min(COUNTRY_CAP, sum(v for k, v in votes.items() if k != key))
+                    cs = min(COUNTRY_CAP, country_total.get(p.country_code, 0.0) - votes.get(key, 0.0))
                     rs = 0.0
                     if p.region_code:
                         rvotes = region_votes.get(p.region_code, {})
-                        rs = min(REGION_CAP, sum(v for k, v in rvotes.items() if k != key))
+                        rs = min(REGION_CAP, region_total.get(p.region_code, 0.0) - rvotes.get(key, 0.0))
                     score = self._prior(idx, flags) + cs + rs
                     if p.kind == "city" and p.population >= 500_000 and has_region:
                         score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
