@@ -330,3 +330,29 @@ def test_utf16_and_utf32_feeds_are_read_and_capped(encoding: str) -> None:
     feed = parse_feed(doc_for(content), max_items=50)
     assert len(feed.entries) == 50 and feed.entries[0].title == "Item 0"
     assert feed.warning is not None and "50" in feed.warning
+
+
+def _one_item(title: bytes, decl: bytes = b'<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return (
+        decl + b'<rss version="2.0"><channel><title>C</title><item><title>' + title + b"</title>"
+        b"<link>https://enc.example/1</link></item></channel></rss>"
+    )
+
+
+def test_forbidden_character_references_are_dropped_not_fatal() -> None:
+    content = _one_item(b"Bad &#xD800; &#55296; &#0; &#x110000; good &#233; &#x1F600;")
+    (entry,) = parse_feed(doc_for(content)).entries
+    assert entry.title == "Bad good é \U0001f600"
+
+
+@pytest.mark.parametrize("decl", [b'<?xml version="1.0" encoding="utf-8"?>', b'<?xml version="1.0"?>', b""])
+def test_one_invalid_utf8_sequence_spoils_only_itself(decl: bytes) -> None:
+    content = _one_item(b"Bol\xc3\xadvar \xed\xa0\x80 and Jos\xc3\xa9", decl)
+    (entry,) = parse_feed(doc_for(content)).entries
+    assert entry.title is not None and "Bolívar" in entry.title and "José" in entry.title
+
+
+def test_undeclared_windows_1252_is_not_mistaken_for_broken_utf8() -> None:
+    content = _one_item(b"Caf\xe9 cr\xe8me \x93quoted\x94", b"")
+    (entry,) = parse_feed(doc_for(content)).entries
+    assert entry.title == "Café crème \u201cquoted\u201d"

@@ -59,6 +59,7 @@ _BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uf
 # and they can make a title read differently from what it is.
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACE_RE = re.compile(r"\s+")
+_CHAR_REF_RE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 _XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(?:"[^"]*"|'[^']*')""")
 # feedparser's e-mail regex is quadratic on author strings like "a@" + "a." * 16000: long runs of text in
 # the elements it reads that way are shortened before it sees them.
@@ -158,6 +159,42 @@ def _shorten_author(m: re.Match[bytes]) -> bytes:
     while cut > 0 and 0x80 <= run[cut] < 0xC0:  # do not split a UTF-8 character
         cut -= 1
     return m.group(1) + run[:cut]
+
+
+def _drop_bad_char_ref(m: re.Match[bytes]) -> bytes:
+    """A character reference XML forbids (a surrogate, NUL, U+FFFE…) becomes nothing; others stay.
+
+    (feedparser's fallback parser would raise UnicodeEncodeError on ``&#xD800;``, failing the whole feed.)
+    """
+    digits = m.group(1) or m.group(2)
+    value = int(digits, 16) if m.group(1) else int(digits)
+    allowed = value in (0x9, 0xA, 0xD) or 0x20 <= value <= 0xD7FF or 0xE000 <= value <= 0xFFFD
+    return m.group(0) if allowed or 0x10000 <= value <= 0x10FFFF else b""
+
+
+def _repair_utf8(content: bytes, text: str, charset: str | None) -> bytes | None:
+    """UTF-8 bytes with invalid sequences replaced by U+FFFD, when the document is UTF-8 but has some.
+
+    Without this, one bad sequence makes feedparser read the whole document as windows-1252 and every
+    other accented letter turns to mojibake. A document that names another encoding is left alone, and so
+    is an undeclared one with no valid multi-byte UTF-8 at all (most likely really windows-1252).
+    """
+    m = _XML_DECL_ENCODING_RE.match(text)
+    declared = (charset or (m.group(0).rsplit("=", 1)[-1].strip().strip("\"'") if m else "")).lower()
+    if declared and declared.replace("-", "").replace("_", "") != "utf8":
+        return None
+    try:
+        content.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    decoded = content.decode("utf-8", errors="replace")
+    if not declared:
+        bad = len(re.findall("\ufffd+", decoded))  # one broken sequence gives a run of U+FFFD
+        good = sum(1 for ch in decoded if ord(ch) > 0x7F and ch != "\ufffd")
+        if good <= bad:
+            return None
+    return decoded.encode("utf-8")
 
 
 def _cut_items(text: str, max_items: int) -> int | None:
@@ -278,6 +315,11 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         # UTF-16/32: re-encode as UTF-8 so the checks and cuts below work on byte offsets.
         content = _XML_DECL_ENCODING_RE.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
         text, offset, bytewise = _scan_text(content)
+    elif head.startswith("<"):
+        repaired = _repair_utf8(content, text, doc.charset)
+        if repaired is not None:
+            content = repaired
+            text, offset, bytewise = _scan_text(content)
     if not head.startswith("<"):
         if "html" in doc.content_type:
             raise FeedError(url, "not a feed: got an HTML page")
@@ -301,6 +343,7 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
             warning = f"more than {max_items} items; read the first {max_items}"
 
         body = _AUTHOR_RUN_RE.sub(_shorten_author, body)
+        body = _CHAR_REF_RE.sub(_drop_bad_char_ref, body)
 
     headers = {"content-location": doc.final_url or url}
     if doc.headers.get("content-type"):
