@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from gazette import models
+from gazette.config import Settings
+from gazette.publish.app import create_app
 from gazette.publish.pages import clean_html
+from gazette.store import articles as article_store
+from gazette.store.db import Database
 from tests.publish.conftest import article_path, parse
 
 PRISONERS = "Released prisoners face travel bans"
@@ -214,3 +220,44 @@ def test_render_time_sanitizing_never_lets_an_executable_construct_through(parts
         assert bad not in html
     assert not re.search(r"<[^>]*\son[a-z]+\s*=", html)
     assert not re.search(r"""(href|src)\s*=\s*["']?\s*(javascript|data|vbscript):""", html)
+
+
+def test_article_without_source_section_date_or_brief(fresh_site: tuple[Settings, Database]) -> None:
+    settings, db = fresh_site
+    bare = models.Article(
+        url="https://wire.example/story?id=7",
+        canonical_url="https://wire.example/story?id=7",
+        title="A wire story with nothing else known",
+        text="First paragraph of the wire story.\n\nSecond paragraph.",
+        site="Wire Service",
+        content_hash="bare",
+        fetched_at=datetime(2026, 3, 5, 9, 0, tzinfo=UTC),
+    )
+    with db.session() as s:
+        row, _ = article_store.save_article(s, bare, source_id=None, feed_id=None)
+        path = row.path
+    client = TestClient(create_app(settings, db))
+    first = client.get(path)
+    assert first.status_code == 200
+    page = parse(first.text)
+    assert "Published on date unknown by Wire Service" in page.text
+    assert "Locales" not in page.text and "Brief" not in page.text
+    assert "First paragraph of the wire story." in page.text  # the teaser stands in for a missing brief
+    assert "Second paragraph." not in page.text  # no republishing without a source that allows it
+    assert "Read the full Wire Service article at: https://wire.example/story?id=7" in page.text
+    # a changed article changes its validators: the reader's cached copy is not reused
+    with db.session() as s:
+        changed = models.Article(
+            **{
+                **bare.__dict__,
+                "text": "Corrected first paragraph.\n\nSecond paragraph.",
+                "content_hash": "bare2",
+            }
+        )
+        article_store.save_article(
+            s, changed, source_id=None, feed_id=None, now=datetime(2026, 3, 6, tzinfo=UTC)
+        )
+    second = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert second.status_code == 200
+    assert second.headers["etag"] != first.headers["etag"]
+    assert second.headers["last-modified"] != first.headers["last-modified"]

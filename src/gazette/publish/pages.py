@@ -131,10 +131,14 @@ def paragraphs(text: str) -> list[str]:
 
 
 def first_lines(article: Article, limit: int = 240) -> str:
-    """A teaser: the first brief sentence, else the start of the text cut at a word."""
+    """A teaser: the first brief sentence, else the first paragraph of the text cut at a word.
+
+    Never more than one paragraph, so a source that does not allow republishing is only ever quoted.
+    """
     if article.brief:
         return article.brief[0].text
-    text = " ".join(paragraphs(article.text))
+    paras = paragraphs(article.text)
+    text = paras[0] if paras else ""
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
