@@ -1,0 +1,134 @@
+"""Enrich: near-duplicate detection — MinHash fingerprints of word shingles, and an LSH index over them."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from datasketch.hashfunc import sha1_hash32
+
+logger = logging.getLogger(__name__)
+
+NUM_PERM = 128
+SHINGLE_WORDS = 5
+SEED = 20261129  # fixed, so fingerprints stored today compare with those computed tomorrow
+SCHEME = "affine32"  # named, not left to the library default, for the same reason
+DUPLICATE_THRESHOLD = 0.7  # estimated Jaccard of shingle sets at or above which two texts are near-duplicates
+
+_WORD = re.compile(r"\w+")
+
+
+def normalize_text(text: str) -> list[str]:
+    """The words of a text, case-folded, accents and punctuation dropped; whitespace and markup spacing vanish."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _WORD.findall(plain)
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
+    """The set of overlapping ``size``-word runs of the normalized text (a short text is one shingle)."""
+    words = normalize_text(text)
+    if not words:
+        return set()
+    if len(words) <= size:
+        return {" ".join(words).encode()}
+    return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A MinHash signature: ``NUM_PERM`` 32-bit values; ``empty`` when the text had no words."""
+
+    values: tuple[int, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.values
+
+    def to_bytes(self) -> bytes:
+        """Compact storage form (little-endian uint32s)."""
+        return np.asarray(self.values, dtype="<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | None) -> Fingerprint:
+        if not data:
+            return cls(())
+        return cls(tuple(int(v) for v in np.frombuffer(data, dtype="<u4")))
+
+    def minhash(self) -> MinHash:
+        values = np.asarray(self.values, dtype=np.uint32)
+        return MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
+
+    def similarity(self, other: Fingerprint) -> float:
+        """Estimated Jaccard similarity of the two shingle sets (0.0 when either text was empty)."""
+        if self.empty or other.empty or len(self.values) != len(other.values):
+            return 0.0
+        a = np.asarray(self.values, dtype=np.uint32)
+        b = np.asarray(other.values, dtype=np.uint32)
+        return float(np.count_nonzero(a == b)) / len(a)
+
+
+def fingerprint(text: str) -> Fingerprint:
+    """The MinHash fingerprint of a text's word shingles; equal for texts that differ only in spacing or case."""
+    found = shingles(text)
+    if not found:
+        return Fingerprint(())
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=sha1_hash32, scheme=SCHEME)
+    mh.update_batch(sorted(found))
+    return Fingerprint(tuple(int(v) for v in mh.hashvalues))
+
+
+class DuplicateIndex:
+    """An LSH index of fingerprints by key; rebuild it from stored fingerprints with ``from_fingerprints``."""
+
+    def __init__(self, threshold: float = DUPLICATE_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._prints: dict[Hashable, Fingerprint] = {}
+
+    @classmethod
+    def from_fingerprints(
+        cls, items: Iterable[tuple[Hashable, Fingerprint]], threshold: float = DUPLICATE_THRESHOLD
+    ) -> DuplicateIndex:
+        index = cls(threshold)
+        for key, fp in items:
+            index.add(key, fp)
+        return index
+
+    def __len__(self) -> int:
+        return len(self._prints)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._prints
+
+    def add(self, key: Hashable, fp: Fingerprint) -> None:
+        """Index a fingerprint under ``key`` (replacing an earlier one); empty fingerprints are not indexed."""
+        if key in self._prints:
+            self.remove(key)
+        if fp.empty:
+            return
+        self._prints[key] = fp
+        self._lsh.insert(key, fp.minhash())
+
+    def remove(self, key: Hashable) -> None:
+        if self._prints.pop(key, None) is not None:
+            self._lsh.remove(key)
+
+    def query(self, fp: Fingerprint, exclude: Hashable | None = None) -> list[tuple[Hashable, float]]:
+        """Keys whose fingerprints reach the threshold against ``fp``, most similar first (ties by key text)."""
+        if fp.empty:
+            return []
+        found: list[tuple[Hashable, float]] = []
+        for key in self._lsh.query(fp.minhash()):
+            if key == exclude:
+                continue
+            sim = fp.similarity(self._prints[key])
+            if sim >= self.threshold:
+                found.append((key, sim))
+        found.sort(key=lambda kv: (-kv[1], str(kv[0])))
+        return found

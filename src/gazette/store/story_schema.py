@@ -1,0 +1,66 @@
+"""Store: the story tables (stories, article_stories, duplicates); migration 0004 creates them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gazette.store.schema import Article, Base, UTCDateTime
+
+
+class Story(Base):
+    """One event as several articles (often from several sources) report it."""
+
+    __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_updated", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    slug: Mapped[str] = mapped_column(String(200))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    source_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def path(self) -> str:
+        return f"/story/{self.id}/{self.slug}/"
+
+
+class ArticleStory(Base):
+    """Which story an article belongs to (one per article), with the text fingerprint used for dedup."""
+
+    __tablename__ = "article_stories"
+    __table_args__ = (
+        UniqueConstraint("article_id", name="uq_article_stories_article"),
+        Index("ix_article_stories_story", "story_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    similarity: Mapped[float] = mapped_column(Float, default=1.0)  # to the story when it joined
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    article: Mapped[Article] = relationship()
+    story: Mapped[Story] = relationship()
+
+
+class Duplicate(Base):
+    """An article whose text is a near-copy of an earlier one (``original``)."""
+
+    __tablename__ = "duplicates"
+    __table_args__ = (
+        UniqueConstraint("article_id", name="uq_duplicates_article"),
+        Index("ix_duplicates_original", "original_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    original_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    similarity: Mapped[float] = mapped_column(Float)
+
+    article: Mapped[Article] = relationship(foreign_keys=[article_id])
+    original: Mapped[Article] = relationship(foreign_keys=[original_id])

@@ -1,0 +1,164 @@
+"""Story clustering: the demo corpus's shared story keys, idempotence, and the story queries."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from itertools import combinations
+
+import pytest
+
+from gazette import models
+from gazette.demo.corpus import CorpusArticle, load_corpus
+from gazette.enrich.stories import Clusterer, assign_story, extract_features, text_fingerprint
+from gazette.store import stories as story_store
+from gazette.store.articles import save_article
+from gazette.store.db import Database
+from gazette.store.sources import get_or_create_source
+
+UNDATED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _when(a: CorpusArticle) -> datetime:
+    return a.published or UNDATED
+
+
+def _in_order() -> list[CorpusArticle]:
+    return sorted(load_corpus(), key=lambda a: (_when(a), a.source, a.slug))
+
+
+def _model(a: CorpusArticle) -> models.Article:
+    url = f"http://127.0.0.1/{a.source}/{a.slug}"
+    return models.Article(
+        url=url,
+        canonical_url=url,
+        title=a.title,
+        text=a.text,
+        published_at=a.published,
+        fetched_at=_when(a),
+        language=a.language,
+        content_hash=hashlib.sha256(a.text.encode()).hexdigest(),
+    )
+
+
+def pairwise_scores(gold: dict[str, str | None], predicted: dict[str, int]) -> tuple[float, float]:
+    """Pairwise precision and recall; an article without a gold key is a story of its own."""
+    tp = fp = fn = 0
+    for x, y in combinations(sorted(gold), 2):
+        same_gold = gold[x] is not None and gold[x] == gold[y]
+        same_pred = predicted[x] == predicted[y]
+        tp += same_gold and same_pred
+        fp += same_pred and not same_gold
+        fn += same_gold and not same_pred
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
+
+
+def _store_demo(db: Database) -> dict[str, int]:
+    """Save every demo article in date order, assigning each a story in the same transaction."""
+    story_of: dict[str, int] = {}
+    for a in _in_order():
+        with db.session() as s:
+            source = get_or_create_source(s, a.source)
+            row, _ = save_article(s, _model(a), source_id=source.id, feed_id=None)
+            story_of[f"{a.source}/{a.slug}"] = assign_story(s, row).story_id
+    return story_of
+
+
+def test_demo_corpus_story_keys_become_stories(db: Database) -> None:
+    predicted = _store_demo(db)
+    gold = {f"{a.source}/{a.slug}": a.story for a in load_corpus()}
+    precision, recall = pairwise_scores(gold, predicted)
+    assert (precision, recall) == (1.0, 1.0)
+    blackout = {predicted[k] for k, g in gold.items() if g == "venezuela-blackout-2026-11"}
+    assert len(blackout) == 1  # two English articles and one Spanish one
+    with db.session() as s:
+        recent = story_store.recent_stories(s)
+        assert {st.id for st in recent} == {predicted[k] for k, g in gold.items() if g}
+        story = story_store.story_by_id(s, blackout.pop())
+        assert story is not None and story.article_count == 3 and story.source_count == 3
+        assert story.path == f"/story/{story.id}/{story.slug}/"
+        members = story_store.articles_of(s, story.id)
+        assert len(members) == 3
+        more = story_store.more_on_story(s, members[0].id)
+        assert len(more) == 2 and all(m.source_id != members[0].source_id for m in more)
+        assert story_store.story_of(s, members[0].id) == story
+        # a story of one gets no "more on this story"
+        lone = next(k for k, g in gold.items() if g is None)
+        lone_row = story_store.articles_of(s, predicted[lone])[0]
+        assert story_store.more_on_story(s, lone_row.id) == []
+
+
+def test_assign_story_is_idempotent_and_replaces_on_new_text(db: Database) -> None:
+    corpus = _in_order()
+    first = next(a for a in corpus if a.story == "wcq-tt-canada-2026-11")
+    other = next(a for a in corpus if a.story is None)
+    with db.session() as s:
+        source = get_or_create_source(s, first.source)
+        row, _ = save_article(s, _model(first), source_id=source.id, feed_id=None)
+        once = assign_story(s, row)
+        twice = assign_story(s, row)
+        article_id, story_id = row.id, once.story_id
+    assert once.is_new and not twice.is_new and twice.story_id == once.story_id
+    with db.session() as s:
+        row = story_store.articles_of(s, story_id)[0]
+        assert assign_story(s, row).story_id == story_id
+        row.title, row.text = other.title, other.text  # the page was rewritten into another story
+        s.flush()
+        moved = assign_story(s, row)
+        assert moved.is_new
+        # the emptied story is gone (SQLite may hand its id to the new one)
+        assert [st.id for st in story_store.recent_stories(s, min_articles=1)] == [moved.story_id]
+        assert story_store.story_of(s, article_id) == story_store.story_by_id(s, moved.story_id)
+
+
+def test_unrelated_articles_on_the_same_day_stay_apart() -> None:
+    clusterer = Clusterer()
+    when = datetime(2026, 11, 20, tzinfo=UTC)
+    a = extract_features(
+        "Budget debate runs past midnight", "The finance minister defended the fuel subsidy cut.", "en"
+    )
+    b = extract_features(
+        "Rugby side wins by a point", "A late penalty decided the match at the national stadium.", "en"
+    )
+    assert clusterer.similarity(a, b) == 0.0
+    placement = clusterer.place(
+        1, when, a, text_fingerprint("x", "The finance minister defended the fuel subsidy cut.")
+    )
+    assert placement.story is None
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "names"),
+    [
+        (
+            "Apagón en Venezuela",
+            "Los estados Bolívar, Aragua y Nueva Esparta siguen sin luz.",
+            {"bolivar", "aragua", "nueva"},
+        ),
+        (
+            "Blackout",
+            "Residents of Bolívar state and Aragua waited 765 minutes.",
+            {"bolivar", "aragua", "765"},
+        ),
+    ],
+)
+def test_names_are_accent_folded_and_sentence_starts_are_not_names(
+    title: str, text: str, names: set[str]
+) -> None:
+    found = extract_features(title, text).names
+    assert names <= found
+    assert "los" not in found and "residents" not in found
+
+
+def test_migration_0004_downgrades_and_upgrades(db: Database) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from gazette.store.db import alembic_config
+
+    cfg = alembic_config(db.engine)
+    command.downgrade(cfg, "0003")
+    assert not inspect(db.engine).has_table("stories")
+    command.upgrade(cfg, "head")
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"stories", "article_stories", "duplicates"} <= tables
