@@ -257,11 +257,13 @@ def serve(
     import uvicorn
 
     from gazette.publish.app import create_app
+    from gazette.publish.cache import cached_app
 
     settings = settings_from(config)
     db = open_db(settings)
     out.print(f"Gazette at http://{host}:{port}/")
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="warning")
+    app_ = cached_app(create_app(settings, db), db)
+    uvicorn.run(app_, host=host, port=port, log_level="warning", backlog=2048)
 
 
 @app.command()
@@ -276,6 +278,7 @@ def demo(
 
     from gazette.demo.publisher import DEMO_PORT, DemoPublisher
     from gazette.publish.app import create_app
+    from gazette.publish.cache import cached_app
     from gazette.store import feeds as feed_store
 
     settings = settings_from(
@@ -294,7 +297,9 @@ def demo(
         if no_serve:
             return
         out.print(f"Gazette demo at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
-        uvicorn.run(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(
+            cached_app(create_app(settings, db), db), host="127.0.0.1", port=port, log_level="warning"
+        )
 
 
 @app.command()

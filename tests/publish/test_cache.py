@@ -1,0 +1,81 @@
+"""The response cache in front of `gazette serve`: hits, 304s from memory, and emptied when the store changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from gazette import models
+from gazette.publish.cache import cached_app, store_generation
+from gazette.store import articles as article_store
+from gazette.store.db import Database
+
+
+def _counting_app(calls: list[str]) -> Starlette:
+    def page(request: Request) -> Response:
+        calls.append(request.url.path)
+        status = 404 if request.url.path == "/missing" else 200
+        return Response(
+            f"page {request.url.path} #{len(calls)}", status_code=status, headers={"ETag": '"v1"'}
+        )
+
+    def no_etag(request: Request) -> Response:
+        calls.append(request.url.path)
+        return Response("uncacheable")
+
+    return Starlette(routes=[Route("/plain", no_etag), Route("/{path:path}", page)])
+
+
+def _add_article(db: Database, n: int) -> None:
+    article = models.Article(
+        url=f"https://example.org/a{n}",
+        canonical_url=f"https://example.org/a{n}",
+        title=f"Article number {n}",
+        text="Some words. " * 40,
+        content_hash=f"hash-{n}",
+        published_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    with db.session() as s:
+        article_store.save_article(s, article, source_id=None, feed_id=None)
+
+
+def test_cache_hits_revalidates_and_empties_on_store_change(db: Database) -> None:
+    calls: list[str] = []
+    app = cached_app(_counting_app(calls), db, check_interval=0.0)
+    client = TestClient(app)
+
+    first = client.get("/front/")
+    second = client.get("/front/")
+    assert first.status_code == second.status_code == 200
+    assert first.text == second.text and calls == ["/front/"]
+    assert app.hits == 1
+
+    revalidated = client.get("/front/", headers={"If-None-Match": '"v1"'})
+    assert revalidated.status_code == 304 and revalidated.content == b"" and calls == ["/front/"]
+
+    # Different query strings are different pages; errors and ETag-less answers are never kept.
+    client.get("/front/?page=2")
+    client.get("/missing")
+    client.get("/missing")
+    client.get("/plain")
+    client.get("/plain")
+    assert calls == ["/front/", "/front/", "/missing", "/missing", "/plain", "/plain"]
+
+    before = store_generation(db)
+    _add_article(db, 1)
+    assert store_generation(db) != before
+    third = client.get("/front/")
+    assert third.status_code == 200 and calls[-1] == "/front/" and third.text != first.text
+
+
+def test_head_from_cache_has_no_body(db: Database) -> None:
+    calls: list[str] = []
+    client = TestClient(cached_app(_counting_app(calls), db, check_interval=60.0))
+    client.get("/x/")
+    head = client.head("/x/")
+    assert head.status_code == 200 and head.content == b"" and calls == ["/x/"]
