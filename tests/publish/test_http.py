@@ -40,6 +40,12 @@ PAGES_AND_FEEDS = [
     "/assets/gazette.js",
     "/assets/print.css",
     "/api/docs",
+    "/api/articles?section=health",
+    "/api/articles/1",
+    "/api/sections",
+    "/api/locales",
+    "/api/sources",
+    "/api/search?q=desalination",
 ]
 
 

@@ -13,10 +13,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from gazette.errors import GazetteError, NotFound
 from gazette.publish.pages import Site, locale_labels, safe_url, source_name
+from gazette.publish.responses import respond_json
 from gazette.publish.search import parse_filter
 from gazette.store import listings
 from gazette.store.schema import Article
@@ -123,7 +124,7 @@ def list_articles(
     date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
     cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
     limit: int = Query(20, ge=1, le=100, description="Articles per answer."),
-) -> dict[str, Any]:
+) -> Response:
     site = _site(request)
     after: tuple[datetime, int] | None = None
     if cursor:
@@ -142,38 +143,44 @@ def list_articles(
         if len(rows) > limit:
             last = rows[limit - 1]
             next_cursor = _encode([listings.sort_key_of(last).isoformat(), last.id])
-    return {"items": items, "next_cursor": next_cursor, "filters": {k: v for k, v in applied.items() if v}}
+        changed = listings.latest_change(s, flt)
+    filters = {k: v for k, v in applied.items() if v}
+    answer = {"items": items, "next_cursor": next_cursor, "filters": filters}
+    return respond_json(request, answer, last_modified=changed)
 
 
 @router.get("/articles/{article_id}", summary="One article, with its brief, places and (when allowed) text.")
 def get_article(
     request: Request, article_id: int = Path(..., ge=1, le=MAX_ID, description="The article's id.")
-) -> dict[str, Any]:
+) -> Response:
     site = _site(request)
     with site.db.session() as s:
         a = listings.article_by_id(s, article_id)
         if a is None:
             raise NotFound(f"no article {article_id}")
-        return article_json(site, a, full=True)
+        answer = article_json(site, a, full=True)
+        return respond_json(request, answer, last_modified=a.updated_at or a.fetched_at, max_age=300)
 
 
 @router.get("/sections", summary="Sections that have articles, with counts.")
-def get_sections(request: Request) -> dict[str, Any]:
+def get_sections(request: Request) -> Response:
     site = _site(request)
     with site.db.session() as s:
         counts = listings.section_counts(s)
+        changed = listings.latest_change(s)
     items = [
         {"slug": slug, "name": name, "count": counts[slug], "path": f"/{slug}/"}
         for slug, name in site.sections_in_order(counts)
     ]
-    return {"items": items}
+    return respond_json(request, {"items": items}, last_modified=changed)
 
 
 @router.get("/locales", summary="Countries and their regions that articles are about, with counts.")
-def get_locales(request: Request) -> dict[str, Any]:
+def get_locales(request: Request) -> Response:
     site = _site(request)
     with site.db.session() as s:
         places = listings.list_places(s)
+        changed = listings.latest_change(s)
     items = [
         {
             "name": c.name,
@@ -194,11 +201,11 @@ def get_locales(request: Request) -> dict[str, Any]:
         }
         for c in places
     ]
-    return {"items": items}
+    return respond_json(request, {"items": items}, last_modified=changed)
 
 
 @router.get("/sources", summary="Sources that have articles, with counts.")
-def get_sources(request: Request) -> dict[str, Any]:
+def get_sources(request: Request) -> Response:
     site = _site(request)
     with site.db.session() as s:
         rows = listings.sources_with_counts(s)
@@ -212,7 +219,8 @@ def get_sources(request: Request) -> dict[str, Any]:
             }
             for src, n in rows
         ]
-    return {"items": items}
+        changed = listings.latest_change(s)
+    return respond_json(request, {"items": items}, last_modified=changed)
 
 
 @router.get("/search", summary="Full-text search over titles and text, ranked, with the article filters.")
@@ -227,7 +235,7 @@ def search(
     date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
     cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
     limit: int = Query(20, ge=1, le=100, description="Hits per answer."),
-) -> dict[str, Any]:
+) -> Response:
     site = _site(request)
     offset = 0
     if cursor:
@@ -241,10 +249,12 @@ def search(
         items = [
             {**article_json(site, h.article), "snippet_html": h.snippet_html, "rank": h.rank} for h in hits
         ]
+        changed = listings.latest_change(s)
     next_cursor = _encode([offset + limit]) if offset + limit < total else None
-    return {
+    answer = {
         "total": total,
         "items": items,
         "next_cursor": next_cursor,
         "filters": {k: v for k, v in applied.items() if v},
     }
+    return respond_json(request, answer, last_modified=changed, max_age=0)

@@ -6,13 +6,11 @@ static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import mimetypes
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -25,6 +23,7 @@ from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
 from gazette.publish.pages import ASSETS, HTML, Rendered, Site
+from gazette.publish.responses import respond
 from gazette.publish.search import parse_filter, parse_page
 from gazette.store.db import Database
 
@@ -63,45 +62,6 @@ def check_slug(value: str) -> str:
 def _site(request: Request) -> Site:
     site: Site = request.app.state.site
     return site
-
-
-# --- HTTP caching ------------------------------------------------------------------------------------
-
-
-def etag_for(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or etag in tags
-    ims = request.headers.get("if-modified-since")
-    if ims and last_modified is not None:
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return last_modified.replace(microsecond=0) <= since
-    return False
-
-
-def respond(request: Request, rendered: Rendered, status_code: int = 200) -> Response:
-    """A response with ETag, Last-Modified and Cache-Control; 304 when the client's copy is current."""
-    body = rendered.body.encode("utf-8") if isinstance(rendered.body, str) else rendered.body
-    etag = etag_for(body)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={rendered.max_age}" if rendered.max_age else "no-cache",
-    }
-    if rendered.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(rendered.last_modified.astimezone(UTC), usegmt=True)
-    if status_code == 200 and _not_modified(request, etag, rendered.last_modified):
-        return Response(status_code=304, headers=headers)
-    return Response(body, status_code=status_code, media_type=rendered.media_type, headers=headers)
 
 
 # --- handlers ----------------------------------------------------------------------------------------
