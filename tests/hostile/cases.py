@@ -111,6 +111,20 @@ CASES: dict[str, Case] = {
     "path_traversal": Case(21, "../ in static, archive, article, asset URLs → 404; files keyed by hash"),
     "query_abuse": Case(32, 'search ", *, NEAR(, unbalanced (, 10 KB query → 4xx or results, never 500'),
     "malformed_query": Case(0, "huge or malformed query strings on pages and API → 4xx or results"),
+    # -- HOSTILE.md's invariants, as far as a hostile server can test them (process faults: tests/faults) ----
+    "inv_no_loss": Case(
+        0, "I1: pages that failed mid-run are ingested by a re-run; nothing lost behind a 304"
+    ),
+    "inv_unique_key": Case(
+        0, "I2: one article from two feeds is stored once; the key is a UNIQUE constraint"
+    ),
+    "inv_validators_last": Case(0, "I3: ETag/Last-Modified change only with a complete, parsed answer"),
+    "inv_clean_publishing": Case(
+        0, "I4: uncommitted rows never published; static build leaves only whole files"
+    ),
+    "inv_lease_expiry": Case(
+        0, "I5: a feed lease expires; a dead holder's lease is taken over; released after"
+    ),
 }
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
-
 from gazette.urls import canonicalize_url
 from tests.hostile.cases import case
 from tests.hostile.conftest import Desk
@@ -176,12 +174,6 @@ def test_nul_controls_and_nonchars_are_stripped_and_stored(desk_any: Desk) -> No
 
 
 @case("nul_ctrl")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingest/feeds.py parse_feed hands '&#xD800;' to feedparser, whose loose parser raises "
-    "UnicodeEncodeError (chr(0xD800).encode) — the whole feed fails ('parser failed') instead of the "
-    "reference being stripped",
-)
 def test_surrogate_character_references_in_a_feed_are_stripped(desk_any: Desk) -> None:
     desk = desk_any
     desk.server.static("/nul/article.html", _without(desk.fixture("nul_ctrl.html"), RAW_SURROGATES))
@@ -194,12 +186,6 @@ def test_surrogate_character_references_in_a_feed_are_stripped(desk_any: Desk) -
 
 
 @case("nul_ctrl")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: one invalid UTF-8 sequence (a CESU-8 lone surrogate) in a UTF-8 feed makes feedparser "
-    "decode the whole document as windows-1252, so every other non-ASCII character turns to mojibake "
-    "('Bolívar' -> 'BolÃ\xadvar'); ingest/feeds.py parse_feed should decode UTF-8 with errors='replace' first",
-)
 def test_invalid_utf8_in_a_feed_spoils_only_itself(desk: Desk) -> None:
     from gazette import models
     from gazette.ingest.feeds import parse_feed
