@@ -55,7 +55,11 @@ def fixture_bytes(name: str, base: str = "") -> bytes:
 
 
 class ConnectLog:
-    """Every socket.connect this process makes while ``active()`` is on (a Python audit hook, not a mock)."""
+    """Every socket.connect this process makes while ``active()`` is on (a Python audit hook, not a mock).
+
+    While on, it is also a firewall: a connect to anything but loopback is refused before a packet leaves,
+    so a test that lets the fetcher try a "public" address never reaches the internet.
+    """
 
     def __init__(self) -> None:
         self.addresses: list[tuple[str, int]] = []
@@ -67,8 +71,11 @@ class ConnectLog:
         if self._on and event == "socket.connect":
             address = args[1]
             if isinstance(address, tuple) and len(address) >= 2:
+                host = str(address[0])
                 with self._lock:
-                    self.addresses.append((str(address[0]), int(address[1])))
+                    self.addresses.append((host, int(address[1])))
+                if host not in ("127.0.0.1", "::1"):
+                    raise ConnectionRefusedError(f"test firewall: no connection to {host}")
 
     @contextmanager
     def active(self) -> Iterator[list[tuple[str, int]]]:
@@ -242,7 +249,8 @@ def _desk(server: HostileServer, resolver: Resolver, url: str) -> Iterator[Desk]
     database = Database(url)
     database.init()
     try:
-        yield Desk(server, database, settings, resolver)
+        with CONNECTS.active():  # the whole case runs behind the loopback-only firewall
+            yield Desk(server, database, settings, resolver)
     finally:
         database.dispose()
 

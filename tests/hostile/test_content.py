@@ -124,6 +124,10 @@ def test_script_in_title_and_author_is_shown_as_text_everywhere(desk_any: Desk) 
     assert title in titles
     api_titles = [i["title"] for i in json.loads(rendered["/api/articles"])["items"]]
     assert title in api_titles
+    # The author is plain text too: kept as characters (or dropped), never an element in any page.
+    assert "<img" not in "".join(
+        b.decode() for p, b in rendered.items() if not p.startswith("/api/") and not p.endswith(".json")
+    ).replace("&lt;img", "")
 
 
 @case("xss_link")
