@@ -97,6 +97,9 @@ CASES: dict[str, Case] = {
     ),
     "guid_churn": Case(0, "GUIDs change on every fetch: no duplicates"),
     "tracking_params": Case(25, "one article under 5 tracking URLs: one article", ("tracking_params.xml",)),
+    "long_fields": Case(
+        0, "3 KB URLs, GUIDs, ETags and Last-Modified values never abort a run (PostgreSQL too)"
+    ),
     "nul_ctrl": Case(
         26,
         "NUL, U+FFFE, lone surrogates stripped; PostgreSQL insert succeeds",
