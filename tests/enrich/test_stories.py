@@ -10,7 +10,14 @@ import pytest
 
 from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
-from gazette.enrich.stories import Clusterer, assign_story, extract_features, text_fingerprint
+from gazette.enrich.stories import (
+    Clusterer,
+    Item,
+    StoryFeatures,
+    assign_story,
+    extract_features,
+    text_fingerprint,
+)
 from gazette.store import stories as story_store
 from gazette.store.articles import save_article
 from gazette.store.db import Database
@@ -162,3 +169,47 @@ def test_migration_0004_downgrades_and_upgrades(db: Database) -> None:
     command.upgrade(cfg, "head")
     tables = set(inspect(db.engine).get_table_names())
     assert {"stories", "article_stories", "duplicates"} <= tables
+
+
+def test_recluster_rebuilds_the_same_stories_as_one_by_one(db: Database) -> None:
+    from gazette.enrich.stories import recluster
+
+    one_by_one = _store_demo(db)
+    seen: list[tuple[int, int]] = []
+    with db.session() as s:
+        report = recluster(s, on_progress=lambda done, total: seen.append((done, total)), batch=10)
+    assert report.articles == len(one_by_one) and seen[-1] == (report.articles, report.articles)
+    assert report.multi_source_stories == 2 and report.duplicates == 0
+    with db.session() as s:
+        rebuilt = {}
+        for story in story_store.recent_stories(s, limit=1000, min_articles=1):
+            for a in story_store.articles_of(s, story.id):
+                rebuilt[a.canonical_url.removeprefix("http://127.0.0.1/")] = story.id
+    assert report.stories == len(set(rebuilt.values())) == len(set(one_by_one.values()))
+    groups_before = {frozenset(k for k in one_by_one if one_by_one[k] == v) for v in one_by_one.values()}
+    groups_after = {frozenset(k for k in rebuilt if rebuilt[k] == v) for v in rebuilt.values()}
+    assert groups_before == groups_after
+
+
+def test_batched_scores_equal_the_pairwise_definition() -> None:
+    clusterer = Clusterer()
+    corpus = _in_order()
+    for i, a in enumerate(corpus[:-1]):
+        f = extract_features(a.title, a.text, a.language)
+        clusterer.add(Item(i, _when(a), f, text_fingerprint(a.title, a.text), story=i))
+    last = corpus[-1]
+    query = extract_features(last.title, last.text, last.language)
+    same = [k for k, it in clusterer.items.items() if it.features.language in (None, query.language)]
+    batched = clusterer._term_cosines(query, same)
+    one_by_one = [clusterer.similarity(query, clusterer.items[k].features) for k in same]
+    assert batched.tolist() == pytest.approx(one_by_one)
+    assert max(one_by_one) > 0.0
+
+
+def test_stored_features_round_trip_and_stale_ones_are_dropped() -> None:
+    f = extract_features(
+        "Apagón en Venezuela", "Los estados Bolívar y Aragua siguen sin luz desde el domingo.", "es"
+    )
+    assert StoryFeatures.from_json(f.to_json()) == f
+    assert StoryFeatures.from_json({**f.to_json(), "v": -1}) is None
+    assert StoryFeatures.from_json(None) is None

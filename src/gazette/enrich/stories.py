@@ -5,9 +5,9 @@ The clustering is incremental and deterministic: articles are placed one at a ti
 within ``WINDOW`` of its date:
 
 - a near-copy of one of them (MinHash, ``enrich.dedup``) is a duplicate and joins that article's story;
-- otherwise, in the same language, the score is the TF-IDF cosine of title and lead (IDF from the articles in
-  the window); across languages, the cosine of the proper names and numbers they share (IDF-weighted), which
-  counts only when at least ``MIN_SHARED_NAMES`` names match;
+- otherwise, in the same language, the score is the TF-IDF cosine of title (counted twice) and text (IDF
+  from the articles in the window); across languages, the IDF-weighted cosine of the proper names and numbers
+  in title and lead, which counts only when at least ``MIN_SHARED_NAMES`` of them match;
 - the best story scoring ``STORY_THRESHOLD`` or more takes the article; ties go to the older story.
 
 ``assign_story(session, article_row)`` runs this against the database, right after the article is saved.
@@ -23,7 +23,10 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+import numpy as np
+from scipy.sparse import csr_matrix
 from sqlalchemy.orm import Session
 
 from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint
@@ -34,9 +37,12 @@ from gazette.store.story_schema import ArticleStory, Duplicate
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=3)
-STORY_THRESHOLD = 0.30
+STORY_THRESHOLD = 0.25
 MIN_SHARED_NAMES = 3
-LEAD_WORDS = 80
+MAX_WORDS = 5_000  # terms come from the whole text, up to this (a cap against pathological pages)
+NAME_WORDS = 150  # names come from the title and this many words of the lead
+MAX_TERMS = 250  # the most frequent terms kept per article
+FEATURES_VERSION = 1  # bump when extract_features changes, so stored features are recomputed
 STEM_CHARS = 6
 TITLE_WEIGHT = 2
 
@@ -56,8 +62,9 @@ _STOPWORDS = frozenset(
     ao aos com da das do dos em na nas no nos os ou pela pelo um uma
     """.split()
 )
+_NAME = "\x00"  # prefix keeping names apart from terms in the shared vocabulary
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_SENTENCE_END = re.compile(r"[.!?:;\"“”«»]\s*$")
+_SENTENCE_MARKS = frozenset('.!?:;"“”«»—')
 
 
 def fold(word: str) -> str:
@@ -74,40 +81,55 @@ class StoryFeatures:
     names: frozenset[str]
     language: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": FEATURES_VERSION,
+            "terms": self.terms,
+            "names": sorted(self.names),
+            "language": self.language,
+        }
 
-def _lead(text: str, words: int) -> str:
-    parts = text.split()
-    return " ".join(parts[:words])
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> StoryFeatures | None:
+        """The stored features, or None when missing or computed by an older ``extract_features``."""
+        if not data or data.get("v") != FEATURES_VERSION:
+            return None
+        return cls(
+            {str(k): int(v) for k, v in data["terms"].items()}, frozenset(data["names"]), data.get("language")
+        )
 
 
 def extract_features(title: str, text: str, language: str | None = None) -> StoryFeatures:
-    """Features of an article from its title and the first ``LEAD_WORDS`` words of its text."""
-    lead = _lead(text, LEAD_WORDS)
+    """Features of an article: terms of its title (counted twice) and text; names of its title and lead."""
     terms: Counter[str] = Counter()
     names: set[str] = set()
-    for weight, chunk in ((TITLE_WEIGHT, title), (1, lead)):
+    words = text.split()
+    body = text if len(words) <= MAX_WORDS else " ".join(words[:MAX_WORDS])
+    for weight, chunk in ((TITLE_WEIGHT, title), (1, body)):
         previous_end = 0
-        for match in _WORD.finditer(chunk):
+        for position, match in enumerate(_WORD.finditer(chunk)):
             raw = match.group()
             folded = fold(raw)
-            # a capital after a sentence break is just grammar; elsewhere it marks a name
-            sentence_start = previous_end == 0 or bool(_SENTENCE_END.search(chunk[: match.start()]))
+            # a capital after a sentence or paragraph break is just grammar; elsewhere it marks a name
+            gap = chunk[previous_end : match.start()]
+            sentence_start = previous_end == 0 or "\n" in gap or any(ch in _SENTENCE_MARKS for ch in gap)
             previous_end = match.end()
+            in_lead = weight == TITLE_WEIGHT or position < NAME_WORDS
             if folded.isdigit():
                 if len(folded) >= 2:
-                    names.add(folded)
                     terms[folded] += weight
+                    if in_lead:
+                        names.add(folded)
                 continue
             if folded in _STOPWORDS or len(folded) < 3:
                 continue
             terms[folded[:STEM_CHARS]] += weight
-            if (
-                raw[0].isupper()
-                and not sentence_start
-                and not raw.isupper()
-                or (raw.isupper() and len(raw) > 1)
-            ):
+            capitalized = raw[0].isupper() and not raw.isupper() and not sentence_start
+            acronym = raw.isupper() and len(raw) > 1
+            if in_lead and (capitalized or acronym):
                 names.add(folded)
+    if len(terms) > MAX_TERMS:  # keep the most frequent (ties by term), so stored features stay small
+        terms = Counter(dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]))
     return StoryFeatures(terms=dict(terms), names=frozenset(names), language=(language or None))
 
 
@@ -141,7 +163,9 @@ class Clusterer:
     threshold: float = STORY_THRESHOLD
     duplicate_threshold: float = DUPLICATE_THRESHOLD
     items: dict[Hashable, Item] = field(default_factory=dict)
-    _df: Counter[str] = field(default_factory=Counter)
+    _vocab: dict[str, int] = field(default_factory=dict)
+    _df: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int64))
+    _rows: dict[Hashable, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _copies: DuplicateIndex | None = None
 
     @property
@@ -151,19 +175,39 @@ class Clusterer:
             self._copies = DuplicateIndex(self.duplicate_threshold)
         return self._copies
 
+    def _index(self, token: str) -> int:
+        idx = self._vocab.get(token)
+        if idx is None:
+            idx = self._vocab[token] = len(self._vocab)
+            if idx >= len(self._df):
+                self._df = np.concatenate([self._df, np.zeros(len(self._df), dtype=np.int64)])
+        return idx
+
     def add(self, item: Item) -> None:
         """Put an article (with its story already known) into the window."""
         if item.key in self.items:
             self.discard(item.key)
         self.items[item.key] = item
         self.copies.add(item.key, item.fingerprint)
-        self._df.update(set(item.features.terms) | {"\x00" + n for n in item.features.names})
+        terms = sorted(item.features.terms)
+        idx = np.fromiter((self._index(t) for t in terms), dtype=np.int64, count=len(terms))
+        tf = np.fromiter(
+            (1.0 + math.log(item.features.terms[t]) for t in terms), dtype=np.float64, count=len(terms)
+        )
+        self._rows[item.key] = (idx, tf)
+        self._df[idx] += 1
+        for name in item.features.names:
+            slot = self._index(_NAME + name)  # may grow self._df, so before indexing it
+            self._df[slot] += 1
 
     def discard(self, key: Hashable) -> None:
         item = self.items.pop(key, None)
         if item is not None:
             self.copies.remove(key)
-            self._df.subtract(set(item.features.terms) | {"\x00" + n for n in item.features.names})
+            idx, _ = self._rows.pop(key)
+            self._df[idx] -= 1
+            for name in item.features.names:
+                self._df[self._vocab[_NAME + name]] -= 1
 
     def evict_before(self, when: datetime) -> None:
         """Drop articles older than ``when - window`` (for replays in date order)."""
@@ -172,23 +216,52 @@ class Clusterer:
             self.discard(key)
 
     def _idf(self, token: str) -> float:
+        # smoothed, over the window plus the article being placed
         n = len(self.items) + 1
-        return math.log((n + 1) / (self._df.get(token, 0) + 1)) + 1.0
+        idx = self._vocab.get(token)
+        df = int(self._df[idx]) if idx is not None else 0
+        return math.log((n + 1) / (df + 1)) + 1.0
 
     def _term_vector(self, f: StoryFeatures) -> dict[str, float]:
         return {t: (1.0 + math.log(c)) * self._idf(t) for t, c in f.terms.items()}
 
     def _name_vector(self, f: StoryFeatures) -> dict[str, float]:
-        return {n: self._idf("\x00" + n) for n in f.names}
+        return {n: self._idf(_NAME + n) for n in f.names}
 
     def similarity(self, a: StoryFeatures, b: StoryFeatures) -> float:
         """Same language: TF-IDF cosine of terms; across languages: IDF-weighted cosine of shared names."""
-        same_language = a.language is None or b.language is None or a.language == b.language
-        if same_language:
+        if _same_language(a, b):
             return _cosine(self._term_vector(a), self._term_vector(b))
         if len(a.names & b.names) < MIN_SHARED_NAMES:
             return 0.0
         return _cosine(self._name_vector(a), self._name_vector(b))
+
+    def _term_cosines(self, features: StoryFeatures, keys: list[Hashable]) -> np.ndarray:
+        """``similarity`` for many same-language items at once (one sparse product, not a Python loop)."""
+        if not keys or not features.terms:
+            return np.zeros(len(keys))
+        n = len(self.items) + 1
+        size = len(self._vocab)
+        idf = np.log((n + 1) / (self._df[:size] + 1)) + 1.0
+        query = np.zeros(size)
+        query_norm = 0.0
+        for term, count in features.terms.items():
+            idx = self._vocab.get(term)
+            weight = (1.0 + math.log(count)) * (idf[idx] if idx is not None else math.log(n + 1) + 1.0)
+            query_norm += weight * weight
+            if idx is not None:
+                query[idx] = weight * idf[idx]
+        rows = [self._rows[k] for k in keys]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r[0]) for r in rows], out=indptr[1:])
+        indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
+        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+        matrix = csr_matrix((data, indices, indptr), shape=(len(rows), size))
+        dots = matrix @ query
+        norms = np.sqrt(matrix.multiply(matrix) @ (idf * idf))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cos = np.where(norms > 0, dots / (norms * math.sqrt(query_norm)), 0.0)
+        return np.asarray(cos, dtype=np.float64)
 
     def place(self, key: Hashable, when: datetime, features: StoryFeatures, fp: Fingerprint) -> Placement:
         """Decide where an article goes, comparing it with the window's articles within ``window`` of ``when``."""
@@ -211,19 +284,31 @@ class Clusterer:
         if best_dup is not None:
             original = best_dup.duplicate_of if best_dup.duplicate_of is not None else best_dup.key
             return Placement(best_dup.story, best_dup_sim, original, best_dup_sim)
+        same = [it for it in candidates if _same_language(features, it.features)]
+        sims = dict(
+            zip(
+                (it.key for it in same),
+                self._term_cosines(features, [it.key for it in same]).tolist(),
+                strict=True,
+            )
+        )
         scores: dict[Hashable, float] = {}
         first_seen: dict[Hashable, tuple[datetime, str]] = {}
         for it in candidates:
-            sim = self.similarity(features, it.features)
+            sim = sims[it.key] if it.key in sims else self.similarity(features, it.features)
             if sim > scores.get(it.story, -1.0):
                 scores[it.story] = sim
             first_seen.setdefault(it.story, (it.when, str(it.story)))
         if not scores:
             return Placement(None, 0.0)
-        story = min(scores, key=lambda s: (-scores[s], first_seen[s]))
+        story = min(scores, key=lambda s: (-round(scores[s], 9), first_seen[s]))
         if scores[story] < self.threshold:
             return Placement(None, scores[story])
         return Placement(story, scores[story])
+
+
+def _same_language(a: StoryFeatures, b: StoryFeatures) -> bool:
+    return a.language is None or b.language is None or a.language == b.language
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
@@ -259,12 +344,20 @@ class StoryResult:
 
 def _window_clusterer(session: Session, when: datetime, exclude_id: int) -> Clusterer:
     clusterer = Clusterer()
-    for m in story_store.window_members(session, when - WINDOW, when + WINDOW, exclude_id=exclude_id):
+    members = story_store.window_members(session, when - WINDOW, when + WINDOW, exclude_id=exclude_id)
+    stored = {m.article_id: StoryFeatures.from_json(m.features) for m in members}
+    stale = [m.article_id for m in members if stored[m.article_id] is None]
+    texts = story_store.titles_and_texts(session, stale) if stale else {}
+    for m in members:
+        features = stored[m.article_id]
+        if features is None:
+            title, text = texts[m.article_id]
+            features = extract_features(title, text, m.language)
         clusterer.add(
             Item(
                 key=m.article_id,
                 when=m.when,
-                features=extract_features(m.title, m.text, m.language),
+                features=features,
                 fingerprint=Fingerprint.from_bytes(m.fingerprint),
                 story=m.story_id,
                 duplicate_of=m.duplicate_of,
@@ -274,7 +367,13 @@ def _window_clusterer(session: Session, when: datetime, exclude_id: int) -> Clus
 
 
 def _record(
-    session: Session, article_id: int, title: str, when: datetime, placement: Placement, fp: Fingerprint
+    session: Session,
+    article_id: int,
+    title: str,
+    when: datetime,
+    placement: Placement,
+    fp: Fingerprint,
+    features: StoryFeatures,
 ) -> StoryResult:
     """Write the placement: a new story if needed, the membership row, the duplicate link."""
     is_new = placement.story is None
@@ -285,7 +384,11 @@ def _record(
     similarity = 1.0 if is_new else placement.similarity
     session.add(
         ArticleStory(
-            article_id=article_id, story_id=story_id, similarity=similarity, fingerprint=fp.to_bytes()
+            article_id=article_id,
+            story_id=story_id,
+            similarity=similarity,
+            fingerprint=fp.to_bytes(),
+            features=features.to_json(),
         )
     )
     original_id: int | None = None
@@ -327,7 +430,7 @@ def assign_story(session: Session, article_row: Article) -> StoryResult:
         if same is not None and member is not None:
             dup = story_store.duplicate_row(session, same.id)
             placement = Placement(member.story_id, 1.0, dup.original_id if dup else same.id, 1.0)
-    result = _record(session, article_row.id, article_row.title, when, placement, fp)
+    result = _record(session, article_row.id, article_row.title, when, placement, fp, features)
     session.flush()
     story_store.refresh_story(session, result.story_id)
     logger.debug(
@@ -355,7 +458,8 @@ def recluster(
 ) -> ReclusterReport:
     """Forget all stories and duplicate links and place every stored article again, oldest first.
 
-    One transaction: the caller commits. ``on_progress(done, total)`` is called after each batch.
+    One transaction: the caller commits. ``on_progress(done, total)`` is called after each batch. The session
+    is emptied (``expunge_all``) after each batch, so pass one that holds nothing else.
     The result is the same as assigning the articles one by one in date order (ties by id).
     """
     story_store.clear_all(session)
@@ -378,7 +482,7 @@ def recluster(
             if placement.duplicate_of is None and row.content_hash in by_hash:
                 original, story = by_hash[row.content_hash]
                 placement = Placement(story, 1.0, original, 1.0)
-            result = _record(session, row.id, row.title, when, placement, fp)
+            result = _record(session, row.id, row.title, when, placement, fp, features)
             clusterer.add(Item(row.id, when, features, fp, result.story_id, result.duplicate_of))
             if row.content_hash:
                 by_hash.setdefault(row.content_hash, (result.duplicate_of or row.id, result.story_id))
@@ -390,8 +494,8 @@ def recluster(
         if on_progress is not None:
             on_progress(done, len(order))
     for story_id in sorted(story_ids):
-        story = story_store.refresh_story(session, story_id)
-        if story is not None and story.source_count > 1:
+        refreshed = story_store.refresh_story(session, story_id)
+        if refreshed is not None and refreshed.source_count > 1:
             report.multi_source_stories += 1
     report.stories = len(story_ids)
     logger.info(

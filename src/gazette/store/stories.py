@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slugify import slugify
 from sqlalchemy import delete, func, select
@@ -31,10 +32,9 @@ class StoryMember:
     article_id: int
     story_id: int
     when: datetime
-    title: str
-    text: str
     language: str | None
     fingerprint: bytes | None
+    features: dict[str, Any] | None
     duplicate_of: int | None
 
 
@@ -47,10 +47,9 @@ def window_members(
             Article.id,
             ArticleStory.story_id,
             ARTICLE_TIME,
-            Article.title,
-            Article.text,
             Article.language,
             ArticleStory.fingerprint,
+            ArticleStory.features,
             Duplicate.original_id,
         )
         .join(ArticleStory, ArticleStory.article_id == Article.id)
@@ -61,6 +60,15 @@ def window_members(
     if exclude_id is not None:
         stmt = stmt.where(Article.id != exclude_id)
     return [StoryMember(*row) for row in session.execute(stmt)]
+
+
+def titles_and_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Title and text of these articles (for members whose stored features are missing or stale)."""
+    found: dict[int, tuple[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        stmt = select(Article.id, Article.title, Article.text).where(Article.id.in_(ids[i : i + 500]))
+        found.update({row[0]: (row[1], row[2]) for row in session.execute(stmt)})
+    return found
 
 
 def article_order(session: Session) -> list[int]:

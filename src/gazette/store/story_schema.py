@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gazette.store.schema import Article, Base, UTCDateTime
@@ -30,7 +31,7 @@ class Story(Base):
 
 
 class ArticleStory(Base):
-    """Which story an article belongs to (one per article), with the text fingerprint used for dedup."""
+    """Which story an article belongs to (one per article), with its dedup fingerprint and clustering features."""
 
     __tablename__ = "article_stories"
     __table_args__ = (
@@ -43,6 +44,9 @@ class ArticleStory(Base):
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
     similarity: Mapped[float] = mapped_column(Float, default=1.0)  # to the story when it joined
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
+    features: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON
+    )  # clustering features, to skip re-reading text
 
     article: Mapped[Article] = relationship()
     story: Mapped[Story] = relationship()

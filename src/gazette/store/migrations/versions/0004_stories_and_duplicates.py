@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("story_id", sa.Integer(), nullable=False),
         sa.Column("similarity", sa.Float(), nullable=False, server_default="1.0"),
         sa.Column("fingerprint", sa.LargeBinary(), nullable=True),
+        sa.Column("features", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["story_id"], ["stories.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
