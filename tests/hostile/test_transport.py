@@ -75,6 +75,23 @@ def test_private_literals_are_refused_before_any_socket(desk: Desk) -> None:
     desk.assert_clean()
 
 
+@case("ssrf_literals")
+def test_item_links_to_private_addresses_are_refused(desk: Desk) -> None:
+    """The feed is on an allowed host; its items point at loopback, metadata and odd forms of 127.0.0.1."""
+    desk.seed()
+    links = _literal_urls(desk.server.port)[:10]
+    items = "".join(
+        f"<item><title>Item {i}</title><link>{link}</link></item>" for i, link in enumerate(links)
+    )
+    body = f'<rss version="2.0"><channel><title>Bait</title><link>{desk.base}/</link>{items}</channel></rss>'
+    url = desk.server.static("/bait.xml", body.encode(), "application/rss+xml")
+    report = desk.ingest(url)
+    assert report.new == 0 and report.feeds_ok == 1, report
+    refused = [f for f in report.failures if f.url != url]
+    assert refused and all("not public" in f.reason for f in refused), refused
+    desk.assert_clean()
+
+
 @case("ssrf_redirect")
 @pytest.mark.parametrize(
     "target",
@@ -215,6 +232,43 @@ def test_gzip_bomb_is_cut_at_the_cap_after_decompression(desk: Desk) -> None:
     assert peak < 4 * CAP  # bounded memory: a few caps, not gigabytes
     report = desk.ingest(url)
     assert "cap" in desk.failed(report, url)
+    desk.assert_clean()
+
+
+@functools.cache
+def _nested_gzip_bomb() -> bytes:
+    """256 MB of zeros gzipped twice: under 1 KB on the wire, sent as ``Content-Encoding: gzip, gzip``."""
+    return gzip.compress(b"".join(_gzip_stream(256 << 20)), 9)
+
+
+@case("gzip_bomb")
+def test_nested_and_mislabelled_encodings_fail_typed(desk: Desk) -> None:
+    desk.seed()
+    nested = _nested_gzip_bomb()
+    assert len(nested) < 4096
+    bomb = desk.server.static(
+        "/nested.xml", nested, "application/rss+xml", headers={"Content-Encoding": "gzip, gzip"}
+    )
+    liar = desk.server.static(
+        "/liar.xml",
+        desk.fixture("rss_basic.xml"),
+        "application/rss+xml",
+        headers={"Content-Encoding": "gzip"},
+    )
+    odd = desk.server.static(
+        "/odd.xml", b"x" * 100, "application/rss+xml", headers={"Content-Encoding": "compress"}
+    )
+    with desk.fetcher() as fetcher:
+        with pytest.raises(TooLarge):
+            fetcher.fetch(bomb)
+        for url in (liar, odd):
+            with pytest.raises(FetchError) as err:
+                fetcher.fetch(url)
+            assert not isinstance(err.value, TooLarge)
+    report = desk.ingest(bomb, liar, odd)
+    assert "cap" in desk.failed(report, bomb)
+    desk.failed(report, liar)
+    desk.failed(report, odd)
     desk.assert_clean()
 
 
