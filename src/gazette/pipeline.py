@@ -20,13 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from gazette import models
 from gazette.config import Settings
 from gazette.enrich import briefs as briefs_stage
 from gazette.enrich import locales as locales_stage
 from gazette.enrich import sections as sections_stage
-from gazette.errors import GazetteError, HTTPStatusError
+from gazette.errors import FetchError, FetchTimeout, GazetteError, HTTPStatusError, StorageError
 from gazette.extract.article import extract_article
 from gazette.ingest.feeds import parse_feed
 from gazette.ingest.fetcher import Fetcher
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 LEASE = timedelta(minutes=15)
+URL_MAX = 2048  # the store's URL columns
 LEASE_OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -124,6 +126,18 @@ class _FeedDone:
     job: _FeedJob
     doc: models.FetchedDocument
     title: str | None
+    # A page failed for a reason that may pass (timeout, 5xx, reset): keep the old validators, so the next run
+    # gets the feed in full and retries that page instead of a 304 that hides it for ever (I1, I3).
+    keep_validators: bool = False
+
+
+def is_transient(exc: GazetteError) -> bool:
+    """Errors worth retrying on the next run, as opposed to a page that will never be accepted."""
+    if isinstance(exc, FetchTimeout):
+        return True
+    if isinstance(exc, HTTPStatusError):
+        return exc.status_code >= 500 or exc.status_code in (408, 425, 429)
+    return type(exc) is FetchError  # connection refused or reset, truncated body
 
 
 @dataclass
@@ -257,11 +271,13 @@ class Pipeline:
 
         entries = self._new_entries(parsed.entries, declared_section=self._declared(job))
         out.put(_Entries(job, len(entries)))
+        transient = False
         for entry in entries:
             try:
                 page = self.fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
                 article = extract_article(page, entry)
             except GazetteError as exc:
+                transient = transient or is_transient(exc)
                 out.put(_PageFailed(job, entry.url, exc.reason))
                 continue
             except Exception as exc:
@@ -273,7 +289,7 @@ class Pipeline:
             article.guid = entry.guid
             article.fetched_at = datetime.now(UTC)
             out.put(_PageDone(job, article))
-        out.put(_FeedDone(job, doc, parsed.title))
+        out.put(_FeedDone(job, doc, parsed.title, keep_validators=transient))
 
     def _declared(self, job: _FeedJob) -> str | None:
         return job.section if job.section in self.settings.sections.taxonomy else None
@@ -307,8 +323,22 @@ class Pipeline:
         except Exception as exc:  # enrichment is best effort; the article is still worth storing
             logger.exception("enrichment failed for %s", article.url)
             report.failures.append(Failure(article.url, f"enrichment failed: {exc}", job.url))
-        with self.db.session() as s:
-            _, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+        if len(article.canonical_url) > URL_MAX:
+            article.canonical_url = canonicalize_url(article.url)
+        if article.guid and len(article.guid) > URL_MAX:
+            article.guid = None
+        if len(article.canonical_url) > URL_MAX or len(article.url) > URL_MAX:
+            report.failures.append(Failure(article.url[:200], "URL too long to store", job.url))
+            return
+        try:
+            with self.db.session() as s:
+                _, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, IntegrityError | DataError):
+                raise  # the database itself failed (disk full, lock, lost server): stop the run cleanly
+            logger.warning("article not stored: %s: %s", article.url, exc)
+            report.failures.append(Failure(article.url, f"not stored: {exc}", job.url))
+            return
         if result is article_store.SaveResult.NEW:
             report.new += 1
         elif result is article_store.SaveResult.UPDATED:
@@ -326,11 +356,12 @@ class Pipeline:
             feed.lease_owner = None
             if isinstance(event, _FeedDone):
                 doc = event.doc
+                keep = doc.not_modified or event.keep_validators
                 feed_store.record_feed_success(
                     s,
                     feed,
-                    etag=doc.etag if not doc.not_modified else feed.etag,
-                    last_modified=doc.last_modified if not doc.not_modified else feed.last_modified,
+                    etag=feed.etag if keep else doc.etag,
+                    last_modified=feed.last_modified if keep else doc.last_modified,
                     title=event.title,
                 )
             else:

@@ -220,16 +220,6 @@ def test_a_three_kilobyte_article_url_never_aborts_the_run(
     desk_any: Desk, request: pytest.FixtureRequest
 ) -> None:
     desk = desk_any
-    if desk.settings.database_url.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="bug: a canonical URL over 2048 characters overflows articles.canonical_url on PostgreSQL; "
-                "the StorageError escapes pipeline.py Pipeline._store_article and aborts the whole ingest run. "
-                "Fix: skip (record) URLs longer than the column in ingest/feeds.py absolute_url (MAX_URL 4000 > "
-                "2048) and catch StorageError per article in Pipeline._store_article",
-            )
-        )
     desk.seed()
     long_path = "/long/" + "a" * 3000 + ".html"
     desk.page(long_path, title="A story with a very long address")
@@ -249,12 +239,6 @@ def test_a_three_kilobyte_article_url_never_aborts_the_run(
 
 
 @case("long_fields")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an ETag over 1024 (or Last-Modified over 200) characters is stored as sent: SQLite keeps it "
-    "despite the column size and PostgreSQL raises in pipeline.py Pipeline._finish_feed, aborting the run. "
-    "Fix: store/feeds.py record_feed_success (or the fetcher) drops validators longer than their columns",
-)
 def test_oversized_validators_are_dropped_not_stored(desk_any: Desk) -> None:
     desk = desk_any
     desk.seed()

@@ -70,11 +70,6 @@ def _flaky_site(desk: Desk) -> tuple[str, set[str], dict[str, int]]:
 
 
 @case("inv_no_loss")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pipeline.py Pipeline._collect/_finish_feed record the feed's ETag after a run in which "
-    "pages failed, so the next run gets 304 and never retries them: the failed items are lost (I1/I3)",
-)
 def test_pages_that_failed_are_not_lost_behind_a_304(desk: Desk) -> None:
     desk.seed()
     url, expected, _ = _flaky_site(desk)
@@ -267,11 +262,6 @@ build_site(make_settings(sys.argv[1]), db, sys.argv[2])
 
 @case("inv_clean_publishing")
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: publish/static.py _write_atomic writes the temp file and renames it without os.fsync, so a "
-    "power cut can leave an empty or partial page under its final name (I4 asks for temp file, fsync, rename)",
-)
 def test_static_files_are_fsynced_before_rename(desk: Desk, tmp_path: Path) -> None:
     desk.seed()
     trace = tmp_path / "trace.txt"

@@ -35,7 +35,7 @@ MAX_TITLE = 1000
 MAX_AUTHOR = 300
 MAX_SUMMARY = 20_000
 MAX_GUID = 1000
-MAX_URL = 4000
+MAX_URL = 2048  # the store's URL columns hold this much; a longer link is dropped
 
 # The DTD RSS 0.91 feeds name; it is never loaded, and a DOCTYPE naming it is dropped before parsing.
 RSS091_PUBLIC_IDS = frozenset({"-//Netscape Communications//DTD RSS 0.91//EN"})

@@ -178,14 +178,31 @@ def read_manifest(outdir: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in files.items()}
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); a platform without directory fds simply skips it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _write_atomic(target: Path, body: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())  # I4: the bytes are on disk before the name points at them
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+        _fsync_dir(target.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -56,6 +56,10 @@ def due_feeds(session: Session, now: datetime | None = None) -> list[Feed]:
     return list(session.scalars(stmt))
 
 
+MAX_ETAG = 1024  # Feed.etag column
+MAX_LAST_MODIFIED = 200  # Feed.last_modified column
+
+
 def record_feed_success(
     session: Session,
     feed: Feed,
@@ -67,8 +71,11 @@ def record_feed_success(
 ) -> None:
     """Store validators and schedule — call in the same transaction as the feed's items, or after (I3)."""
     now = now or datetime.now(UTC)
-    feed.etag = etag
-    feed.last_modified = last_modified
+    # A validator longer than its column is junk (or hostile): drop it, the next fetch is a plain GET.
+    feed.etag = etag if etag is None or len(etag) <= MAX_ETAG else None
+    feed.last_modified = (
+        last_modified if last_modified is None or len(last_modified) <= MAX_LAST_MODIFIED else None
+    )
     if title and not feed.title:
         feed.title = title[:500]
     feed.last_checked = now
