@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
+from pathlib import Path
 
 import pytest
 
 from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
 from gazette.enrich.stories import (
+    WINDOW,
     Clusterer,
     Item,
     StoryFeatures,
@@ -213,3 +215,37 @@ def test_stored_features_round_trip_and_stale_ones_are_dropped() -> None:
     assert StoryFeatures.from_json(f.to_json()) == f
     assert StoryFeatures.from_json({**f.to_json(), "v": -1}) is None
     assert StoryFeatures.from_json(None) is None
+
+
+def test_recluster_command_rebuilds_stories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("gazette.commands.maintenance")  # the command ships once docs/cli.md lists it
+    from typer.testing import CliRunner
+
+    from gazette.cli import app
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    database = Database(url)
+    database.init()
+    try:
+        _store_demo(database)
+    finally:
+        database.dispose()
+    monkeypatch.setenv("GAZETTE_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["recluster", "--batch", "7"])
+    assert result.exit_code == 0, result.output
+    assert "32 articles in 29 stories (2 from more than one source), 0 near-duplicates" in result.output
+
+
+def test_window_counts_survive_vocabulary_growth_and_eviction() -> None:
+    clusterer = Clusterer()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(60):  # 60 articles x 50 new terms and names each: the counts array must grow twice
+        words = [f"w{i}x{j}" for j in range(50)]
+        features = StoryFeatures({w: 1 for w in words}, frozenset(words), "en")
+        clusterer.add(
+            Item(i, start + timedelta(hours=i), features, text_fingerprint("", " ".join(words)), story=i)
+        )
+    assert len(clusterer.items) == 60
+    clusterer.evict_before(start + timedelta(hours=59) + WINDOW + timedelta(hours=1))
+    assert clusterer.items == {}
+    assert not clusterer._df.any()

@@ -9,7 +9,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 
 logger = logging.getLogger(__name__)
@@ -60,9 +60,9 @@ class Fingerprint:
             return cls(())
         return cls(tuple(int(v) for v in np.frombuffer(data, dtype="<u4")))
 
-    def minhash(self) -> MinHash:
-        values = np.asarray(self.values, dtype=np.uint32)
-        return MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
+    def minhash(self) -> LeanMinHash:
+        # the lean kind skips rebuilding the permutations, which an index rebuilt per call would pay each time
+        return LeanMinHash(seed=SEED, hashvalues=np.asarray(self.values, dtype=np.uint32), scheme=SCHEME)
 
     def similarity(self, other: Fingerprint) -> float:
         """Estimated Jaccard similarity of the two shingle sets (0.0 when either text was empty)."""

@@ -175,12 +175,13 @@ class Clusterer:
             self._copies = DuplicateIndex(self.duplicate_threshold)
         return self._copies
 
-    def _index(self, token: str) -> int:
-        idx = self._vocab.get(token)
-        if idx is None:
-            idx = self._vocab[token] = len(self._vocab)
-            if idx >= len(self._df):
-                self._df = np.concatenate([self._df, np.zeros(len(self._df), dtype=np.int64)])
+    def _indices(self, tokens: list[str]) -> np.ndarray:
+        vocab = self._vocab
+        idx = np.array([vocab.setdefault(t, len(vocab)) for t in tokens], dtype=np.int64)
+        if len(vocab) > len(self._df):
+            grown = np.zeros(max(len(vocab), 2 * len(self._df)), dtype=np.int64)
+            grown[: len(self._df)] = self._df
+            self._df = grown
         return idx
 
     def add(self, item: Item) -> None:
@@ -189,25 +190,22 @@ class Clusterer:
             self.discard(item.key)
         self.items[item.key] = item
         self.copies.add(item.key, item.fingerprint)
-        terms = sorted(item.features.terms)
-        idx = np.fromiter((self._index(t) for t in terms), dtype=np.int64, count=len(terms))
-        tf = np.fromiter(
-            (1.0 + math.log(item.features.terms[t]) for t in terms), dtype=np.float64, count=len(terms)
-        )
+        terms = item.features.terms
+        idx = self._indices(list(terms))
+        tf = 1.0 + np.log(np.fromiter(terms.values(), dtype=np.float64, count=len(terms)))
+        names = self._indices([_NAME + n for n in item.features.names])  # may grow self._df: before using it
         self._rows[item.key] = (idx, tf)
         self._df[idx] += 1
-        for name in item.features.names:
-            slot = self._index(_NAME + name)  # may grow self._df, so before indexing it
-            self._df[slot] += 1
+        self._df[names] += 1
 
     def discard(self, key: Hashable) -> None:
         item = self.items.pop(key, None)
         if item is not None:
             self.copies.remove(key)
             idx, _ = self._rows.pop(key)
+            names = self._indices([_NAME + n for n in item.features.names])
             self._df[idx] -= 1
-            for name in item.features.names:
-                self._df[self._vocab[_NAME + name]] -= 1
+            self._df[names] -= 1
 
     def evict_before(self, when: datetime) -> None:
         """Drop articles older than ``when - window`` (for replays in date order)."""
