@@ -123,4 +123,5 @@ def test_same_text_under_two_urls_is_a_duplicate(db: Database) -> None:
         assert story_store.duplicates_of(s, ids[2]) == []
         # "More on this story" leaves the copy out
         assert story_store.more_on_story(s, ids[0]) == []
+        assert story_store.more_on_story(s, ids[1]) == []
         assert [a.id for a in story_store.articles_of(s, r1.story_id, include_duplicates=False)] == [ids[0]]

@@ -417,6 +417,7 @@ def assign_story(session: Session, article_row: Article) -> StoryResult:
             return StoryResult(existing.story_id, False, original, existing.similarity)
         story_store.detach_article(session, article_row.id)
 
+    story_store.lock_story_assignment(session)
     when = story_store.article_time(article_row)
     features = extract_features(article_row.title, article_row.text, article_row.language)
     clusterer = _window_clusterer(session, when, article_row.id)
@@ -460,6 +461,7 @@ def recluster(
     is emptied (``expunge_all``) after each batch, so pass one that holds nothing else.
     The result is the same as assigning the articles one by one in date order (ties by id).
     """
+    story_store.lock_story_assignment(session)
     story_store.clear_all(session)
     order = story_store.article_order(session)
     report = ReclusterReport(articles=len(order))

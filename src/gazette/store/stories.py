@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from gazette.store.schema import Article
@@ -78,6 +78,19 @@ def article_order(session: Session) -> list[int]:
 
 def articles_by_ids(session: Session, ids: list[int]) -> dict[int, Article]:
     return {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+
+
+STORY_LOCK_KEY = 0x67617A5354  # "gazST": the PostgreSQL advisory lock that serializes story assignment
+
+
+def lock_story_assignment(session: Session) -> None:
+    """Serialize story assignment across processes until this transaction ends.
+
+    Two ingest workers placing articles on the same event at once would otherwise both start a new story.
+    PostgreSQL gets a transaction-scoped advisory lock; SQLite already allows one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
 
 
 def membership(session: Session, article_id: int) -> ArticleStory | None:
@@ -204,16 +217,23 @@ def articles_of(session: Session, story_id: int, *, include_duplicates: bool = T
 
 
 def more_on_story(session: Session, article_id: int, limit: int = 5) -> list[Article]:
-    """ "More on this story": other sources' articles in the same story, newest first, no near-copies."""
+    """ "More on this story": other sources' articles in the same story, newest first, no copies of this one."""
     story_id = session.scalar(select(ArticleStory.story_id).where(ArticleStory.article_id == article_id))
     if story_id is None:
         return []
     source_id = session.scalar(select(Article.source_id).where(Article.id == article_id))
-    copies = select(Duplicate.article_id).where(Duplicate.original_id == article_id)
+    original_id = session.scalar(select(Duplicate.original_id).where(Duplicate.article_id == article_id))
+    root = original_id if original_id is not None else article_id
+    same_text = select(Duplicate.article_id).where(Duplicate.original_id == root)
     stmt = (
         select(Article)
         .join(ArticleStory, ArticleStory.article_id == Article.id)
-        .where(ArticleStory.story_id == story_id, Article.id != article_id, ~Article.id.in_(copies))
+        .where(
+            ArticleStory.story_id == story_id,
+            Article.id != article_id,
+            Article.id != root,
+            ~Article.id.in_(same_text),
+        )
         .options(selectinload(Article.source))
         .order_by(ARTICLE_TIME.desc(), Article.id.desc())
         .limit(limit)
