@@ -249,3 +249,30 @@ def test_window_counts_survive_vocabulary_growth_and_eviction() -> None:
     clusterer.evict_before(start + timedelta(hours=59) + WINDOW + timedelta(hours=1))
     assert clusterer.items == {}
     assert not clusterer._df.any()
+
+
+def test_two_workers_placing_the_same_event_at_once_share_one_story(db: Database) -> None:
+    import threading
+
+    pair = [a for a in _in_order() if a.story == "wcq-tt-canada-2026-11"]
+    barrier = threading.Barrier(len(pair))
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def work(a: CorpusArticle) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with db.session() as s:
+                source = get_or_create_source(s, a.source)
+                row, _ = save_article(s, _model(a), source_id=source.id, feed_id=None)
+                results.append(assign_story(s, row).story_id)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in pair]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(results) == 2 and results[0] == results[1]
