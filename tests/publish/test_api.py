@@ -116,3 +116,8 @@ def test_openapi_document(client: TestClient) -> None:
     assert names == {"section", "source", "locale", "language", "from", "to", "cursor", "limit"}
     assert all(p.get("description") for p in listing["parameters"])
     assert not any(path.startswith("/content") for path in spec["paths"])  # pages are not API
+    # errors are documented as the API answers them: 400/404 with an error object, never FastAPI's 422
+    assert set(listing["responses"]) == {"200", "400", "404"}
+    assert "422" not in client.get("/api/openapi.json").text
+    bad = client.get("/api/articles", params={"limit": "0"})
+    assert bad.status_code == 400 and set(bad.json()["error"]) == {"status", "message"}

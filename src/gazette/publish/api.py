@@ -24,7 +24,41 @@ from gazette.store.schema import Article
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["articles"])
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+            "required": ["status", "message"],
+        }
+    },
+    "required": ["error"],
+}
+router = APIRouter(
+    tags=["articles"],
+    responses={
+        400: {
+            "description": "A malformed parameter or cursor.",
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        },
+        404: {"description": "No such article.", "content": {"application/json": {"schema": ERROR_SCHEMA}}},
+    },
+)
+
+
+def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document as the API behaves: bad parameters are 400 with an ``error`` object, never 422."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    if "components" in spec and not schemas:
+        del spec["components"]
+    return spec
+
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 

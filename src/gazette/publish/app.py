@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -319,6 +320,12 @@ def create_app(
     app.state.site = Site(settings, db, static=static, search_url=search_url)
     app.state.assets = load_assets()
     app.include_router(api.router, prefix="/api")
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return api.document_errors(generate_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for path, endpoint in ROUTES:
         app.add_api_route(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_exception_handler(StarletteHTTPException, handle_error)
