@@ -20,10 +20,14 @@ def test_defaults() -> None:
 
 def test_file_then_env_then_override(tmp_path: Path) -> None:
     cfg = tmp_path / "gazette.toml"
-    cfg.write_text('database_url = "sqlite:///x.db"\n[fetch]\nallow_hosts = ["127.0.0.1"]\ndelay_seconds = 2.5\n')
+    cfg.write_text(
+        'database_url = "sqlite:///x.db"\n[fetch]\nallow_hosts = ["127.0.0.1"]\ndelay_seconds = 2.5\n'
+    )
     s = load_settings(cfg, env={"GAZETTE_FETCH_DELAY_SECONDS": "0.5"})
     assert s.fetch.allow_hosts == ["127.0.0.1"] and s.fetch.delay_seconds == 0.5
-    s = load_settings(cfg, env={"GAZETTE_FETCH_ALLOW_HOSTS": "127.0.0.1, ::1"}, overrides={"database_url": "sqlite://"})
+    s = load_settings(
+        cfg, env={"GAZETTE_FETCH_ALLOW_HOSTS": "127.0.0.1, ::1"}, overrides={"database_url": "sqlite://"}
+    )
     assert s.fetch.allow_hosts == ["127.0.0.1", "::1"] and s.database_url == "sqlite://"
 
 

@@ -43,10 +43,14 @@ class FetchSettings:
     delay_seconds: float = _doc("Minimum delay between two requests to one host.", default=1.0)
     connect_timeout: float = _doc("Seconds to wait for a TCP/TLS connection.", default=10.0)
     timeout_seconds: float = _doc("Read timeout per network read, in seconds.", default=20.0)
-    total_timeout: float = _doc("Deadline for one whole request including the body, in seconds.", default=60.0)
+    total_timeout: float = _doc(
+        "Deadline for one whole request including the body, in seconds.", default=60.0
+    )
     max_bytes: int = _doc("Largest body accepted, counted after decompression.", default=10 * 1024 * 1024)
     max_redirects: int = _doc("Most redirects followed for one request.", default=5)
-    max_retry_after: float = _doc("Longest Retry-After honoured, in seconds (longer values are clamped).", default=3600.0)
+    max_retry_after: float = _doc(
+        "Longest Retry-After honoured, in seconds (longer values are clamped).", default=3600.0
+    )
     max_items: int = _doc("Most entries read from one feed per fetch.", default=500)
     user_agent: str = _doc(
         "User-Agent sent with every request.",
@@ -58,22 +62,32 @@ class FetchSettings:
 @dataclass
 class SiteSettings:
     title: str = _doc("Site name shown in pages and feeds.", default="Gazette")
-    base_url: str = _doc("Public base URL used in feeds, sitemaps and permalinks.", default="http://127.0.0.1:8000")
+    base_url: str = _doc(
+        "Public base URL used in feeds, sitemaps and permalinks.", default="http://127.0.0.1:8000"
+    )
     page_size: int = _doc("Articles per listing page.", default=20)
 
 
 @dataclass
 class SectionSettings:
-    taxonomy: dict[str, str] = _doc("Section slug → display name.", default_factory=lambda: dict(DEFAULT_SECTIONS))
+    taxonomy: dict[str, str] = _doc(
+        "Section slug → display name.", default_factory=lambda: dict(DEFAULT_SECTIONS)
+    )
     default: str = _doc("Slug used when neither feed nor classifier decides.", default="society")
-    threshold: float = _doc("Classifier confidence below which the feed's default section is used.", default=0.35)
-    model_path: str = _doc("Site-specific classifier trained by `gazette train-sections` (empty: built-in).", default="")
+    threshold: float = _doc(
+        "Classifier confidence below which the feed's default section is used.", default=0.35
+    )
+    model_path: str = _doc(
+        "Site-specific classifier trained by `gazette train-sections` (empty: built-in).", default=""
+    )
 
 
 @dataclass
 class BriefSettings:
     sentences: int = _doc("Sentences in an extractive brief.", default=4)
-    llm_url: str = _doc("OpenAI-compatible chat-completions endpoint for rewritten briefs (empty: off).", default="")
+    llm_url: str = _doc(
+        "OpenAI-compatible chat-completions endpoint for rewritten briefs (empty: off).", default=""
+    )
     llm_model: str = _doc("Model name sent to the endpoint.", default="")
     llm_api_key: str = _doc("API key; from GAZETTE_BRIEF_LLM_API_KEY only.", default="", repr=False)
     llm_timeout: float = _doc("Seconds to wait for the language model.", default=60.0)
@@ -170,7 +184,9 @@ def load_settings(
             raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
         for section, key in SECRET_KEYS:
             if key in data.get(section, {}):
-                raise ConfigError(f"{section}.{key} is a secret: set GAZETTE_{section.upper()}_{key.upper()} instead")
+                raise ConfigError(
+                    f"{section}.{key} is a secret: set GAZETTE_{section.upper()}_{key.upper()} instead"
+                )
         _apply(settings, data, "")
     _from_env(settings, env, "GAZETTE_", ())
     if overrides:
