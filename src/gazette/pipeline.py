@@ -27,6 +27,7 @@ from gazette.config import Settings
 from gazette.enrich import briefs as briefs_stage
 from gazette.enrich import locales as locales_stage
 from gazette.enrich import sections as sections_stage
+from gazette.enrich import stories as stories_stage
 from gazette.errors import FetchError, FetchTimeout, GazetteError, HTTPStatusError, StorageError
 from gazette.extract.article import extract_article
 from gazette.ingest.feeds import parse_feed
@@ -332,7 +333,9 @@ class Pipeline:
             return
         try:
             with self.db.session() as s:
-                _, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+                row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+                if result is not article_store.SaveResult.UNCHANGED:
+                    self._place_in_story(s, row)
         except StorageError as exc:
             if not isinstance(exc.__cause__, IntegrityError | DataError):
                 raise  # the database itself failed (disk full, lock, lost server): stop the run cleanly
@@ -346,6 +349,15 @@ class Pipeline:
         else:
             report.unchanged += 1
         logger.info("article %s: %s", result.value, article.canonical_url, extra={"feed": job.url})
+
+    def _place_in_story(self, session: Any, row: Any) -> None:
+        """Near-duplicates and stories, in the article's own transaction; a failure here costs the story link,
+        never the article (it is undone to a savepoint)."""
+        try:
+            with session.begin_nested():
+                stories_stage.assign_story(session, row)
+        except Exception:
+            logger.exception("story assignment failed for %s", row.canonical_url)
 
     def _finish_feed(self, event: _FeedDone | _FeedFailed) -> None:
         with self.db.session() as s:

@@ -1,0 +1,64 @@
+"""Command line for upkeep of the store: `gazette recluster` rebuilds stories and duplicate links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
+        show_default=False,
+    ),
+]
+
+
+def recluster(
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, help="Articles read from the database at a time.")
+    ] = 500,
+    config: ConfigOpt = None,
+) -> None:
+    """Rebuild every story and near-duplicate link from the stored articles, oldest first, in one transaction."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gazette.cli import fail, open_db, out, settings_from
+    from gazette.enrich.stories import recluster as rebuild
+    from gazette.errors import GazetteError
+
+    settings = settings_from(config)
+    db = open_db(settings)
+    try:
+        db.init()  # an older database gains the story tables here
+        with Progress(
+            TextColumn("reclustering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("articles", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            with db.session() as session:
+                report = rebuild(session, on_progress=advance, batch=batch)
+    except GazetteError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        db.dispose()
+    out.print(
+        f"{report.articles} articles in {report.stories} stories "
+        f"({report.multi_source_stories} from more than one source), {report.duplicates} near-duplicates"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("recluster")(recluster)
