@@ -345,6 +345,20 @@ def fill(db: Database, articles: list[tuple[str, models.Article]] | None = None)
             article_store.save_article(s, article, source_id=source_id, feed_id=feed_id)
 
 
+def assign_stories(db: Database) -> None:
+    """Place every stored article that has no story yet, oldest first (by date, then id), as ingest does."""
+    from gazette.enrich.stories import assign_story
+    from gazette.store import stories as story_store
+
+    with db.session() as s:
+        order = story_store.article_order(s)
+    for article_id in order:
+        with db.session() as s:
+            if story_store.membership(s, article_id) is None:
+                row = story_store.articles_by_ids(s, [article_id])[article_id]
+                assign_story(s, row)
+
+
 def corpus_settings(url: str, **site: object) -> Settings:
     return make_settings(
         url, site={"title": "Test Gazette", "base_url": "http://gazette.test", "page_size": 5, **site}

@@ -144,6 +144,25 @@ def region_page(request: Request, country: str, region: str, n: str) -> Response
     return respond(request, site.listing_page(site.locale_listing(country, region), _page_number(n)))
 
 
+def _story_id(value: str) -> int:
+    if not _DIGITS.fullmatch(value) or value.startswith("0") or len(value) > 12:
+        raise NotFound("no such story")
+    return int(value)
+
+
+def story(request: Request, story_id: str, slug: str) -> Response:
+    check_slug(slug)
+    return respond(request, _site(request).story(_story_id(story_id), slug))
+
+
+def stories(request: Request) -> Response:
+    return respond(request, _site(request).stories())
+
+
+def stories_page(request: Request, n: str) -> Response:
+    return respond(request, _site(request).stories(_page_number(n)))
+
+
 def _feed_format(fmt: str) -> str:
     if fmt not in feeds.FORMATS:
         raise NotFound("no such feed")
@@ -235,6 +254,9 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
     ("/robots.txt", robots),
     ("/assets/{name}", asset),
     ("/api/docs", api_docs),
+    ("/story/{story_id}/{slug}/", story),
+    ("/stories/", stories),
+    ("/stories/page/{n}/", stories_page),
     ("/source/{slug}/", source),
     ("/source/{slug}/page/{n}/", source_page),
     ("/source/{slug}/feed.{fmt}", source_feed),

@@ -191,7 +191,8 @@ def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed:
 
 
 def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
-    """(path, lastmod) of every HTML page on the site: front, listings and their pages, archives, articles."""
+    """(path, lastmod) of every HTML page on the site: front, listings and their pages, archives, stories
+    (``/stories/`` and each story told by two articles or more), articles."""
     out: list[tuple[str, datetime | None]] = []
     with site.db.session() as s:
         out.append(("/", listings.latest_change(s)))
@@ -205,6 +206,11 @@ def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
             out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
         for day in days:
             out.append((f"/archive/{day}/", None))
+        all_stories = site.stories_all(s)
+        story_pages = max(1, -(-len(all_stories) // site.page_size))
+        newest_story = all_stories[0].updated_at if all_stories else None
+        out.extend((site.page_path("/stories/", n), newest_story) for n in range(1, story_pages + 1))
+        out.extend((story.path, story.updated_at) for story in all_stories)
         out.extend(listings.article_stamps(s))
     return out
 

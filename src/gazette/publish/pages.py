@@ -18,14 +18,17 @@ from urllib.parse import urlencode, urlsplit
 import nh3
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gazette.config import Settings
 from gazette.errors import NotFound
 from gazette.store import listings
+from gazette.store import stories as story_store
 from gazette.store.db import Database
 from gazette.store.listings import ArticleFilter, Place
 from gazette.store.schema import Article, ArticleLocale
+from gazette.store.story_schema import Duplicate, Story
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,9 @@ SAFE_SCHEMES = ("http://", "https://")
 EXTRACTED_NOTE = "Every sentence of this brief is taken from the source article."
 REWRITTEN_LABEL = "Rewritten; checked against the source"
 
+MORE_ON_STORY = 5  # other sources' articles listed under "More on this story"
+MIN_STORY_ARTICLES = 2  # a story gets its own page (linked, listed, built) from this many articles
+
 HTML = "text/html; charset=utf-8"
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
 _YEAR = re.compile(r"[0-9]{4}", re.ASCII)
@@ -67,6 +73,14 @@ class Rendered:
     media_type: str = HTML
     last_modified: datetime | None = None
     max_age: int = 300
+
+
+@dataclass
+class StoryEntry:
+    """One article on a story page, with the article it copies when it is a near-duplicate."""
+
+    article: Article
+    copy_of: Article | None = None
 
 
 @dataclass
@@ -262,6 +276,14 @@ class Site:
             if art is None:
                 raise NotFound(f"no article at /content/{date_path}/{slug}.html")
             prev_day, next_day = listings.neighbour_days(s, date_path)
+            story = story_store.story_of(s, art.id)
+            if story is not None and story.article_count < MIN_STORY_ARTICLES:
+                story = None
+            more = story_store.more_on_story(s, art.id, limit=MORE_ON_STORY) if story else []
+            # "Related articles" leaves out what the story section shows and near-copies of this article.
+            shown = {m.id for m in more}
+            if story is not None:
+                shown.update(copy.id for copy, _similarity in story_store.duplicates_of(s, art.id))
             body = self._render(
                 "article.html",
                 nav=[] if print_view else self._nav(s),
@@ -279,11 +301,75 @@ class Site:
                 body_html=clean_html(art.html) if art.html else None,
                 body_paragraphs=paragraphs(art.text),
                 original=safe_url(art.original_url),
-                related=listings.related_articles(s, art),
+                related=[r for r in listings.related_articles(s, art) if r.id not in shown],
+                story=story,
+                more_on_story=more,
                 extracted_note=EXTRACTED_NOTE,
                 rewritten_label=REWRITTEN_LABEL,
             )
             return Rendered(body, last_modified=art.updated_at or art.fetched_at, max_age=600)
+
+    def story(self, story_id: int, slug: str) -> Rendered:
+        """``/story/<id>/<slug>/``: every article of a story, oldest first, near-copies marked.
+
+        A slug that is not the story's own is a 404, not a redirect: story ids are reused after
+        ``gazette recluster``, so an old link's id may now name another story.
+        """
+        with self.db.session() as s:
+            story = story_store.story_by_id(s, story_id)
+            if story is None or story.slug != slug:
+                raise NotFound(f"no story at /story/{story_id}/{slug}/")
+            members = story_store.articles_of(s, story.id, include_duplicates=True)
+            if not members:
+                raise NotFound(f"story {story_id} has no articles")
+            entries = _story_entries(s, members)
+            body = self._render(
+                "story.html",
+                nav=self._nav(s),
+                story=story,
+                entries=entries,
+                copies=sum(1 for e in entries if e.copy_of is not None),
+                languages=sorted({a.language[:2] for a in members if a.language}),
+            )
+            changed = max(a.updated_at or a.fetched_at for a in members)
+            return Rendered(body, last_modified=changed, max_age=300)
+
+    def stories(self, number: int = 1) -> Rendered:
+        """``/stories/`` (and ``page/N/``): stories told by two articles or more, most recently updated first."""
+        if number < 1:
+            raise NotFound(f"no page {number} of /stories/")
+        with self.db.session() as s:
+            found = story_store.recent_stories(
+                s,
+                limit=self.page_size + 1,
+                min_articles=MIN_STORY_ARTICLES,
+                offset=(number - 1) * self.page_size,
+            )
+            if number > 1 and not found:
+                raise NotFound(f"no page {number} of /stories/")
+            has_next = len(found) > self.page_size
+            shown = found[: self.page_size]
+            body = self._render(
+                "stories.html",
+                nav=self._nav(s),
+                stories=[(st, _story_sources(s, st)) for st in shown],
+                number=number,
+                has_next=has_next,
+                page_path=self.page_path,
+            )
+            return Rendered(body, last_modified=listings.latest_change(s), max_age=120)
+
+    def stories_all(self, session: Session) -> list[Story]:
+        """Every story that has its own page, most recently updated first (for the sitemap and the build)."""
+        out: list[Story] = []
+        batch = 1000
+        while True:
+            found = story_store.recent_stories(
+                session, limit=batch, min_articles=MIN_STORY_ARTICLES, offset=len(out)
+            )
+            out.extend(found)
+            if len(found) < batch:
+                return out
 
     def is_section(self, session: Session, slug: str) -> bool:
         if slug in RESERVED:
@@ -447,6 +533,32 @@ class Site:
             for region in country.regions:
                 flt = ArticleFilter(country_code=region.country_code, region_code=region.region_code)
                 yield Listing(f"{region.name}, {country.name}", region.path, flt, "locale")
+
+
+def _story_entries(session: Session, members: list[Article]) -> list[StoryEntry]:
+    """The story page's rows: each article with the original it copies (when it is a near-duplicate)."""
+    ids = [a.id for a in members]
+    original_of: dict[int, int] = {}
+    for i in range(0, len(ids), 500):
+        stmt = select(Duplicate.article_id, Duplicate.original_id).where(
+            Duplicate.article_id.in_(ids[i : i + 500])
+        )
+        original_of.update({row[0]: row[1] for row in session.execute(stmt)})
+    by_id = {a.id: a for a in members}
+    missing = sorted({o for o in original_of.values() if o not in by_id})
+    if missing:  # an original outside the story (its text changed since): still named and linked
+        by_id.update(story_store.articles_by_ids(session, missing))
+    return [StoryEntry(a, by_id.get(original_of[a.id]) if a.id in original_of else None) for a in members]
+
+
+def _story_sources(session: Session, story: Story) -> list[str]:
+    """The names of the sources telling a story, in the order they first reported it."""
+    names: list[str] = []
+    for a in story_store.articles_of(session, story.id, include_duplicates=True):
+        name = source_name(a)
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def _passage(text: str, start: int, end: int) -> str:
