@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from gazette.config import BriefSettings
 from gazette.enrich.briefs import CHECK_PASSED, llm, make_brief, rewrite_brief, split_sentences, verify_brief
 from gazette.enrich.briefs.extractive import quote_units, word_count
-
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "news-articles-page.txt"
+from tests.shared import seed_text  # noqa: E402
 
 SPLIT_CASES = [
     (
@@ -86,7 +85,7 @@ def test_extractive_spans_point_at_equal_text(sentences: list[str], glue: str) -
 
 
 def test_seed_page_brief() -> None:
-    text = SEED.read_text(encoding="utf-8")
+    text = seed_text()
     brief = make_brief(text, BriefSettings(), title="Venezuela's Political Prisoner Release: A Gilded Cage?")
     assert 3 <= len(brief) <= 5
     words = sum(word_count(s.text) for s in brief)
@@ -336,7 +335,7 @@ def test_real_model_brief_is_verified() -> None:
         llm_model=os.environ.get("GAZETTE_TEST_LLM_MODEL", ""),
         llm_timeout=120.0,
     )
-    text = SEED.read_text(encoding="utf-8")
+    text = seed_text()
     brief = make_brief(text, settings, language="en")
     assert brief
     for sentence in brief:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gazette.enrich.locales import find_mentions, fold, locale_line, tag_locales
+from tests.shared import DATASETS
 
 VENEZUELA = (
     "Venezuelan prisons are overcrowded. Inmates in Bolívar state rioted on Monday, families protested "
@@ -247,7 +248,7 @@ def test_quality_gate_on_lgl_subset():
     bench = importlib.util.module_from_spec(spec)
     sys.modules["bench_locales"] = bench  # dataclasses look their module up there
     spec.loader.exec_module(bench)
-    corpus = bench.datasets_dir() / "geoparsing" / "pragmatic-guide" / "data" / "Corpora" / "lgl.xml"
+    corpus = DATASETS / "geoparsing" / "pragmatic-guide" / "data" / "Corpora" / "lgl.xml"
     if not corpus.exists():
         pytest.skip("geoparsing data set not present")
     from gazette.enrich.locales import get_tagger

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -258,9 +257,8 @@ def test_section_command_batch_jsonl(tmp_path: Path) -> None:
 
 # -- quality gate on real data (BBC News, research-only: read in place, never copied) -------------
 
-DATASETS = Path(
-    os.environ.get("GAZETTE_DATASETS") or Path(__file__).resolve().parents[3] / "shared" / "datasets"
-)
+from tests.shared import DATASETS  # noqa: E402
+
 BBC = DATASETS / "bbc-news" / "bbc"
 BBC_TO_SECTION = {
     "business": "business-finance",

@@ -16,7 +16,8 @@ from gazette.enrich.briefs.numbers import find_numbers
 from gazette.enrich.briefs.verifier import find_names, find_quotes, fold
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "briefs"
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "news-articles-page.txt"
+from tests.shared import seed_text  # noqa: E402
+
 PAIRS = [json.loads(line) for line in (FIXTURES / "pairs.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
@@ -49,7 +50,7 @@ FIGURE = "A significant number of the approximately 200 released prisoners"
 @pytest.fixture(scope="module")
 def seed_pair() -> tuple[str, str]:
     """(source, rewrite): the source lacks one quoted paragraph and one figure of the rewrite."""
-    rewrite = SEED.read_text(encoding="utf-8")
+    rewrite = seed_text()
     paragraphs = rewrite.split("\n\n")
     (quoted,) = [p for p in paragraphs if p.startswith(QUOTED_OPENING)]
     assert FIGURE in rewrite

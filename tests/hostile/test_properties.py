@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -23,10 +21,8 @@ from gazette.store import articles as article_store
 from gazette.store.db import Database
 from gazette.urls import TRACKING_PARAMS, canonicalize_url
 from tests.hostile.safety import active_content
+from tests.shared import DATASETS  # noqa: E402
 
-DATASETS = Path(
-    os.environ.get("GAZETTE_DATASETS", Path(__file__).resolve().parents[3] / "shared" / "datasets")
-)
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- URL canonicalization --------------------------------------------------------------------------------
