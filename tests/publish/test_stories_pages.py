@@ -391,3 +391,87 @@ def test_static_build_writes_story_pages_without_broken_links(
         html = (tmp_path / "site" / built).read_text(encoding="utf-8")
         _strict(html)
         assert "/api/docs" not in html  # the static page, not the live one
+
+
+# --- JSON API -----------------------------------------------------------------------------------------
+
+
+def test_api_lists_stories_with_cursor_pagination(
+    client: TestClient, story_site: tuple[Settings, Database]
+) -> None:
+    _, db = story_site
+    blackout_id, blackout_path, _ = _story(db, BLACKOUT)
+    answer = client.get("/api/stories").json()
+    assert [item["path"] for item in answer["items"]][:1] == [blackout_path]
+    first = answer["items"][0]
+    assert first["id"] == blackout_id and first["article_count"] == 4 and first["source_count"] == 4
+    assert first["url"] == f"http://gazette.test{blackout_path}"
+    assert answer["next_cursor"] is None
+    assert all(item["article_count"] >= 2 for item in answer["items"])
+    paged = client.get("/api/stories", params={"limit": 1}).json()
+    assert len(paged["items"]) == 1 and paged["next_cursor"]
+    second = client.get("/api/stories", params={"limit": 1, "cursor": paged["next_cursor"]}).json()
+    assert second["items"][0]["id"] == answer["items"][1]["id"]
+    every = client.get("/api/stories", params={"min_articles": 1, "limit": 100}).json()["items"]
+    assert len(every) > len(answer["items"])
+    assert client.get("/api/stories", params={"cursor": "!!"}).status_code == 400
+    assert client.get("/api/stories", params={"min_articles": 0}).status_code == 400
+
+
+def test_api_story_lists_its_articles_with_copies_named(
+    client: TestClient, story_site: tuple[Settings, Database]
+) -> None:
+    _, db = story_site
+    story_id, story_path, story_title = _story(db, BLACKOUT)
+    response = client.get(f"/api/stories/{story_id}")
+    assert response.status_code == 200 and response.headers["etag"]
+    answer = response.json()
+    assert answer["title"] == story_title and answer["path"] == story_path
+    by_title = {a["title"]: a for a in answer["articles"]}
+    assert set(by_title) == set(_titles(BLACKOUT)) | {COPY_TITLE}
+    ledger = next(t for t, a in _titles(BLACKOUT).items() if a.source == "caribbean-ledger")
+    assert by_title[COPY_TITLE]["duplicate_of"] == by_title[ledger]["id"]
+    assert [a["duplicate_of"] for t, a in by_title.items() if t != COPY_TITLE] == [None, None, None]
+    missing = client.get(f"/api/stories/{story_id + 10_000}")
+    assert missing.status_code == 404 and missing.json()["error"]["status"] == 404
+    assert "/api/stories/{story_id}" in client.get("/api/openapi.json").json()["paths"]
+
+
+def test_story_without_other_sources_links_its_page_but_has_no_section(
+    fresh_site: tuple[Settings, Database],
+) -> None:
+    """An article whose story holds only its own source's articles: no "More on this story", one link."""
+    settings, db = fresh_site
+    from tests.publish.publish_corpus import build_articles
+
+    source, original = next(
+        (src, a) for src, a in build_articles() if a.title == "Insurers raise flood premiums"
+    )
+    assert original.published_at is not None
+    follow_up = dataclasses.replace(
+        original,
+        url="https://harbour-ledger.example/news/insurers-again",
+        canonical_url="https://canonical.example/insurers-again",
+        title="Flood premiums rise for river houses",
+        text="Insurers raised flood premiums again for houses near the river.\n\nOwners can still appeal the rates.",
+        html=None,
+        content_hash="hash-insurers-again",
+        published_at=original.published_at + timedelta(hours=5),
+    )
+    with db.session() as s:
+        harbour = get_or_create_source(s, source)
+        article_store.save_article(s, follow_up, source_id=harbour.id, feed_id=None)
+    assign_stories(db)
+    app = TestClient(create_app(settings, db))
+    article_id, path = _path_of(db, "Insurers raise flood premiums")
+    with db.session() as s:
+        story = story_store.story_of(s, article_id)
+        assert story is not None and story.article_count == 2 and story.source_count == 1
+        story_path = story.path
+    html = app.get(path).text
+    _strict(html)
+    assert "More on this story" not in html
+    assert f'Part of a story: <a href="{story_path}">all 2 articles</a>' in html
+    story_page = app.get(story_path)
+    assert story_page.status_code == 200 and "2 articles from 1 source," in parse(story_page.text).text
+    assert "Near-copy" not in story_page.text

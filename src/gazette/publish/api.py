@@ -16,11 +16,20 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gazette.errors import GazetteError, NotFound
-from gazette.publish.pages import Site, locale_labels, safe_url, source_name
+from gazette.publish.pages import (
+    MIN_STORY_ARTICLES,
+    Site,
+    locale_labels,
+    safe_url,
+    source_name,
+    story_entries,
+)
 from gazette.publish.responses import respond_json
 from gazette.publish.search import parse_filter
 from gazette.store import listings
+from gazette.store import stories as story_store
 from gazette.store.schema import Article
+from gazette.store.story_schema import Story
 
 logger = logging.getLogger(__name__)
 
@@ -292,3 +301,68 @@ def search(
         "filters": {k: v for k, v in applied.items() if v},
     }
     return respond_json(request, answer, last_modified=changed, max_age=0)
+
+
+def story_json(site: Site, story: Story) -> dict[str, Any]:
+    """One story as the API lists it."""
+    return {
+        "id": story.id,
+        "title": story.title,
+        "url": site.absolute(story.path),
+        "path": story.path,
+        "first_seen": story.first_seen.isoformat(),
+        "updated_at": story.updated_at.isoformat(),
+        "article_count": story.article_count,
+        "source_count": story.source_count,
+    }
+
+
+@router.get(
+    "/stories",
+    summary="Stories (one event as several articles tell it), most recently updated first.",
+    tags=["stories"],
+)
+def list_stories(
+    request: Request,
+    min_articles: int = Query(
+        MIN_STORY_ARTICLES, ge=1, le=1000, description="Only stories with at least this many articles."
+    ),
+    cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
+    limit: int = Query(20, ge=1, le=100, description="Stories per answer."),
+) -> Response:
+    site = _site(request)
+    offset = 0
+    if cursor:
+        value = _decode(cursor)
+        if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] <= 1_000_000:
+            raise BadRequest("invalid cursor")
+        offset = value[0]
+    with site.db.session() as s:
+        rows = story_store.recent_stories(s, limit=limit + 1, min_articles=min_articles, offset=offset)
+        items = [story_json(site, st) for st in rows[:limit]]
+        changed = listings.latest_change(s)
+    next_cursor = _encode([offset + limit]) if len(rows) > limit else None
+    return respond_json(request, {"items": items, "next_cursor": next_cursor}, last_modified=changed)
+
+
+@router.get(
+    "/stories/{story_id}",
+    summary="One story with its articles, oldest first; a near-copy names the article it copies.",
+    tags=["stories"],
+)
+def get_story(
+    request: Request, story_id: int = Path(..., ge=1, le=MAX_ID, description="The story's id.")
+) -> Response:
+    site = _site(request)
+    with site.db.session() as s:
+        story = story_store.story_by_id(s, story_id)
+        if story is None:
+            raise NotFound(f"no story {story_id}")
+        members = story_store.articles_of(s, story.id, include_duplicates=True)
+        articles = [
+            {**article_json(site, e.article), "duplicate_of": e.copy_of.id if e.copy_of else None}
+            for e in story_entries(s, members)
+        ]
+        answer = {**story_json(site, story), "articles": articles}
+        changed = max((a.updated_at or a.fetched_at for a in members), default=None)
+    return respond_json(request, answer, last_modified=changed, max_age=300)

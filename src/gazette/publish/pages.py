@@ -322,7 +322,7 @@ class Site:
             members = story_store.articles_of(s, story.id, include_duplicates=True)
             if not members:
                 raise NotFound(f"story {story_id} has no articles")
-            entries = _story_entries(s, members)
+            entries = story_entries(s, members)
             body = self._render(
                 "story.html",
                 nav=self._nav(s),
@@ -535,8 +535,8 @@ class Site:
                 yield Listing(f"{region.name}, {country.name}", region.path, flt, "locale")
 
 
-def _story_entries(session: Session, members: list[Article]) -> list[StoryEntry]:
-    """The story page's rows: each article with the original it copies (when it is a near-duplicate)."""
+def story_entries(session: Session, members: list[Article]) -> list[StoryEntry]:
+    """A story's rows (page and API): each article with the original it copies (when it is a near-duplicate)."""
     ids = [a.id for a in members]
     original_of: dict[int, int] = {}
     for i in range(0, len(ids), 500):
