@@ -129,7 +129,7 @@ def _path_of(db: Database, title: str) -> tuple[int, str]:
 
 def _story(db: Database, key: str) -> tuple[int, str, str]:
     """(id, path, title) of the story the demo articles with this key were placed in."""
-    first = next(a for a in _demo_story_articles() if a.story == key)
+    first = next(a for a in _demo_story_articles() if a.story == key and a.source == "caribbean-ledger")
     article_id, _ = _path_of(db, first.title)
     with db.session() as s:
         story = story_store.story_of(s, article_id)
@@ -475,3 +475,38 @@ def test_story_without_other_sources_links_its_page_but_has_no_section(
     story_page = app.get(story_path)
     assert story_page.status_code == 200 and "2 articles from 1 source," in parse(story_page.text).text
     assert "Near-copy" not in story_page.text
+
+
+def test_rebuild_after_an_article_joins_a_story_rewrites_the_story_and_its_articles(
+    fresh_site: tuple[Settings, Database], tmp_path: Path
+) -> None:
+    settings, db = fresh_site
+    late = next(a for a in _demo_story_articles() if a.source == "northern-wire" and a.story == BLACKOUT)
+    with db.session() as s:
+        for a in load_corpus():
+            if a is not late:
+                source = get_or_create_source(s, SOURCE_NAMES[a.source])
+                article_store.save_article(s, _model(a), source_id=source.id, feed_id=None)
+    assign_stories(db)
+    story_id, story_path, _ = _story(db, BLACKOUT)
+    out = tmp_path / "site"
+    before = build_site(settings, db, out)
+    assert before.broken == []
+    members = [_path_of(db, t)[1].lstrip("/") for t in _titles(BLACKOUT) if t != late.title]
+
+    with db.session() as s:
+        source = get_or_create_source(s, SOURCE_NAMES[late.source])
+        article_store.save_article(s, _model(late), source_id=source.id, feed_id=None)
+    assign_stories(db)
+    assert _story(db, BLACKOUT)[:2] == (story_id, story_path)  # it joined the story already there
+    after = build_site(settings, db, out)
+    assert after.broken == []
+    written = set(after.written)
+    new_page = _path_of(db, late.title)[1].lstrip("/")
+    story_file = story_path.lstrip("/") + "index.html"
+    assert {new_page, story_file, "stories/index.html", "sitemap.xml"} <= written
+    assert set(members) <= written  # their "More on this story" now lists the new article
+    assert late.title in (out / story_file).read_text(encoding="utf-8")
+    for member in members:
+        assert late.title in (out / member).read_text(encoding="utf-8")
+    assert after.removed == []
