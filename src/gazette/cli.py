@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gazette.commands.inputs import ConfigOpt
 from gazette.config import Settings, describe_settings, load_settings
 from gazette.errors import GazetteError
 
@@ -36,16 +37,6 @@ class State:
 
 
 state = State()
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
-        show_default=False,
-    ),
-]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -17,15 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
-        show_default=False,
-    ),
-]
+from gazette.commands.inputs import ConfigOpt
 
 
 def _read(path: Path) -> str:

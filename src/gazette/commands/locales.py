@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from gazette.commands.inputs import InputError, read_inputs
+
 
 def _row(loc: Any) -> dict[str, Any]:
     return {
@@ -78,18 +80,10 @@ def locales(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
 
-    texts: list[tuple[str, str]] = []
-    for item in inputs or []:
-        path = Path(item)
-        if len(item) < 4096 and "\n" not in item and path.is_file():
-            try:
-                texts.append((item, path.read_text(encoding="utf-8", errors="replace")))
-            except OSError as exc:
-                raise fail(f"cannot read {item}: {exc.strerror}", 2) from exc
-        else:
-            texts.append(("text", item))
-    if not texts:
-        texts.append(("stdin", sys.stdin.read()))
+    try:
+        texts = read_inputs(inputs)
+    except InputError as exc:
+        raise fail(str(exc), 2) from exc
     for label, text in texts:
         found = locales_stage.tag_locales(text, title=title, source_country=source_country)
         if as_json:

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
-        show_default=False,
-    ),
-]
+from gazette.commands.inputs import ConfigOpt
 
 
 def recluster(

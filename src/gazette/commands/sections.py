@@ -9,15 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
-        show_default=False,
-    ),
-]
+from gazette.commands.inputs import ConfigOpt, InputError, read_inputs
 
 
 def train_sections(
@@ -121,18 +113,10 @@ def section(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
 
-    texts: list[tuple[str, str]] = []
-    for item in inputs or []:
-        path = Path(item)
-        if len(item) < 4096 and "\n" not in item and path.is_file():
-            try:
-                texts.append((item, path.read_text(encoding="utf-8", errors="replace")))
-            except OSError as exc:
-                raise fail(f"cannot read {item}: {exc.strerror}", 2) from exc
-        else:
-            texts.append(("text", item))
-    if not texts:
-        texts.append(("stdin", sys.stdin.read()))
+    try:
+        texts = read_inputs(inputs)
+    except InputError as exc:
+        raise fail(str(exc), 2) from exc
     for label, content in texts:
         title, text = _split_title(content)
         row = _result(title, text, classifier, settings)
