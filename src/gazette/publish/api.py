@@ -280,12 +280,7 @@ def search(
     limit: int = Query(20, ge=1, le=100, description="Hits per answer."),
 ) -> Response:
     site = _site(request)
-    offset = 0
-    if cursor:
-        value = _decode(cursor)
-        if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] <= 1_000_000:
-            raise BadRequest("invalid cursor")
-        offset = value[0]
+    offset = _offset_cursor(cursor)
     with site.db.session() as s:
         flt, applied = parse_filter(s, _filter_params(request))
         hits, total = listings.search_articles(s, q[:500], flt, limit=limit, offset=offset)
@@ -301,6 +296,16 @@ def search(
         "filters": {k: v for k, v in applied.items() if v},
     }
     return respond_json(request, answer, last_modified=changed, max_age=0)
+
+
+def _offset_cursor(cursor: str | None) -> int:
+    """The offset an offset-style cursor (search, stories) carries; 0 without one."""
+    if not cursor:
+        return 0
+    value = _decode(cursor)
+    if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] <= 1_000_000:
+        raise BadRequest("invalid cursor")
+    return int(value[0])
 
 
 def story_json(site: Site, story: Story) -> dict[str, Any]:
@@ -331,12 +336,7 @@ def list_stories(
     limit: int = Query(20, ge=1, le=100, description="Stories per answer."),
 ) -> Response:
     site = _site(request)
-    offset = 0
-    if cursor:
-        value = _decode(cursor)
-        if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] <= 1_000_000:
-            raise BadRequest("invalid cursor")
-        offset = value[0]
+    offset = _offset_cursor(cursor)
     with site.db.session() as s:
         rows = story_store.recent_stories(s, limit=limit + 1, min_articles=min_articles, offset=offset)
         items = [story_json(site, st) for st in rows[:limit]]
