@@ -87,6 +87,264 @@ def test_default_classifier_gets_obvious_examples_right() -> None:
         assert settings.threshold <= got.confidence <= 1.0
 
 
+# Hand-written for these tests (not taken from the demo corpus or any evaluation set): two or more
+# paragraphs per section, in the vocabulary of Spanish-language news from Spain and Latin America.
+OBVIOUS_ES = [
+    (
+        "El oficialismo pierde la mayoría en el Senado tras las elecciones legislativas",
+        "Los candidatos de la oposición ganaron doce escaños y el partido del presidente deberá negociar "
+        "con otras bancadas para aprobar el presupuesto; la abstención rondó el 40 % de los votantes.",
+        "politics-government",
+    ),
+    (
+        "El Congreso aprueba en primer debate la reforma electoral",
+        "Los diputados votaron a favor del proyecto con 98 votos; la ministra del Interior defendió los "
+        "cambios al sistema de listas y la oposición anunció que pedirá un referéndum.",
+        "politics-government",
+    ),
+    (
+        "El banco central sube las tasas de interés para frenar la inflación",
+        "La autoridad monetaria elevó el tipo de referencia medio punto; los analistas esperan que el peso "
+        "se fortalezca frente al dólar y que el crédito a las empresas se encarezca este trimestre.",
+        "business-finance",
+    ),
+    (
+        "Las exportaciones de cobre caen un 12 % y la bolsa cierra en rojo",
+        "Las mineras reportaron menores ventas por la caída del precio internacional, y las acciones de las "
+        "principales compañías arrastraron al índice bursátil; los inversionistas temen una recesión.",
+        "business-finance",
+    ),
+    (
+        "Investigadores desarrollan un chip que reduce el consumo de los teléfonos móviles",
+        "El equipo de ingenieros de la universidad diseñó un procesador con inteligencia artificial que "
+        "ejecuta aplicaciones sin conexión a internet; el software será de código abierto.",
+        "science-technology",
+    ),
+    (
+        "Un telescopio detecta agua en la atmósfera de un planeta lejano",
+        "Los astrónomos analizaron la luz de la estrella con el telescopio espacial y publicaron el "
+        "descubrimiento en una revista científica; la misión de la agencia espacial seguirá observando.",
+        "science-technology",
+    ),
+    (
+        "Los hospitales refuerzan las urgencias por el aumento de casos de dengue",
+        "El Ministerio de Salud confirmó más de 3.000 contagios y pidió a los pacientes con fiebre acudir "
+        "al médico; las enfermeras atienden en turnos dobles y se fumigan los barrios contra el mosquito.",
+        "health",
+    ),
+    (
+        "Un nuevo tratamiento reduce la mortalidad por cáncer de pulmón",
+        "El ensayo clínico con 800 pacientes mostró que el fármaco, combinado con quimioterapia, alarga la "
+        "vida de los enfermos; los oncólogos piden que la sanidad pública lo incluya pronto.",
+        "health",
+    ),
+    (
+        "El delantero marca dos goles y su club gana la liga",
+        "El equipo venció 2-0 en el estadio y se coronó campeón del torneo; el entrenador dedicó el título "
+        "a la afición tras una temporada en la que el arquero apenas recibió goles.",
+        "sports",
+    ),
+    (
+        "La tenista argentina alcanza la final en París",
+        "Tras ganar la semifinal en tres sets, la jugadora disputará su primer título de Grand Slam; su "
+        "rival es la número uno del mundo, que no ha perdido un partido en toda la temporada de tierra.",
+        "sports",
+    ),
+    (
+        "El festival de cine premia una película sobre la migración",
+        "El jurado entregó el máximo galardón a la directora por su segundo largometraje; la actriz "
+        "protagonista fue ovacionada en el estreno y la cinta llegará a las salas en marzo.",
+        "arts-entertainment",
+    ),
+    (
+        "La orquesta sinfónica estrena una ópera de un compositor mexicano",
+        "El teatro agotó las entradas para las cuatro funciones; la cantante principal y el coro recibieron "
+        "los aplausos del público, y el concierto se transmitirá por la televisión cultural.",
+        "arts-entertainment",
+    ),
+    (
+        "Condenan a 30 años de prisión al autor de un homicidio",
+        "El juez consideró probado que el acusado asesinó a su vecino; la Fiscalía presentó pruebas y "
+        "testigos durante el juicio, y la defensa anunció que apelará la sentencia.",
+        "crime-justice",
+    ),
+    (
+        "La policía desarticula una banda de narcotraficantes",
+        "Los agentes detuvieron a nueve personas e incautaron dos toneladas de cocaína en un allanamiento; "
+        "los capturados serán imputados por tráfico de estupefacientes y lavado de dinero.",
+        "crime-justice",
+    ),
+    (
+        "Un exalcalde, acusado de corrupción por sobornos en la contratación pública",
+        "La Fiscalía imputó al exfuncionario por peculado y cohecho; según la investigación, cobró comisiones "
+        "a los contratistas, y un tribunal le impuso prisión preventiva.",
+        "crime-justice",
+    ),
+    (
+        "Combates entre el ejército y la guerrilla dejan once muertos",
+        "Los soldados se enfrentaron a los rebeldes en una zona rural; cientos de familias se desplazaron "
+        "por los bombardeos y el gobierno anunció el envío de más tropas a la frontera.",
+        "conflict-security",
+    ),
+    (
+        "Un terremoto de magnitud 7 sacude la costa y deja cientos de damnificados",
+        "Los bomberos y los equipos de rescate buscan sobrevivientes entre los escombros; la defensa civil "
+        "evacuó a los vecinos por el riesgo de tsunami y declaró la emergencia.",
+        "conflict-security",
+    ),
+    (
+        "Las negociaciones de paz se rompen tras un atentado con explosivos",
+        "El ataque contra una base militar dejó cuatro soldados heridos; el grupo armado rechazó el alto el "
+        "fuego y el ministro de Defensa ordenó una ofensiva.",
+        "conflict-security",
+    ),
+    (
+        "La sequía reduce los embalses al nivel más bajo en veinte años",
+        "La falta de lluvias y las altas temperaturas secan los ríos; los expertos en cambio climático "
+        "advierten que los ecosistemas de la cuenca y la biodiversidad de los humedales están en riesgo.",
+        "environment",
+    ),
+    (
+        "La deforestación en la Amazonía crece por tercer año",
+        "Los satélites registraron la pérdida de miles de hectáreas de selva; los ambientalistas piden "
+        "proteger los bosques y las especies en peligro de extinción frente a la minería ilegal.",
+        "environment",
+    ),
+    (
+        "Miles de estudiantes vuelven a las aulas tras la huelga de docentes",
+        "Los maestros levantaron el paro después de que el sindicato acordara una subida salarial; los "
+        "padres de familia y los alumnos celebraron la vuelta a clases en las escuelas públicas.",
+        "society",
+    ),
+    (
+        "El papa pide en su homilía acoger a los migrantes",
+        "Ante miles de fieles reunidos en la plaza, el pontífice habló de la pobreza y la desigualdad y "
+        "pidió a las parroquias y a la iglesia abrir sus puertas a las familias que huyen.",
+        "society",
+    ),
+    (
+        "Crece la demanda de vivienda para los jóvenes en las grandes ciudades",
+        "Las organizaciones sociales denuncian que muchas familias y jóvenes no pueden pagar un alquiler; "
+        "el informe sobre pobreza pide ampliar los subsidios y atender a los adultos mayores que viven solos.",
+        "society",
+    ),
+    (
+        "Récord de visitantes en el museo de arte contemporáneo",
+        "La exposición reúne pinturas y esculturas de artistas latinoamericanos; la galería amplió su "
+        "horario por la afluencia de público durante las vacaciones.",
+        "arts-entertainment",
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["es", "es-MX", None])
+def test_default_classifier_gets_obvious_spanish_examples_right(language: str | None) -> None:
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    for title, text, slug in OBVIOUS_ES:
+        got = sections.assign_section(
+            title, text, feed_section=None, classifier=clf, settings=settings, language=language
+        )
+        assert (got.slug, got.method) == (slug, "classifier"), title
+        assert settings.threshold <= got.confidence <= 1.0
+
+
+@pytest.mark.parametrize("language", ["en", None])
+def test_english_examples_stay_right_with_or_without_language(language: str | None) -> None:
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    for title, text, slug in OBVIOUS:
+        assert sections.classify(title, text, clf, settings, language=language)[0] == slug, title
+
+
+def test_accents_and_capitals_do_not_change_the_section() -> None:
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    for title, text, slug in OBVIOUS_ES:
+        bare_title = sections.fold(title).upper()  # a headline typed in capitals without accents
+        bare_text = sections.fold(text)
+        assert sections.classify(bare_title, bare_text, clf, settings, language="es")[0] == slug, title
+    # The same folded word, however it was written.
+    assert sections.fold("Canción PÚBLICA año Ñandú") == "cancion publica ano nandu"
+    assert sections.tokenize("Política económica", accents=False) == ["politica", "economica"]
+    assert sections.tokenize("Política") == ["política"]  # the trained model keeps accents
+
+
+def test_ambiguous_spanish_words_follow_their_context() -> None:
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    cases = [
+        # "partido": a political party or a match
+        (
+            "El partido del gobierno gana las elecciones municipales",
+            "Los votantes dieron la mayoría al partido del presidente en la alcaldía y el concejo.",
+            "politics-government",
+        ),
+        (
+            "El partido termina en empate",
+            "Los dos equipos empataron 1-1 en el estadio; el delantero falló un penal en el último minuto.",
+            "sports",
+        ),
+        # "fiscal": a prosecutor, not fiscal policy
+        (
+            "El fiscal pide veinte años de cárcel para el acusado",
+            "La Fiscalía sostiene que el detenido cometió el robo; el juez decidirá tras el juicio.",
+            "crime-justice",
+        ),
+        # "obra": a play, "obras": construction works
+        (
+            "Se estrena la obra de teatro más esperada del año",
+            "La actriz y el elenco llenaron la sala en la primera función ante un público entregado.",
+            "arts-entertainment",
+        ),
+    ]
+    for title, text, slug in cases:
+        assert sections.classify(title, text, clf, settings, language="es")[0] == slug, title
+
+
+def test_language_tags_and_guessing() -> None:
+    assert sections.normalize_language("es-VE") == "es"
+    assert sections.normalize_language("ES_mx") == "es"
+    assert sections.normalize_language("spa") == "es"
+    assert sections.normalize_language("en-GB") == "en"
+    assert sections.normalize_language("fr") is None
+    assert sections.normalize_language(None) is None
+    words = sections.tokenize(
+        "Los diputados votaron la ley de presupuesto para el año que viene", accents=False
+    )
+    assert sections.guess_language(words) == "es"
+    words = sections.tokenize("The members of the committee voted on the budget for the year", accents=False)
+    assert sections.guess_language(words) == "en"
+    assert sections.guess_language(["xyzzy"]) is None
+
+
+def test_article_language_weights_its_own_cues_more() -> None:
+    clf = sections.default_classifier()
+    assert clf.languages == ["en", "es"]
+    # Spanish cues count in full in a Spanish text and at a fifth in an English one.
+    words = sections.tokenize("Elecciones en el congreso", accents=False)
+    as_spanish = clf.scores(words, "es")
+    as_english = clf.scores(words, "en")
+    politics = clf.labels.index("politics-government")
+    assert as_spanish[politics] > as_english[politics] > 0
+
+
+def test_unknown_language_falls_back_to_guessing() -> None:
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    title, text, slug = OBVIOUS_ES[8]
+    assert sections.classify(title, text, clf, settings, language="fr")[0] == slug
+
+
+def test_taxonomy_subset_limits_spanish_candidates_too() -> None:
+    settings = SectionSettings(taxonomy={"sports": "Deportes", "society": "Sociedad"})
+    clf = sections.load_classifier(settings)
+    assert sorted(clf.labels) == ["society", "sports"]
+    title, text, _ = OBVIOUS_ES[8]
+    got = sections.assign_section(title, text, feed_section=None, classifier=clf, settings=settings)
+    assert (got.slug, got.name) == ("sports", "Deportes")
+
+
 def test_feed_section_wins_over_classifier() -> None:
     settings = SectionSettings()
     clf = sections.load_classifier(settings)

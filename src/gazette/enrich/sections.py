@@ -3,8 +3,8 @@
 Two classifiers share one small interface (``labels`` and ``predict``):
 
 - ``LexiconClassifier``, the shipped default: weighted cue words per section, hand-written after the IPTC
-  Media Topics top level (``enrich/data/section_lexicon.json``). It needs no training data, so it is not
-  trained on any evaluation set.
+  Media Topics top level, in English (``enrich/data/section_lexicon.json``) and Spanish
+  (``section_lexicon_es.json``). It needs no training data, so it is not trained on any evaluation set.
 - ``LinearClassifier``: TF-IDF + multinomial logistic regression trained by ``gazette train-sections`` on the
   site's own labelled articles, saved as one ``.npz`` of plain arrays (no pickle) at
   ``sections.model_path``; when that file exists it is used instead of the default.
@@ -19,8 +19,9 @@ import json
 import logging
 import math
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,12 @@ from gazette.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 LEXICON_FILE = "section_lexicon.json"
+# Further languages: code → file. English is the primary lexicon (it carries the Zipf weights).
+LEXICON_FILES = {"en": LEXICON_FILE, "es": "section_lexicon_es.json"}
+PRIMARY_LANGUAGE = "en"
+# An article's own language's cues count in full, the other languages' cues at this weight: loan words
+# ("software", "fútbol") still help, while false friends ("final", "once", "red") can hardly mislead.
+OTHER_LANGUAGE_WEIGHT = 0.2
 MODEL_FORMAT = "gazette-sections-linear/1"
 TITLE_REPEAT = 3  # the headline says more about the section than any one body sentence
 MAX_WORDS = 600  # the top of an article decides its section; the rest only costs time
@@ -47,16 +54,62 @@ EVIDENCE_HALF = 5.0  # evidence (about 3 strong cues) at which confidence is shr
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased words (letters only; hyphenated and apostrophe words kept whole)."""
-    return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+def fold(text: str) -> str:
+    """Lower case without accents or other combining marks: "Canción" → "cancion", "año" → "ano"."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
-def article_words(title: str, text: str, max_words: int = MAX_WORDS) -> list[str]:
+def tokenize(text: str, *, accents: bool = True) -> list[str]:
+    """Lower-cased words (letters only; hyphenated and apostrophe words kept whole).
+
+    ``accents=False`` folds them away (``fold``), so that a cue written "política" matches "politica" and a
+    headline in capitals without accents; the lexicon classifier reads folded words, the trained model
+    (whose saved vocabulary keeps accents) unfolded ones.
+    """
+    text = text.lower() if accents else fold(text)
+    return [w.replace("’", "'") for w in _WORD.findall(text)]
+
+
+def article_words(title: str, text: str, max_words: int = MAX_WORDS, *, accents: bool = True) -> list[str]:
     """The words a classifier reads: the title repeated, then the start of the body."""
-    head = tokenize(title or "")
-    body = tokenize(text or "")[:max_words]
+    head = tokenize(title or "", accents=accents)
+    body = tokenize(text or "", accents=accents)[:max_words]
     return head * TITLE_REPEAT + body
+
+
+# Short function words that are frequent in one language and rare in the other.
+_FUNCTION_WORDS = {
+    "en": frozenset(
+        "the of and to in is that for on with was as by at from his her it are be has have had said will "
+        "an which were this they their but not been would who its".split()
+    ),
+    "es": frozenset(
+        "el la los las del que y en un una por para con se su sus es al lo como mas pero fue ha han segun "
+        "sobre este esta entre tras desde hasta tambien muy sin ya le les dijo".split()
+    ),
+}
+
+
+def normalize_language(language: str | None) -> str | None:
+    """A known lexicon language from a tag ("es", "es-VE", "ES_mx", "spa"), else None."""
+    if not language:
+        return None
+    code = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
+    code = {"eng": "en", "spa": "es", "english": "en", "spanish": "es", "espanol": "es"}.get(code, code)
+    return code if code in LEXICON_FILES else None
+
+
+def guess_language(words: Sequence[str]) -> str | None:
+    """The language whose function words are most frequent among (folded) ``words``; None on a tie."""
+    counts = {lang: sum(w in fw for w in words) for lang, fw in _FUNCTION_WORDS.items()}
+    best = max(counts, key=counts.__getitem__)
+    if counts[best] == 0 or list(counts.values()).count(counts[best]) > 1:
+        return None
+    return best
 
 
 def rarity(zipf: float | None) -> float:
@@ -71,8 +124,8 @@ class Classifier(Protocol):
 
     labels: list[str]
 
-    def predict(self, title: str, text: str) -> dict[str, float]:
-        """Probability per label (summing to 1)."""
+    def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
+        """Probability per label (summing to 1); ``language`` is a hint a classifier may ignore."""
         ...
 
 
@@ -85,32 +138,27 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 # -- the shipped default --------------------------------------------------------------------------
 
 
-class LexiconClassifier:
-    """Cue-word scoring against hand-written section lexicons; no training data involved."""
+Lexicon = Mapping[str, Mapping[str, Sequence[str]]]
 
-    def __init__(
-        self,
-        lexicon: dict[str, dict[str, list[str]]],
-        *,
-        zipf: dict[str, float] | None = None,
-        temperature: float = TEMPERATURE,
-    ) -> None:
-        self.labels = list(lexicon)
-        self.temperature = temperature
-        # Four tables: single words and word pairs, each matched exactly or by stem (trailing "*").
+
+class _CueTables:
+    """One language's cues, folded, in four tables: single words and word pairs, exact or by stem."""
+
+    def __init__(self, lexicon: Lexicon, labels: list[str], zipf: Mapping[str, float]) -> None:
         tables: dict[tuple[bool, bool], dict[str, dict[int, float]]] = {
             (pair, stem): {} for pair in (False, True) for stem in (False, True)
         }
-        for i, slug in enumerate(self.labels):
-            entry = lexicon[slug]
+        folded_zipf = {fold(k): v for k, v in zipf.items()}
+        for slug, entry in lexicon.items():
+            i = labels.index(slug)
             for weight, key in ((2.0, "strong"), (1.0, "terms")):
                 for cue in entry.get(key, []):
-                    cue = " ".join(cue.strip().lower().split())
+                    cue = " ".join(fold(cue.strip()).split())
                     if not cue.rstrip("*"):
                         continue
                     table = tables[(" " in cue, cue.endswith("*"))]
                     slot = table.setdefault(cue.rstrip("*"), {})
-                    slot[i] = max(slot.get(i, 0.0), weight * rarity((zipf or {}).get(cue)))
+                    slot[i] = max(slot.get(i, 0.0), weight * rarity(folded_zipf.get(cue)))
         self._word = (tables[(False, False)], tables[(False, True)])
         self._pair = (tables[(True, False)], tables[(True, True)])
         self._stem_lengths = {
@@ -118,7 +166,7 @@ class LexiconClassifier:
         }
         self._cache: dict[tuple[str, bool], dict[int, float] | None] = {}
 
-    def _cues(self, key: str, pair: bool = False) -> dict[int, float] | None:
+    def cues(self, key: str, pair: bool = False) -> dict[int, float] | None:
         """Sections a word (or word pair) is a cue for, with its weight in each."""
         if (key, pair) in self._cache:
             return self._cache[(key, pair)]
@@ -138,7 +186,7 @@ class LexiconClassifier:
         self._cache[(key, pair)] = result
         return result
 
-    def scores(self, words: Sequence[str]) -> np.ndarray:
+    def scores(self, words: Sequence[str], n_labels: int) -> np.ndarray:
         """Raw evidence per label: sublinear counts of matched cues times their weights."""
         counts: Counter[tuple[str, int]] = Counter()
         weights: dict[tuple[str, int], float] = {}
@@ -147,19 +195,65 @@ class LexiconClassifier:
             if pos + 1 < len(words):
                 keys.append((f"{word} {words[pos + 1]}", True))
             for key, pair in keys:
-                hit = self._cues(key, pair)
+                hit = self.cues(key, pair)
                 if hit:
                     for i, w in hit.items():
                         counts[(key, i)] += 1
                         weights[(key, i)] = w
-        out = np.zeros(len(self.labels))
+        out = np.zeros(n_labels)
         for (cue_key, i), c in counts.items():
             out[i] += weights[(cue_key, i)] * (1.0 + math.log(c))
         return out
 
-    def predict(self, title: str, text: str) -> dict[str, float]:
-        words = article_words(title, text)
-        raw = self.scores(words)
+
+class LexiconClassifier:
+    """Cue-word scoring against hand-written section lexicons; no training data involved.
+
+    ``lexicon`` is the primary language's (``language``, English by default); ``others`` adds lexicons of
+    further languages (code → lexicon, same shape). An article's cues are read in its own language at full
+    weight and in the others at ``OTHER_LANGUAGE_WEIGHT``; text and cues are both accent-folded.
+    """
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        *,
+        zipf: Mapping[str, float] | None = None,
+        temperature: float = TEMPERATURE,
+        language: str = PRIMARY_LANGUAGE,
+        others: Mapping[str, Lexicon] | None = None,
+    ) -> None:
+        others = dict(others or {})
+        self.labels = list(lexicon)
+        for other in others.values():
+            self.labels += [slug for slug in other if slug not in self.labels]
+        self.temperature = temperature
+        self.language = language
+        self._tables = {language: _CueTables(lexicon, self.labels, zipf or {})}
+        for code, other in others.items():
+            self._tables[code] = _CueTables(other, self.labels, {})
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages this classifier has cues for; the first is the primary one."""
+        return list(self._tables)
+
+    def scores(self, words: Sequence[str], language: str | None = None) -> np.ndarray:
+        """Raw evidence per label from folded ``words``: the text's language in full, others weighted down.
+
+        ``language`` None (or one without a lexicon) is guessed from the words; when even that fails,
+        every language counts in full.
+        """
+        lang = language if language in self._tables else guess_language(words)
+        out = np.zeros(len(self.labels))
+        for code, tables in self._tables.items():
+            weight = 1.0 if lang is None or code == lang else OTHER_LANGUAGE_WEIGHT
+            out += weight * tables.scores(words, len(self.labels))
+        return out
+
+    def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
+        words = article_words(title, text, accents=False)
+        raw = self.scores(words, normalize_language(language))
         if not raw.any():
             return {slug: 1.0 / len(self.labels) for slug in self.labels}
         # Each section's share of the evidence decides; a text with little evidence (a cue or two) is
@@ -169,22 +263,27 @@ class LexiconClassifier:
         return dict(zip(self.labels, _softmax(scaled).tolist(), strict=True))
 
 
-def load_lexicon() -> tuple[dict[str, dict[str, list[str]]], dict[str, float]]:
-    """The shipped section lexicon (slug → {"strong": [...], "terms": [...], ...}) and cue frequencies."""
-    raw = resources.files("gazette.enrich").joinpath("data", LEXICON_FILE).read_text(encoding="utf-8")
+def load_lexicon(
+    language: str = PRIMARY_LANGUAGE,
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, float]]:
+    """A shipped section lexicon (slug → {"strong": [...], "terms": [...], ...}) and its cue frequencies."""
+    name = LEXICON_FILES[language]
+    raw = resources.files("gazette.enrich").joinpath("data", name).read_text(encoding="utf-8")
     data = json.loads(raw)
     return dict(data["sections"]), {k: float(v) for k, v in data.get("zipf", {}).items()}
 
 
 def default_classifier(taxonomy: Iterable[str] | None = None) -> LexiconClassifier:
-    """The shipped classifier, limited to the sections of ``taxonomy`` that it knows."""
-    lexicon, zipf = load_lexicon()
+    """The shipped classifier (every shipped language), limited to the sections of ``taxonomy`` it knows."""
+    lexicon, zipf = load_lexicon(PRIMARY_LANGUAGE)
+    others = {code: load_lexicon(code)[0] for code in LEXICON_FILES if code != PRIMARY_LANGUAGE}
     if taxonomy is not None:
         wanted = set(taxonomy)
         lexicon = {slug: entry for slug, entry in lexicon.items() if slug in wanted}
+        others = {code: {s: e for s, e in lex.items() if s in wanted} for code, lex in others.items()}
         if not lexicon:
             raise ConfigError("none of the taxonomy's sections is known to the built-in classifier")
-    return LexiconClassifier(lexicon, zipf=zipf)
+    return LexiconClassifier(lexicon, zipf=zipf, others=others)
 
 
 # -- the site-specific model ----------------------------------------------------------------------
@@ -217,7 +316,8 @@ class LinearClassifier:
         norm = float(np.linalg.norm(val))
         return idx, (val / norm if norm else val)
 
-    def predict(self, title: str, text: str) -> dict[str, float]:
+    def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
+        """Probability per label; ``language`` is not used (the model learnt its site's languages)."""
         idx, val = self.vector(title, text)
         logits = self.coef[:, idx] @ val + self.intercept
         return dict(zip(self.labels, _softmax(logits).tolist(), strict=True))
@@ -353,9 +453,21 @@ def load_classifier(settings: SectionSettings) -> Classifier:
     return default_classifier(settings.taxonomy)
 
 
-def classify(title: str, text: str, classifier: Classifier, settings: SectionSettings) -> tuple[str, float]:
-    """The best section of the taxonomy and its probability, renormalised over the taxonomy."""
-    probs = {s: p for s, p in classifier.predict(title, text).items() if s in settings.taxonomy}
+def classify(
+    title: str,
+    text: str,
+    classifier: Classifier,
+    settings: SectionSettings,
+    *,
+    language: str | None = None,
+) -> tuple[str, float]:
+    """The best section of the taxonomy and its probability, renormalised over the taxonomy.
+
+    ``language`` is the article's language tag ("es", "en-GB"), when known; None lets the classifier guess.
+    """
+    probs = {
+        s: p for s, p in classifier.predict(title, text, language=language).items() if s in settings.taxonomy
+    }
     total = sum(probs.values())
     if not probs or total <= 0:
         return settings.default, 0.0
@@ -370,13 +482,17 @@ def assign_section(
     feed_section: str | None,
     classifier: Classifier | None,
     settings: SectionSettings,
+    language: str | None = None,
 ) -> models.SectionAssignment:
-    """The feed's declared section, else the classifier's choice above the threshold, else the default."""
+    """The feed's declared section, else the classifier's choice above the threshold, else the default.
+
+    ``language``: the article's language tag when known (``Article.language``); None means guess it.
+    """
     taxonomy = settings.taxonomy
     if feed_section and feed_section in taxonomy:
         return models.SectionAssignment(taxonomy[feed_section], feed_section, 1.0, "feed")
     if classifier is not None:
-        slug, confidence = classify(title, text, classifier, settings)
+        slug, confidence = classify(title, text, classifier, settings, language=language)
         if confidence >= settings.threshold and slug in taxonomy:
             return models.SectionAssignment(taxonomy[slug], slug, round(confidence, 4), "classifier")
         logger.debug("section %s at %.2f is below the threshold; default used", slug, confidence)
