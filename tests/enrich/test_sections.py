@@ -234,6 +234,122 @@ OBVIOUS_ES = [
         "horario por la afluencia de público durante las vacaciones.",
         "arts-entertainment",
     ),
+    # A second batch, written before it was first run against the lexicon.
+    (
+        "Sánchez convoca a los barones del PSOE tras el revés en Galicia",
+        "El jefe del Ejecutivo reunió a la dirección socialista en Ferraz para analizar los resultados autonómicos, mientras el PP celebra su mayoría absoluta y Sumar pide una reflexión sobre la izquierda.",
+        "politics-government",
+    ),
+    (
+        "La Cámara de Diputados rechaza el veto presidencial a la ley de pensiones",
+        "Con dos tercios de los votos, los legisladores insistieron en la norma; el Ejecutivo anunció que acudirá a la Corte para frenar su promulgación.",
+        "politics-government",
+    ),
+    (
+        "El euríbor baja por tercer mes consecutivo y alivia a los hipotecados",
+        "El indicador al que se referencian la mayoría de las hipotecas variables cerró abril en el 3,7 %, lo que rebajará la cuota mensual de miles de familias, según los cálculos de los portales inmobiliarios.",
+        "business-finance",
+    ),
+    (
+        "Pemex reporta pérdidas millonarias en el primer trimestre",
+        "La petrolera estatal atribuyó el resultado a la caída de la producción de crudo y al alza de los costos de refinación; las calificadoras advierten sobre su elevada deuda.",
+        "business-finance",
+    ),
+    (
+        "Mercadona abrirá 30 supermercados y contratará a 2.000 personas",
+        "La cadena de distribución invertirá 800 millones de euros este año y prevé aumentar su facturación un 8 %, pese a la subida de los precios de los alimentos.",
+        "business-finance",
+    ),
+    (
+        "Un estudio revela cómo las abejas reconocen los colores",
+        "Un grupo de biólogos de la Universidad de Barcelona grabó la actividad de las neuronas de los insectos y publicó sus resultados en la revista Current Biology.",
+        "science-technology",
+    ),
+    (
+        "La agencia espacial europea lanza con éxito su nuevo cohete Ariane 6",
+        "El lanzador despegó desde la base de Kurú, en la Guayana Francesa, y puso en órbita varios satélites de observación de la Tierra.",
+        "science-technology",
+    ),
+    (
+        "Meta presenta unas gafas de realidad aumentada",
+        "La tecnológica mostró un prototipo capaz de superponer información en la visión del usuario; los desarrolladores podrán crear aplicaciones a partir del año próximo.",
+        "science-technology",
+    ),
+    (
+        "Alertan por el aumento de infartos en menores de 40 años",
+        "Los cardiólogos atribuyen el fenómeno al sedentarismo, el estrés y el consumo de tabaco, y recomiendan chequeos periódicos de la presión arterial.",
+        "health",
+    ),
+    (
+        "Las listas de espera quirúrgica superan los seis meses en Andalucía",
+        "El Servicio Andaluz de Salud reconoce que faltan anestesistas y traumatólogos; los sindicatos médicos exigen más plazas.",
+        "health",
+    ),
+    (
+        "El Barça remonta ante el Atlético y sigue vivo en la Copa del Rey",
+        "Lewandowski firmó un doblete en la segunda parte y Ferran Torres cerró la eliminatoria en el descuento ante un Metropolitano en silencio.",
+        "sports",
+    ),
+    (
+        "Checo Pérez saldrá desde la pole en el Gran Premio de México",
+        "El piloto mexicano fue el más rápido en la clasificación del sábado en el Autódromo Hermanos Rodríguez, por delante de los dos Ferrari.",
+        "sports",
+    ),
+    (
+        "Los Pumas vencen a Nueva Zelanda por primera vez en su historia",
+        "El seleccionado argentino de rugby ganó 25-15 con un try en el segundo tiempo y un pie certero de su apertura.",
+        "sports",
+    ),
+    (
+        "Bad Bunny anuncia una gira por estadios de América Latina",
+        "El artista puertorriqueño presentará su nuevo disco en quince ciudades; los boletos salen a la venta el viernes.",
+        "arts-entertainment",
+    ),
+    (
+        "Muere a los 89 años el novelista que retrató la posguerra",
+        "El autor de una docena de novelas y ganador del Premio Cervantes deja una obra traducida a treinta idiomas, según informó su editorial.",
+        "arts-entertainment",
+    ),
+    (
+        "Detienen en Marbella a un capo del narcotráfico reclamado por Holanda",
+        "La Guardia Civil lo arrestó en una urbanización de lujo; sobre él pesaba una orden de búsqueda internacional por tráfico de hachís y blanqueo de capitales.",
+        "crime-justice",
+    ),
+    (
+        "La Audiencia Nacional juzga a los acusados de estafar a miles de ahorradores",
+        "El tribunal escuchará a más de cien testigos; la fiscalía pide penas de hasta doce años por apropiación indebida y falsedad documental.",
+        "crime-justice",
+    ),
+    (
+        "Israel intensifica sus ataques en el sur de Líbano",
+        "Los bombardeos de la aviación israelí alcanzaron posiciones de Hezbolá; el Ejército asegura haber destruido lanzaderas de cohetes y depósitos de armas.",
+        "conflict-security",
+    ),
+    (
+        "La DANA deja inundaciones y carreteras cortadas en Valencia",
+        "Los servicios de emergencia rescataron a decenas de personas atrapadas en sus coches; la Aemet mantiene la alerta roja por lluvias torrenciales.",
+        "conflict-security",
+    ),
+    (
+        "El calor extremo dispara la temperatura del Mediterráneo",
+        "El agua del mar alcanzó 29 grados frente a Baleares, un récord que, según los oceanógrafos, pone en peligro las praderas de posidonia y la fauna marina.",
+        "environment",
+    ),
+    (
+        "Chile crea el mayor parque marino de la Patagonia",
+        "El decreto protege fiordos y canales donde viven ballenas, delfines y colonias de pingüinos, y prohíbe la salmonicultura en la zona.",
+        "environment",
+    ),
+    (
+        "Más de la mitad de los jóvenes españoles sigue viviendo con sus padres",
+        "El informe del Consejo de la Juventud apunta a los bajos sueldos y al precio del alquiler como causas del retraso de la emancipación.",
+        "society",
+    ),
+    (
+        "Miles de fieles acompañan la procesión del Señor de los Milagros",
+        "La tradicional procesión recorrió el centro de Lima durante doce horas; la hermandad calcula que participaron más de medio millón de devotos.",
+        "society",
+    ),
 ]
 
 
