@@ -174,6 +174,7 @@ class Enricher:
             feed_section=feed_section,
             classifier=classifier,
             settings=self.settings.sections,
+            language=article.language,
         )
         article.locales = locales_stage.tag_locales(
             article.text, title=article.title, source_country=source_country
