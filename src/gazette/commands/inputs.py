@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,3 +43,23 @@ def read_inputs(inputs: list[str] | None) -> list[tuple[str, str]]:
     if not texts:
         texts.append(("stdin", sys.stdin.read()))
     return texts
+
+
+def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
+    """Each JSON object of a JSON-lines file, in order; blank lines are skipped and a line that is not an object
+    is answered on standard output with ``{"line": N, "error": ...}`` so batch output stays one line per input."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict):
+            sys.stdout.write(json.dumps({"line": n, "error": "not a JSON object"}) + "\n")
+            continue
+        yield obj

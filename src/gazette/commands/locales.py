@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import InputError, read_inputs
+from gazette.commands.inputs import InputError, jsonl_objects, read_inputs
 
 
 def _row(loc: Any) -> dict[str, Any]:
@@ -56,21 +57,15 @@ def locales(
     from gazette.enrich import locales as locales_stage
 
     if jsonl is not None:
+        objects = jsonl_objects(jsonl)  # lazy: bad-line answers stay in input order
         try:
-            lines = jsonl.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise fail(f"cannot read {jsonl}: {exc.strerror}", 2) from exc
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                text = str(obj.get("text") or "")
-                item_title = obj.get("title") or title
-                country = obj.get("source_country") or source_country
-            except (json.JSONDecodeError, AttributeError):
-                sys.stdout.write(json.dumps({"line": n, "error": "not a JSON object"}) + "\n")
-                continue
+            first = next(objects, None)
+        except InputError as exc:
+            raise fail(str(exc), 2) from exc
+        for obj in itertools.chain([first] if first is not None else [], objects):
+            text = str(obj.get("text") or "")
+            item_title = obj.get("title") or title
+            country = obj.get("source_country") or source_country
             found = locales_stage.tag_locales(text, title=item_title, source_country=country)
             row = {
                 "id": obj.get("id"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt, InputError, read_inputs
+from gazette.commands.inputs import ConfigOpt, InputError, jsonl_objects, read_inputs
 
 
 def train_sections(
@@ -94,19 +95,13 @@ def section(
         raise fail(str(exc), 2) from exc
 
     if jsonl is not None:
+        objects = jsonl_objects(jsonl)  # lazy: bad-line answers stay in input order
         try:
-            lines = jsonl.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise fail(f"cannot read {jsonl}: {exc.strerror}", 2) from exc
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                title, text = str(obj.get("title") or ""), str(obj.get("text") or "")
-            except (json.JSONDecodeError, AttributeError):
-                sys.stdout.write(json.dumps({"line": n, "error": "not a JSON object"}) + "\n")
-                continue
+            first = next(objects, None)
+        except InputError as exc:
+            raise fail(str(exc), 2) from exc
+        for obj in itertools.chain([first] if first is not None else [], objects):
+            title, text = str(obj.get("title") or ""), str(obj.get("text") or "")
             if not title:
                 title, text = _split_title(text)
             row = {"id": obj.get("id"), **_result(title, text, classifier, settings)}
