@@ -93,6 +93,20 @@ class BriefSettings:
     llm_timeout: float = _doc("Seconds to wait for the language model.", default=60.0)
 
 
+# Far above a long read (a 10,000-word article is about 60,000 characters); the cap bounds the time the
+# enrichment stages spend on one pathological text (see bench/adversarial.py).
+ENRICH_MAX_CHARS = 100_000
+
+
+@dataclass
+class EnrichSettings:
+    max_chars: int = _doc(
+        "Characters of an article's text that sections, locales, briefs and story features read (the "
+        "first ones, cut at a space; the stored text is kept whole).",
+        default=ENRICH_MAX_CHARS,
+    )
+
+
 @dataclass
 class Settings:
     database_url: str = _doc("SQLAlchemy URL of the store.", default="sqlite:///gazette.db")
@@ -100,6 +114,7 @@ class Settings:
     site: SiteSettings = field(default_factory=SiteSettings, metadata={"help": "Publishing."})
     sections: SectionSettings = field(default_factory=SectionSettings, metadata={"help": "Sections."})
     brief: BriefSettings = field(default_factory=BriefSettings, metadata={"help": "Briefs."})
+    enrich: EnrichSettings = field(default_factory=EnrichSettings, metadata={"help": "Enrichment."})
 
     def section_name(self, slug: str) -> str:
         return self.sections.taxonomy.get(slug, slug.replace("-", " ").title())
@@ -202,6 +217,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("fetch.max_bytes must be > 0")
     if not 0 <= s.fetch.max_redirects <= 20:
         raise ConfigError("fetch.max_redirects must be between 0 and 20")
+    if s.enrich.max_chars < 1_000:
+        raise ConfigError("enrich.max_chars must be at least 1000")
     if s.sections.default not in s.sections.taxonomy:
         raise ConfigError(f"sections.default {s.sections.default!r} is not in the taxonomy")
     if not s.database_url or "://" not in s.database_url:

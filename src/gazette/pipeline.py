@@ -168,6 +168,7 @@ class Enricher:
     ) -> None:
         feed_section = feed_section if feed_section in self.settings.sections.taxonomy else None
         classifier = None if feed_section else self._get_classifier()
+        max_chars = self.settings.enrich.max_chars  # what every stage reads of the text (a time bound)
         article.section = sections_stage.assign_section(
             article.title,
             article.text,
@@ -175,12 +176,17 @@ class Enricher:
             classifier=classifier,
             settings=self.settings.sections,
             language=article.language,
+            max_chars=max_chars,
         )
         article.locales = locales_stage.tag_locales(
-            article.text, title=article.title, source_country=source_country
+            article.text, title=article.title, source_country=source_country, max_chars=max_chars
         )
         article.brief = briefs_stage.make_brief(
-            article.text, self.settings.brief, language=article.language, title=article.title
+            article.text,
+            self.settings.brief,
+            language=article.language,
+            title=article.title,
+            max_chars=max_chars,
         )
 
 
@@ -356,7 +362,7 @@ class Pipeline:
         never the article (it is undone to a savepoint)."""
         try:
             with session.begin_nested():
-                stories_stage.assign_story(session, row)
+                stories_stage.assign_story(session, row, max_chars=self.settings.enrich.max_chars)
         except Exception:
             logger.exception("story assignment failed for %s", row.canonical_url)
 

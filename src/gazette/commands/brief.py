@@ -146,7 +146,7 @@ def _write_brief(path: Path, *, as_json: bool, config: Path | None) -> None:
 
     settings = settings_from(config)
     text = _read(path)
-    for sentence in make_brief(text, settings.brief):
+    for sentence in make_brief(text, settings.brief, max_chars=settings.enrich.max_chars):
         if as_json:
             _emit(
                 json.dumps(

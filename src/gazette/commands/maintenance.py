@@ -40,7 +40,9 @@ def recluster(
                 progress.update(task, completed=done, total=total)
 
             with db.session() as session:
-                report = rebuild(session, on_progress=advance, batch=batch)
+                report = rebuild(
+                    session, on_progress=advance, batch=batch, max_chars=settings.enrich.max_chars
+                )
     except GazetteError as exc:
         raise fail(str(exc)) from exc
     finally:

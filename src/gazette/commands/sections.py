@@ -57,7 +57,12 @@ def _result(title: str, text: str, classifier: Any, settings: Any) -> dict[str, 
     from gazette.enrich import sections
 
     assignment = sections.assign_section(
-        title, text, feed_section=None, classifier=classifier, settings=settings.sections
+        title,
+        text,
+        feed_section=None,
+        classifier=classifier,
+        settings=settings.sections,
+        max_chars=settings.enrich.max_chars,
     )
     return {
         "section": assignment.name,

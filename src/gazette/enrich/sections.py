@@ -30,7 +30,8 @@ from typing import Protocol
 import numpy as np
 
 from gazette import models
-from gazette.config import SectionSettings
+from gazette.config import ENRICH_MAX_CHARS, SectionSettings
+from gazette.enrich import readable_text
 from gazette.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -460,13 +461,18 @@ def classify(
     settings: SectionSettings,
     *,
     language: str | None = None,
+    max_chars: int = ENRICH_MAX_CHARS,
 ) -> tuple[str, float]:
     """The best section of the taxonomy and its probability, renormalised over the taxonomy.
+
+    Only the first ``max_chars`` characters of ``text`` are read (``enrich.max_chars``).
 
     ``language`` is the article's language tag ("es", "en-GB"), when known; None lets the classifier guess.
     """
     probs = {
-        s: p for s, p in classifier.predict(title, text, language=language).items() if s in settings.taxonomy
+        s: p
+        for s, p in classifier.predict(title, readable_text(text, max_chars), language=language).items()
+        if s in settings.taxonomy
     }
     total = sum(probs.values())
     if not probs or total <= 0:
@@ -483,6 +489,7 @@ def assign_section(
     classifier: Classifier | None,
     settings: SectionSettings,
     language: str | None = None,
+    max_chars: int = ENRICH_MAX_CHARS,
 ) -> models.SectionAssignment:
     """The feed's declared section, else the classifier's choice above the threshold, else the default.
 
@@ -492,7 +499,7 @@ def assign_section(
     if feed_section and feed_section in taxonomy:
         return models.SectionAssignment(taxonomy[feed_section], feed_section, 1.0, "feed")
     if classifier is not None:
-        slug, confidence = classify(title, text, classifier, settings, language=language)
+        slug, confidence = classify(title, text, classifier, settings, language=language, max_chars=max_chars)
         if confidence >= settings.threshold and slug in taxonomy:
             return models.SectionAssignment(taxonomy[slug], slug, round(confidence, 4), "classifier")
         logger.debug("section %s at %.2f is below the threshold; default used", slug, confidence)

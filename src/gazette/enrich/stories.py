@@ -29,6 +29,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sqlalchemy.orm import Session
 
+from gazette.config import ENRICH_MAX_CHARS
+from gazette.enrich import readable_text
 from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint
 from gazette.store import stories as story_store
 from gazette.store.schema import Article
@@ -99,10 +101,17 @@ class StoryFeatures:
         )
 
 
-def extract_features(title: str, text: str, language: str | None = None) -> StoryFeatures:
-    """Features of an article: terms of its title (counted twice) and text; names of its title and lead."""
+def extract_features(
+    title: str, text: str, language: str | None = None, *, max_chars: int = ENRICH_MAX_CHARS
+) -> StoryFeatures:
+    """Features of an article: terms of its title (counted twice) and text; names of its title and lead.
+
+    Only the first ``max_chars`` characters of title and text are read (``enrich.max_chars``).
+    """
     terms: Counter[str] = Counter()
     names: set[str] = set()
+    title = readable_text(title, max_chars)
+    text = readable_text(text, max_chars)
     words = text.split()
     body = text if len(words) <= MAX_WORDS else " ".join(words[:MAX_WORDS])
     for weight, chunk in ((TITLE_WEIGHT, title), (1, body)):
@@ -322,9 +331,10 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return dot / (na * nb)
 
 
-def text_fingerprint(title: str, text: str) -> Fingerprint:
-    """The dedup fingerprint of an article: its text, or its title when it has no text."""
-    return fingerprint(text if text.strip() else title)
+def text_fingerprint(title: str, text: str, *, max_chars: int = ENRICH_MAX_CHARS) -> Fingerprint:
+    """The dedup fingerprint of an article: its text, or its title when it has no text (the first
+    ``max_chars`` characters of either, ``enrich.max_chars``)."""
+    return fingerprint(readable_text(text if text.strip() else title, max_chars))
 
 
 # --- against the database ---------------------------------------------------------------------------------
@@ -340,7 +350,7 @@ class StoryResult:
     similarity: float = 1.0
 
 
-def _window_clusterer(session: Session, when: datetime, exclude_id: int) -> Clusterer:
+def _window_clusterer(session: Session, when: datetime, exclude_id: int, max_chars: int) -> Clusterer:
     clusterer = Clusterer()
     members = story_store.window_members(session, when - WINDOW, when + WINDOW, exclude_id=exclude_id)
     stored = {m.article_id: StoryFeatures.from_json(m.features) for m in members}
@@ -350,7 +360,7 @@ def _window_clusterer(session: Session, when: datetime, exclude_id: int) -> Clus
         features = stored[m.article_id]
         if features is None:
             title, text = texts[m.article_id]
-            features = extract_features(title, text, m.language)
+            features = extract_features(title, text, m.language, max_chars=max_chars)
         clusterer.add(
             Item(
                 key=m.article_id,
@@ -400,15 +410,16 @@ def _record(
     return StoryResult(story_id, is_new, original_id, similarity)
 
 
-def assign_story(session: Session, article_row: Article) -> StoryResult:
+def assign_story(session: Session, article_row: Article, *, max_chars: int = ENRICH_MAX_CHARS) -> StoryResult:
     """Put a saved article in a story (an existing one or a new one) and record it if it is a near-copy.
 
     Call it in the transaction that saved the article (it flushes, never commits). Calling it again for the
     same article with the same text returns the stored answer; after the text changed it places it afresh.
+    Features and fingerprint read the first ``max_chars`` characters (``enrich.max_chars``).
     """
     if article_row.id is None:
         session.flush()
-    fp = text_fingerprint(article_row.title, article_row.text)
+    fp = text_fingerprint(article_row.title, article_row.text, max_chars=max_chars)
     existing = story_store.membership(session, article_row.id)
     if existing is not None:
         if existing.fingerprint == fp.to_bytes():
@@ -419,8 +430,10 @@ def assign_story(session: Session, article_row: Article) -> StoryResult:
 
     story_store.lock_story_assignment(session)
     when = story_store.article_time(article_row)
-    features = extract_features(article_row.title, article_row.text, article_row.language)
-    clusterer = _window_clusterer(session, when, article_row.id)
+    features = extract_features(
+        article_row.title, article_row.text, article_row.language, max_chars=max_chars
+    )
+    clusterer = _window_clusterer(session, when, article_row.id, max_chars)
     placement = clusterer.place(article_row.id, when, features, fp)
     if placement.duplicate_of is None:
         # the same bytes stored earlier, however long ago, are a copy too
@@ -453,7 +466,11 @@ class ReclusterReport:
 
 
 def recluster(
-    session: Session, on_progress: Callable[[int, int], None] | None = None, batch: int = 500
+    session: Session,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch: int = 500,
+    *,
+    max_chars: int = ENRICH_MAX_CHARS,
 ) -> ReclusterReport:
     """Forget all stories and duplicate links and place every stored article again, oldest first.
 
@@ -476,8 +493,8 @@ def recluster(
             row = rows[article_id]
             when = story_store.article_time(row)
             clusterer.evict_before(when)
-            features = extract_features(row.title, row.text, row.language)
-            fp = text_fingerprint(row.title, row.text)
+            features = extract_features(row.title, row.text, row.language, max_chars=max_chars)
+            fp = text_fingerprint(row.title, row.text, max_chars=max_chars)
             placement = clusterer.place(row.id, when, features, fp)
             if placement.duplicate_of is None and row.content_hash in by_hash:
                 original, story = by_hash[row.content_hash]

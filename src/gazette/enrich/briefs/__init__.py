@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass, field
 
 from gazette import models
-from gazette.config import BriefSettings
+from gazette.config import ENRICH_MAX_CHARS, BriefSettings
+from gazette.enrich import readable_text
 from gazette.enrich.briefs.extractive import select_sentences
 from gazette.enrich.briefs.llm import parse_reply, request_rewrite
 from gazette.enrich.briefs.sentences import SentenceSpan, split_sentences
@@ -76,13 +77,17 @@ def make_brief(
     *,
     language: str | None = None,
     title: str | None = None,
+    max_chars: int = ENRICH_MAX_CHARS,
 ) -> list[models.BriefSentence]:
     """Brief for one article: rewritten and verified when a model is configured, else extractive.
+
+    Only the first ``max_chars`` characters are read (``enrich.max_chars``); spans still point into ``text``.
 
     A rewritten brief keeps only the sentences the verifier supports, each with the span of the
     source passage that supports it; if the endpoint fails or fewer than two sentences survive,
     the extractive brief is returned and the log says why.
     """
+    text = readable_text(text, max_chars)
     if not text or not text.strip():
         return []
     if settings.llm_url:

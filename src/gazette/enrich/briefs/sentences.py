@@ -31,10 +31,12 @@ _STARTERS = {
 
 _OPEN_QUOTES = "\"'“‘«„‹([¿¡—–-"
 _CLOSE_QUOTES = "\"'”’»›)]"
-# A terminator run, then closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"([.!?…]+|\.\.\.)([\"'”’»›)\]]*)(\s+)")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
-_NEXT_WORD = re.compile(r"[\"'“‘«„‹(\[¿¡—–-]*\s*(\w+)")
+# A run of terminators. Nothing follows the run in the pattern, so the engine never backtracks into it: each
+# character is read once whatever the text (the closing quotes and the space after it are read in Python).
+_TERMINATORS = re.compile(r"[.!?…]+")
+_WORD_WINDOW = 64  # the word before a period is read back this far at most (abbreviations are short)
+_NEXT_WORD = re.compile(r"[\"'“‘«„‹(\[¿¡—–-]*\s*(\w{1,64})")  # as far as _WORD_WINDOW
+_INITIALS = re.compile(r"(?:\w\.)+\w")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,18 @@ class SentenceSpan:
     text: str
 
 
-def _is_boundary(text: str, match: re.Match[str]) -> bool:
-    punct, closers = match.group(1), match.group(2)
-    after = match.end()
+def _word_before(text: str, end: int) -> str:
+    """The word (letters, digits, inner periods) that ends at ``end``, read back at most ``_WORD_WINDOW``."""
+    start = end
+    limit = max(0, end - _WORD_WINDOW)
+    while start > limit and (text[start - 1].isalnum() or text[start - 1] in "._"):
+        start -= 1
+    return text[start:end]
+
+
+def _is_boundary(text: str, punct: str, punct_start: int, closers: bool, after: int) -> bool:
+    """Whether the terminator run ``punct`` (at ``punct_start``, then closing marks if ``closers``, then
+    space up to ``after``) ends a sentence."""
     if after >= len(text):
         return True
     nxt = text[after]
@@ -65,15 +76,14 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
         if punct in {"?", "!"} and not closers and next_word and next_word[0].islower():
             return False
         return True
-    word_match = _WORD_BEFORE.search(text, 0, match.start())
-    word = word_match.group(1).lower().strip(".") if word_match else ""
+    word = _word_before(text, punct_start).lower().strip(".")
     if not word:
         return True
     if word in _NEVER_FINAL:
         return False
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "John F. Kennedy"
-    if word in _MAYBE_FINAL or re.fullmatch(r"(?:\w\.)+\w", word):
+    if word in _MAYBE_FINAL or _INITIALS.fullmatch(word):
         return next_word.lower() in _STARTERS
     return True
 
@@ -83,18 +93,28 @@ def split_sentences(text: str) -> list[SentenceSpan]:
 
     Lines are hard boundaries (extracted articles keep one paragraph per line); within a line a
     sentence ends at ``. ! ? …`` (and any closing quotes) followed by space and a likely sentence
-    start, unless the period closes an abbreviation or an initial.
+    start, unless the period closes an abbreviation or an initial. Time is linear in the text: each
+    character is read a bounded number of times, whatever it holds.
     """
     spans: list[SentenceSpan] = []
     for line in re.finditer(r"[^\n\r]+", text):
         line_start = line.start()
         line_text = line.group(0)
+        size = len(line_text)
         cursor = 0
-        for match in _BOUNDARY.finditer(line_text):
-            if _is_boundary(line_text, match):
-                _add(spans, text, line_start + cursor, line_start + match.end(3) - len(match.group(3)))
-                cursor = match.end()
-        _add(spans, text, line_start + cursor, line_start + len(line_text))
+        for run in _TERMINATORS.finditer(line_text):
+            closers_end = run.end()
+            while closers_end < size and line_text[closers_end] in _CLOSE_QUOTES:
+                closers_end += 1
+            after = closers_end
+            while after < size and line_text[after].isspace():
+                after += 1
+            if after == closers_end:
+                continue  # no space after the run: "3.5", "U.S.-led", "?!)x"
+            if _is_boundary(line_text, run.group(0), run.start(), closers_end > run.end(), after):
+                _add(spans, text, line_start + cursor, line_start + closers_end)
+                cursor = after
+        _add(spans, text, line_start + cursor, line_start + size)
     return spans
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from gazette import models
+from gazette.config import ENRICH_MAX_CHARS
+from gazette.enrich import readable_text
 from gazette.enrich.locales.gazetteer import Gazetteer, build_gazetteer, fold, load_gazetteer
 from gazette.enrich.locales.resolve import Mention, Tagger, get_tagger
 
@@ -34,15 +36,22 @@ def find_mentions(text: str, *, source_country: str | None = None) -> list[Menti
 
 
 def tag_locales(
-    text: str, *, title: str | None = None, source_country: str | None = None
+    text: str,
+    *,
+    title: str | None = None,
+    source_country: str | None = None,
+    max_chars: int = ENRICH_MAX_CHARS,
 ) -> list[models.Locale]:
     """The places ``text`` is about, one ``Locale`` per place, most salient first.
+
+    Only the first ``max_chars`` characters of ``text`` are read (``enrich.max_chars``).
 
     Spans are character offsets into ``text``. A place named in the title adds to salience (and to
     ``mentions``) but has no span; a place named only in the title is kept, with no spans.
     """
+    text = readable_text(text, max_chars)
     tagger = get_tagger()
-    title = title or ""
+    title = readable_text(title or "", max_chars)
     joined = f"{title}\n\n{text}" if title else text
     offset = len(title) + 2 if title else 0
     mentions = tagger.find_mentions(joined, source_country=source_country)
