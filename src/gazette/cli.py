@@ -51,6 +51,17 @@ def settings_from(config: Path | None = None, **overrides: Any) -> Settings:
         raise fail(str(exc), 2) from exc
 
 
+def require_extraction_stack() -> None:
+    """Stop in one line when extraction cannot import its libraries, instead of failing every article."""
+    from gazette.extract.article import stack_problem
+
+    problem = stack_problem()
+    if problem:
+        # One line, unwrapped; library messages hold brackets ("lxml[html-clean]"), so no markup.
+        console.print(f"error: {problem}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
 def open_db(settings: Settings, *, create: bool = True) -> Any:
     from gazette.store.db import Database
 
@@ -215,7 +226,7 @@ def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: 
         console.print(f"[red]failed[/red] {failure.url}: {failure.reason}", markup=True)
     out.print(
         f"ingested {report.feeds_ok} feeds ({report.feeds_not_modified} not modified, {report.feeds_failed} failed): "
-        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, {report.duplicates} duplicates, "
         f"{report.articles_failed} articles failed"
     )
     return report
@@ -229,6 +240,7 @@ def ingest(
 ) -> None:
     """Fetch every due feed and its new articles, extract, enrich and store them."""
     settings = settings_from(config)
+    require_extraction_stack()
     db = open_db(settings)
     try:
         report = run_ingest(settings, db, feed or None, force)
@@ -278,6 +290,7 @@ def demo(
         fetch={"allow_hosts": ["127.0.0.1"], "delay_seconds": 0.02},
         site={"base_url": f"http://127.0.0.1:{port}"},
     )
+    require_extraction_stack()
     with DemoPublisher(port=DEMO_PORT, fallback=True) as publisher:
         console.print(f"demo publisher at {publisher.base_url}")
         db = open_db(settings)
@@ -308,6 +321,7 @@ def extract(
     from gazette.pipeline import extract_one
 
     settings = settings_from(config)
+    require_extraction_stack()
     failed = 0
     with Fetcher(settings.fetch) as fetcher:
         for target in targets:

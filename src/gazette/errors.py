@@ -12,7 +12,8 @@
      │    ├── TooManyRedirects        more hops than ``max_redirects``, or a loop
      │    └── HTTPStatusError(status) a 4xx/5xx answer (``retry_after`` set for 429/503)
      ├── FeedError                   the body is not a feed we can read
-     ├── ExtractionRejected(reason)  a page gave no usable article
+     ├── ExtractionRejected(reason)  a page gave no usable article (permanent: never retried)
+     ├── ExtractionFailed(reason)    the extractor broke (a bug, a package that cannot load): retried next run
      ├── StorageError                the database refused a write
      └── NotFound                    a page or record that does not exist (HTTP 404)
 
@@ -99,6 +100,20 @@ class ExtractionRejected(GazetteError):
         return self._reason
 
 
+class ExtractionFailed(GazetteError):
+    """The extractor itself failed on a page (an unexpected exception, a missing package); the page may be
+    fine, so the run keeps the feed's validators and the next run tries it again."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self._reason = reason
+        super().__init__(f"{reason}: {url}")
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+
 class StorageError(GazetteError):
     """The database refused or lost a write."""
 
@@ -112,6 +127,7 @@ class NotFound(GazetteError):
 __all__ = [
     "BlockedAddress",
     "ConfigError",
+    "ExtractionFailed",
     "ExtractionRejected",
     "FeedError",
     "FetchError",

@@ -28,7 +28,17 @@ from gazette.enrich import briefs as briefs_stage
 from gazette.enrich import locales as locales_stage
 from gazette.enrich import sections as sections_stage
 from gazette.enrich import stories as stories_stage
-from gazette.errors import FetchError, FetchTimeout, GazetteError, HTTPStatusError, StorageError
+from gazette.errors import (
+    BlockedAddress,
+    ExtractionRejected,
+    FeedError,
+    GazetteError,
+    HTTPStatusError,
+    RobotsDisallowed,
+    StorageError,
+    TooLarge,
+    TooManyRedirects,
+)
 from gazette.extract.article import extract_article
 from gazette.ingest.feeds import parse_feed
 from gazette.ingest.fetcher import Fetcher
@@ -82,6 +92,7 @@ class IngestReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0  # same text as an article the same publisher stored under another URL
     skipped_known: int = 0
     failures: list[Failure] = field(default_factory=list)
 
@@ -132,13 +143,17 @@ class _FeedDone:
     keep_validators: bool = False
 
 
-def is_transient(exc: GazetteError) -> bool:
-    """Errors worth retrying on the next run, as opposed to a page that will never be accepted."""
-    if isinstance(exc, FetchTimeout):
-        return True
+# The answers that say something about the page itself, and would be the same on the next run.
+PERMANENT = (ExtractionRejected, FeedError, BlockedAddress, RobotsDisallowed, TooLarge, TooManyRedirects)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed page is worth retrying on the next run. Only the known verdicts on a page (``PERMANENT``,
+    and 4xx statuses other than 408/425/429) are final; anything else — a timeout, a reset, a 5xx, the extractor
+    breaking, an exception nobody expected — may pass, so the feed's old validators are kept and it is retried."""
     if isinstance(exc, HTTPStatusError):
         return exc.status_code >= 500 or exc.status_code in (408, 425, 429)
-    return type(exc) is FetchError  # connection refused or reset, truncated body
+    return not isinstance(exc, PERMANENT)
 
 
 @dataclass
@@ -288,8 +303,9 @@ class Pipeline:
                 transient = transient or is_transient(exc)
                 out.put(_PageFailed(job, entry.url, exc.reason))
                 continue
-            except Exception as exc:
+            except Exception as exc:  # a bug is no verdict on the page: retried on the next run
                 logger.exception("unexpected error on article %s", entry.url)
+                transient = True
                 out.put(_PageFailed(job, entry.url, f"internal error: {type(exc).__name__}: {exc}"))
                 continue
             article.source = job.source_name
@@ -341,7 +357,7 @@ class Pipeline:
         try:
             with self.db.session() as s:
                 row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
-                if result is not article_store.SaveResult.UNCHANGED:
+                if result in (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED):
                     self._place_in_story(s, row)
         except StorageError as exc:
             if not isinstance(exc.__cause__, IntegrityError | DataError):
@@ -353,6 +369,8 @@ class Pipeline:
             report.new += 1
         elif result is article_store.SaveResult.UPDATED:
             report.updated += 1
+        elif result is article_store.SaveResult.DUPLICATE:
+            report.duplicates += 1
         else:
             report.unchanged += 1
         logger.info("article %s: %s", result.value, article.canonical_url, extra={"feed": job.url})

@@ -3,14 +3,16 @@
 Steps: decode the bytes (``text.decode_html``), parse once, read metadata and main text with trafilatura,
 settle the publication date (page markup, feed entry, htmldate), pick the canonical URL, repair every text
 field with ftfy (``text.repair_text``), sanitize the article HTML (``sanitize.sanitize_html``) and hash the
-normalized text. Whatever the page holds, the only exception that leaves ``extract_article`` is
-``ExtractionRejected`` with a reason.
+normalized text. A page the extractor cannot use raises ``ExtractionRejected`` with a reason (permanent); any other
+exception inside it (a bug, a package that cannot load) leaves as ``ExtractionFailed``, which the pipeline
+retries on the next run.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,7 @@ import lxml.html
 from lxml import etree
 
 from gazette import models
-from gazette.errors import ExtractionRejected, GazetteError
+from gazette.errors import ExtractionFailed, ExtractionRejected, GazetteError
 from gazette.extract.sanitize import plain_text, sanitize_html
 from gazette.extract.text import decode_html, detect_language, repair_text
 from gazette.urls import canonicalize_url, is_http_url, same_site
@@ -55,18 +57,38 @@ _WS = re.compile(r"\s+")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
+# What extraction imports (some lazily, inside a page's extraction): trafilatura pulls in jusText, which needs
+# lxml's HTML cleaner, a separate package (lxml_html_clean) since lxml 5.2.
+STACK = ("lxml.html", "lxml.html.clean", "justext", "trafilatura", "htmldate", "ftfy", "nh3", "py3langid")
+
+
+def stack_problem() -> str | None:
+    """None when every library extraction needs imports; else one line saying which one cannot and why."""
+    for name in STACK:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # ImportError, or a package that breaks while importing
+            detail = " ".join(str(exc).split())
+            return (
+                f"cannot extract articles: {name} does not import ({type(exc).__name__}: {detail}); "
+                "reinstall gazette with its dependencies"
+            )
+    return None
+
+
 def extract_article(doc: models.FetchedDocument, entry: models.FeedEntry | None = None) -> models.Article:
     """Text and metadata of one page; the feed entry fills what the page lacks.
 
-    Raises ``ExtractionRejected(url, reason)`` when the page has no usable text; nothing else.
+    Raises ``ExtractionRejected(url, reason)`` when the page has no usable text, and ``ExtractionFailed`` when
+    the extractor itself broke (nothing about the page is known then, so it is not a rejection).
     """
     try:
         return _extract(doc, entry)
     except GazetteError:
         raise
-    except Exception as exc:  # a parser bug on a hostile page must not stop the batch
-        logger.debug("extraction failed on %s", doc.url, exc_info=True)
-        raise ExtractionRejected(doc.url, f"extraction failed ({type(exc).__name__})") from exc
+    except Exception as exc:  # a parser bug or a package that cannot load must not stop the batch
+        logger.warning("extraction failed on %s: %s: %s", doc.url, type(exc).__name__, exc, exc_info=True)
+        raise ExtractionFailed(doc.url, f"extraction failed ({type(exc).__name__}: {exc})") from exc
 
 
 def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> models.Article:
@@ -457,4 +479,4 @@ def _settle_date(
     return page or found
 
 
-__all__ = ["clean_line", "content_hash", "extract_article"]
+__all__ = ["clean_line", "content_hash", "extract_article", "stack_problem"]

@@ -1,8 +1,14 @@
-"""Store: articles — the idempotent upsert on the canonical URL, and single-article reads."""
+"""Store: articles — the idempotent upsert on the canonical URL, and single-article reads.
+
+Only the canonical URL identifies an article for an update. The content hash finds a copy of an article the same
+publisher stored under another URL (GUIDs and links rewritten), and such a copy is recorded as a duplicate, never
+written over the stored row: a feed must not retitle or re-point an article it did not publish.
+"""
 
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import UTC, datetime
 
 from slugify import slugify
@@ -12,6 +18,8 @@ from sqlalchemy.orm import Session
 from gazette import models
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
 
+logger = logging.getLogger(__name__)
+
 SLUG_MAX = 80
 
 
@@ -19,6 +27,7 @@ class SaveResult(enum.StrEnum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"  # the same text stored by the same source under another URL; nothing written
 
 
 def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
@@ -37,15 +46,24 @@ def _unique_slug(session: Session, date_path: str, title: str, exclude_id: int |
         slug, n = f"{base}-{n}", n + 1
 
 
-def find_existing(session: Session, article: models.Article, source_id: int | None) -> Article | None:
-    """The stored row for this article: same canonical URL, else same content from the same source."""
-    row = session.scalar(select(Article).where(Article.canonical_url == article.canonical_url))
-    if row is None and article.content_hash:
-        stmt = select(Article).where(Article.content_hash == article.content_hash)
-        if source_id is not None:
-            stmt = stmt.where(Article.source_id == source_id)
-        row = session.scalars(stmt.limit(1)).first()
-    return row
+def find_existing(session: Session, article: models.Article) -> Article | None:
+    """The stored row with this article's canonical URL (the only match that may update it)."""
+    return session.scalar(select(Article).where(Article.canonical_url == article.canonical_url))
+
+
+def find_same_content(
+    session: Session, article: models.Article, *, source_id: int | None, feed_id: int | None
+) -> Article | None:
+    """A stored article with the same content hash from the same publisher: the same source, or, for a feed
+    with no source, the same feed. A hash match never crosses publishers, and with neither known there is none."""
+    if not article.content_hash or (source_id is None and feed_id is None):
+        return None
+    stmt = select(Article).where(Article.content_hash == article.content_hash)
+    if source_id is not None:
+        stmt = stmt.where(Article.source_id == source_id)
+    else:
+        stmt = stmt.where(Article.source_id.is_(None), Article.feed_id == feed_id)
+    return session.scalars(stmt.order_by(Article.id).limit(1)).first()
 
 
 def known_urls(session: Session, urls: list[str]) -> set[str]:
@@ -121,10 +139,25 @@ def save_article(
     feed_id: int | None,
     now: datetime | None = None,
 ) -> tuple[Article, SaveResult]:
-    """Insert or update one article keyed on its canonical URL; nothing is ever stored twice."""
+    """Insert or update one article keyed on its canonical URL; nothing is ever stored twice.
+
+    An article under a new URL whose text the same publisher already stored (``find_same_content``) is a
+    ``DUPLICATE``: the stored row is returned untouched. The same text from another publisher is a new row
+    (story assignment then links it to the earlier one as a copy).
+    """
     now = now or datetime.now(UTC)
     fetched_at = article.fetched_at or now
-    row = find_existing(session, article, source_id)
+    row = find_existing(session, article)
+    if row is None:
+        same = find_same_content(session, article, source_id=source_id, feed_id=feed_id)
+        if same is not None:
+            logger.info(
+                "%s has the text of stored article %s; recorded as a duplicate, nothing overwritten",
+                article.canonical_url,
+                same.id,
+                extra={"article_id": same.id, "url": article.canonical_url},
+            )
+            return same, SaveResult.DUPLICATE
     if row is None:
         date_path = date_path_for(article.published_at, fetched_at)
         row = Article(
