@@ -114,6 +114,31 @@ CASES: dict[str, Case] = {
     "path_traversal": Case(21, "../ in static, archive, article, asset URLs → 404; files keyed by hash"),
     "query_abuse": Case(32, 'search ", *, NEAR(, unbalanced (, 10 KB query → 4xx or results, never 500'),
     "malformed_query": Case(0, "huge or malformed query strings on pages and API → 4xx or results"),
+    # -- round two, pipeline side (issue 9, items 3–5) --------------------------------------------------------
+    "redos_text": Case(
+        0,
+        "300 KB of abbreviations, digits and periods, capitalised words, one long word: stored whole; "
+        "enrichment reads enrich.max_chars",
+        ("hostile_text.html",),
+    ),
+    "hash_forgery": Case(
+        0,
+        "a feed with no (or another) source carrying a stored article's text: stored apart, never overwrites",
+        ("publisher_feed.xml", "forged_feed.xml"),
+    ),
+    "hash_same_publisher": Case(
+        0,
+        "the same source's text under a new URL and title: a duplicate, nothing overwritten",
+        ("republished_feed.xml",),
+    ),
+    "extraction_transient": Case(
+        0,
+        "the extractor breaking (ImportError) is transient: validators kept, pages stored next run",
+        ("transient_feed.xml",),
+    ),
+    "missing_package": Case(
+        0, "extraction libraries that cannot import: one line and exit 1, not a failure per article"
+    ),
     # -- HOSTILE.md's invariants, as far as a hostile server can test them (process faults: tests/faults) ----
     "inv_no_loss": Case(
         0, "I1: pages that failed mid-run are ingested by a re-run; nothing lost behind a 304"

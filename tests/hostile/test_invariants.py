@@ -107,7 +107,7 @@ def test_one_article_from_two_feeds_and_the_unique_key(desk: Desk) -> None:
     assert report.new == 1, report
     # The key is a UNIQUE constraint, not only a check in Python.
     with pytest.raises(StorageError), desk.db.session() as s:
-        row = article_store.find_existing(s, _article(desk.server.url("/shared/story.html")), None)
+        row = article_store.find_existing(s, _article(desk.server.url("/shared/story.html")))
         assert row is not None
         clone = type(row)(
             **{
