@@ -1,10 +1,16 @@
-"""Shared fixtures: real SQLite files and a real PostgreSQL schema per test."""
+"""Shared fixtures: real SQLite files and a real PostgreSQL schema per test.
+
+Under ``CI=true`` (CI sets it) a test that needs PostgreSQL or Chromium fails instead of skipping when the
+service is missing, so a CI run cannot go green without them: ``require_service`` in the fixtures, and a hook
+that turns any skip of a test marked ``postgres`` or ``browser`` into a failure.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -27,6 +33,28 @@ def _pg_available() -> bool:
 
 
 PG_AVAILABLE = _pg_available()
+IN_CI = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+SERVICE_MARKS = ("postgres", "browser")
+
+
+def require_service(reason: str) -> NoReturn:
+    """Skip a test whose service (PostgreSQL, Chromium) is missing; under ``CI=true`` fail it instead."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a test that needs it fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    needs = [m for m in SERVICE_MARKS if item.get_closest_marker(m) is not None]
+    if needs:
+        why = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, but it needs {' and '.join(needs)}: {why}"
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -56,7 +84,7 @@ def sqlite_url(tmp_path: object) -> str:
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema on the real server, dropped afterwards."""
     if not PG_AVAILABLE:
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+        require_service(f"PostgreSQL at {PG_ADMIN_URL} is not reachable")
     schema = f"gz_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL)
     with admin.begin() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,23 +11,30 @@ import pytest
 
 from gazette.config import Settings
 from gazette.store.db import Database
+from tests.conftest import require_service
 from tests.publish.publish_corpus import LiveServer, corpus_settings, fill
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("GAZETTE_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # git-ignored; screenshots for a person
 
 
 @pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the browser tests (skipped, with the reason, when it is not installed).
+    """One headless Chromium for the browser tests (skipped, with the reason, when it is not installed; a
+    failure under CI=true).
 
     Package scope, not session: Playwright's sync API keeps an event loop running in the main thread while
     it is open, which would break any later test that calls ``asyncio.run``.
     """
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+        require_service(
+            f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run browser tests"
+        )
+    try:
+        from playwright import sync_api
+    except ImportError:
+        require_service("the playwright package is not installed")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

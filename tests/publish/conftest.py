@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from gazette.config import Settings
 from gazette.publish.app import create_app
 from gazette.store.db import Database
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, require_service
 from tests.publish.publish_corpus import corpus_settings, fill
 
 with warnings.catch_warnings():
@@ -51,7 +51,7 @@ def site(
             yield built
         return
     if not PG_AVAILABLE:
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+        require_service("PostgreSQL at 127.0.0.1:5432 is not reachable")
     schema = f"gz_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL)
     with admin.begin() as conn:

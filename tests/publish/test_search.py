@@ -12,7 +12,7 @@ from gazette.store import listings
 from gazette.store.db import Database, alembic_config
 from gazette.store.listings import ArticleFilter
 from gazette.store.schema import Article
-from tests.conftest import PG_AVAILABLE
+from tests.conftest import PG_AVAILABLE, require_service
 from tests.publish.conftest import parse
 from tests.publish.publish_corpus import fill
 
@@ -303,7 +303,7 @@ def store_tricky(db: Database) -> None:
 @pytest.mark.postgres
 def test_same_result_sets_on_sqlite_and_postgresql(sqlite_url: str, pg_url: str) -> None:
     if not PG_AVAILABLE:
-        pytest.skip("PostgreSQL is not reachable")
+        require_service("PostgreSQL is not reachable")
     queries = [
         *EXPECTED,
         *HOSTILE,

@@ -31,7 +31,7 @@ from gazette.store import articles as article_store
 from gazette.store import stories as story_store
 from gazette.store.db import Database
 from gazette.store.sources import get_or_create_source
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, require_service
 from tests.publish.conftest import corpus_database, parse
 from tests.publish.publish_corpus import assign_stories
 
@@ -97,7 +97,7 @@ def story_site(
             yield built
         return
     if not PG_AVAILABLE:
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+        require_service("PostgreSQL at 127.0.0.1:5432 is not reachable")
     schema = f"gz_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL)
     with admin.begin() as conn:
