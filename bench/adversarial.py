@@ -5,11 +5,13 @@ old sentence splitter 27 s at 90 KB), digits and periods ("1.2.3. 4. "), 100,000
 the whole size, and as the baseline the demo corpus's articles repeated to the same size. Stages: extract (the
 text as the paragraphs of an HTML page), sections, locales, brief, and the story features with the dedup
 fingerprint, each called as the pipeline calls it (with ``enrich.max_chars``). Each figure is the best of
-``--repeat`` runs, after one warm-up run that loads the models.
+``--repeat`` runs, after one warm-up run that loads the models; wall-clock and CPU seconds of this process are
+both printed, and each stage's ratios are to its own benign row, measured in the same run.
 
-    python bench/adversarial.py [--size 1000000] [--repeat 3] [--limit 1.0]
+    python bench/adversarial.py [--size 1000000] [--repeat 3] [--limit 1.0] [--wall]
 
-Exits 1 when a stage takes longer than ``--limit`` seconds on any input (issue 9: under one second each).
+Exits 1 when a stage takes longer than ``--limit`` seconds on any input (issue 9: under one second each),
+judged on CPU time unless ``--wall`` is given (on a shared machine, wall-clock time measures the other jobs).
 """
 
 from __future__ import annotations
@@ -110,13 +112,15 @@ def stages(settings: Settings) -> dict[str, Callable[[str], object]]:
     }
 
 
-def best_time(call: Callable[[str], object], text: str, repeat: int) -> float:
-    best = float("inf")
+def best_time(call: Callable[[str], object], text: str, repeat: int) -> tuple[float, float]:
+    """Best wall-clock and best CPU seconds (this process) of ``repeat`` runs."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call(text)
-        best = min(best, time.perf_counter() - start)
-    return best
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=1_000_000, help="characters per input (default 1 MB)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept")
     parser.add_argument("--limit", type=float, default=1.0, help="seconds a stage may take on any input")
+    parser.add_argument(
+        "--wall",
+        action="store_true",
+        help="judge wall-clock time (default: CPU time, steady on a busy machine)",
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -138,24 +147,24 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"size {args.size:,} characters; enrich.max_chars {settings.enrich.max_chars:,}; best of {args.repeat}"
     )
-    header = f"{'stage':<10} {'input':<20} {'seconds':>8} {'benign':>8} {'ratio':>6}"
+    print(
+        f"judged on {'wall-clock' if args.wall else 'CPU'} seconds (CPU: this process only, whatever else runs)"
+    )
+    header = f"{'stage':<10} {'input':<20} {'wall s':>8} {'cpu s':>8} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     over: list[str] = []
     for stage, call in work.items():
-        baseline = best_time(call, texts["benign"], args.repeat)
+        base_wall, base_cpu = best_time(call, texts["benign"], args.repeat)
+        baseline = base_wall if args.wall else base_cpu
         for name, text in texts.items():
-            if name == "benign":
-                continue
-            seconds = best_time(call, text, args.repeat)
-            ratio = seconds / baseline if baseline > 0 else float("inf")
-            flag = "  OVER" if seconds > args.limit else ""
-            print(f"{stage:<10} {name:<20} {seconds:8.3f} {baseline:8.3f} {ratio:6.2f}{flag}", flush=True)
-            if seconds > args.limit:
+            wall, cpu = (base_wall, base_cpu) if name == "benign" else best_time(call, text, args.repeat)
+            judged = wall if args.wall else cpu
+            ratio = judged / baseline if baseline > 0 else float("inf")
+            flag = "  OVER" if judged > args.limit else ""
+            print(f"{stage:<10} {name:<20} {wall:8.3f} {cpu:8.3f} {ratio:6.2f}{flag}", flush=True)
+            if judged > args.limit:
                 over.append(f"{stage}/{name}")
-        if baseline > args.limit:
-            over.append(f"{stage}/benign")
-            print(f"{stage:<10} {'benign':<20} {baseline:8.3f}  OVER", flush=True)
     if over:
         print(f"over {args.limit} s: {', '.join(over)}")
         return 1
