@@ -54,3 +54,43 @@ def test_a_missing_chromium_fails_under_ci() -> None:
     assert done.returncode != 0, done.stdout
     assert "skipped" not in done.stdout.strip().splitlines()[-1]
     assert "/nonexistent/chromium is missing" in done.stdout and "CI=true" in done.stdout
+
+
+REDOS = ROOT / ".ci" / "redos.py"
+
+
+def test_redos_scan_flags_unexplained_patterns_even_when_built_at_run_time(tmp_path: Path) -> None:
+    package = tmp_path / "src" / "redos_probe"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import re\n"
+        'A = "a"\n'
+        'BUILT = re.compile(f"({A}+)+b")  # from an f-string: regexploit-py alone cannot see it\n'
+        'SPACES = re.compile(r"\\s*\\w*\\s*\\w*\\s*=")\n'
+        "# redos: only ever matched against three-character strings\n"
+        'NESTED = re.compile(r"(x+)+y")\n'
+        'POSSESSIVE = re.compile(r"a++b")\n'
+        'PLAIN = re.compile(r"[a-z]+")\n'
+    )
+    done = subprocess.run(
+        [sys.executable, str(REDOS), str(tmp_path / "src")], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert ":3: UNEXPLAINED: '(a+)+b'" in out
+    assert ":4: UNEXPLAINED:" in out and ":7: UNEXPLAINED: 'a++b': regexploit cannot parse it" in out
+    assert ":6: explained: '(x+)+y'" in out
+    assert "[a-z]+" not in out
+    assert out.strip().splitlines()[-1].endswith("4 findings, 3 unexplained")
+
+
+def test_redos_scan_of_src_is_clean() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REDOS), "src", "--min-starriness", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 unexplained" in done.stdout
