@@ -125,14 +125,19 @@ CASES: dict[str, Case] = {
         0, "gzip, gzip with concatenated members and every order of two layers: one cap over all layers"
     ),
     "plain_text_titles": Case(
-        0, "text titles with angle brackets keep their words (Atom type=text, RSS Vec&lt;T&gt;)", ("plain_titles.xml",)
+        0,
+        "text titles with angle brackets keep their words (Atom type=text, RSS Vec&lt;T&gt;)",
+        ("plain_titles.xml",),
     ),
     "legacy_cjk": Case(
-        0, "an EUC-JP / Shift_JIS / GBK feed without a declared encoding and BOM-less UTF-32BE read correctly",
+        0,
+        "an EUC-JP / Shift_JIS / GBK feed without a declared encoding and BOM-less UTF-32BE read correctly",
         ("euc_jp_feed.xml",),
     ),
     "content_location": Case(
-        0, "relative links of a feed served with Content-Location resolve against it", ("content_location.xml",)
+        0,
+        "relative links of a feed served with Content-Location resolve against it",
+        ("content_location.xml",),
     ),
     "pinned_transport": Case(0, "pinning works through public httpx/httpcore API, not HTTPTransport._pool"),
     "special_addresses": Case(

@@ -127,7 +127,10 @@ def test_honest_stacked_feeds_decode_and_three_layers_are_refused(desk: Desk) ->
         if layers == ["gzip", "gzip"]:
             body = _members(gzip.compress(feed), 3)  # the outer layer as concatenated members
         urls[name] = desk.server.static(
-            f"/stacked-{name}.xml", body, "application/rss+xml", headers={"Content-Encoding": ", ".join(layers)}
+            f"/stacked-{name}.xml",
+            body,
+            "application/rss+xml",
+            headers={"Content-Encoding": ", ".join(layers)},
         )
     raw_deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
     urls["raw-deflate"] = desk.server.static(

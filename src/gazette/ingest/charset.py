@@ -13,8 +13,8 @@ The encoding is decided in feedparser's order of authority:
 3. the ``encoding`` of the XML declaration;
 4. nothing declared: UTF-8 when the bytes are UTF-8 (a few broken sequences are replaced, when almost every
    high byte sits in a well-formed UTF-8 sequence), else a legacy CJK multi-byte encoding when
-   charset_normalizer finds one that decodes the bytes, else windows-1252 — bytes that some encoding can read
-   are never turned into U+FFFD.
+   charset_normalizer finds one that reads the bytes, else UTF-8 with replacements when most high bytes are
+   UTF-8-shaped, else windows-1252 — bytes that a legacy encoding can read are never turned into U+FFFD.
 
 A declared encoding that cannot read the bytes (more than 1% errors) is treated as undeclared; a Western
 single-byte label on valid multi-byte UTF-8 is taken for the lie it nearly always is. An encoding that is
@@ -145,13 +145,14 @@ def _sniff(content: bytes) -> tuple[str, int, str] | None:
     return None
 
 
-def _mostly_utf8(content: bytes) -> bool:
-    """UTF-8 with a few broken sequences rather than a legacy encoding: 95% of high bytes in UTF-8 shape."""
+def _mostly_utf8(content: bytes, share: int = 95) -> bool:
+    """UTF-8 with a few broken sequences rather than a legacy encoding: ``share`` percent of the high
+    bytes sit in well-formed UTF-8 sequences (in legacy text they almost never do)."""
     high = len(_HIGH_BYTE.findall(content))
     if not high:
         return False
     shaped = sum(len(m) for m in _UTF8_SHAPED.findall(content))
-    return shaped * 100 >= high * 95
+    return shaped * 100 > high * share
 
 
 def _readable(content: bytes, codec: str) -> str | None:
@@ -193,6 +194,9 @@ def _undeclared(content: bytes) -> DecodedFeed:
         text = _readable(content, cjk)
         if text is not None:
             return DecodedFeed(text, cjk, "detected")
+    if _mostly_utf8(content, share=50):
+        # Short UTF-8 with a broken byte: no legacy encoding read it, and most high bytes are UTF-8.
+        return DecodedFeed(content.decode("utf-8", "replace"), "utf_8", "utf-8")
     return DecodedFeed(content.decode("cp1252", "gazette-c1"), "cp1252", "fallback")
 
 

@@ -168,12 +168,16 @@ def _clean_chars(value: str) -> str:
     return _BAD_CHARS_RE.sub("", value)
 
 
-def plain_text(value: Any, limit: int = MAX_TITLE) -> str | None:
-    """A one-line plain-text version of a title or name: tags dropped, entities decoded, capped."""
+def plain_text(value: Any, limit: int = MAX_TITLE, *, markup: bool = True) -> str | None:
+    """A one-line plain-text version of a title or name: tags dropped, entities decoded, capped.
+
+    With ``markup=False`` the value is already text (an Atom ``type="text"`` title, an RSS title feedparser
+    did not take for HTML): "Vec<T>" keeps its "<T>" and "&amp;" stays as written.
+    """
     if not isinstance(value, str):
         return None
     value = _clean_chars(value)
-    if _MARKUP_RE.search(value):
+    if markup and _MARKUP_RE.search(value):
         value = html.unescape(nh3.clean(value, tags=set()))
         value = _clean_chars(value)
     value = _BIDI_RE.sub("", value)
@@ -325,7 +329,7 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
     feed_base = absolute_url(meta.get("link"), base) or base
     parsed = models.ParsedFeed(
         url=url,
-        title=plain_text(meta.get("title")),
+        title=_title(meta),
         link=absolute_url(meta.get("link"), base),
         language=plain_text(meta.get("language"), 35),
         warning=warning,
@@ -369,11 +373,18 @@ def _xml_entry(raw: Any, base: str, feed_base: str) -> models.FeedEntry | None:
     return models.FeedEntry(
         url=link,
         guid=_clean_chars(guid)[:MAX_GUID] if isinstance(guid, str) and guid.strip() else None,
-        title=plain_text(raw.get("title")),
+        title=_title(raw),
         summary=sanitize_summary(summary),
         author=plain_text(author, MAX_AUTHOR),
         published_at=published,
     )
+
+
+def _title(obj: Any) -> str | None:
+    """A feed's or entry's title as text, read the way feedparser typed it (``title_detail.type``)."""
+    detail = obj.get("title_detail")
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    return plain_text(obj.get("title"), markup=kind != "text/plain")
 
 
 def _author_name(value: Any) -> str | None:
