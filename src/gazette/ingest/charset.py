@@ -167,19 +167,36 @@ def _readable(content: bytes, codec: str) -> str | None:
     return text if text.count("\ufffd") <= len(text) * _MAX_ERROR_SHARE else None
 
 
-def _detect_cjk(content: bytes) -> str | None:
+def _jamo(text: str) -> int:
+    """Isolated Hangul letters (compatibility jamo): rare in Korean prose, and what Japanese kana turn into
+    when EUC-JP bytes are read as EUC-KR — the one confusion between these encodings that decodes cleanly."""
+    return sum(1 for ch in text if "\u3130" <= ch <= "\u318f")
+
+
+def _detect_cjk(content: bytes) -> tuple[str, str] | None:
+    """(codec, text) for the legacy CJK encoding that reads ``content`` most plausibly; None if none does."""
     sample = content[:_DETECT_SAMPLE]
     if len(_HIGH_BYTE.findall(sample)) < _MIN_HIGH_BYTES:
         return None
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(sample).best()
+        matches = list(from_bytes(sample))
     except Exception:  # a heuristic helper; its failure only costs the guess
         logger.debug("charset_normalizer failed", exc_info=True)
         return None
-    codec = codec_name(best.encoding) if best is not None else None
-    return codec if codec in _CJK_MULTIBYTE else None
+    readings: list[tuple[int, int, str, str]] = []
+    for rank, match in enumerate(matches):
+        codec = codec_name(match.encoding)
+        if codec not in _CJK_MULTIBYTE:
+            continue
+        text = _readable(content, codec)
+        if text is not None:
+            readings.append((_jamo(text), rank, codec, text))
+    if not readings:
+        return None
+    _, _, codec, text = min(readings)
+    return codec, text
 
 
 def _undeclared(content: bytes) -> DecodedFeed:
@@ -191,9 +208,7 @@ def _undeclared(content: bytes) -> DecodedFeed:
         return DecodedFeed(content.decode("utf-8", "replace"), "utf_8", "utf-8")
     cjk = _detect_cjk(content)
     if cjk is not None:
-        text = _readable(content, cjk)
-        if text is not None:
-            return DecodedFeed(text, cjk, "detected")
+        return DecodedFeed(cjk[1], cjk[0], "detected")
     if _mostly_utf8(content, share=50):
         # Short UTF-8 with a broken byte: no legacy encoding read it, and most high bytes are UTF-8.
         return DecodedFeed(content.decode("utf-8", "replace"), "utf_8", "utf-8")

@@ -129,6 +129,11 @@ def _brotli_layer(pieces: Iterable[bytes]) -> Iterator[bytes]:
             if not out:
                 break
             yield out
+    while not br.is_finished():  # output the decoder still holds once the input has ended
+        out = br.process(b"", output_buffer_limit=PIECE)
+        if not out:
+            break
+        yield out
 
 
 def _charged(pieces: Iterable[bytes], account: _Account) -> Iterator[bytes]:
