@@ -60,7 +60,8 @@ _BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uf
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACE_RE = re.compile(r"\s+")
 _CHAR_REF_RE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
-_FIRST_ELEMENT_RE = re.compile(r"<\w")
+# Where feedparser splits off the prolog (its pattern runs on bytes, so its \w is ASCII).
+_FIRST_ELEMENT_RE = re.compile(r"<[A-Za-z0-9_]")
 _XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(?:"[^"]*"|'[^']*')""")
 # feedparser's e-mail regex is quadratic on author strings like "a@" + "a." * 16000: long runs of text in
 # the elements it reads that way are shortened before it sees them.
