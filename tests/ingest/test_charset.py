@@ -83,3 +83,10 @@ def test_undeclared_bytes_read_by_the_best_candidate() -> None:
     # windows-1252's unassigned bytes come back as the C1 controls the web maps them to, never U+FFFD.
     odd = decode_feed(URL, plain.format(t="x").encode().replace(b"x", b"\x81\x8d caf\xe9"), None)
     assert "\ufffd" not in odd.text and "café" in odd.text
+
+
+def test_latin1_label_reads_as_windows_1252() -> None:
+    body = FEED.format(enc="iso-8859-1").replace("Bolívar ☃", "\u201cBolívar\u201d").encode("cp1252")
+    decoded = decode_feed(URL, body, None)
+    assert decoded.encoding == "cp1252" and "\u201cBolívar\u201d" in decoded.text
+    assert "\u201cBolívar\u201d" in decode_feed(URL, body, "us-ascii").text

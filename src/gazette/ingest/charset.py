@@ -245,6 +245,9 @@ def decode_feed(url: str, content: bytes, header_charset: str | None) -> Decoded
                 return DecodedFeed(content.decode("utf-8"), "utf_8", "utf-8")
             except UnicodeDecodeError:
                 pass
+        if codec in ("latin_1", "iso8859_1", "ascii"):
+            # As browsers read them (WHATWG): windows-1252, whose curly quotes servers label "ISO-8859-1".
+            return DecodedFeed(content.decode("cp1252", "gazette-c1"), "cp1252", source)
         if codec == "utf_8":
             return (
                 _undeclared(content)
