@@ -1,10 +1,13 @@
 """Ingest: read a fetched document as a feed — RSS 0.9x/1.0/2.0 and Atom (feedparser), JSON Feed 1.0/1.1.
 
-Before any XML parser sees the body, its prolog is read here: entity declarations and internal DTD
-subsets (XXE, billion laughs) and external DTDs other than RSS 0.91's well-known one are refused, and an
-HTML page is told apart from a feed. Feeds with more items than the cap are cut before parsing, so a
-100,000-item feed costs no more than a 500-item one. Entries leave with absolute http(s) URLs, plain-text
-titles and authors, sanitized summaries and UTC dates. Only ``FeedError`` is raised.
+The body is decoded once (:mod:`gazette.ingest.charset`, which refuses encodings that are not
+ASCII-compatible), and every check below reads that text; feedparser then gets the same text as UTF-8 that
+says so, with the response's Content-Location as its base. Before any XML parser sees it, the prolog is
+read here: entity declarations and internal DTD subsets (XXE, billion laughs) and external DTDs other than
+RSS 0.91's well-known one are refused, and an HTML page is told apart from a feed. Feeds with more items
+than the cap are cut before parsing, so a 100,000-item feed costs no more than a 500-item one. Entries
+leave with absolute http(s) URLs, plain-text titles (read as text or as HTML, the way feedparser typed
+them) and authors, sanitized summaries and UTC dates. Only ``FeedError`` is raised.
 """
 
 from __future__ import annotations
