@@ -17,7 +17,10 @@ The encoding is decided in feedparser's order of authority:
    UTF-8-shaped, else windows-1252 — bytes that a legacy encoding can read are never turned into U+FFFD.
 
 A declared encoding that cannot read the bytes (more than 1% errors) is treated as undeclared; a Western
-single-byte label on valid multi-byte UTF-8 is taken for the lie it nearly always is. An encoding that is
+single-byte label on valid multi-byte UTF-8 is taken for the lie it nearly always is, and ISO-8859-1 and
+ASCII labels are read as windows-1252, as browsers read them. A label for UTF-16/32 on bytes that do not
+have that shape is ignored, as feedparser ignores it. (feedparser itself lets the header outrank a
+byte-order mark; a mark cannot be wrong about the bytes it starts, so here it comes first.) An encoding that is
 not ASCII-compatible — UTF-7, HZ, ISO-2022-*, EBCDIC code pages and the like, where ASCII bytes can mean
 something else or be swallowed by an escape — is refused outright (``FeedError``), wherever it was
 declared; UTF-16 and UTF-32 are read and re-encoded.
