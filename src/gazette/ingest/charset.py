@@ -5,7 +5,7 @@ feedparser is handed UTF-8 that says so; so both read the document the same way,
 Reading the bytes one way and letting the parser read them another is how a UTF-7 ``+ADw-!ENTITY`` once
 slipped past the checks and expanded inside feedparser.
 
-The encoding is decided in feedparser's order of authority:
+The encoding is decided in this order of authority (feedparser's, except for the byte-order mark, below):
 
 1. a byte-order mark, or the byte shape of ``<`` in UTF-16/UTF-32 (XML 1.0 appendix F: no 8-bit encoding
    puts NUL bytes there);
