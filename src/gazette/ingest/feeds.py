@@ -252,7 +252,7 @@ def _document_base(doc: models.FetchedDocument) -> str:
     """The URL relative references resolve against: the response's Content-Location (RFC 9110 §8.7)
     resolved against the URL fetched, when it is an http(s) URL; else the URL fetched."""
     fetched = doc.final_url or doc.url
-    location = doc.headers.get("content-location", "").split(",")[0].strip()
+    location = doc.headers.get("content-location", "").strip()
     return (absolute_url(location, fetched) if location else None) or fetched
 
 
