@@ -139,6 +139,35 @@ CASES: dict[str, Case] = {
     "missing_package": Case(
         0, "extraction libraries that cannot import: one line and exit 1, not a failure per article"
     ),
+    # -- issue 9, round two: what a reader of the code found ------------------------------------------------
+    "encoding_smuggling": Case(
+        0,
+        "UTF-7, HZ, ISO-2022, EBCDIC feeds refused; UTF-16/32 (with or without BOM) and a header charset that "
+        "contradicts the prolog decoded once, every guard run on the decoded text",
+        ("smuggle_entities.xml", "smuggle_author.xml", "smuggle_items.xml"),
+    ),
+    "stacked_encoding": Case(
+        0, "gzip, gzip with concatenated members and every order of two layers: one cap over all layers"
+    ),
+    "plain_text_titles": Case(
+        0,
+        "text titles with angle brackets keep their words (Atom type=text, RSS Vec&lt;T&gt;)",
+        ("plain_titles.xml",),
+    ),
+    "legacy_cjk": Case(
+        0,
+        "an EUC-JP / Shift_JIS / GBK feed without a declared encoding and BOM-less UTF-32BE read correctly",
+        ("euc_jp_feed.xml",),
+    ),
+    "content_location": Case(
+        0,
+        "relative links of a feed served with Content-Location resolve against it",
+        ("content_location.xml",),
+    ),
+    "pinned_transport": Case(0, "pinning works through public httpx/httpcore API, not HTTPTransport._pool"),
+    "special_addresses": Case(
+        0, "IANA special-purpose ranges (192.0.0.8, 3fff::1 …) refused whatever the Python patch release"
+    ),
     # -- HOSTILE.md's invariants, as far as a hostile server can test them (process faults: tests/faults) ----
     "inv_no_loss": Case(
         0, "I1: pages that failed mid-run are ingested by a re-run; nothing lost behind a 304"

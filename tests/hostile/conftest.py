@@ -151,6 +151,14 @@ class Desk:
         body = body.replace(b"</article>", f"<p>This report was filed under {path}.</p></article>".encode())
         return self.server.static(path, body, **kw)
 
+    def untitled_page(self, path: str) -> str:
+        """Serve the plain article with no <title> or <h1>: the stored title is then the feed entry's."""
+        body = fixture_bytes("plain_article.html")
+        body = body.replace(b"<title>{title}</title>", b"").replace(b"<h1>{title}</h1>", b"")
+        body = body.replace(b"{author}", b"Staff")
+        body = body.replace(b"</article>", f"<p>This report was filed under {path}.</p></article>".encode())
+        return self.server.static(path, body)
+
     def fetcher(self, **overrides: Any) -> Fetcher:
         return Fetcher(dataclasses.replace(self.settings.fetch, **overrides), resolver=self.resolver)
 

@@ -112,3 +112,53 @@ def test_iso_8859_2_page_without_charset(desk: Desk) -> None:
     assert stored["title"] == "Łódź otwiera nową linię tramwajową"
     assert "zażółć gęślą jaźń" in stored["text"]
     desk.assert_clean()
+
+
+CJK_CHANNEL = "東京ニュース"
+CJK_TITLE = "東京都で新しい図書館が開館しました"
+
+
+@case("legacy_cjk")
+@pytest.mark.parametrize("codec", ["euc-jp", "shift_jis", "gb18030", "utf-32-be"])
+def test_cjk_feed_without_a_declared_encoding_keeps_its_titles(desk: Desk, codec: str) -> None:
+    """No charset in the header, none in the XML declaration, no byte-order mark: the legacy multi-byte
+    encoding is recognised before any repair (never U+FFFD runs or mojibake), and BOM-less UTF-32BE is read
+    as feedparser reads it."""
+    desk.seed()
+    body = desk.fixture("euc_jp_feed.xml").decode("utf-8").encode(codec)
+    assert b"encoding=" not in body.replace(b"\x00", b"")[:200]
+    url = desk.server.static(f"/cjk/{codec}.xml", body, "application/rss+xml")
+    with desk.fetcher() as fetcher:
+        doc = fetcher.fetch(url)
+    assert doc.charset is None
+    parsed = parse_feed(doc)
+    assert parsed.title == CJK_CHANNEL
+    assert [e.title for e in parsed.entries] == [CJK_TITLE]
+    assert "\ufffd" not in (parsed.entries[0].summary or "")
+    assert "図書館には約十万冊" in (parsed.entries[0].summary or "")
+    desk.untitled_page("/cjk/library.html")
+    report = desk.ingest(url)
+    assert desk.feed(url).last_error is None
+    assert report.new == 1, report
+    assert CJK_TITLE in [a["title"] for a in desk.articles()]
+    desk.assert_clean()
+
+
+@case("legacy_cjk")
+def test_bytes_a_legacy_encoding_can_read_are_never_replaced(desk: Desk) -> None:
+    """A declared UTF-8 feed that is really windows-1252 (no UTF-8 shape at all) is read as windows-1252,
+    and a UTF-8 feed with one broken sequence keeps every other character: replacement only where no
+    encoding could have read the bytes."""
+    text = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bolívar</title>'
+        f"<link>{desk.base}/</link><item><title>{TITLE}</title><link>{desk.base}/x.html</link></item>"
+        "</channel></rss>"
+    )
+    cp1252 = text.encode("cp1252")
+    broken = text.encode("utf-8").replace(b"plaza", b"plaza \xff")
+    for body, title in ((cp1252, TITLE), (broken, TITLE + " \ufffd")):
+        url = desk.server.static("/latin.xml", body, "application/rss+xml; charset=utf-8")
+        with desk.fetcher() as fetcher:
+            parsed = parse_feed(fetcher.fetch(url))
+        assert parsed.title == "Bolívar"
+        assert parsed.entries[0].title == title

@@ -7,7 +7,13 @@ import ipaddress
 import pytest
 
 from gazette.errors import BlockedAddress
-from gazette.ingest.guard import check_url, is_public_address, parse_ip_literal
+from gazette.ingest.guard import (
+    SPECIAL_PURPOSE,
+    check_url,
+    is_public_address,
+    parse_ip_literal,
+    special_purpose,
+)
 
 
 def public(host: str, port: int) -> list[str]:
@@ -131,3 +137,98 @@ def test_is_public_address_judges_embedded_ipv4() -> None:
         ipaddress.ip_address("2001:0:4136:e378:8000:63bf:80ff:fffe")
     )  # Teredo → 127.0.0.1
     assert is_public_address(ipaddress.ip_address("2606:4700:4700::1111"))
+
+
+# One address inside each block of the IANA special-purpose registries, with the answer the registry gives
+# (written out here, not read from the table, so a wrong row in the table fails). Python's own is_global
+# disagrees on several of these depending on the patch release (192.0.0.8 is "global" on 3.11.7).
+SPECIAL_SAMPLES = [
+    ("0.1.2.3", False, "0.0.0.0/8"),
+    ("0.0.0.0", False, "0.0.0.0/32"),
+    ("10.20.30.40", False, "10.0.0.0/8"),
+    ("100.100.1.1", False, "100.64.0.0/10"),
+    ("127.8.8.8", False, "127.0.0.0/8"),
+    ("169.254.169.254", False, "169.254.0.0/16"),
+    ("172.31.255.1", False, "172.16.0.0/12"),
+    ("192.0.0.100", False, "192.0.0.0/24"),
+    ("192.0.0.3", False, "192.0.0.0/29"),
+    ("192.0.0.8", False, "192.0.0.8/32"),
+    ("192.0.0.9", True, "192.0.0.9/32"),
+    ("192.0.0.10", True, "192.0.0.10/32"),
+    ("192.0.0.170", False, "192.0.0.170/32"),
+    ("192.0.0.171", False, "192.0.0.171/32"),
+    ("192.0.2.7", False, "192.0.2.0/24"),
+    ("192.31.196.1", True, "192.31.196.0/24"),
+    ("192.52.193.1", True, "192.52.193.0/24"),
+    ("192.88.99.1", False, "192.88.99.0/24"),
+    ("192.168.1.1", False, "192.168.0.0/16"),
+    ("192.175.48.6", True, "192.175.48.0/24"),
+    ("198.19.0.1", False, "198.18.0.0/15"),
+    ("198.51.100.9", False, "198.51.100.0/24"),
+    ("203.0.113.9", False, "203.0.113.0/24"),
+    ("250.1.2.3", False, "240.0.0.0/4"),
+    ("255.255.255.255", False, "255.255.255.255/32"),
+    ("::1", False, "::1/128"),
+    ("::", False, "::/128"),
+    ("::ffff:7f00:1", False, "::ffff:0:0/96"),
+    ("64:ff9b::5db8:d822", True, "64:ff9b::/96"),  # embeds 93.184.216.34
+    ("64:ff9b:1::1", False, "64:ff9b:1::/48"),
+    ("100::1", False, "100::/64"),
+    ("100:0:0:1::1", False, "100:0:0:1::/64"),
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False, "2001::/32"),  # Teredo (judged by the embedded client)
+    ("2001:1::1", True, "2001:1::1/128"),
+    ("2001:1::2", True, "2001:1::2/128"),
+    ("2001:1::3", True, "2001:1::3/128"),
+    ("2001:1::4", False, "2001::/23"),
+    ("2001:2::1", False, "2001:2::/48"),
+    ("2001:3::1", True, "2001:3::/32"),
+    ("2001:4:112::1", True, "2001:4:112::/48"),
+    ("2001:10::1", False, "2001:10::/28"),
+    ("2001:20::1", True, "2001:20::/28"),
+    ("2001:30::1", True, "2001:30::/28"),
+    ("2001:db8::1", False, "2001:db8::/32"),
+    ("2002:7f00:1::1", False, "2002::/16"),  # 6to4 of 127.0.0.1
+    ("2620:4f:8000::1", True, "2620:4f:8000::/48"),
+    ("3fff::1", False, "3fff::/20"),
+    ("5f00::1", False, "5f00::/16"),
+    ("fd12:3456::1", False, "fc00::/7"),
+    ("fe80::1", False, "fe80::/10"),
+]
+
+
+@pytest.mark.parametrize(("address", "public", "block"), SPECIAL_SAMPLES)
+def test_iana_special_purpose_block(address: str, public: bool, block: str) -> None:
+    ip = ipaddress.ip_address(address)
+    assert is_public_address(ip) is public
+    holder = special_purpose(ip)
+    assert holder is not None and holder[0] == str(ipaddress.ip_network(block))
+    url = f"http://[{address}]/" if ":" in address else f"http://{address}/"
+    if public:
+        assert check_url(url).addresses == (str(ip),)
+    else:
+        with pytest.raises(BlockedAddress):
+            check_url(url)
+
+
+def test_every_registry_block_has_a_sample() -> None:
+    sampled = {str(ipaddress.ip_network(block)) for _, _, block in SPECIAL_SAMPLES}
+    table = {str(ipaddress.ip_network(cidr)) for cidr, _, _ in SPECIAL_PURPOSE}
+    assert table == sampled
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("8.8.8.8", True),
+        ("224.0.0.1", False),  # multicast: not a unicast destination
+        ("239.255.255.250", False),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("ff02::1", False),
+        ("4000::1", False),  # outside 2000::/3: not allocated as global unicast
+        ("::7f00:1", False),  # IPv4-compatible (deprecated), in ::/8
+        ("2002:5db8:d822::1", True),  # 6to4 of a public address
+    ],
+)
+def test_addresses_outside_the_special_registry(address: str, public: bool) -> None:
+    assert is_public_address(ipaddress.ip_address(address)) is public

@@ -1,16 +1,18 @@
 """Ingest: read a fetched document as a feed — RSS 0.9x/1.0/2.0 and Atom (feedparser), JSON Feed 1.0/1.1.
 
-Before any XML parser sees the body, its prolog is read here: entity declarations and internal DTD
-subsets (XXE, billion laughs) and external DTDs other than RSS 0.91's well-known one are refused, and an
-HTML page is told apart from a feed. Feeds with more items than the cap are cut before parsing, so a
-100,000-item feed costs no more than a 500-item one. Entries leave with absolute http(s) URLs, plain-text
-titles and authors, sanitized summaries and UTC dates. Only ``FeedError`` is raised.
+The body is decoded once (:mod:`gazette.ingest.charset`, which refuses encodings that are not
+ASCII-compatible), and every check below reads that text; feedparser then gets the same text as UTF-8 that
+says so, with the response's Content-Location as its base. Before any XML parser sees it, the prolog is
+read here: entity declarations and internal DTD subsets (XXE, billion laughs) and external DTDs other than
+RSS 0.91's well-known one are refused, and an HTML page is told apart from a feed. Feeds with more items
+than the cap are cut before parsing, so a 100,000-item feed costs no more than a 500-item one. Entries
+leave with absolute http(s) URLs, plain-text titles (read as text or as HTML, the way feedparser typed
+them) and authors, sanitized summaries and UTC dates. Only ``FeedError`` is raised.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import io
 import json
@@ -28,6 +30,7 @@ from feedparser.exceptions import NonXMLContentType
 
 from gazette import models
 from gazette.errors import FeedError
+from gazette.ingest.charset import decode_feed
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +62,16 @@ _BAD_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uf
 # and they can make a title read differently from what it is.
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SPACE_RE = re.compile(r"\s+")
-_CHAR_REF_RE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+_CHAR_REF_RE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+# Where feedparser splits off the prolog (its pattern runs on bytes, so its \w is ASCII).
+_FIRST_ELEMENT_RE = re.compile(r"<[A-Za-z0-9_]")
 _XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(?:"[^"]*"|'[^']*')""")
 # feedparser's e-mail regex is quadratic on author strings like "a@" + "a." * 16000: long runs of text in
 # the elements it reads that way are shortened before it sees them.
 AUTHOR_RUN_KEEP = 1000
 _AUTHOR_RUN_RE = re.compile(
-    rb"(<(?:[\w.-]+:)?(?:author|creator|managingEditor|webMaster|publisher|contributor|email|name)"
-    rb"(?:\s[^<>]*)?>(?:<!\[CDATA\[)?)([^<\]]{%d,})" % (AUTHOR_RUN_KEEP + 1),
+    r"(<(?:[\w.-]+:)?(?:author|creator|managingEditor|webMaster|publisher|contributor|email|name)"
+    r"(?:\s[^<>]*)?>(?:<!\[CDATA\[)?)([^<\]]{" + str(AUTHOR_RUN_KEEP + 1) + ",})",
     re.IGNORECASE,
 )
 _EMAIL_NAME_RE = re.compile(r"^[^\s@()<>]+@[^\s()<>]+\s*\((?P<name>[^()]+)\)$")
@@ -80,25 +85,6 @@ SUMMARY_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 
 
 # -- the prolog check ----------------------------------------------------------------------------------
-
-
-def _scan_text(content: bytes) -> tuple[str, int, bool]:
-    """Text to scan the prolog in, the byte offset it starts at, and whether offsets map 1:1 to bytes."""
-    for bom, enc in (
-        (codecs.BOM_UTF32_LE, "utf-32-le"),
-        (codecs.BOM_UTF32_BE, "utf-32-be"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if content.startswith(bom):
-            return content[len(bom) :].decode(enc, errors="replace"), len(bom), False
-    if content[:4] in (b"<\x00?\x00", b"<\x00!\x00") or content[:2] == b"<\x00":
-        return content.decode("utf-16-le", errors="replace"), 0, False
-    if content[:4] in (b"\x00<\x00?", b"\x00<\x00!") or content[:2] == b"\x00<":
-        return content.decode("utf-16-be", errors="replace"), 0, False
-    start = 3 if content.startswith(codecs.BOM_UTF8) else 0
-    # latin-1 keeps every byte at its offset; the markup we look for is ASCII.
-    return content[start:].decode("latin-1"), start, True
 
 
 def _prolog(url: str, text: str) -> tuple[str | None, tuple[int, int] | None]:
@@ -153,15 +139,11 @@ def _prolog(url: str, text: str) -> tuple[str | None, tuple[int, int] | None]:
     return None, drop
 
 
-def _shorten_author(m: re.Match[bytes]) -> bytes:
-    run = m.group(2)
-    cut = AUTHOR_RUN_KEEP
-    while cut > 0 and 0x80 <= run[cut] < 0xC0:  # do not split a UTF-8 character
-        cut -= 1
-    return m.group(1) + run[:cut]
+def _shorten_author(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2)[:AUTHOR_RUN_KEEP]
 
 
-def _drop_bad_char_ref(m: re.Match[bytes]) -> bytes:
+def _drop_bad_char_ref(m: re.Match[str]) -> str:
     """A character reference XML forbids (a surrogate, NUL, U+FFFE…) becomes nothing; others stay.
 
     (feedparser's fallback parser would raise UnicodeEncodeError on ``&#xD800;``, failing the whole feed.)
@@ -169,32 +151,7 @@ def _drop_bad_char_ref(m: re.Match[bytes]) -> bytes:
     digits = m.group(1) or m.group(2)
     value = int(digits, 16) if m.group(1) else int(digits)
     allowed = value in (0x9, 0xA, 0xD) or 0x20 <= value <= 0xD7FF or 0xE000 <= value <= 0xFFFD
-    return m.group(0) if allowed or 0x10000 <= value <= 0x10FFFF else b""
-
-
-def _repair_utf8(content: bytes, text: str, charset: str | None) -> bytes | None:
-    """UTF-8 bytes with invalid sequences replaced by U+FFFD, when the document is UTF-8 but has some.
-
-    Without this, one bad sequence makes feedparser read the whole document as windows-1252 and every
-    other accented letter turns to mojibake. A document that names another encoding is left alone, and so
-    is an undeclared one with no valid multi-byte UTF-8 at all (most likely really windows-1252).
-    """
-    m = _XML_DECL_ENCODING_RE.match(text)
-    declared = (charset or (m.group(0).rsplit("=", 1)[-1].strip().strip("\"'") if m else "")).lower()
-    if declared and declared.replace("-", "").replace("_", "") != "utf8":
-        return None
-    try:
-        content.decode("utf-8")
-        return None
-    except UnicodeDecodeError:
-        pass
-    decoded = content.decode("utf-8", errors="replace")
-    if not declared:
-        bad = len(re.findall("\ufffd+", decoded))  # one broken sequence gives a run of U+FFFD
-        good = sum(1 for ch in decoded if ord(ch) > 0x7F and ch != "\ufffd")
-        if good <= bad:
-            return None
-    return decoded.encode("utf-8")
+    return m.group(0) if allowed or 0x10000 <= value <= 0x10FFFF else ""
 
 
 def _cut_items(text: str, max_items: int) -> int | None:
@@ -215,12 +172,16 @@ def _clean_chars(value: str) -> str:
     return _BAD_CHARS_RE.sub("", value)
 
 
-def plain_text(value: Any, limit: int = MAX_TITLE) -> str | None:
-    """A one-line plain-text version of a title or name: tags dropped, entities decoded, capped."""
+def plain_text(value: Any, limit: int = MAX_TITLE, *, markup: bool = True) -> str | None:
+    """A one-line plain-text version of a title or name: tags dropped, entities decoded, capped.
+
+    With ``markup=False`` the value is already text (an Atom ``type="text"`` title, an RSS title feedparser
+    did not take for HTML): "Vec<T>" keeps its "<T>" and "&amp;" stays as written.
+    """
     if not isinstance(value, str):
         return None
     value = _clean_chars(value)
-    if _MARKUP_RE.search(value):
+    if markup and _MARKUP_RE.search(value):
         value = html.unescape(nh3.clean(value, tags=set()))
         value = _clean_chars(value)
     value = _BIDI_RE.sub("", value)
@@ -287,6 +248,14 @@ def _iso_to_utc(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _document_base(doc: models.FetchedDocument) -> str:
+    """The URL relative references resolve against: the response's Content-Location (RFC 9110 §8.7)
+    resolved against the URL fetched, when it is an http(s) URL; else the URL fetched."""
+    fetched = doc.final_url or doc.url
+    location = doc.headers.get("content-location", "").strip()
+    return (absolute_url(location, fetched) if location else None) or fetched
+
+
 # -- the parsers --------------------------------------------------------------------------------------
 
 
@@ -307,19 +276,12 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
     content = doc.content or b""
     if not content.strip():
         raise FeedError(url, "not a feed: empty body")
-    text, offset, bytewise = _scan_text(content)
-    head = text.lstrip(" \t\r\n\ufeff")
+    # Decided once; every check below and feedparser itself read this same text.
+    decoded = decode_feed(url, content, doc.charset)
+    text = decoded.text.lstrip("\ufeff")
+    head = text.lstrip(" \t\r\n")
     if head.startswith(("{", "[")):
-        return _parse_json_feed(doc, max_items)
-    if not bytewise and head.startswith("<"):
-        # UTF-16/32: re-encode as UTF-8 so the checks and cuts below work on byte offsets.
-        content = _XML_DECL_ENCODING_RE.sub(r'\1"utf-8"', text, count=1).encode("utf-8")
-        text, offset, bytewise = _scan_text(content)
-    elif head.startswith("<"):
-        repaired = _repair_utf8(content, text, doc.charset)
-        if repaired is not None:
-            content = repaired
-            text, offset, bytewise = _scan_text(content)
+        return _parse_json_feed(doc, text, max_items)
     if not head.startswith("<"):
         if "html" in doc.content_type:
             raise FeedError(url, "not a feed: got an HTML page")
@@ -329,25 +291,28 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         raise FeedError(url, "not a feed: no root element")
     if root.lower() in ("html", "head", "body") or root.lower().endswith(":html"):
         raise FeedError(url, "not a feed: got an HTML page")
+    # feedparser collects <!ENTITY lines from everything before the first element, comments included.
+    first = _FIRST_ELEMENT_RE.search(text)
+    if "<!ENTITY" in text[: first.start() if first else len(text)].upper():
+        raise FeedError(url, "refused: the document declares entities (XXE or entity expansion)")
 
-    body = content
     warning: str | None = None
-    if bytewise:
-        if drop is not None:
-            start, end = drop[0] + offset, drop[1] + offset
-            body = body[:start] + b" " * (end - start) + body[end:]
-        cut = _cut_items(text, max_items)
-        if cut is not None:
-            closing = "</channel></rss>" if root.lower() == "rss" else f"</{root}>"
-            body = body[: cut + offset] + closing.encode("ascii")
-            warning = f"more than {max_items} items; read the first {max_items}"
+    if drop is not None:
+        text = text[: drop[0]] + " " * (drop[1] - drop[0]) + text[drop[1] :]
+    cut = _cut_items(text, max_items)
+    if cut is not None:
+        closing = "</channel></rss>" if root.lower() == "rss" else f"</{root}>"
+        text = text[:cut] + closing
+        warning = f"more than {max_items} items; read the first {max_items}"
+    text = _AUTHOR_RUN_RE.sub(_shorten_author, text)
+    text = _CHAR_REF_RE.sub(_drop_bad_char_ref, text)
+    text = _XML_DECL_ENCODING_RE.sub(r'\1"utf-8"', text, count=1)
+    body = text.encode("utf-8", "replace")
 
-        body = _AUTHOR_RUN_RE.sub(_shorten_author, body)
-        body = _CHAR_REF_RE.sub(_drop_bad_char_ref, body)
-
-    headers = {"content-location": doc.final_url or url}
-    if doc.headers.get("content-type"):
-        headers["content-type"] = doc.headers["content-type"]
+    base = _document_base(doc)
+    media_type = doc.content_type or "application/xml"
+    # UTF-8 that says so, in the header and the XML declaration: feedparser has nothing left to guess.
+    headers = {"content-location": base, "content-type": f"{media_type}; charset=utf-8"}
     # A stream, never bytes or str: feedparser opens a str (and may open bytes) as a URL or file path.
     result = feedparser.parse(
         io.BytesIO(body), response_headers=headers, resolve_relative_uris=True, sanitize_html=True
@@ -364,12 +329,11 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         bozo = f"recovered from: {_bozo_reason(result)}"
         warning = f"{warning}; {bozo}" if warning else bozo
 
-    base = doc.final_url or url
     meta = result.get("feed") or {}
     feed_base = absolute_url(meta.get("link"), base) or base
     parsed = models.ParsedFeed(
         url=url,
-        title=plain_text(meta.get("title")),
+        title=_title(meta),
         link=absolute_url(meta.get("link"), base),
         language=plain_text(meta.get("language"), 35),
         warning=warning,
@@ -413,11 +377,18 @@ def _xml_entry(raw: Any, base: str, feed_base: str) -> models.FeedEntry | None:
     return models.FeedEntry(
         url=link,
         guid=_clean_chars(guid)[:MAX_GUID] if isinstance(guid, str) and guid.strip() else None,
-        title=plain_text(raw.get("title")),
+        title=_title(raw),
         summary=sanitize_summary(summary),
         author=plain_text(author, MAX_AUTHOR),
         published_at=published,
     )
+
+
+def _title(obj: Any) -> str | None:
+    """A feed's or entry's title as text, read the way feedparser typed it (``title_detail.type``)."""
+    detail = obj.get("title_detail")
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    return plain_text(obj.get("title"), markup=kind != "text/plain")
 
 
 def _author_name(value: Any) -> str | None:
@@ -443,10 +414,10 @@ def _entry_links(raw: Any) -> list[Any]:
     return links
 
 
-def _parse_json_feed(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
+def _parse_json_feed(doc: models.FetchedDocument, text: str, max_items: int) -> models.ParsedFeed:
     url = doc.url
     try:
-        data = json.loads(doc.content.decode(doc.charset or "utf-8-sig", errors="replace"))
+        data = json.loads(text)
     except (ValueError, LookupError, RecursionError) as exc:
         raise FeedError(url, f"not a feed: malformed JSON ({type(exc).__name__})") from exc
     if not isinstance(data, dict):
@@ -457,7 +428,7 @@ def _parse_json_feed(doc: models.FetchedDocument, max_items: int) -> models.Pars
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError(url, "not a feed: JSON Feed without an items list")
-    base = doc.final_url or url
+    base = _document_base(doc)
     if isinstance(data.get("feed_url"), str):
         base = absolute_url(data["feed_url"], base) or base
     parsed = models.ParsedFeed(

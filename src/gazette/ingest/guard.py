@@ -1,8 +1,9 @@
 """Ingest: the address guard every fetch passes before a socket opens (SSRF and DNS-rebinding defence).
 
 A URL is fetched only when its scheme is http or https and every address its host resolves to is a
-public (``ipaddress`` ``is_global``) unicast address, unless the host or the address is listed exactly in
-``allow_hosts``. The addresses that passed are returned so the caller connects to them and only them:
+public unicast address, unless the host or the address is listed exactly in ``allow_hosts``. "Public" is
+decided by the table below, copied from the IANA special-purpose address registries, not by ``ipaddress``'s
+``is_global``, whose answer changes with the Python patch release (192.0.0.8 is "global" on 3.11.7). The addresses that passed are returned so the caller connects to them and only them:
 resolving a second time at connect time would let a name answer "public" to the check and "loopback"
 to the connection.
 """
@@ -30,6 +31,89 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # What inet_aton accepts: one to four parts, each decimal, octal (leading 0) or hex (0x).
 _INET_ATON_RE = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.IGNORECASE)
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+# The IANA IPv4 and IPv6 Special-Purpose Address Registries (iana.org/assignments/iana-ipv4-special-registry
+# and iana-ipv6-special-registry, as of 2025): each block and its "Globally Reachable" column. The most
+# specific block containing an address decides (192.0.0.9/32 is reachable inside the unreachable
+# 192.0.0.0/24); a block the registry marks N/A (deprecated relays, ORCHID) is treated as unreachable. The
+# IPv6 blocks that embed an IPv4 address (::ffff:0:0/96, 64:ff9b::/96, 2001::/32 Teredo, 2002::/16 6to4) are
+# judged by that IPv4 address before this table is consulted.
+SPECIAL_PURPOSE: tuple[tuple[str, bool, str], ...] = (
+    # IPv4
+    ("0.0.0.0/8", False, "this network"),
+    ("0.0.0.0/32", False, "this host on this network"),
+    ("10.0.0.0/8", False, "private use"),
+    ("100.64.0.0/10", False, "shared address space (CGNAT)"),
+    ("127.0.0.0/8", False, "loopback"),
+    ("169.254.0.0/16", False, "link local"),
+    ("172.16.0.0/12", False, "private use"),
+    ("192.0.0.0/24", False, "IETF protocol assignments"),
+    ("192.0.0.0/29", False, "IPv4 service continuity prefix"),
+    ("192.0.0.8/32", False, "IPv4 dummy address"),
+    ("192.0.0.9/32", True, "Port Control Protocol anycast"),
+    ("192.0.0.10/32", True, "TURN anycast"),
+    ("192.0.0.170/32", False, "NAT64/DNS64 discovery"),
+    ("192.0.0.171/32", False, "NAT64/DNS64 discovery"),
+    ("192.0.2.0/24", False, "documentation (TEST-NET-1)"),
+    ("192.31.196.0/24", True, "AS112-v4"),
+    ("192.52.193.0/24", True, "AMT"),
+    ("192.88.99.0/24", False, "deprecated 6to4 relay anycast"),
+    ("192.168.0.0/16", False, "private use"),
+    ("192.175.48.0/24", True, "direct delegation AS112 service"),
+    ("198.18.0.0/15", False, "benchmarking"),
+    ("198.51.100.0/24", False, "documentation (TEST-NET-2)"),
+    ("203.0.113.0/24", False, "documentation (TEST-NET-3)"),
+    ("240.0.0.0/4", False, "reserved"),
+    ("255.255.255.255/32", False, "limited broadcast"),
+    # IPv6
+    ("::1/128", False, "loopback"),
+    ("::/128", False, "unspecified"),
+    ("::ffff:0:0/96", False, "IPv4-mapped"),
+    ("64:ff9b::/96", True, "IPv4-IPv6 translation"),
+    ("64:ff9b:1::/48", False, "local-use IPv4/IPv6 translation"),
+    ("100::/64", False, "discard-only"),
+    ("100:0:0:1::/64", False, "dummy IPv6 prefix"),
+    ("2001::/23", False, "IETF protocol assignments"),
+    ("2001::/32", False, "Teredo"),
+    ("2001:1::1/128", True, "Port Control Protocol anycast"),
+    ("2001:1::2/128", True, "TURN anycast"),
+    ("2001:1::3/128", True, "DNS-SD service registration protocol anycast"),
+    ("2001:2::/48", False, "benchmarking"),
+    ("2001:3::/32", True, "AMT"),
+    ("2001:4:112::/48", True, "AS112-v6"),
+    ("2001:10::/28", False, "deprecated ORCHID"),
+    ("2001:20::/28", True, "ORCHIDv2"),
+    ("2001:30::/28", True, "drone remote ID entity tags"),
+    ("2001:db8::/32", False, "documentation"),
+    ("2002::/16", False, "6to4"),
+    ("2620:4f:8000::/48", True, "direct delegation AS112 service"),
+    ("3fff::/20", False, "documentation"),
+    ("5f00::/16", False, "segment routing (SRv6) SIDs"),
+    ("fc00::/7", False, "unique local"),
+    ("fe80::/10", False, "link-local unicast"),
+)
+_MULTICAST_V4 = ipaddress.IPv4Network("224.0.0.0/4")  # the multicast registry, not a unicast destination
+# Outside 2000::/3 IANA has allocated no global unicast space (multicast, ULA, link-local and the blocks
+# reserved by the IETF included); the special-purpose table then carves inside it.
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+
+
+def _blocks(version: int) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, bool]]:
+    nets = [(ipaddress.ip_network(cidr), reachable) for cidr, reachable, _name in SPECIAL_PURPOSE]
+    # Most specific first, so the first block that holds an address is the one that decides.
+    return sorted(((n, r) for n, r in nets if n.version == version), key=lambda nr: -nr[0].prefixlen)
+
+
+_SPECIAL_V4 = _blocks(4)
+_SPECIAL_V6 = _blocks(6)
+
+
+def special_purpose(ip: IPAddress) -> tuple[str, bool] | None:
+    """The most specific special-purpose block holding ``ip`` and whether it is globally reachable."""
+    for net, reachable in _SPECIAL_V4 if ip.version == 4 else _SPECIAL_V6:
+        if ip in net:
+            return str(net), reachable
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,7 +154,8 @@ def parse_ip_literal(host: str) -> IPAddress | None:
 
 
 def is_public_address(ip: IPAddress) -> bool:
-    """True for a global unicast address; addresses embedding an IPv4 one are judged by that one."""
+    """True for a globally reachable unicast address by the IANA registries (``SPECIAL_PURPOSE``); IPv6
+    addresses embedding an IPv4 one (mapped, 6to4, Teredo, NAT64) are judged by that one."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour
         if embedded is None and ip.teredo is not None:
@@ -79,8 +164,12 @@ def is_public_address(ip: IPAddress) -> bool:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             return is_public_address(embedded)
-    # is_global alone would pass IPv4-compatible forms such as ::7f00:1 (reserved ::/8) and multicast.
-    return bool(ip.is_global) and not (ip.is_multicast or ip.is_reserved)
+        if ip not in _GLOBAL_UNICAST_V6:
+            return False
+    elif ip in _MULTICAST_V4:
+        return False
+    block = special_purpose(ip)
+    return block is None or block[1]
 
 
 def check_url(
