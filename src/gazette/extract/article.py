@@ -22,6 +22,7 @@ from lxml import etree
 
 from gazette import models
 from gazette.errors import ExtractionRejected, GazetteError
+from gazette.extract.dates import published_date, settle_date, updated_date
 from gazette.extract.sanitize import plain_text, sanitize_html
 from gazette.extract.text import decode_html, detect_language, repair_text
 from gazette.urls import canonicalize_url, is_http_url, same_site
@@ -113,8 +114,9 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
     )
     site = _site_name(meta.get("sitename")) or _host(url)
     now = datetime.now(UTC)
-    published = _settle_date(tree, url, meta.get("date"), entry.published_at if entry else None, now)
-    updated = _updated_date(tree, url, published, now)
+    page_date = published_date(tree, url, now)
+    published = settle_date(page_date, entry.published_at if entry else None, now)
+    updated = updated_date(tree, url, published, now) if page_date is not None else None
     language = detect_language(text) or _html_lang(tree)
 
     return models.Article(
@@ -350,111 +352,6 @@ def _is_home(candidate: str, url: str) -> bool:
         return urlsplit(candidate).path in ("", "/") and urlsplit(url).path not in ("", "/")
     except ValueError:
         return True
-
-
-# -- publication date -----------------------------------------------------------------------------
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
-        try:
-            parsed = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    return None
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-_NOT_ARTICLE = re.compile(r"related|sidebar|comment|footer|menu|widget|promo|teaser|recommend|share", re.I)
-
-
-def _without_chrome(tree: Any) -> Any:
-    """A copy without links, navigation and side columns: htmldate's wide search would otherwise take the
-    date of a related story from its link (``/2026/02/18/other-story.html``)."""
-    pruned = copy.deepcopy(tree)
-    doomed = [
-        el
-        for el in pruned.iter()
-        if isinstance(el.tag, str)
-        and (
-            el.tag in ("a", "nav", "aside", "footer", "form")
-            or _NOT_ARTICLE.search(f"{el.get('class', '')} {el.get('id', '')}")
-        )
-    ]
-    for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()
-    return pruned
-
-
-def _htmldate(tree: Any, url: str | None, now: datetime) -> datetime | None:
-    from htmldate import find_date
-
-    params = _date_params(now)
-    params["extensive_search"] = True
-    try:
-        return _parse_date(find_date(_without_chrome(tree), url=url, **params))
-    except Exception:
-        logger.debug("htmldate failed", exc_info=True)
-        return None
-
-
-def _updated_date(tree: Any, url: str | None, published: datetime | None, now: datetime) -> datetime | None:
-    """The page's own last-modified date (``article:modified_time`` …) when it is after publication."""
-    if published is None:
-        return None
-    from htmldate import find_date
-
-    params = _date_params(now)
-    params["original_date"] = False
-    try:
-        found = _parse_date(find_date(copy.deepcopy(tree), url=url, **params))
-    except Exception:
-        logger.debug("htmldate failed", exc_info=True)
-        return None
-    if found is None or found > now + FUTURE_SLACK or found - published < timedelta(hours=1):
-        return None
-    return found
-
-
-def _settle_date(
-    tree: Any, url: str | None, page_value: str | None, feed_value: datetime | None, now: datetime
-) -> datetime | None:
-    """Page markup and feed entry first; htmldate's wider search when they disagree or the page has none.
-
-    When the page and the feed agree, the feed's timestamp wins (pages often give only a day). A date more
-    than a day in the future is never used.
-    """
-    limit = now + FUTURE_SLACK
-    page = _parse_date(page_value)
-    feed = _as_utc(feed_value)
-    if page is not None and page > limit:
-        page = None
-    if feed is not None and feed > limit:
-        feed = None
-    if page is not None and feed is not None and abs(page - feed) <= AGREEMENT:
-        return feed
-    found = _htmldate(tree, url, now)
-    if found is not None and found > limit:
-        found = None
-    if feed is not None:
-        if found is not None and abs(found - feed) <= AGREEMENT:
-            return feed
-        # The page's own markup says otherwise: trust it over the feed (feeds often carry update times).
-        return page or feed
-    return page or found
 
 
 __all__ = ["clean_line", "content_hash", "extract_article"]
