@@ -50,7 +50,9 @@ def _cpu_ms(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N labelled pages (quick run)")
     parser.add_argument("--show-misses", action="store_true", help="list the pages either side gets wrong")
     args = parser.parse_args()
@@ -118,7 +120,9 @@ def main() -> None:
         if ours != want or theirs != want:
             misses.append(f"{page_id[:12]}  label {want}  gazette {ours}  htmldate {theirs}")
 
-    print(f"publication day, {dated} labelled pages of article-extraction-benchmark (+{undated} without a date)")
+    print(
+        f"publication day, {dated} labelled pages of article-extraction-benchmark (+{undated} without a date)"
+    )
     print(f"{'':32}{'accuracy':>10}{'dates on undated':>18}{'median CPU ms/page':>20}")
     print(
         f"{'htmldate alone (from HTML)':32}{right['htmldate'] / dated:>10.3f}"

@@ -159,9 +159,7 @@ def restate(instant: datetime, day: date) -> datetime | None:
     utc = as_utc(instant).replace(tzinfo=None)
     if (utc + own).date() == day:
         return instant
-    candidates = [
-        timedelta(hours=h) for h in range(-12, 15) if (utc + timedelta(hours=h)).date() == day
-    ]
+    candidates = [timedelta(hours=h) for h in range(-12, 15) if (utc + timedelta(hours=h)).date() == day]
     if not candidates:
         return None
     offset = min(candidates, key=lambda c: abs(c - own))
