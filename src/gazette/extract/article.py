@@ -96,8 +96,10 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
 
     title = clean_line(meta.get("title"), TITLE_MAX) or clean_line(entry.title if entry else None, TITLE_MAX)
     body_html = _tidy_headings(body_html, title)
-    text = repair_text(plain_text(body_html)) if body_html else ""
-    html_out = sanitize_html(repair_text(body_html), base) if body_html else ""
+    # Repaired once, as HTML: the text is read from the repaired markup (ftfy costs per character).
+    repaired = repair_text(body_html) if body_html else ""
+    text = plain_text(repaired) if repaired else ""
+    html_out = sanitize_html(repaired, base) if repaired else ""
 
     if _word_count(text) < MIN_WORDS and entry is not None and entry.summary:
         summary_text = repair_text(plain_text(entry.summary))
