@@ -126,7 +126,8 @@ def updated_date(tree: Any, url: str | None, published: datetime | None, now: da
     if published is None:
         return None
     limit = now + FUTURE_SLACK
-    found = _htmldate(tree, url, limit, original=False, extensive=False)
+    # No URL: a day in the address is the publication day, never an update.
+    found = _htmldate(tree, "", limit, original=False, extensive=False)
     if found is None or found - published < timedelta(hours=1):
         return None
     return found
@@ -213,7 +214,7 @@ def _htmldate(
 ) -> datetime | None:
     from htmldate import find_date
 
-    if url is None or not url.startswith(("http://", "https://")):
+    if url is None or (url and not url.startswith(("http://", "https://"))):
         url = _own_address(tree)
     try:
         # htmldate copies a tree it is handed before pruning it; the caller's tree stays whole.
