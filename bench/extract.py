@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import statistics
 import sys
@@ -22,17 +23,23 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATASET = ROOT.parent.parent / "shared" / "datasets" / "article-extraction-benchmark"
 TARGET_RATIO = 1.3  # issue 10: extraction alone, date included, at most 1.3x trafilatura.extract
 _TOKEN = re.compile(r"\w+")
 
 
 def _dataset() -> Path:
-    for candidate in (DATASET, Path("/work/shared/datasets/article-extraction-benchmark")):
-        if candidate.is_dir():
-            return candidate
-    sys.exit("article-extraction-benchmark not found under ../shared/datasets")
+    """$GAZETTE_DATASETS, else ../shared/datasets beside the checkout (a worktree sits one level deeper)."""
+    env = os.environ.get("GAZETTE_DATASETS")
+    here = Path(__file__).resolve()
+    roots = (
+        [Path(env)]
+        if env
+        else [here.parents[2] / "shared" / "datasets", here.parents[3] / "shared" / "datasets"]
+    )
+    for root in roots:
+        if (root / "article-extraction-benchmark").is_dir():
+            return root / "article-extraction-benchmark"
+    sys.exit("article-extraction-benchmark not found: set GAZETTE_DATASETS")
 
 
 def _shingles(text: str) -> Counter[tuple[str, ...]]:
