@@ -36,7 +36,8 @@ def test_extract_json_lines_in_input_order(workdir: Path) -> None:
     news, missing, spanish, hostile = lines
     assert set(news) == KEYS
     assert news["title"] == "Prisoner releases prove slower than promised"
-    assert news["date"] == "2026-02-20T13:30:00+00:00"
+    # The page's own offset is kept, so the first ten characters are the day the publisher states.
+    assert news["date"] == "2026-02-20T14:30:00+01:00"
     assert news["author"] == "Maria Gonzalez"
     assert news["site"] == "The Example Times"
     assert news["language"] == "en"

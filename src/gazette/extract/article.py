@@ -1,7 +1,8 @@
 """Extract stage: a fetched page (and its feed entry) becomes an ``Article`` with clean text and metadata.
 
-Steps: decode the bytes (``text.decode_html``), parse once, read metadata and main text with trafilatura,
-settle the publication date (page markup, feed entry, htmldate), pick the canonical URL, repair every text
+Steps: decode the bytes (``text.decode_html``), parse once, read metadata and main text with trafilatura
+from that one tree, settle the publication date (``dates``: htmldate, checked against the page's structured
+time and byline; the feed entry when the page has none), pick the canonical URL, repair every text
 field with ftfy (``text.repair_text``), sanitize the article HTML (``sanitize.sanitize_html``) and hash the
 normalized text. A page the extractor cannot use raises ``ExtractionRejected`` with a reason (permanent); any other
 exception inside it (a bug, a package that cannot load) leaves as ``ExtractionFailed``, which the pipeline
@@ -10,12 +11,12 @@ retries on the next run.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +25,7 @@ from lxml import etree
 
 from gazette import models
 from gazette.errors import ExtractionFailed, ExtractionRejected, GazetteError
+from gazette.extract.dates import published_date, settle_date, updated_date
 from gazette.extract.sanitize import plain_text, sanitize_html
 from gazette.extract.text import decode_html, detect_language, repair_text
 from gazette.urls import canonicalize_url, is_http_url, same_site
@@ -34,10 +36,12 @@ MIN_WORDS = 30  # below this a page is a teaser, an error page or a paywall stub
 TITLE_MAX = 500
 AUTHOR_MAX = 200
 SITE_MAX = 200
-FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; further ahead is a wrong date
 # Real article pages stay far below this; extraction costs about a tenth of a millisecond per element.
 MAX_ELEMENTS = 100_000
-AGREEMENT = timedelta(hours=36)  # a feed and a page agree when within a day and a half (time zones)
+# Characters given to py3langid, whose cost grows with them: on the 181 benchmark pages, the same answers as 5,000.
+LANGUAGE_SAMPLE = 1000
+# Below this many words, trafilatura's fast extraction is checked against its fallbacks (readability, jusText).
+FALLBACK_WORDS = 100
 
 _REJECTED_TYPES = (
     "image/",
@@ -110,13 +114,15 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
         raise ExtractionRejected(doc.url, f"page too complex ({elements} elements)")
     _defuse(tree)
     base = url if is_http_url(url) else None
-    meta = _metadata(tree, url)  # also a file: URL, or htmldate takes the URL from rel=canonical
-    body_html = _main_html(tree, base)
+    meta = _metadata(tree)
+    body_html = _main_html(tree)
 
     title = clean_line(meta.get("title"), TITLE_MAX) or clean_line(entry.title if entry else None, TITLE_MAX)
     body_html = _tidy_headings(body_html, title)
-    text = repair_text(plain_text(body_html)) if body_html else ""
-    html_out = sanitize_html(repair_text(body_html), base) if body_html else ""
+    # Repaired once, as HTML: the text is read from the repaired markup (ftfy costs per character).
+    repaired = repair_text(body_html) if body_html else ""
+    text = plain_text(repaired) if repaired else ""
+    html_out = sanitize_html(repaired, base) if repaired else ""
 
     if _word_count(text) < MIN_WORDS and entry is not None and entry.summary:
         summary_text = repair_text(plain_text(entry.summary))
@@ -135,9 +141,10 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
     )
     site = _site_name(meta.get("sitename")) or _host(url)
     now = datetime.now(UTC)
-    published = _settle_date(tree, url, meta.get("date"), entry.published_at if entry else None, now)
-    updated = _updated_date(tree, url, published, now)
-    language = detect_language(text) or _html_lang(tree)
+    page_date = published_date(tree, url, now)
+    published = settle_date(page_date, entry.published_at if entry else None, now)
+    updated = updated_date(tree, url, published, now) if page_date is not None else None
+    language = detect_language(text[:LANGUAGE_SAMPLE]) or _html_lang(tree)
 
     return models.Article(
         url=doc.url,
@@ -247,9 +254,7 @@ def _defuse(tree: Any) -> None:
     ``java&#x09;script:`` is otherwise taken for a relative path and joined to the page URL."""
     for el in list(tree.iter("base")):
         el.drop_tree()
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in tree.xpath("//*[@href or @src]"):
         for attr in ("href", "src"):
             value = el.get(attr)
             if value is None:
@@ -257,49 +262,82 @@ def _defuse(tree: Any) -> None:
             match = _SCHEME.match(_URL_NOISE.sub("", value).lower())
             if match and match.group(1) not in ("http", "https", "mailto"):
                 del el.attrib[attr]
-    for el in list(tree.iter("a")):
-        if el.get("href") is None and el.getparent() is not None:
+    for el in tree.xpath("//a[not(@href)]"):
+        if el.getparent() is not None:
             el.drop_tag()  # keep the words, lose the dead link
 
 
-def _date_params(now: datetime) -> dict[str, Any]:
-    return {
-        "original_date": True,
-        "extensive_search": False,
-        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-        "max_date": (now + FUTURE_SLACK).strftime("%Y-%m-%d"),
-    }
-
-
-def _metadata(tree: Any, url: str | None) -> dict[str, Any]:
-    from trafilatura.metadata import extract_metadata
+def _metadata(tree: Any) -> dict[str, str | None]:
+    """Title, author and site name, read the way ``trafilatura.extract_metadata`` reads them (meta tags, then
+    JSON-LD, then the page's markup) without its date, URL, categories, tags and licence: the date is
+    settled by ``extract.dates``, the rest is unused. None of these readers modifies the tree."""
+    from trafilatura.metadata import (
+        examine_meta,
+        extract_author,
+        extract_meta_json,
+        extract_sitename,
+        extract_title,
+    )
 
     try:
-        document = extract_metadata(copy.deepcopy(tree), url, _date_params(datetime.now(UTC)))
+        document = examine_meta(tree)
+        if document.author and " " not in document.author:
+            document.author = None  # a handle or a single word is not a byline
+        try:
+            document = extract_meta_json(tree, document)
+        except Exception:  # trafilatura's JSON-LD reader on broken JSON
+            logger.debug("JSON-LD metadata failed", exc_info=True)
+        title = document.title or extract_title(tree)
+        author = document.author or extract_author(tree)
+        sitename = document.sitename or extract_sitename(tree)
     except Exception:  # metadata is optional; the feed entry fills in
         logger.debug("metadata extraction failed", exc_info=True)
         return {}
-    return {
-        "title": document.title,
-        "author": document.author,
-        "sitename": document.sitename,
-        "date": document.date,
-    }
+    if sitename:
+        sitename = sitename.lstrip("@")
+        if sitename and "." not in sitename and not sitename[0].isupper():
+            sitename = sitename.title()
+    return {"title": _trimmed(title), "author": _trimmed(author), "sitename": _trimmed(sitename)}
 
 
-def _main_html(tree: Any, url: str | None) -> str:
-    import trafilatura
-    from trafilatura.htmlprocessing import convert_to_html
+def _trimmed(value: str | None) -> str | None:
+    """trafilatura's own last step on a metadata field: entities decoded, whitespace and controls trimmed."""
+    from trafilatura.utils import line_processing
+
+    if not isinstance(value, str):
+        return None
+    if len(value) > 10000:
+        value = value[:9999] + "…"
+    return line_processing(unescape(value))
+
+
+def _main_html(tree: Any) -> str:
+    """The article body as HTML. trafilatura's own extractor first, alone; its fallbacks (readability and
+    jusText, compared against it) only when that finds less than ``FALLBACK_WORDS`` words — on the
+    article-extraction benchmark the comparison changed a handful of pages in both directions at two thirds
+    of trafilatura's cost (docs/benchmarks.md, "Extraction")."""
     from trafilatura.metadata import Document
 
-    body_tree = copy.deepcopy(tree)
-    if url:
-        # Resolved here, against the page's own URL: trafilatura joins relative links to the site root.
-        # Only on this copy: htmldate reads a relative rel=canonical differently from an absolute one.
-        body_tree.make_links_absolute(url, resolve_base_href=False, handle_failures="discard")
-    document = trafilatura.bare_extraction(
-        body_tree,
-        url=url,
+    document = _bare_extraction(tree, fast=True)
+    if not isinstance(document, Document) or _text_words(document) < FALLBACK_WORDS:
+        document = _bare_extraction(tree, fast=False)
+    if not isinstance(document, Document) or document.body is None:
+        return ""
+    from trafilatura.htmlprocessing import convert_to_html
+
+    # Not pretty-printed: ftfy works line by line, and a page of many short lines costs it dearly.
+    return str(lxml.html.tostring(convert_to_html(document.body), encoding="unicode"))
+
+
+def _bare_extraction(tree: Any, *, fast: bool) -> Any:
+    import trafilatura
+
+    # trafilatura works on its own copy of the tree. No URL: it would join relative links to the site root;
+    # sanitize_html resolves them against the page's own URL instead.
+    return trafilatura.bare_extraction(
+        tree,
+        fast=fast,
+        url=None,
         with_metadata=False,
         include_comments=False,
         include_tables=True,
@@ -307,10 +345,10 @@ def _main_html(tree: Any, url: str | None) -> str:
         include_links=True,
         include_formatting=True,
     )
-    if not isinstance(document, Document) or document.body is None:
-        return ""
-    # Not pretty-printed: ftfy works line by line, and a page of many short lines costs it dearly.
-    return str(lxml.html.tostring(convert_to_html(document.body), encoding="unicode"))
+
+
+def _text_words(document: Any) -> int:
+    return _word_count(document.text or "") if document.body is not None else 0
 
 
 def _tidy_headings(body_html: str, title: str | None) -> str:
@@ -372,111 +410,6 @@ def _is_home(candidate: str, url: str) -> bool:
         return urlsplit(candidate).path in ("", "/") and urlsplit(url).path not in ("", "/")
     except ValueError:
         return True
-
-
-# -- publication date -----------------------------------------------------------------------------
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
-        try:
-            parsed = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    return None
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-_NOT_ARTICLE = re.compile(r"related|sidebar|comment|footer|menu|widget|promo|teaser|recommend|share", re.I)
-
-
-def _without_chrome(tree: Any) -> Any:
-    """A copy without links, navigation and side columns: htmldate's wide search would otherwise take the
-    date of a related story from its link (``/2026/02/18/other-story.html``)."""
-    pruned = copy.deepcopy(tree)
-    doomed = [
-        el
-        for el in pruned.iter()
-        if isinstance(el.tag, str)
-        and (
-            el.tag in ("a", "nav", "aside", "footer", "form")
-            or _NOT_ARTICLE.search(f"{el.get('class', '')} {el.get('id', '')}")
-        )
-    ]
-    for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()
-    return pruned
-
-
-def _htmldate(tree: Any, url: str | None, now: datetime) -> datetime | None:
-    from htmldate import find_date
-
-    params = _date_params(now)
-    params["extensive_search"] = True
-    try:
-        return _parse_date(find_date(_without_chrome(tree), url=url, **params))
-    except Exception:
-        logger.debug("htmldate failed", exc_info=True)
-        return None
-
-
-def _updated_date(tree: Any, url: str | None, published: datetime | None, now: datetime) -> datetime | None:
-    """The page's own last-modified date (``article:modified_time`` …) when it is after publication."""
-    if published is None:
-        return None
-    from htmldate import find_date
-
-    params = _date_params(now)
-    params["original_date"] = False
-    try:
-        found = _parse_date(find_date(copy.deepcopy(tree), url=url, **params))
-    except Exception:
-        logger.debug("htmldate failed", exc_info=True)
-        return None
-    if found is None or found > now + FUTURE_SLACK or found - published < timedelta(hours=1):
-        return None
-    return found
-
-
-def _settle_date(
-    tree: Any, url: str | None, page_value: str | None, feed_value: datetime | None, now: datetime
-) -> datetime | None:
-    """Page markup and feed entry first; htmldate's wider search when they disagree or the page has none.
-
-    When the page and the feed agree, the feed's timestamp wins (pages often give only a day). A date more
-    than a day in the future is never used.
-    """
-    limit = now + FUTURE_SLACK
-    page = _parse_date(page_value)
-    feed = _as_utc(feed_value)
-    if page is not None and page > limit:
-        page = None
-    if feed is not None and feed > limit:
-        feed = None
-    if page is not None and feed is not None and abs(page - feed) <= AGREEMENT:
-        return feed
-    found = _htmldate(tree, url, now)
-    if found is not None and found > limit:
-        found = None
-    if feed is not None:
-        if found is not None and abs(found - feed) <= AGREEMENT:
-            return feed
-        # The page's own markup says otherwise: trust it over the feed (feeds often carry update times).
-        return page or feed
-    return page or found
 
 
 __all__ = ["clean_line", "content_hash", "extract_article", "stack_problem"]
