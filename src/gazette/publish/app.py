@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute
 
 from gazette.config import Settings
@@ -26,6 +26,8 @@ from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
 from gazette.publish.pages import ASSETS, HTML, Rendered, Site, asset_fingerprints
 from gazette.publish.policy import ASSET_MAX_AGE, CSP, SECURITY_HEADERS
+
+__all__ = ["CSP", "SECURITY_HEADERS", "create_app"]
 from gazette.publish.responses import respond
 from gazette.publish.search import parse_page
 from gazette.store.db import Database
