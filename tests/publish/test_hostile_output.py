@@ -162,6 +162,8 @@ BAD_CURSORS = [
     b64('{"a": ' * 3000 + "1" + "}" * 3000),
     b64('["2026-02-10T08:00:00", 1]'),  # no offset
     b64('["0001-01-01T00:00:00+05:00", 1]'),  # before year 1 in UTC
+    b64('["2026-02-10T08:00:00+00:00", Infinity]'),
+    b64('["2026-02-10T08:00:00+00:00", NaN]'),
     b64('["2026-02-10T08:00:00+00:00", 1e308]'),
     b64('["2026-02-10T08:00:00+00:00", true]'),
     b64('["2026-02-10T08:00:00+00:00", 99999999999]'),
@@ -205,13 +207,25 @@ TEXTS = st.one_of(
     st.sampled_from(
         ["Infinity", "-1", "0", "1e400", "9" * 5000, "NaN", "../..", "%00", "\x00", " ", "2026-02-31"]
     ),
+)
+# Cursors: ours, bent (any JSON in base64, Infinity and NaN included), and the known bad ones.
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.integers(),
+        st.floats(),
+        st.sampled_from(["2026-02-10T08:00:00+00:00", "2026-02-10", "9999-12-31T23:59:59-12:00"]),
+        st.text(max_size=10),
+        st.booleans(),
+        st.none(),
+    ),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=6,
+)
+CURSORS = st.one_of(
     st.sampled_from(BAD_CURSORS),
+    JSON_VALUES.map(lambda v: b64(json.dumps(v))),
     st.binary(max_size=40).map(lambda b: base64.urlsafe_b64encode(b).decode()),
-    st.recursive(
-        st.one_of(st.integers(), st.floats(), st.text(max_size=10), st.booleans(), st.none()),
-        lambda inner: st.lists(inner, max_size=3),
-        max_leaves=6,
-    ).map(lambda v: b64(json.dumps(v))),
+    TEXTS,
 )
 
 
@@ -223,8 +237,8 @@ TEXTS = st.one_of(
 @given(data=st.data())
 def test_no_query_string_gets_a_500(live: httpx.Client, data: st.DataObject) -> None:
     endpoint = data.draw(st.sampled_from(sorted(API_PARAMS)))
-    keys = data.draw(st.lists(st.sampled_from(API_PARAMS[endpoint]), max_size=4, unique=True))
-    params = {key: data.draw(TEXTS, label=key) for key in keys}
+    keys = data.draw(st.lists(st.sampled_from(API_PARAMS[endpoint]), min_size=1, max_size=4, unique=True))
+    params = {key: data.draw(CURSORS if key == "cursor" else TEXTS, label=key) for key in keys}
     if endpoint == "/api/search" and "q" not in params:
         params["q"] = "desalination"
     response = live.get(endpoint, params=params)
