@@ -6,6 +6,7 @@ static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``.
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import re
@@ -16,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute
@@ -295,8 +296,12 @@ def _error_response(
     # Security headers are set here too: a 500 is answered outside the middleware that adds them.
     headers = {**SECURITY_HEADERS, **(extra_headers or {}), "Cache-Control": "no-store"}
     if request.url.path.startswith("/api/"):
-        body = {"error": {"status": status, "message": message}}
-        return JSONResponse(body, status_code=status, headers=headers)
+        # A message may quote what the client sent: <, > and & go out as \u escapes, so the body reads the
+        # same as JSON and holds no markup for anything that would sniff it as HTML.
+        body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False)
+        for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+            body = body.replace(char, escape)
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
     page = _site(request).error(status, message)
     return HTMLResponse(page, status_code=status, media_type=HTML, headers=headers)
 
