@@ -40,13 +40,14 @@ class GazetteApp(typer.Typer):
             return 1
         except Exception as exc:
             code = getattr(exc, "exit_code", None)
-            if isinstance(code, int) and callable(getattr(exc, "format_message", None)):
+            format_message = getattr(exc, "format_message", None)
+            if isinstance(code, int) and callable(format_message):
                 # Click's errors (Typer keeps its own copy of Click, so they are recognised by shape).
                 if type(exc).__name__ == "NoArgsIsHelpError":
                     return code  # the help is already on the screen
                 ctx = getattr(exc, "ctx", None)
                 hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-                print_error(f"{exc.format_message()}{hint}")
+                print_error(f"{format_message()}{hint}")
                 return code
             # A bug: still one line, with the traceback in the log at -vv.
             logger.debug("unexpected error", exc_info=True)
