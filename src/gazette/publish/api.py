@@ -1,6 +1,7 @@
 """Publish: the JSON API under /api/ — articles with filters and cursor pagination, sections, locales, sources, search.
 
-Cursors are opaque strings; a list answer carries ``next_cursor`` (null on the last page). The full text of an
+Cursors are opaque strings; a list answer carries ``next_cursor`` (null on the last page). A cursor, filter or
+number the API cannot understand is a 400 with the error object — never dropped, never a 500. The full text of an
 article is included only when its source allows republishing, exactly as on the article page.
 """
 

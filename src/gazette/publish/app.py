@@ -1,7 +1,8 @@
 """Publish: the live web app — every route in one table, HTTP caching, security headers, one error handler.
 
 ``create_app(settings, db)`` is what ``gazette serve`` runs. Pages come from ``pages.Site`` (shared with the
-static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``.
+static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``, the security headers from
+``policy``. Text answers go out gzip-compressed to clients that accept it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
 from gazette.publish.pages import ASSETS, HTML, Rendered, Site, asset_fingerprints
-from gazette.publish.policy import ASSET_MAX_AGE, CSP, SECURITY_HEADERS
-
-__all__ = ["CSP", "SECURITY_HEADERS", "create_app"]
+from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS
 from gazette.publish.responses import respond
 from gazette.publish.search import parse_page
 from gazette.store.db import Database

@@ -8,7 +8,8 @@ A URL becomes a file at the same path: ``/content/2026/02/10/x.html`` as itself,
 ``x/index.html``. A manifest (path → SHA-256) in the output folder makes rebuilds incremental: a file is
 written only when its bytes changed, and files of the previous build that are no longer produced are removed.
 Search and the JSON API are live-only; the build never renders them and links search only to a server
-given as ``search_url``.
+given as ``search_url``. Assets are written under their fingerprinted names only, and ``_headers`` carries the
+security headers and asset caching a static host cannot take from the app (``policy.headers_file``).
 """
 
 from __future__ import annotations
