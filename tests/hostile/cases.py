@@ -114,6 +114,17 @@ CASES: dict[str, Case] = {
     "path_traversal": Case(21, "../ in static, archive, article, asset URLs → 404; files keyed by hash"),
     "query_abuse": Case(32, 'search ", *, NEAR(, unbalanced (, 10 KB query → 4xx or results, never 500'),
     "malformed_query": Case(0, "huge or malformed query strings on pages and API → 4xx or results"),
+    # -- round two, our own output (issue 9, items 6, 7, 14, 15) ---------------------------------------------
+    "feed_description_markup": Case(
+        0,
+        "text that looks like markup (<img onerror>) leaves our RSS as escaped text in <p>, never an element",
+    ),
+    "undated_feed_item": Case(
+        0, "an article with no date is dated and sorted by its fetch time in every feed"
+    ),
+    "api_bent_cursors": Case(
+        0, "Infinity, NaN, 5,000-deep and over-long cursors and unknown filters: 400 with the error object"
+    ),
     # -- HOSTILE.md's invariants, as far as a hostile server can test them (process faults: tests/faults) ----
     "inv_no_loss": Case(
         0, "I1: pages that failed mid-run are ingested by a re-run; nothing lost behind a 304"

@@ -138,6 +138,17 @@ def test_rss_description_carries_text_not_elements(live: httpx.Client, path: str
         assert re.fullmatch(r"(<p>[^<>]*</p>)+", description), description
 
 
+@pytest.mark.parametrize("path", ["/feed.atom", "/source/harbour-ledger/feed.atom"])
+def test_atom_summary_and_content_carry_text_not_elements(live: httpx.Client, path: str) -> None:
+    # type="html" with escaped paragraphs: safe also for readers that ignore type="text"
+    parsed = feedparser.parse(live.get(path).content, sanitize_html=False)
+    entry = next(e for e in parsed.entries if e.title.startswith(HOSTILE_TITLE))
+    values = [entry.summary, *(c.value for c in entry.get("content", []))]
+    for value in values:
+        assert "<img" not in value and "<script" not in value and value.startswith("<p>"), value
+        assert "&lt;img src=x onerror=" in value
+
+
 def test_full_text_keeps_its_paragraphs_in_rss(live: httpx.Client) -> None:
     channel = ET.fromstring(live.get("/source/harbour-ledger/feed.rss").content).find("channel")
     assert channel is not None

@@ -161,10 +161,12 @@ def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str,
         _sub(entry_author, f"{ns}name", a.author or source_name(a))
         if a.section:
             _sub(entry, f"{ns}category", term=a.section, label=site.settings.section_name(a.section))
-        _sub(entry, f"{ns}summary", _summary(a), type="text")
+        # type="html" with escaped paragraphs, as in RSS: a reader that ignores type="text" and renders the
+        # text as HTML would otherwise turn an article's "<img onerror=…>" into an element.
+        _sub(entry, f"{ns}summary", html_paragraphs(_summary(a)), type="html")
         full = _full_text(a)
         if full:
-            _sub(entry, f"{ns}content", full, type="text")
+            _sub(entry, f"{ns}content", html_paragraphs(full), type="html")
     return _xml(root)
 
 
