@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +13,50 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from gazette.commands.inputs import ConfigOpt
-from gazette.config import Settings, describe_settings, load_settings
+from gazette.config import Settings, describe_settings, load_settings, mask_secrets, mask_url
 from gazette.errors import GazetteError
 
-app = typer.Typer(
+logger = logging.getLogger(__name__)
+
+
+class GazetteApp(typer.Typer):
+    """The ``gazette`` command: as the console script runs it, every failure ends as one line on stderr and a
+    non-zero exit status — usage errors and unexpected exceptions included, never a traceback (``-vv`` logs
+    one). Tests that invoke the Typer app directly (CliRunner) see Typer's own behaviour."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return super().__call__(*args, **kwargs)
+        sys.exit(self._run())
+
+    def _run(self) -> int:
+        try:
+            result = super().__call__(standalone_mode=False)
+        except typer.Abort:
+            print_error("aborted")
+            return 1
+        except Exception as exc:
+            code = getattr(exc, "exit_code", None)
+            format_message = getattr(exc, "format_message", None)
+            if isinstance(code, int) and callable(format_message):
+                # Click's errors (Typer keeps its own copy of Click, so they are recognised by shape).
+                if type(exc).__name__ == "NoArgsIsHelpError":
+                    return code  # the help is already on the screen
+                ctx = getattr(exc, "ctx", None)
+                hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+                print_error(f"{format_message()}{hint}")
+                return code
+            # A bug: still one line, with the traceback in the log at -vv.
+            logger.debug("unexpected error", exc_info=True)
+            print_error(f"unexpected {type(exc).__name__}: {exc} (run with -vv for the traceback)")
+            return 1
+        return result if isinstance(result, int) else 0
+
+
+app = GazetteApp(
     name="gazette",
     help="Gazette: turn publishers' feeds into a trustworthy news site.",
     no_args_is_help=True,
@@ -27,8 +66,15 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
-console = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+# Markup off: feed titles, URLs and server messages are printed as they are, so "[/red]" in a header can
+# neither style nor crash the output. Colour is added with Text spans; soft_wrap keeps a message one line.
+console = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+def print_error(message: str, label: str = "error:") -> None:
+    """One line on stderr: a red label, then ``message`` as plain text (newlines folded)."""
+    console.print(Text.assemble((label, "red"), " ", " ".join(message.split())))
 
 
 class State:
@@ -40,7 +86,8 @@ state = State()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", markup=True)
+    """Print ``message`` as the command's one error line; raise what this returns."""
+    print_error(message)
     return typer.Exit(code)
 
 
@@ -63,14 +110,18 @@ def require_extraction_stack() -> None:
 
 
 def open_db(settings: Settings, *, create: bool = True) -> Any:
-    from gazette.store.db import Database
+    from sqlalchemy.exc import SQLAlchemyError
 
-    db = Database(settings.database_url)
+    from gazette.store.db import Database, describe_db_error
+
+    url = settings.database_url
     try:
+        db = Database(url)
         if create:
             db.ensure_initialized()
-    except GazetteError as exc:
-        raise fail(f"database {settings.database_url}: {exc}") from exc
+    except (GazetteError, SQLAlchemyError, ValueError) as exc:
+        reason = describe_db_error(exc) if isinstance(exc, SQLAlchemyError) else str(exc)
+        raise fail(f"database {mask_url(url)}: {mask_secrets(reason, url)}") from exc
     return db
 
 
@@ -98,8 +149,8 @@ def init(config: ConfigOpt = None) -> None:
     try:
         db.init()
     except GazetteError as exc:
-        raise fail(str(exc)) from exc
-    out.print(f"database ready: {settings.database_url}")
+        raise fail(mask_secrets(str(exc), settings.database_url)) from exc
+    out.print(f"database ready: {mask_url(settings.database_url)}")
 
 
 @app.command("add-feed")
@@ -166,8 +217,8 @@ def import_opml(
                 try:
                     slug = resolve_section(settings, entry.section)
                 except typer.Exit:
-                    console.print(
-                        f"warning: unknown section {entry.section!r} for {entry.url}; classifier decides"
+                    print_error(
+                        f"unknown section {entry.section!r} for {entry.url}; classifier decides", "warning:"
                     )
             feed_store.add_feed(s, entry.url, section=slug, source=entry.source, title=entry.title)
             added += 1
@@ -223,7 +274,7 @@ def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: 
         with Pipeline(settings, db, progress=on_event) as pipeline:
             report = pipeline.ingest(feed_urls, force=force)
     for failure in report.failures:
-        console.print(f"[red]failed[/red] {failure.url}: {failure.reason}", markup=True)
+        print_error(f"{failure.url}: {failure.reason}", "failed")
     out.print(
         f"ingested {report.feeds_ok} feeds ({report.feeds_not_modified} not modified, {report.feeds_failed} failed): "
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, {report.duplicates} duplicates, "
@@ -250,35 +301,61 @@ def ingest(
         raise typer.Exit(1)
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` before anything else starts, so an address in use (or a name that does not
+    resolve) is the command's one error line and exit status 1, not a log line from the server and exit 0."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def serve_on(app_: Any, sock: socket.socket) -> None:
+    """Run the ASGI app under uvicorn on an already bound socket."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app_, log_level="warning", backlog=2048))
+    server.run(sockets=[sock])
+    if not server.started:
+        raise fail("the server did not start")
+
+
+PortOpt = Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)]
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: PortOpt = 8000,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the site, feeds, search and JSON API."""
-    import uvicorn
-
     from gazette.publish.app import create_app
     from gazette.publish.cache import cached_app
 
     settings = settings_from(config)
     db = open_db(settings)
+    sock = listen_socket(host, port)
     out.print(f"Gazette at http://{host}:{port}/")
-    app_ = cached_app(create_app(settings, db), db)
-    uvicorn.run(app_, host=host, port=port, log_level="warning", backlog=2048)
+    serve_on(cached_app(create_app(settings, db), db), sock)
 
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Port for the Gazette site.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port for the Gazette site.", min=1, max=65535)] = 8000,
     database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path("gazette-demo.db"),
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Ingest only; do not start the site.")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Start a local demo publisher, ingest it over HTTP and serve Gazette at http://127.0.0.1:PORT."""
-    import uvicorn
-
     from gazette.demo.publisher import DEMO_PORT, DemoPublisher
     from gazette.publish.app import create_app
     from gazette.publish.cache import cached_app
@@ -291,6 +368,7 @@ def demo(
         site={"base_url": f"http://127.0.0.1:{port}"},
     )
     require_extraction_stack()
+    sock = None if no_serve else listen_socket("127.0.0.1", port)  # a port in use fails before the ingest
     with DemoPublisher(port=DEMO_PORT, fallback=True) as publisher:
         console.print(f"demo publisher at {publisher.base_url}")
         db = open_db(settings)
@@ -298,12 +376,10 @@ def demo(
             for f in publisher.feeds():
                 feed_store.add_feed(s, f.url, section=f.section, source=f.source)
         run_ingest(settings, db, [f.url for f in publisher.feeds()], force=True)
-        if no_serve:
+        if sock is None:
             return
         out.print(f"Gazette demo at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
-        uvicorn.run(
-            cached_app(create_app(settings, db), db), host="127.0.0.1", port=port, log_level="warning"
-        )
+        serve_on(cached_app(create_app(settings, db), db), sock)
 
 
 @app.command()
@@ -329,7 +405,7 @@ def extract(
                 article = extract_one(settings, target, fetcher)
             except GazetteError as exc:
                 failed += 1
-                console.print(f"[red]failed[/red] {target}: {exc.reason}", markup=True)
+                print_error(f"{target}: {exc.reason}", "failed")
                 if as_json:
                     out.print(
                         json.dumps({"url": target, "error": exc.reason}, ensure_ascii=False), markup=False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -222,7 +223,52 @@ def _validate(s: Settings) -> None:
     if s.sections.default not in s.sections.taxonomy:
         raise ConfigError(f"sections.default {s.sections.default!r} is not in the taxonomy")
     if not s.database_url or "://" not in s.database_url:
-        raise ConfigError(f"database_url is not a URL: {s.database_url!r}")
+        # The value itself is not shown: it may hold a password.
+        raise ConfigError("database_url is not a URL (expected e.g. sqlite:///gazette.db)")
+
+
+MASK = "***"
+_USERINFO = re.compile(
+    r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):(?P<password>.*)@(?P<rest>[^@]*)$", re.S
+)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (``postgresql://app:***@db/news``), for anything shown or
+    logged. A URL too odd to parse gets everything between ``user:`` and the last ``@`` masked."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if parsed.password is None:
+            return url
+        return parsed.render_as_string(hide_password=True)
+    except Exception:  # ArgumentError, ValueError (a bad port): fall back to the pattern
+        match = _USERINFO.match(url)
+        if match is None:
+            return url
+        return f"{match['head']}:{MASK}@{match['rest']}"
+
+
+def url_password(url: str) -> str | None:
+    """The password a URL holds, as written (``mask_secrets`` also masks its decoded form)."""
+    match = _USERINFO.match(url)
+    if match is None or not match["password"]:
+        return None
+    return match["password"]
+
+
+def mask_secrets(text: str, url: str) -> str:
+    """``text`` (an error message, say) with the URL's password masked wherever it appears."""
+    from urllib.parse import unquote
+
+    password = url_password(url)
+    if not password:
+        return text
+    for form in sorted({password, unquote(password)}, key=len, reverse=True):
+        if form:
+            text = text.replace(form, MASK)
+    return text
 
 
 def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
@@ -235,7 +281,12 @@ def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
             if dataclasses.is_dataclass(value):
                 walk(value, f"{prefix}{f.name}.", f.name)
                 continue
-            shown = "****" if (section, f.name) in SECRET_KEYS and value else repr(value)
+            if (section, f.name) in SECRET_KEYS and value:
+                shown = "****"
+            elif f.name == "database_url":
+                shown = repr(mask_url(value))
+            else:
+                shown = repr(value)
             out.append((prefix + f.name, shown, f.metadata.get("help", "")))
 
     walk(settings, "", "")

@@ -61,3 +61,42 @@ def test_static_build_front_section_article_copy_print(
     assert not any(n.is_visible() for n in page.locator("nav").all())
     assert not page.locator(".site-header").is_visible()
     assert not page.locator(".site-footer").is_visible()
+
+
+def test_static_pages_enforce_the_meta_policy(
+    static_site: StaticServer, browser_page: tuple[Any, ConsoleLog]
+) -> None:
+    """http.server sends no Content-Security-Policy header: the policy in the page's meta tag blocks injected
+    script on its own (issue 9, item 10)."""
+    page, log = browser_page
+    page.goto(static_site.base_url + "/content/2026/02/10/released-prisoners-face-travel-bans.html")
+    outcome = page.evaluate(
+        """() => new Promise(resolve => {
+            const violations = [];
+            document.addEventListener('securitypolicyviolation', e => violations.push(e.effectiveDirective));
+            const script = document.createElement('script');
+            script.textContent = 'window.__injected = true;';
+            document.head.appendChild(script);
+            setTimeout(() => resolve({injected: window.__injected === true, violations}), 300);
+        })"""
+    )
+    assert outcome["injected"] is False
+    assert "script-src-elem" in outcome["violations"]
+    assert page.get_by_role("button", name="Copy link").is_visible()  # the page's own script still runs
+    assert not any("frame-ancestors" in e for e in log.errors)
+
+
+def test_date_archive_links_are_24px_touch_targets(
+    static_site: StaticServer, browser_page: tuple[Any, ConsoleLog]
+) -> None:
+    """Issue 9, item 16: links in the date archive are at least 24 CSS pixels tall (WCAG 2.2, 2.5.8)."""
+    page, _log = browser_page
+    for path, selector in (
+        ("/content/2026/02/10/released-prisoners-face-travel-bans.html", ".date-archive a"),
+        ("/archive/2026/02/", ".days a"),
+        ("/archive/2026/02/10/", ".pagination a"),
+    ):
+        page.goto(static_site.base_url + path)
+        heights = page.eval_on_selector_all(selector, "els => els.map(e => e.getBoundingClientRect().height)")
+        assert heights, (path, selector)
+        assert min(heights) >= 24, (path, selector, heights)

@@ -168,6 +168,17 @@ CASES: dict[str, Case] = {
     "special_addresses": Case(
         0, "IANA special-purpose ranges (192.0.0.8, 3fff::1 …) refused whatever the Python patch release"
     ),
+    # -- round two, our own output (issue 9, items 6, 7, 14, 15) ---------------------------------------------
+    "feed_description_markup": Case(
+        0,
+        "text that looks like markup (<img onerror>) leaves our RSS as escaped text in <p>, never an element",
+    ),
+    "undated_feed_item": Case(
+        0, "an article with no date is dated and sorted by its fetch time in every feed"
+    ),
+    "api_bent_cursors": Case(
+        0, "Infinity, NaN, 5,000-deep and over-long cursors and unknown filters: 400 with the error object"
+    ),
     # -- HOSTILE.md's invariants, as far as a hostile server can test them (process faults: tests/faults) ----
     "inv_no_loss": Case(
         0, "I1: pages that failed mid-run are ingested by a re-run; nothing lost behind a 304"

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from gazette.config import Settings
 from gazette.publish.app import create_app
+from gazette.publish.pages import asset_fingerprints
 from gazette.store.db import Database
 from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, require_service
 from tests.publish.publish_corpus import corpus_settings, fill
@@ -77,6 +78,11 @@ def client(site: tuple[Settings, Database]) -> TestClient:
     """The live app over the corpus; server errors come back as 500 responses, not exceptions."""
     settings, db = site
     return TestClient(create_app(settings, db), raise_server_exceptions=False)
+
+
+def asset_url(name: str, prefix: str = "") -> str:
+    """The path pages link an asset by: its fingerprinted name under /assets/."""
+    return f"{prefix}/assets/{asset_fingerprints()[name]}"
 
 
 def article_path(client: TestClient, title: str) -> str:

@@ -15,7 +15,7 @@ from gazette.publish.app import create_app
 from gazette.publish.pages import clean_html
 from gazette.store import articles as article_store
 from gazette.store.db import Database
-from tests.publish.conftest import article_path, parse
+from tests.publish.conftest import article_path, asset_url, parse
 
 PRISONERS = "Released prisoners face travel bans"
 ASSEMBLY = "Assembly debates the harbour budget"  # Harbour Ledger republishes full text; html is hostile
@@ -39,7 +39,7 @@ def test_article_page_header_permalink_and_byline(client: TestClient) -> None:
     assert any(b.get("data-copy") == permalink and b.get("class") == "copy-link" for b in button)
     assert "Copy link" in page.text
     # the copy script is a file, never inline
-    assert page.find("script", src="/assets/gazette.js")
+    assert page.find("script", src=asset_url("gazette.js"))
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
     assert page.find("a", href="?view=print")
     assert "Published in Politics and Government on Tue, February 10, 2026 by Valley Courier" in page.text
@@ -141,7 +141,7 @@ def test_print_view_has_no_navigation(client: TestClient) -> None:
     assert not page.find("footer")
     assert "Locales: Bolívar, Nueva Esparta, Aragua, VENEZUELA" in page.text
     assert "Families in Maracay say freedom comes with conditions." in page.text  # the brief prints
-    assert page.find("link", rel="stylesheet", href="/assets/print.css", media="print")
+    assert page.find("link", rel="stylesheet", href=asset_url("print.css"), media="print")
     assert page.find("body", **{"class": "print-view"})
 
 

@@ -11,7 +11,7 @@ import httpx
 from starlette.testclient import TestClient
 
 from gazette.config import Settings
-from gazette.publish.app import CSP
+from gazette.publish.policy import CSP
 from gazette.store.db import Database
 from tests.publish.conftest import article_path
 from tests.publish.publish_corpus import LiveServer

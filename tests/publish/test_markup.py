@@ -8,7 +8,7 @@ import html5lib
 from starlette.testclient import TestClient
 
 from gazette.publish.pages import ASSETS
-from tests.publish.conftest import article_path, parse
+from tests.publish.conftest import article_path, asset_url, parse
 
 EXTRA_PAGES = [
     "/search?q=desalination",
@@ -60,8 +60,8 @@ def test_copy_button_script_uses_the_clipboard_api() -> None:
 
 def test_favicon_is_declared_so_browsers_do_not_ask_for_favicon_ico(client: TestClient) -> None:
     page = parse(client.get("/").text)
-    assert page.find("link", rel="icon", href="/assets/favicon.svg")
-    icon = client.get("/assets/favicon.svg")
+    assert page.find("link", rel="icon", href=asset_url("favicon.svg"))
+    icon = client.get(asset_url("favicon.svg"))
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert "<script" not in icon.text
 

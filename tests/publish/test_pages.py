@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from gazette.config import Settings
 from gazette.publish.app import create_app
 from gazette.store.db import Database
-from tests.publish.conftest import parse
+from tests.publish.conftest import asset_url, parse
 from tests.publish.publish_corpus import corpus_settings
 
 SECTION_ORDER = [
@@ -195,7 +195,7 @@ def test_links_live_under_the_base_url_path(site: tuple[Settings, Database]) -> 
     seen = crawl(client, prefix="/news")
     assert {status for status in seen.values()} == {200}
     front = parse(client.get("/").text)
-    assert front.find("link", rel="stylesheet", href="/news/assets/gazette.css")
+    assert front.find("link", rel="stylesheet", href=asset_url("gazette.css", "/news"))
     article = next(p for p in seen if p.startswith("/content/"))
     page = parse(client.get(article).text)
     assert page.find("a", id="permalink", href=f"https://example.org/news{article}")

@@ -25,6 +25,7 @@ from gazette.config import Settings
 from gazette.publish.static import MANIFEST, BuildReport, build_site, links_in, output_path, read_manifest
 from gazette.store import listings
 from gazette.store.db import Database
+from tests.publish.conftest import asset_url
 from tests.publish.publish_corpus import (
     SECTIONS,
     build_articles,
@@ -143,9 +144,10 @@ def test_build_writes_every_page_feed_and_sitemap(built: Built) -> None:
         "sitemap-news.xml",
         "robots.txt",
         "404.html",
-        "assets/gazette.css",
-        "assets/gazette.js",
-        "assets/print.css",
+        asset_url("gazette.css").lstrip("/"),
+        asset_url("gazette.js").lstrip("/"),
+        asset_url("print.css").lstrip("/"),
+        "_headers",
         "source/harbour-ledger/index.html",
         "source/harbour-ledger/feed.rss",
         "locale/venezuela/index.html",
@@ -161,7 +163,7 @@ def test_build_writes_every_page_feed_and_sitemap(built: Built) -> None:
     # The bytes are the live app's: the stylesheet is copied as it is.
     from gazette.publish.pages import ASSETS
 
-    assert (out / "assets/gazette.css").read_bytes() == (ASSETS / "gazette.css").read_bytes()
+    assert (out / asset_url("gazette.css").lstrip("/")).read_bytes() == (ASSETS / "gazette.css").read_bytes()
 
     # --base-url reaches feeds, sitemap and canonical links; the test settings' own URL appears nowhere.
     assert "https://news.example/content/" in (out / "feed.rss").read_text()
@@ -474,13 +476,13 @@ def test_served_build_has_no_broken_internal_link(
     assert broken == []
     crawled = set(status)
     # The crawl reached every kind of file: articles, listings, feeds, sitemaps and assets …
-    for path in ("/politics-government/page/2/", "/feed.json", "/sitemap.xml", "/assets/gazette.js"):
+    for path in ("/politics-government/page/2/", "/feed.json", "/sitemap.xml", asset_url("gazette.js")):
         assert path in crawled, path
     assert {"/" + f for f in article_files(db)} <= crawled
     # … and every file of the build is linked from somewhere (the 404 page aside; robots.txt names only
     # the main sitemap, so the news sitemap is found by search engines' own configuration).
     reachable = {output_path(p) for p in crawled}
-    assert set(report.files) - reachable <= {"404.html", "sitemap-news.xml"}
+    assert set(report.files) - reachable <= {"404.html", "sitemap-news.xml", "_headers"}
     assert len(reachable) > 100
     # A missing page is a 404 from the static server, not something the crawl would miss.
     assert httpx.get(base + "/content/2026/02/10/no-such-article.html").status_code == 404
@@ -533,7 +535,11 @@ def test_served_build_under_a_path_prefix(
     assert broken == []  # the server's root is the parent folder: a link missing the prefix would 404
     crawled = {p.removeprefix("/news") for p in status}
     assert {"/" + f for f in article_files(db)} <= crawled
-    assert set(report.files) - {output_path(p) for p in crawled} <= {"404.html", "sitemap-news.xml"}
+    assert set(report.files) - {output_path(p) for p in crawled} <= {
+        "404.html",
+        "sitemap-news.xml",
+        "_headers",
+    }
     assert f"<loc>{origin}/news/politics-government/</loc>" in (root / "news/sitemap.xml").read_text()
 
 

@@ -141,11 +141,14 @@ def _check_batch(path: Path) -> int:
 
 
 def _write_brief(path: Path, *, as_json: bool, config: Path | None) -> None:
-    from gazette.cli import settings_from
+    from gazette.cli import fail, settings_from
+    from gazette.commands.inputs import NO_TEXT
     from gazette.enrich.briefs import make_brief
 
     settings = settings_from(config)
     text = _read(path)
+    if not text.strip():
+        raise fail(f"{NO_TEXT}: {path}", 2)
     for sentence in make_brief(text, settings.brief, max_chars=settings.enrich.max_chars):
         if as_json:
             _emit(

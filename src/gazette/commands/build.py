@@ -39,7 +39,7 @@ def build(
     ] = None,
 ) -> None:
     """Write every page, feed and sitemap as static files under OUTDIR; rebuilds rewrite only what changed."""
-    from gazette.cli import console, fail, open_db, out, settings_from
+    from gazette.cli import fail, open_db, out, print_error, settings_from
     from gazette.errors import GazetteError
     from gazette.publish.static import build_site
 
@@ -55,10 +55,7 @@ def build(
     finally:
         db.dispose()
     for broken in report.broken:
-        console.print(
-            f"[red]broken link[/red] {broken.path} ({broken.status}) linked from {broken.referrer}",
-            markup=True,
-        )
+        print_error(f"{broken.path} ({broken.status}) linked from {broken.referrer}", "broken link")
     out.print(
         f"built {len(report.files)} files ({report.pages} pages) in {outdir}: {report.summary()}",
         markup=False,

@@ -23,6 +23,9 @@ ConfigOpt = Annotated[
 ]
 
 
+NO_TEXT = "no text to read"  # an empty (or blank) input: said, never classified or tagged as if it were text
+
+
 class InputError(GazetteError):
     """An input named on the command line cannot be read."""
 

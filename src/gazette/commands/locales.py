@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import InputError, jsonl_objects, read_inputs
+from gazette.commands.inputs import NO_TEXT, InputError, jsonl_objects, read_inputs
 
 
 def _row(loc: Any) -> dict[str, Any]:
@@ -79,6 +79,9 @@ def locales(
         texts = read_inputs(inputs)
     except InputError as exc:
         raise fail(str(exc), 2) from exc
+    empty = [label for label, text in texts if not text.strip()]
+    if empty:
+        raise fail(f"{NO_TEXT}: {', '.join(empty)}", 2)
     for label, text in texts:
         found = locales_stage.tag_locales(text, title=title, source_country=source_country)
         if as_json:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt, InputError, jsonl_objects, read_inputs
+from gazette.commands.inputs import NO_TEXT, ConfigOpt, InputError, jsonl_objects, read_inputs
 
 
 def train_sections(
@@ -109,6 +109,9 @@ def section(
             title, text = str(obj.get("title") or ""), str(obj.get("text") or "")
             if not title:
                 title, text = _split_title(text)
+            if not (title or text):
+                sys.stdout.write(json.dumps({"id": obj.get("id"), "error": NO_TEXT}) + "\n")
+                continue
             row = {"id": obj.get("id"), **_result(title, text, classifier, settings)}
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
@@ -117,6 +120,9 @@ def section(
         texts = read_inputs(inputs)
     except InputError as exc:
         raise fail(str(exc), 2) from exc
+    empty = [label for label, content in texts if not content.strip()]
+    if empty:  # nothing to classify is not "Society at 0.10"
+        raise fail(f"{NO_TEXT}: {', '.join(empty)}", 2)
     for label, content in texts:
         title, text = _split_title(content)
         row = _result(title, text, classifier, settings)

@@ -1,6 +1,7 @@
 """Publish: the JSON API under /api/ — articles with filters and cursor pagination, sections, locales, sources, search.
 
-Cursors are opaque strings; a list answer carries ``next_cursor`` (null on the last page). The full text of an
+Cursors are opaque strings; a list answer carries ``next_cursor`` (null on the last page). A cursor, filter or
+number the API cannot understand is a 400 with the error object — never dropped, never a 500. The full text of an
 article is included only when its source allows republishing, exactly as on the article page.
 """
 
@@ -10,10 +11,13 @@ import base64
 import binascii
 import json
 import logging
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from gazette.errors import GazetteError, NotFound
 from gazette.publish.pages import (
@@ -25,9 +29,10 @@ from gazette.publish.pages import (
     story_entries,
 )
 from gazette.publish.responses import respond_json
-from gazette.publish.search import parse_filter
+from gazette.publish.search import FILTER_KEYS, parse_filter
 from gazette.store import listings
 from gazette.store import stories as story_store
+from gazette.store.listings import ArticleFilter
 from gazette.store.schema import Article
 from gazette.store.story_schema import Story
 
@@ -56,11 +61,28 @@ router = APIRouter(
 )
 
 
+MAX_CURSOR = 200  # characters: every cursor this API writes is well under this
+CURSOR_DOC = (
+    "An opaque string: the next_cursor of the previous answer, passed back unchanged. Anything else is a 400."
+)
+
+
 def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document as the API behaves: bad parameters are 400 with an ``error`` object, never 422."""
+    """The OpenAPI document as the API behaves: bad parameters are 400 with an ``error`` object, never 422,
+    and a cursor is an opaque string (of at most ``MAX_CURSOR`` characters), not something to build."""
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
             operation.get("responses", {}).pop("422", None)
+            for param in operation.get("parameters", []):
+                if param.get("name") == "cursor":
+                    param["description"] = CURSOR_DOC
+                    param["schema"] = {
+                        "type": "string",
+                        "format": "opaque",
+                        "maxLength": MAX_CURSOR,
+                        "title": "Cursor",
+                        "description": CURSOR_DOC,
+                    }
     schemas = spec.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
@@ -87,13 +109,21 @@ def _encode(payload: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _decode(cursor: str) -> list[Any]:
+    """The list a cursor of ours carries; BadRequest for anything else (too long, not base64, not strict JSON,
+    ``Infinity``/``NaN``, nested lists or objects)."""
+    if len(cursor) > MAX_CURSOR:
+        raise BadRequest("invalid cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("invalid cursor") from exc
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
         raise BadRequest("invalid cursor")
     return value
 
@@ -156,6 +186,59 @@ def _filter_params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k in FILTER_DOC}
 
 
+_NOT_UNDERSTOOD = {
+    "section": "no such section",
+    "source": "no such source",
+    "locale": "no such place",
+    "language": "not a language code",
+    "from": "not a date (YYYY-MM-DD)",
+    "to": "not a date (YYYY-MM-DD)",
+}
+
+
+@dataclass
+class IgnoredFilter:
+    """A filter value given but not understood: the parameter, the value as given (cut short) and why."""
+
+    key: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value!r}: {self.reason}"
+
+
+def read_filter(
+    site: Site, session: Session, params: Mapping[str, str]
+) -> tuple[ArticleFilter, dict[str, str], list[IgnoredFilter]]:
+    """``parse_filter``'s filter and form values, and every given filter it could not understand.
+
+    ``parse_filter`` drops what it cannot read; a section slug it keeps even when no such section exists, so
+    that is checked here. The JSON API answers 400 for any ignored filter; the HTML search page shows its
+    results without them and names them.
+    """
+    flt, form = parse_filter(session, params)
+    if flt.section and not site.is_section(session, flt.section):
+        flt.section = None
+        form["section"] = ""
+    ignored = []
+    for key in FILTER_KEYS:
+        given = (params.get(key) or "").strip()
+        if key == "locale":
+            given = given.strip("/")
+        if given and not form[key]:
+            shown = given if len(given) <= 80 else given[:80] + "…"
+            ignored.append(IgnoredFilter(key, shown, _NOT_UNDERSTOOD[key]))
+    return flt, form, ignored
+
+
+def _api_filter(site: Site, session: Session, request: Request) -> tuple[ArticleFilter, dict[str, str]]:
+    flt, form, ignored = read_filter(site, session, _filter_params(request))
+    if ignored:
+        raise BadRequest("; ".join(str(i) for i in ignored))
+    return flt, form
+
+
 @router.get("/articles", summary="List articles, newest first, with filters and cursor pagination.")
 def list_articles(
     request: Request,
@@ -172,14 +255,19 @@ def list_articles(
     after: tuple[datetime, int] | None = None
     if cursor:
         value = _decode(cursor)
+        if len(value) != 2 or not isinstance(value[0], str) or type(value[1]) is not int:
+            raise BadRequest("invalid cursor")
         try:
-            after = (datetime.fromisoformat(str(value[0])), int(value[1]))
-        except (IndexError, ValueError, TypeError) as exc:
+            when = datetime.fromisoformat(value[0])
+            if when.tzinfo is None:
+                raise ValueError("a cursor's time has an offset")
+            after = (when.astimezone(UTC), value[1])  # overflows for a year-1 time east of UTC
+        except (ValueError, OverflowError) as exc:
             raise BadRequest("invalid cursor") from exc
-        if not 0 <= after[1] <= MAX_ID or not 1 <= after[0].year <= 9999:
+        if not 0 <= after[1] <= MAX_ID:
             raise BadRequest("invalid cursor")
     with site.db.session() as s:
-        flt, applied = parse_filter(s, _filter_params(request))
+        flt, applied = _api_filter(site, s, request)
         rows = listings.articles_after_cursor(s, flt, after, limit + 1)
         items = [article_json(site, a) for a in rows[:limit]]
         next_cursor = None
@@ -282,7 +370,7 @@ def search(
     site = _site(request)
     offset = _offset_cursor(cursor)
     with site.db.session() as s:
-        flt, applied = parse_filter(s, _filter_params(request))
+        flt, applied = _api_filter(site, s, request)
         hits, total = listings.search_articles(s, q[:500], flt, limit=limit, offset=offset)
         items = [
             {**article_json(site, h.article), "snippet_html": h.snippet_html, "rank": h.rank} for h in hits
@@ -303,7 +391,7 @@ def _offset_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     value = _decode(cursor)
-    if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] <= 1_000_000:
+    if len(value) != 1 or type(value[0]) is not int or not 0 <= value[0] <= 1_000_000:
         raise BadRequest("invalid cursor")
     return int(value[0])
 

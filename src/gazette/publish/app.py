@@ -1,11 +1,13 @@
 """Publish: the live web app — every route in one table, HTTP caching, security headers, one error handler.
 
 ``create_app(settings, db)`` is what ``gazette serve`` runs. Pages come from ``pages.Site`` (shared with the
-static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``.
+static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``, the security headers from
+``policy``. Text answers go out gzip-compressed to clients that accept it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import re
@@ -16,32 +18,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute
 
 from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
-from gazette.publish.pages import ASSETS, HTML, Rendered, Site
+from gazette.publish.pages import ASSETS, HTML, Rendered, Site, asset_fingerprints
+from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS
 from gazette.publish.responses import respond
-from gazette.publish.search import parse_filter, parse_page
+from gazette.publish.search import parse_page
 from gazette.store.db import Database
 
 logger = logging.getLogger(__name__)
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
 STARTED = datetime.now(UTC).replace(microsecond=0)  # pages that change only with the code date from here
 ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
@@ -51,6 +43,7 @@ ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; chars
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 MAX_PAGE = 100_000
+COMPRESS_FROM = 500  # bytes: smaller bodies gain less than the gzip header costs
 
 
 def check_slug(value: str) -> str:
@@ -204,8 +197,8 @@ def search(request: Request) -> Response:
     params = request.query_params
     query = (params.get("q") or "").strip()[:500]
     with site.db.session() as s:
-        flt, form = parse_filter(s, params)
-    return respond(request, site.search(query, flt, parse_page(params.get("page")), form))
+        flt, form, ignored = api.read_filter(site, s, params)
+    return respond(request, site.search(query, flt, parse_page(params.get("page")), form, ignored))
 
 
 def sitemap(request: Request) -> Response:
@@ -273,8 +266,13 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
 
 
 def load_assets(folder: Path = ASSETS) -> dict[str, Rendered]:
-    """The files served under /assets/, read once: name → body, media type and file time."""
+    """The files served under /assets/, read once: name → body, media type and file time.
+
+    Each file answers under its fingerprinted name (what pages link; cached for a year, ``immutable``) and,
+    for links made before fingerprints, under its plain name (cached for an hour).
+    """
     out: dict[str, Rendered] = {}
+    fingerprinted = asset_fingerprints(folder)
     for path in sorted(folder.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             media = (
@@ -283,23 +281,35 @@ def load_assets(folder: Path = ASSETS) -> dict[str, Rendered]:
                 or "application/octet-stream"
             )
             changed = datetime.fromtimestamp(int(path.stat().st_mtime), UTC)
-            out[path.name] = Rendered(path.read_bytes(), media, last_modified=changed, max_age=3600)
+            body = path.read_bytes()
+            out[path.name] = Rendered(body, media, last_modified=changed, max_age=3600)
+            out[fingerprinted[path.name]] = Rendered(
+                body, media, last_modified=changed, max_age=ASSET_MAX_AGE, immutable=True
+            )
     return out
 
 
-def _error_response(request: Request, status: int, message: str) -> Response:
+def _error_response(
+    request: Request, status: int, message: str, extra_headers: dict[str, str] | None = None
+) -> Response:
     # Security headers are set here too: a 500 is answered outside the middleware that adds them.
-    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    headers = {**SECURITY_HEADERS, **(extra_headers or {}), "Cache-Control": "no-store"}
     if request.url.path.startswith("/api/"):
-        body = {"error": {"status": status, "message": message}}
-        return JSONResponse(body, status_code=status, headers=headers)
+        # A message may quote what the client sent: <, > and & go out as \u escapes, so the body reads the
+        # same as JSON and holds no markup for anything that would sniff it as HTML.
+        body = json.dumps({"error": {"status": status, "message": message}}, ensure_ascii=False)
+        for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+            body = body.replace(char, escape)
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
     page = _site(request).error(status, message)
     return HTMLResponse(page, status_code=status, media_type=HTML, headers=headers)
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one error handler: an HTML page, or JSON under /api/."""
+    extra: dict[str, str] = {}
     if isinstance(exc, StarletteHTTPException):
+        extra = dict(exc.headers or {})  # a 405 carries Allow (RFC 9110 §15.5.6)
         status = exc.status_code
         message = "There is no page at this address." if status == 404 else str(exc.detail)
     elif isinstance(exc, RequestValidationError):
@@ -313,7 +323,7 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         status, message = 500, "Something went wrong on our side."
     if status >= 500 and not isinstance(exc, StarletteHTTPException):
         logger.error("error %s on %s: %s", status, request.url.path, exc)
-    return _error_response(request, status, message)
+    return _error_response(request, status, message, extra)
 
 
 def create_app(
@@ -354,6 +364,9 @@ def create_app(
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(GazetteError, handle_error)
     app.add_exception_handler(Exception, handle_error)
+
+    # HTML, CSS, feeds and JSON go out compressed to clients that accept gzip (images are excluded by type).
+    app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM)
 
     @app.middleware("http")
     async def security_headers(

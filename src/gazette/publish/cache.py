@@ -105,6 +105,8 @@ class ResponseCache:
             return
         self._refresh()
         key = path.encode("utf-8", "surrogateescape") + b"?" + scope.get("query_string", b"")
+        if _accepts_gzip(scope):
+            key += b"#gzip"  # the app compresses for such clients (create_app's GZipMiddleware): a body of its own
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None:
@@ -165,6 +167,15 @@ class ResponseCache:
             self._entries[key] = CachedResponse(headers, body, etag)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    # The same test as Starlette's GZipMiddleware, so a cached body is only ever sent to a client that asked
+    # for its encoding.
+    for name, value in scope.get("headers", []):
+        if name == b"accept-encoding":
+            return b"gzip" in value  # the first such header, as Starlette reads it
+    return False
 
 
 def cached_app(app: ASGIApp, db: Database, **options: Any) -> ResponseCache:

@@ -5,6 +5,7 @@ XML is built with ElementTree, so every value is escaped by the serializer, neve
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -54,6 +55,22 @@ def _full_text(article: Article) -> str | None:
     if article.source is not None and article.source.republish_full_text:
         return "\n\n".join(paragraphs(article.text))
     return None
+
+
+def _dated(article: Article) -> datetime:
+    """When a feed says the article appeared: its publication date, else when we fetched it — the same key
+    every listing sorts by, so an undated article sits where its fetch put it (its page still says "date
+    unknown")."""
+    return listings.sort_key_of(article)
+
+
+def html_paragraphs(text: str) -> str:
+    """Plain text as the HTML that RSS ``<description>`` holds: each paragraph escaped and wrapped in ``<p>``.
+
+    Readers treat a description as HTML, so text that merely looks like markup (``<img onerror=…>`` in an
+    article) must arrive as characters, not as an element.
+    """
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs(text))
 
 
 def _xml(root: ET.Element) -> str:
@@ -111,9 +128,8 @@ def _rss(site: Site, articles: list[Article], title: str, page: str, feed: str, 
         _sub(item, "title", a.title)
         _sub(item, "link", link)
         _sub(item, "guid", link, isPermaLink="true")
-        if a.published_at:
-            _sub(item, "pubDate", format_datetime(a.published_at.astimezone(UTC), usegmt=True))
-        _sub(item, "description", _full_text(a) or _summary(a))
+        _sub(item, "pubDate", format_datetime(_dated(a).astimezone(UTC), usegmt=True))
+        _sub(item, "description", html_paragraphs(_full_text(a) or _summary(a)))
         if a.section:
             _sub(item, "category", site.settings.section_name(a.section))
     return _xml(rss)
@@ -135,9 +151,8 @@ def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str,
         link = site.absolute(a.path)
         _sub(entry, f"{ns}id", link)
         _sub(entry, f"{ns}title", a.title)
-        _sub(entry, f"{ns}updated", _iso(a.updated_at or a.published_at or a.fetched_at))
-        if a.published_at:
-            _sub(entry, f"{ns}published", _iso(a.published_at))
+        _sub(entry, f"{ns}updated", _iso(a.updated_at or _dated(a)))
+        _sub(entry, f"{ns}published", _iso(_dated(a)))
         _sub(entry, f"{ns}link", href=link, rel="alternate", type="text/html")
         original = safe_url(a.original_url)
         if original:
@@ -146,10 +161,12 @@ def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str,
         _sub(entry_author, f"{ns}name", a.author or source_name(a))
         if a.section:
             _sub(entry, f"{ns}category", term=a.section, label=site.settings.section_name(a.section))
-        _sub(entry, f"{ns}summary", _summary(a), type="text")
+        # type="html" with escaped paragraphs, as in RSS: a reader that ignores type="text" and renders the
+        # text as HTML would otherwise turn an article's "<img onerror=…>" into an element.
+        _sub(entry, f"{ns}summary", html_paragraphs(_summary(a)), type="html")
         full = _full_text(a)
         if full:
-            _sub(entry, f"{ns}content", full, type="text")
+            _sub(entry, f"{ns}content", html_paragraphs(full), type="html")
     return _xml(root)
 
 
@@ -163,11 +180,10 @@ def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed:
             "title": a.title,
             "content_text": _full_text(a) or _summary(a),
             "summary": _summary(a),
+            "date_published": _iso(_dated(a)),
             "date_modified": _iso(a.updated_at or a.fetched_at),
             "authors": [{"name": a.author or source_name(a)}],
         }
-        if a.published_at:
-            item["date_published"] = _iso(a.published_at)
         original = safe_url(a.original_url)
         if original:
             item["external_url"] = original

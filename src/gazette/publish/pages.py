@@ -6,9 +6,11 @@ A ``Site`` turns a URL's parts into a ``Rendered`` (body, media type, Last-Modif
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from gazette.config import Settings
 from gazette.errors import NotFound
+from gazette.publish.policy import static_policy
 from gazette.store import listings
 from gazette.store import stories as story_store
 from gazette.store.db import Database
@@ -73,6 +76,7 @@ class Rendered:
     media_type: str = HTML
     last_modified: datetime | None = None
     max_age: int = 300
+    immutable: bool = False  # the URL names these exact bytes (a fingerprinted asset)
 
 
 @dataclass
@@ -92,6 +96,18 @@ class Listing:
     flt: ArticleFilter
     kind: str  # "section" | "locale" | "source" | "archive" | "site"
     description: str = ""
+
+
+@functools.cache
+def asset_fingerprints(folder: Path = ASSETS) -> dict[str, str]:
+    """Asset file name → the name pages link it by, with a fingerprint of its bytes ("gazette.css" →
+    "gazette.3f9c1a2b7d.css"): a changed file gets a new URL, so every asset URL can be cached for a year."""
+    out: dict[str, str] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+            out[path.name] = f"{path.stem}.{digest}{path.suffix}"
+    return out
 
 
 # --- small formatting helpers (also template filters) ------------------------------------------------
@@ -218,7 +234,12 @@ class Site:
             lstrip_blocks=True,
         )
         self.env.filters.update(
-            date=format_date, day=format_day, month=format_month, href=self.href, absolute=self.absolute
+            date=format_date,
+            day=format_day,
+            month=format_month,
+            href=self.href,
+            absolute=self.absolute,
+            asset=self.asset,
         )
         self.env.globals.update(
             site_title=settings.site.title,
@@ -228,12 +249,18 @@ class Site:
             locale_labels=locale_labels,
             search_url=search_url,
             static=static,
+            # A static host sends no headers of ours: the policy travels in each page (policy.py).
+            meta_csp=static_policy(search_url, meta=True) if static else None,
         )
 
     # URLs
     def href(self, path: str) -> str:
         """A site path as the pages link it (under the base URL's path prefix)."""
         return f"{self.prefix}{path}"
+
+    def asset(self, name: str) -> str:
+        """The link to an asset by its fingerprinted name ("gazette.css" → "/assets/gazette.3f9c1a2b7d.css")."""
+        return self.href(f"/assets/{asset_fingerprints()[name]}")
 
     def absolute(self, path: str) -> str:
         return f"{self.base_url}{path}" if path.startswith("/") else path
@@ -469,7 +496,15 @@ class Site:
             flt = ArticleFilter(date_prefix=key)
             return Rendered(body, last_modified=listings.latest_change(s, flt), max_age=300)
 
-    def search(self, query: str, flt: ArticleFilter, number: int, form: dict[str, str]) -> Rendered:
+    def search(
+        self,
+        query: str,
+        flt: ArticleFilter,
+        number: int,
+        form: dict[str, str],
+        ignored: Sequence[object] = (),
+    ) -> Rendered:
+        """The search page; ``ignored`` names the filters given but not understood (the results leave them out)."""
         with self.db.session() as s:
             hits, total = listings.search_articles(
                 s, query, flt, limit=self.page_size, offset=(max(1, number) - 1) * self.page_size
@@ -486,6 +521,7 @@ class Site:
                 nav=self._nav(s),
                 query=query,
                 form=form,
+                ignored=ignored,
                 hits=hits,
                 total=total,
                 number=number,

@@ -49,6 +49,8 @@ def respond(request: Request, rendered: Rendered, status_code: int = 200) -> Res
         "ETag": etag,
         "Cache-Control": f"public, max-age={rendered.max_age}" if rendered.max_age else "no-cache",
     }
+    if rendered.immutable:
+        headers["Cache-Control"] += ", immutable"
     if rendered.last_modified is not None:
         headers["Last-Modified"] = format_datetime(rendered.last_modified.astimezone(UTC), usegmt=True)
     if status_code == 200 and _not_modified(request, etag, rendered.last_modified):

@@ -8,7 +8,8 @@ A URL becomes a file at the same path: ``/content/2026/02/10/x.html`` as itself,
 ``x/index.html``. A manifest (path → SHA-256) in the output folder makes rebuilds incremental: a file is
 written only when its bytes changed, and files of the previous build that are no longer produced are removed.
 Search and the JSON API are live-only; the build never renders them and links search only to a server
-given as ``search_url``.
+given as ``search_url``. Assets are written under their fingerprinted names only, and ``_headers`` carries the
+security headers and asset caching a static host cannot take from the app (``policy.headers_file``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from gazette.config import Settings
 from gazette.errors import GazetteError
 from gazette.publish import feeds
 from gazette.publish.app import create_app
-from gazette.publish.pages import Site
+from gazette.publish.pages import Site, asset_fingerprints
+from gazette.publish.policy import headers_file
 from gazette.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ T = TypeVar("T")
 
 MANIFEST = ".gazette-build.json"
 MANIFEST_VERSION = 1
+HEADERS_FILE = "_headers"  # security and caching headers for hosts that read it (policy.headers_file)
 NOT_FOUND_PAGE = "/404.html"  # what static hosts (GitHub Pages, Netlify …) show for a missing path
 LIVE_ONLY = ("/search", "/api/")  # answered by a server only; never written as files
 CONCURRENCY = 8
@@ -337,15 +340,19 @@ def build_site(
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(f"cannot create {out}: {exc.strerror or exc}") from exc
 
     app = create_app(settings, db)
     site = Site(settings, db, static=True, search_url=search_url or None)
     app.state.site = site  # the same routes, rendering static pages: no search form or API link
-    assets: dict[str, tuple[bytes, str]] = app.state.assets
     report = BuildReport(out)
-    seeds = seed_routes(site, assets)
+    # Only the fingerprinted names: they are what pages link, and what _headers caches for a year.
+    seeds = seed_routes(site, asset_fingerprints().values())
     bodies = _run_coroutine(lambda: _render_all(app, seeds, _Scope(site.base_url), report, concurrency))
+    bodies[HEADERS_FILE] = headers_file(site.search_url).encode("utf-8")
     report.broken.sort(key=lambda b: (b.path, b.referrer))
 
     previous = read_manifest(out)
