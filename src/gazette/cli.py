@@ -253,7 +253,9 @@ def serve(
     settings = settings_from(config)
     db = open_db(settings)
     out.print(f"Gazette at http://{host}:{port}/")
-    app_ = cached_app(create_app(settings, db), db)
+    app_: Any = create_app(settings, db)
+    if settings.site.cache:
+        app_ = cached_app(app_, db)
     uvicorn.run(app_, host=host, port=port, log_level="warning", backlog=2048)
 
 

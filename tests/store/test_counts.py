@@ -15,8 +15,14 @@ from tests.publish.publish_corpus import fill
 def recount(session: Session) -> dict[tuple[str, str], int]:
     """What the counts must be, counted the slow way."""
     want: dict[tuple[str, str], int] = {("all", ""): session.scalar(select(func.count(Article.id))) or 0}
-    for column, kind in ((Article.section, "section"), (Article.source_id, "source"), (Article.date_path, "day")):
-        for key, n in session.execute(select(column, func.count()).where(column.is_not(None)).group_by(column)):
+    for column, kind in (
+        (Article.section, "section"),
+        (Article.source_id, "source"),
+        (Article.date_path, "day"),
+    ):
+        for key, n in session.execute(
+            select(column, func.count()).where(column.is_not(None)).group_by(column)
+        ):
             want[(kind, str(key))] = n
     places = select(ArticleLocale.country_code, func.count(ArticleLocale.article_id.distinct())).group_by(
         ArticleLocale.country_code
@@ -25,7 +31,9 @@ def recount(session: Session) -> dict[tuple[str, str], int]:
         want[("country", code)] = n
     regions = (
         select(
-            ArticleLocale.country_code, ArticleLocale.region_code, func.count(ArticleLocale.article_id.distinct())
+            ArticleLocale.country_code,
+            ArticleLocale.region_code,
+            func.count(ArticleLocale.article_id.distinct()),
         )
         .where(ArticleLocale.region_code.is_not(None))
         .group_by(ArticleLocale.country_code, ArticleLocale.region_code)
@@ -58,7 +66,9 @@ def test_counts_follow_inserts_updates_and_deletes(db: Database) -> None:
         gone = s.scalars(select(Article).where(Article.section == "business-finance")).first()
         assert gone is not None
         s.delete(gone)
-        venezuelan = s.scalars(select(Article).join(ArticleLocale).where(ArticleLocale.country_code == "VE")).first()
+        venezuelan = s.scalars(
+            select(Article).join(ArticleLocale).where(ArticleLocale.country_code == "VE")
+        ).first()
         assert venezuelan is not None
         venezuelan.locales = venezuelan.locales[:1]
 
@@ -86,7 +96,9 @@ def test_listings_read_from_counts_agree_with_counting(db: Database) -> None:
             listings.ArticleFilter(date_prefix="2026/02"),
             listings.ArticleFilter(date_prefix="2026/02/12"),
         ):
-            slow = s.scalar(select(func.count()).select_from(listing_filter.apply(select(Article.id)).subquery()))
+            slow = s.scalar(
+                select(func.count()).select_from(listing_filter.apply(select(Article.id)).subquery())
+            )
             assert listings.count_matching(s, listing_filter) == slow
             articles = s.scalars(listing_filter.apply(select(Article))).all()
             newest = max(max(a.fetched_at, a.updated_at or a.fetched_at) for a in articles)

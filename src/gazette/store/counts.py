@@ -55,9 +55,7 @@ def counts(session: Session, kind: str) -> dict[str, int]:
 def counted(session: Session, kind: str, item: str) -> int:
     """How many articles (kind, item) holds (0 when none ever did)."""
     return int(
-        session.scalar(
-            select(ArticleCount.n).where(ArticleCount.kind == kind, ArticleCount.item == item)
-        )
+        session.scalar(select(ArticleCount.n).where(ArticleCount.kind == kind, ArticleCount.item == item))
         or 0
     )
 
@@ -74,7 +72,9 @@ def counted_prefix(session: Session, kind: str, prefix: str) -> int:
     )
 
 
-def last_changed(session: Session, kind: str, item: str | None = None, prefix: str | None = None) -> datetime | None:
+def last_changed(
+    session: Session, kind: str, item: str | None = None, prefix: str | None = None
+) -> datetime | None:
     """The newest fetch or update time of an article in (kind, item), or in every item under ``prefix``."""
     stmt = select(func.max(ArticleCount.changed)).where(ArticleCount.kind == kind, ArticleCount.n > 0)
     if item is not None:
@@ -107,7 +107,9 @@ def items_between(session: Session, kind: str, low: str, high: str) -> list[tupl
     """(item, n) of the items of ``kind`` in [low, high] that hold articles, in item order."""
     rows = session.execute(
         select(ArticleCount.item, ArticleCount.n)
-        .where(ArticleCount.kind == kind, ArticleCount.n > 0, ArticleCount.item >= low, ArticleCount.item <= high)
+        .where(
+            ArticleCount.kind == kind, ArticleCount.n > 0, ArticleCount.item >= low, ArticleCount.item <= high
+        )
         .order_by(ArticleCount.item)
     )
     return [(item, n) for item, n in rows]
@@ -139,3 +141,31 @@ def present(session: Session, kinds: tuple[str, ...]) -> set[tuple[str, str]]:
         select(ArticleCount.kind, ArticleCount.item).where(ArticleCount.kind.in_(kinds), ArticleCount.n > 0)
     )
     return {(kind, item) for kind, item in rows}
+
+
+def article_keys(session: Session, date_path: str, slug: str) -> set[str] | None:
+    """The cache tags of an article's page: its section, source, countries and story (None: no such article)."""
+    from gazette.store.schema import Article, ArticleLocale
+    from gazette.store.story_schema import ArticleStory
+
+    row = session.execute(
+        select(Article.id, Article.section, Article.source_id).where(
+            Article.date_path == date_path, Article.slug == slug
+        )
+    ).first()
+    if row is None:
+        return None
+    article_id, section, source_id = row
+    keys = {f"day:{date_path}"}
+    if section:
+        keys.add(f"section:{section}")
+    if source_id is not None:
+        keys.add(f"source:{source_id}")
+    countries = session.scalars(
+        select(ArticleLocale.country_code).where(ArticleLocale.article_id == article_id).distinct()
+    )
+    keys.update(f"country:{code}" for code in countries)
+    story = session.scalar(select(ArticleStory.story_id).where(ArticleStory.article_id == article_id))
+    if story is not None:
+        keys.add(f"story:{story}")
+    return keys

@@ -98,7 +98,11 @@ class ArticleFilter:
 
     def month(self) -> str | None:
         """The month "YYYY/MM" when this is exactly a month's archive."""
-        if self.date_prefix and len(self.date_prefix) == 7 and self == ArticleFilter(date_prefix=self.date_prefix):
+        if (
+            self.date_prefix
+            and len(self.date_prefix) == 7
+            and self == ArticleFilter(date_prefix=self.date_prefix)
+        ):
             return self.date_prefix
         return None
 

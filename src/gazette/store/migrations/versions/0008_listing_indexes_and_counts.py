@@ -59,8 +59,7 @@ def _sq_all(delta: str, changed: str) -> str:
 def _sq_bump(kind: str, item: str, delta: str, changed: str, label: str = "NULL", when: str = "1") -> str:
     """Add ``delta`` to the (kind, item) row, creating it, and stamp it with a new site-wide version."""
     return (
-        _sq_all("0", "NULL")
-        + f" INSERT INTO article_counts (kind, item, n, version, changed, label) "
+        _sq_all("0", "NULL") + f" INSERT INTO article_counts (kind, item, n, version, changed, label) "
         f"SELECT '{kind}', {item}, {delta}, {_SQ_ALL_VERSION}, {changed}, {label} "
         f"WHERE {item} IS NOT NULL AND ({when}) "
         "ON CONFLICT (kind, item) DO UPDATE SET n = n + excluded.n, version = excluded.version, "
@@ -72,7 +71,9 @@ def _sq_bump(kind: str, item: str, delta: str, changed: str, label: str = "NULL"
 
 
 def _sq_article(row: str, sign: str) -> str:
-    changed = "NULL" if sign == "-1" else f"max({row}.fetched_at, coalesce({row}.updated_at, {row}.fetched_at))"
+    changed = (
+        "NULL" if sign == "-1" else f"max({row}.fetched_at, coalesce({row}.updated_at, {row}.fetched_at))"
+    )
     return " ".join(
         [
             _sq_bump("section", f"{row}.section", sign, changed),
@@ -122,8 +123,7 @@ def _sq_locale(row: str, sign: str) -> str:
 def _sq_touch_places_and_story() -> str:
     # An article that changes changes its place pages and its story page too (their rows get a new version).
     return (
-        _sq_all("0", "NULL")
-        + f" UPDATE article_counts SET version = {_SQ_ALL_VERSION}, "
+        _sq_all("0", "NULL") + f" UPDATE article_counts SET version = {_SQ_ALL_VERSION}, "
         "changed = CASE WHEN changed IS NULL OR max(NEW.fetched_at, coalesce(NEW.updated_at, NEW.fetched_at)) "
         "> changed THEN max(NEW.fetched_at, coalesce(NEW.updated_at, NEW.fetched_at)) ELSE changed END "
         "WHERE (kind = 'country' AND item IN (SELECT country_code FROM article_locales WHERE article_id = NEW.id)) "
