@@ -202,162 +202,187 @@ _SQLITE_TRIGGERS = [
 
 # --- PostgreSQL: the same rules as plpgsql functions ------------------------------------------------------
 
-# A place counts an article once however many rows name it, and one statement may insert or delete all of an
-# article's rows at once (PostgreSQL fires row triggers after the whole statement), so place counts are kept
-# by statement triggers over the transition tables: for each (article, place) the statement touched, the count
-# moves by [a row names it after] - [a row named it before]; "before" is the old rows plus the untouched ones.
+# PostgreSQL keeps the counts with statement triggers over transition tables: a COPY of a million rows, or one
+# INSERT of an article's place rows (row triggers fire after the whole statement there), is one grouped update
+# and one version, not a million updates of the ``all`` row (which, in one transaction, would each walk the
+# chain of that row's earlier versions). A place counts an article once however many rows name it: for each
+# (article, place) the statement touched, the count moves by [a row names it after] - [a row named it before],
+# "before" being the old rows plus the rows the statement left alone.
 _PG_TRANSITION = {
     "INSERT": "NEW TABLE AS new_rows",
     "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
     "DELETE": "OLD TABLE AS old_rows",
 }
+_PG_APPLY = """
+    DECLARE v bigint;
+    BEGIN
+        UPDATE article_counts SET version = version + 1, n = n + ({all_delta}),
+            changed = GREATEST(changed, ({all_changed}))
+        WHERE kind = 'all' AND item = '' RETURNING version INTO v;
+        INSERT INTO article_counts (kind, item, n, version, changed, label)
+        SELECT d.kind, d.item, sum(d.delta), v, max(d.ch), max(d.label) FROM ({deltas}) AS d
+        WHERE d.item IS NOT NULL GROUP BY d.kind, d.item
+        ON CONFLICT (kind, item) DO UPDATE SET n = article_counts.n + EXCLUDED.n, version = EXCLUDED.version,
+            changed = GREATEST(article_counts.changed, EXCLUDED.changed),
+            label = GREATEST(article_counts.label, EXCLUDED.label);{extra}
+        RETURN NULL;
+    END"""
+
+
+def _pg_function(name: str, all_delta: str, all_changed: str, deltas: list[str], extra: str = "") -> str:
+    body = _PG_APPLY.format(
+        all_delta=all_delta, all_changed=all_changed, deltas=" UNION ALL ".join(deltas), extra=extra
+    )
+    return f"CREATE FUNCTION {name}() RETURNS trigger AS $${body} $$ LANGUAGE plpgsql"
+
+
+def _pg_article_deltas(rows: str, sign: str) -> list[str]:
+    ch = "NULL::timestamptz" if sign == "-1" else "GREATEST(r.fetched_at, r.updated_at)"
+    return [
+        f"SELECT '{kind}'::text AS kind, {column} AS item, {sign} AS delta, {ch} AS ch, NULL::text AS label "
+        f"FROM {rows} AS r"
+        for kind, column in (
+            ("section", "r.section"),
+            ("source", "r.source_id::text"),
+            ("day", "r.date_path"),
+        )
+    ]
+
+
+_PG_TOUCH = """
+        UPDATE article_counts SET version = v, changed = GREATEST(changed, t.ch)
+        FROM (SELECT 'country'::text AS kind, l.country_code AS item, GREATEST(n.fetched_at, n.updated_at) AS ch
+              FROM new_rows n JOIN article_locales l ON l.article_id = n.id
+              UNION ALL SELECT 'region', l.country_code || '/' || l.region_code, GREATEST(n.fetched_at, n.updated_at)
+              FROM new_rows n JOIN article_locales l ON l.article_id = n.id WHERE l.region_code IS NOT NULL
+              UNION ALL SELECT 'story', s.story_id::text, GREATEST(n.fetched_at, n.updated_at)
+              FROM new_rows n JOIN article_stories s ON s.article_id = n.id) AS t
+        WHERE article_counts.kind = t.kind AND article_counts.item = t.item;"""
+
 _PG_NONE = "(SELECT * FROM article_locales WHERE false)"
-_PG_PLACE = """
-        FOR r IN
-            WITH g AS (SELECT article_id, {key} AS item FROM {old} AS g_old WHERE {cond}
-                       UNION SELECT article_id, {key} AS item FROM {new} AS g_new WHERE {cond})
-            SELECT g.item,
-                (EXISTS (SELECT 1 FROM article_locales c WHERE c.article_id = g.article_id AND {c_key} = g.item))::int
-                - (EXISTS (SELECT 1 FROM {old} AS o WHERE o.article_id = g.article_id AND {o_key} = g.item)
-                   OR EXISTS (SELECT 1 FROM article_locales c WHERE c.article_id = g.article_id
-                              AND {c_key} = g.item AND c.id NOT IN (SELECT id FROM {new} AS n_ids)))::int AS delta,
-                (SELECT max({label}) FROM {new} AS x WHERE x.article_id = g.article_id AND {x_key} = g.item) AS label,
-                (SELECT GREATEST(a.fetched_at, a.updated_at) FROM articles a WHERE a.id = g.article_id
-                 AND EXISTS (SELECT 1 FROM {new} AS x WHERE x.article_id = g.article_id)) AS ch
-            FROM g
-        LOOP
-            PERFORM gz_count_bump('{kind}', r.item, r.delta, r.ch, r.label);
-        END LOOP;"""
 
 
-def _pg_locale_function(event: str) -> str:
+def _pg_place_deltas(event: str) -> list[str]:
     old = "old_rows" if event != "INSERT" else _PG_NONE
     new = "new_rows" if event != "DELETE" else _PG_NONE
-    bodies = []
+    out = []
     for kind, column, label, cond in (
         ("country", "{t}.country_code", "nullif(x.country_name, '')", "true"),
         ("region", "{t}.country_code || '/' || {t}.region_code", "x.region_name", "region_code IS NOT NULL"),
     ):
-        bodies.append(
-            _PG_PLACE.format(
-                kind=kind,
-                key=column.replace("{t}.", ""),
-                c_key=column.format(t="c"),
-                o_key=column.format(t="o"),
-                x_key=column.format(t="x"),
-                label=label,
-                cond=cond,
-                old=old,
-                new=new,
-            )
+        key = column.replace("{t}.", "")
+        c_key, o_key, x_key = column.format(t="c"), column.format(t="o"), column.format(t="x")
+        out.append(
+            f"""SELECT '{kind}'::text AS kind, g.item,
+                (EXISTS (SELECT 1 FROM article_locales c WHERE c.article_id = g.article_id AND {c_key} = g.item))::int
+                - (EXISTS (SELECT 1 FROM {old} AS o WHERE o.article_id = g.article_id AND {o_key} = g.item)
+                   OR EXISTS (SELECT 1 FROM article_locales c WHERE c.article_id = g.article_id
+                              AND {c_key} = g.item AND c.id NOT IN (SELECT id FROM {new} AS n_ids)))::int AS delta,
+                (SELECT GREATEST(a.fetched_at, a.updated_at) FROM articles a WHERE a.id = g.article_id
+                 AND EXISTS (SELECT 1 FROM {new} AS x WHERE x.article_id = g.article_id)) AS ch,
+                (SELECT max({label}) FROM {new} AS x WHERE x.article_id = g.article_id AND {x_key} = g.item) AS label
+            FROM (SELECT article_id, {key} AS item FROM {old} AS g_old WHERE {cond}
+                  UNION SELECT article_id, {key} AS item FROM {new} AS g_new WHERE {cond}) AS g"""
         )
-    return (
-        f"CREATE FUNCTION gz_locale_counts_{event.lower()}() RETURNS trigger AS $$\n"
-        "    DECLARE r record;\n    BEGIN"
-        + "".join(bodies)
-        + "\n        RETURN NULL;\n    END $$ LANGUAGE plpgsql"
-    )
+    return out
 
 
+def _pg_story_deltas(event: str) -> list[str]:
+    out = []
+    if event != "INSERT":
+        out.append(
+            "SELECT 'story'::text AS kind, o.story_id::text AS item, -1 AS delta, NULL::timestamptz AS ch, "
+            "NULL::text AS label FROM old_rows o"
+        )
+    if event != "DELETE":
+        out.append(
+            "SELECT 'story'::text, n.story_id::text, 1, GREATEST(a.fetched_at, a.updated_at), NULL::text "
+            "FROM new_rows n JOIN articles a ON a.id = n.article_id"
+        )
+    return out
+
+
+_EVENTS = ("INSERT", "UPDATE", "DELETE")
 _PG_UP = [
-    """CREATE FUNCTION gz_count_bump(p_kind text, p_item text, p_delta integer, p_changed timestamptz,
-                                     p_label text) RETURNS void AS $$
-    DECLARE v bigint;
-    BEGIN
-        UPDATE article_counts SET version = version + 1,
-            n = n + CASE WHEN p_kind = 'all' THEN p_delta ELSE 0 END,
-            changed = CASE WHEN p_kind = 'all' THEN GREATEST(changed, p_changed) ELSE changed END
-        WHERE kind = 'all' AND item = '' RETURNING version INTO v;
-        IF p_kind = 'all' OR p_item IS NULL THEN
-            RETURN;
-        END IF;
-        INSERT INTO article_counts (kind, item, n, version, changed, label)
-        VALUES (p_kind, p_item, p_delta, v, p_changed, p_label)
-        ON CONFLICT (kind, item) DO UPDATE SET n = article_counts.n + EXCLUDED.n, version = EXCLUDED.version,
-            changed = GREATEST(article_counts.changed, EXCLUDED.changed),
-            label = GREATEST(article_counts.label, EXCLUDED.label);
-    END $$ LANGUAGE plpgsql""",
-    """CREATE FUNCTION gz_articles_counts() RETURNS trigger AS $$
-    DECLARE ch timestamptz; v bigint;
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM gz_count_bump('all', '', CASE WHEN TG_OP = 'DELETE' THEN -1 ELSE 0 END, NULL, NULL);
-            PERFORM gz_count_bump('section', OLD.section, -1, NULL, NULL);
-            PERFORM gz_count_bump('source', OLD.source_id::text, -1, NULL, NULL);
-            PERFORM gz_count_bump('day', OLD.date_path, -1, NULL, NULL);
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            ch := GREATEST(NEW.fetched_at, NEW.updated_at);
-            PERFORM gz_count_bump('all', '', CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE 0 END, ch, NULL);
-            PERFORM gz_count_bump('section', NEW.section, 1, ch, NULL);
-            PERFORM gz_count_bump('source', NEW.source_id::text, 1, ch, NULL);
-            PERFORM gz_count_bump('day', NEW.date_path, 1, ch, NULL);
-        END IF;
-        IF TG_OP = 'UPDATE' THEN
-            SELECT version INTO v FROM article_counts WHERE kind = 'all' AND item = '';
-            UPDATE article_counts SET version = v, changed = GREATEST(changed, ch)
-            WHERE (kind = 'country' AND item IN (SELECT country_code FROM article_locales WHERE article_id = NEW.id))
-               OR (kind = 'region' AND item IN (SELECT country_code || '/' || region_code FROM article_locales
-                                                 WHERE article_id = NEW.id AND region_code IS NOT NULL))
-               OR (kind = 'story' AND item IN (SELECT story_id::text FROM article_stories
-                                                WHERE article_id = NEW.id));
-        END IF;
-        RETURN NULL;
-    END $$ LANGUAGE plpgsql""",
-    *(_pg_locale_function(event) for event in ("INSERT", "UPDATE", "DELETE")),
-    """CREATE FUNCTION gz_story_counts() RETURNS trigger AS $$
-    DECLARE ch timestamptz;
-    BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM gz_count_bump('story', OLD.story_id::text, -1, NULL, NULL);
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            SELECT GREATEST(fetched_at, updated_at) INTO ch FROM articles WHERE id = NEW.article_id;
-            PERFORM gz_count_bump('story', NEW.story_id::text, 1, ch, NULL);
-        END IF;
-        RETURN NULL;
-    END $$ LANGUAGE plpgsql""",
-    """CREATE FUNCTION gz_stories_changed() RETURNS trigger AS $$
-    BEGIN
-        PERFORM gz_count_bump('story', OLD.id::text, 0, NULL, NULL);
-        RETURN NULL;
-    END $$ LANGUAGE plpgsql""",
-    """CREATE FUNCTION gz_sources_changed() RETURNS trigger AS $$
-    BEGIN
-        PERFORM gz_count_bump('sources', '', 0, NULL, NULL);
-        RETURN NULL;
-    END $$ LANGUAGE plpgsql""",
-    "CREATE TRIGGER article_counts_articles AFTER INSERT OR UPDATE OR DELETE ON articles "
-    "FOR EACH ROW EXECUTE FUNCTION gz_articles_counts()",
-    *(
-        f"CREATE TRIGGER article_counts_locales_{event.lower()} AFTER {event} ON article_locales "
-        f"REFERENCING {_PG_TRANSITION[event]} FOR EACH STATEMENT EXECUTE FUNCTION gz_locale_counts_{event.lower()}()"
-        for event in ("INSERT", "UPDATE", "DELETE")
+    _pg_function(
+        "gz_articles_counts_insert",
+        "(SELECT count(*) FROM new_rows)",
+        "SELECT max(GREATEST(fetched_at, updated_at)) FROM new_rows",
+        _pg_article_deltas("new_rows", "1"),
     ),
-    "CREATE TRIGGER article_counts_article_stories AFTER INSERT OR UPDATE OR DELETE ON article_stories "
-    "FOR EACH ROW EXECUTE FUNCTION gz_story_counts()",
-    "CREATE TRIGGER article_counts_stories AFTER UPDATE OR DELETE ON stories "
-    "FOR EACH ROW EXECUTE FUNCTION gz_stories_changed()",
+    _pg_function(
+        "gz_articles_counts_update",
+        "0",
+        "SELECT max(GREATEST(fetched_at, updated_at)) FROM new_rows",
+        _pg_article_deltas("old_rows", "-1") + _pg_article_deltas("new_rows", "1"),
+        _PG_TOUCH,
+    ),
+    _pg_function(
+        "gz_articles_counts_delete",
+        "-(SELECT count(*) FROM old_rows)",
+        "NULL::timestamptz",
+        _pg_article_deltas("old_rows", "-1"),
+    ),
+    *(
+        _pg_function(f"gz_locale_counts_{e.lower()}", "0", "NULL::timestamptz", _pg_place_deltas(e))
+        for e in _EVENTS
+    ),
+    *(
+        _pg_function(f"gz_story_counts_{e.lower()}", "0", "NULL::timestamptz", _pg_story_deltas(e))
+        for e in _EVENTS
+    ),
+    _pg_function(
+        "gz_stories_changed",
+        "0",
+        "NULL::timestamptz",
+        [
+            "SELECT 'story'::text AS kind, o.id::text AS item, 0 AS delta, NULL::timestamptz AS ch, NULL::text AS label "
+            "FROM old_rows o"
+        ],
+    ),
+    _pg_function(
+        "gz_sources_changed",
+        "0",
+        "NULL::timestamptz",
+        [
+            "SELECT 'sources'::text AS kind, ''::text AS item, 0 AS delta, NULL::timestamptz AS ch, NULL::text AS label"
+        ],
+    ),
+    *(
+        f"CREATE TRIGGER article_counts_{table}_{e.lower()} AFTER {e} ON {table} REFERENCING {_PG_TRANSITION[e]} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}_{e.lower()}()"
+        for table, function in (
+            ("articles", "gz_articles_counts"),
+            ("article_locales", "gz_locale_counts"),
+            ("article_stories", "gz_story_counts"),
+        )
+        for e in _EVENTS
+    ),
+    *(
+        f"CREATE TRIGGER article_counts_stories_{e.lower()} AFTER {e} ON stories REFERENCING OLD TABLE AS old_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION gz_stories_changed()"
+        for e in ("UPDATE", "DELETE")
+    ),
     "CREATE TRIGGER article_counts_sources AFTER INSERT OR UPDATE OR DELETE ON sources "
     "FOR EACH STATEMENT EXECUTE FUNCTION gz_sources_changed()",
 ]
 
 _PG_DOWN = [
+    *(
+        f"DROP TRIGGER IF EXISTS article_counts_{table}_{e.lower()} ON {table}"
+        for table in ("articles", "article_locales", "article_stories")
+        for e in _EVENTS
+    ),
+    "DROP TRIGGER IF EXISTS article_counts_stories_update ON stories",
+    "DROP TRIGGER IF EXISTS article_counts_stories_delete ON stories",
     "DROP TRIGGER IF EXISTS article_counts_sources ON sources",
-    "DROP TRIGGER IF EXISTS article_counts_stories ON stories",
-    "DROP TRIGGER IF EXISTS article_counts_article_stories ON article_stories",
-    "DROP TRIGGER IF EXISTS article_counts_locales_insert ON article_locales",
-    "DROP TRIGGER IF EXISTS article_counts_locales_update ON article_locales",
-    "DROP TRIGGER IF EXISTS article_counts_locales_delete ON article_locales",
-    "DROP TRIGGER IF EXISTS article_counts_articles ON articles",
-    "DROP FUNCTION IF EXISTS gz_sources_changed()",
+    *(
+        f"DROP FUNCTION IF EXISTS {function}_{e.lower()}()"
+        for function in ("gz_articles_counts", "gz_locale_counts", "gz_story_counts")
+        for e in _EVENTS
+    ),
     "DROP FUNCTION IF EXISTS gz_stories_changed()",
-    "DROP FUNCTION IF EXISTS gz_story_counts()",
-    "DROP FUNCTION IF EXISTS gz_locale_counts_insert()",
-    "DROP FUNCTION IF EXISTS gz_locale_counts_update()",
-    "DROP FUNCTION IF EXISTS gz_locale_counts_delete()",
-    "DROP FUNCTION IF EXISTS gz_articles_counts()",
-    "DROP FUNCTION IF EXISTS gz_count_bump(text, text, integer, timestamptz, text)",
+    "DROP FUNCTION IF EXISTS gz_sources_changed()",
 ]
 
 
