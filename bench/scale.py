@@ -515,7 +515,9 @@ def main() -> None:
         f"{len(corpus.stories):,} stories in {time.perf_counter() - started:.1f} s"
     )
     print(f"search queries: {search_mix()[1]}")
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (latencies grow with it)")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (latencies grow with it)"
+    )
     with tempfile.TemporaryDirectory(prefix="gazette-scale-") as tmp:
         if "sqlite" in wanted:
             path = Path(tmp) / "scale.db"

@@ -263,26 +263,32 @@ _PG_NONE = "(SELECT * FROM article_locales WHERE false)"
 
 
 def _pg_place_deltas(event: str) -> list[str]:
+    # Counted by groups, never row by row against the transition tables (which have no index): for each
+    # (article, place) the statement touched, rows now (an index lookup on article_id), rows it added and rows it
+    # removed; the place held the article before when now - added + removed > 0.
     old = "old_rows" if event != "INSERT" else _PG_NONE
     new = "new_rows" if event != "DELETE" else _PG_NONE
     out = []
     for kind, column, label, cond in (
-        ("country", "{t}.country_code", "nullif(x.country_name, '')", "true"),
-        ("region", "{t}.country_code || '/' || {t}.region_code", "x.region_name", "region_code IS NOT NULL"),
+        ("country", "{t}country_code", "nullif(country_name, '')", "true"),
+        ("region", "{t}country_code || '/' || {t}region_code", "region_name", "region_code IS NOT NULL"),
     ):
-        key = column.replace("{t}.", "")
-        c_key, o_key, x_key = column.format(t="c"), column.format(t="o"), column.format(t="x")
+        key, c_key = column.format(t=""), column.format(t="c.")
         out.append(
-            f"""SELECT '{kind}'::text AS kind, g.item,
-                (EXISTS (SELECT 1 FROM article_locales c WHERE c.article_id = g.article_id AND {c_key} = g.item))::int
-                - (EXISTS (SELECT 1 FROM {old} AS o WHERE o.article_id = g.article_id AND {o_key} = g.item)
-                   OR EXISTS (SELECT 1 FROM article_locales c WHERE c.article_id = g.article_id
-                              AND {c_key} = g.item AND c.id NOT IN (SELECT id FROM {new} AS n_ids)))::int AS delta,
-                (SELECT GREATEST(a.fetched_at, a.updated_at) FROM articles a WHERE a.id = g.article_id
-                 AND EXISTS (SELECT 1 FROM {new} AS x WHERE x.article_id = g.article_id)) AS ch,
-                (SELECT max({label}) FROM {new} AS x WHERE x.article_id = g.article_id AND {x_key} = g.item) AS label
-            FROM (SELECT article_id, {key} AS item FROM {old} AS g_old WHERE {cond}
-                  UNION SELECT article_id, {key} AS item FROM {new} AS g_new WHERE {cond}) AS g"""
+            f"""(WITH o AS (SELECT article_id, {key} AS item, count(*) AS k FROM {old} AS o_rows WHERE {cond}
+                        GROUP BY 1, 2),
+                 nw AS (SELECT article_id, {key} AS item, count(*) AS k, max({label}) AS label
+                        FROM {new} AS n_rows WHERE {cond} GROUP BY 1, 2),
+                 g AS (SELECT article_id, item FROM o UNION SELECT article_id, item FROM nw),
+                 cur AS (SELECT g.article_id, g.item, (SELECT count(*) FROM article_locales c
+                         WHERE c.article_id = g.article_id AND {c_key} = g.item) AS k FROM g)
+            SELECT '{kind}'::text AS kind, cur.item,
+                (cur.k > 0)::int - ((cur.k - coalesce(nw.k, 0) + coalesce(o.k, 0)) > 0)::int AS delta,
+                CASE WHEN nw.k IS NOT NULL THEN GREATEST(a.fetched_at, a.updated_at) END AS ch,
+                nw.label
+            FROM cur LEFT JOIN nw ON nw.article_id = cur.article_id AND nw.item = cur.item
+                     LEFT JOIN o ON o.article_id = cur.article_id AND o.item = cur.item
+                     LEFT JOIN articles a ON a.id = cur.article_id)"""
         )
     return out
 
