@@ -302,7 +302,8 @@ def _pg_story_deltas(event: str) -> list[str]:
         )
     if event != "DELETE":
         out.append(
-            "SELECT 'story'::text, n.story_id::text, 1, GREATEST(a.fetched_at, a.updated_at), NULL::text "
+            "SELECT 'story'::text AS kind, n.story_id::text AS item, 1 AS delta, "
+            "GREATEST(a.fetched_at, a.updated_at) AS ch, NULL::text AS label "
             "FROM new_rows n JOIN articles a ON a.id = n.article_id"
         )
     return out
