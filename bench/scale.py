@@ -425,7 +425,16 @@ def targets(corpus: Corpus, rng: random.Random, per_kind: int) -> dict[str, list
     }
 
 
-def measure(base: str, corpus: Corpus, per_kind: int, label: str) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), for the server's CPU per request."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(base: str, corpus: Corpus, per_kind: int, label: str, pid: int) -> dict[str, float]:
     rng = random.Random(4)
     out: dict[str, float] = {}
     with httpx.Client(base_url=base, timeout=120) as client:
@@ -433,18 +442,22 @@ def measure(base: str, corpus: Corpus, per_kind: int, label: str) -> dict[str, f
             client.get(paths[0])  # the first request warms the process, not the data
             times: list[float] = []
             statuses: dict[int, int] = {}
+            cpu_before = cpu_seconds(pid)
             for path in paths:
                 started = time.perf_counter()
                 r = client.get(path)
                 times.append(time.perf_counter() - started)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            cpu_ms = (cpu_seconds(pid) - cpu_before) / len(paths) * 1000
             p50, p99 = statistics.median(times) * 1000, percentile(times, 0.99) * 1000
             target = 100 if kind == "search" else 50
             bad = {k: v for k, v in statuses.items() if k != 200}
             print(
-                f"  {kind:<9} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  (target p99 < {target} ms){'  non-200: ' + json.dumps(bad) if bad else ''}"
+                f"  {kind:<9} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  server CPU {cpu_ms:6.1f} ms/request  "
+                f"(target p99 < {target} ms){'  non-200: ' + json.dumps(bad) if bad else ''}"
             )
             print(f"RESULT {label}.{kind}.p99_ms {p99:.1f} {target}")
+            print(f"RESULT {label}.{kind}.server_cpu_ms {cpu_ms:.1f} -")
             out[kind] = p99
         started = time.perf_counter()
         index = client.get("/sitemap.xml")
@@ -492,7 +505,7 @@ def serve(url: str, label: str, corpus: Corpus, per_kind: int) -> dict[str, floa
                         f"gazette serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
                     ) from exc
                 time.sleep(0.2)
-        return measure(f"http://127.0.0.1:{port}", corpus, per_kind, label)
+        return measure(f"http://127.0.0.1:{port}", corpus, per_kind, label, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
