@@ -146,6 +146,9 @@ def run_wrk(name: str, base: str, script: Path, duration: float, connections: in
     bad = re.search(r"Non-2xx or 3xx responses:\s+([0-9]+)", out)
     sock = re.search(r"Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)", out)
     errors = (int(bad.group(1)) if bad else 0) + (sum(int(g) for g in sock.groups()) if sock else 0)
+    for line in out.splitlines():
+        if "Socket errors" in line or "Non-2xx" in line:
+            print(f"  {name}: {line.strip()}")
     return Result(
         name,
         rps,
@@ -209,6 +212,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="gazette-load-") as tmp:
         workdir = Path(tmp)
+        workdir.chmod(0o755)  # nginx's worker runs as an unprivileged user and must read the build
         _, env = build_database(workdir)
         live_port, static_port = free_port(), free_port()
         live_base, static_base = f"http://127.0.0.1:{live_port}", f"http://127.0.0.1:{static_port}"
