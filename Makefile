@@ -43,9 +43,9 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-## bench: quality and speed benchmarks on ../shared/datasets (long)
+## bench: every benchmark at its quick size through bench/run.py, then one summary table (see bench/README.md)
 bench: install
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info gazette-demo.db* tests/artifacts

@@ -345,7 +345,10 @@ def serve(
     db = open_db(settings)
     sock = listen_socket(host, port)
     out.print(f"Gazette at http://{host}:{port}/")
-    serve_on(cached_app(create_app(settings, db), db), sock)
+    app_: Any = create_app(settings, db)
+    if settings.site.cache:
+        app_ = cached_app(app_, db)
+    serve_on(app_, sock)
 
 
 @app.command()

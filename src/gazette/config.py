@@ -67,6 +67,11 @@ class SiteSettings:
         "Public base URL used in feeds, sitemaps and permalinks.", default="http://127.0.0.1:8000"
     )
     page_size: int = _doc("Articles per listing page.", default=20)
+    cache: bool = _doc(
+        "Keep rendered answers in memory in `gazette serve`, dropped when a store change affects them "
+        "(false: every request is rendered, as the benchmarks measure).",
+        default=True,
+    )
 
 
 @dataclass

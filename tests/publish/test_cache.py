@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +15,7 @@ from gazette import models
 from gazette.publish.cache import cached_app, store_generation
 from gazette.store import articles as article_store
 from gazette.store.db import Database
+from gazette.store.schema import Source
 
 
 def _counting_app(calls: list[str]) -> Starlette:
@@ -79,3 +81,71 @@ def test_head_from_cache_has_no_body(db: Database) -> None:
     client.get("/x/")
     head = client.head("/x/")
     assert head.status_code == 200 and head.content == b"" and calls == ["/x/"]
+
+
+def test_a_new_article_drops_only_the_pages_it_affects(db: Database) -> None:
+    """An article added in one section keeps another section's cached page (counted in hits, not time)."""
+    from gazette.publish.app import create_app
+    from tests.publish.publish_corpus import corpus_settings, fill
+
+    fill(db)
+    app = cached_app(create_app(corpus_settings(db.url), db), db, check_interval=0.0)
+    client = TestClient(app)
+    pages = ["/", "/politics-government/", "/health/", "/source/valley-courier/", "/archive/2026/02/"]
+    for path in pages:
+        assert client.get(path).status_code == 200
+    assert (app.hits, app.misses) == (0, len(pages))
+    for path in pages:
+        client.get(path)
+    assert (app.hits, app.misses) == (len(pages), len(pages))
+
+    with db.session() as s:  # a health article from Harbour Ledger, on a day that already has articles
+        source_id = s.scalar(select(Source.id).where(Source.slug == "harbour-ledger"))
+        article = models.Article(
+            url="https://harbour-ledger.example/news/new",
+            canonical_url="https://harbour-ledger.example/news/new",
+            title="Clinic opens on the quay",
+            text="A new clinic opened on the quay today. " * 20,
+            content_hash="hash-new-clinic",
+            published_at=datetime(2026, 2, 18, 23, tzinfo=UTC),
+            section=models.SectionAssignment("Health", "health"),
+        )
+        article_store.save_article(s, article, source_id=source_id, feed_id=None)
+
+    hits, misses = app.hits, app.misses
+    for path in pages:
+        assert client.get(path).status_code == 200
+    # Kept: the politics section and the other source's page. Dropped: the front page (it shows every
+    # section), the health section, the month the article falls in.
+    assert app.hits - hits == 2
+    assert app.misses - misses == 3
+    assert "Clinic opens on the quay" in client.get("/health/").text
+
+
+def test_a_new_section_drops_everything(db: Database) -> None:
+    """A section that gets its first article changes every page's navigation."""
+    from gazette.publish.app import create_app
+    from tests.publish.publish_corpus import corpus_settings, fill
+
+    fill(db)
+    app = cached_app(create_app(corpus_settings(db.url), db), db, check_interval=0.0)
+    client = TestClient(app)
+    client.get("/politics-government/")
+    with db.session() as s:
+        article_store.save_article(
+            s,
+            models.Article(
+                url="https://example.org/sport",
+                canonical_url="https://example.org/sport",
+                title="Harbour regatta",
+                text="Boats raced in the harbour. " * 20,
+                content_hash="hash-regatta",
+                published_at=datetime(2026, 2, 12, 10, tzinfo=UTC),
+                section=models.SectionAssignment("Sports", "sports"),
+            ),
+            source_id=None,
+            feed_id=None,
+        )
+    page = client.get("/politics-government/")
+    assert app.hits == 0 and app.misses == 2
+    assert "/sports/" in page.text

@@ -1,15 +1,20 @@
 """Publish: an in-memory cache of rendered responses, in front of the web app (raw ASGI, so a hit costs no
 routing, no template and no query).
 
-Pages change only when the store does, so the cache is keyed by method-less URL (path and query) and emptied when
-the store's *generation* changes — a cheap summary of the articles table (count, newest id, latest fetch and
-update), checked at most once per ``check_interval`` seconds. Only complete 200 responses that carry an ETag are
-kept (every page, feed and API answer does); a conditional request that matches gets its 304 from the cache too.
+Each kept answer carries *tags* naming what it shows: a section, a source, a country, a day or month, a
+story, or ``*`` for pages that show the whole site (front page, site feeds, sitemaps, search, the API). Triggers
+keep a change version on every counted listing (``store.counts``); at most once per ``check_interval``
+seconds the cache asks which listings changed since the version it last saw and drops only the answers tagged
+with them, plus the ``*`` ones. A change to the site's shape — a section, day or place that appears or
+empties (the navigation and the archive's previous/next links), or any change to the sources — drops
+everything. Only complete 200 responses that carry an ETag are kept (every page, feed and API answer does); a
+conditional request that matches gets its 304 from the cache too.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -17,10 +22,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
+from gazette.store import counts as counter
+from gazette.store import listings
 from gazette.store.db import Database
-from gazette.store.schema import Article, Feed
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,30 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 2 * 1024 * 1024
 UNCACHED_PREFIXES = ("/api/docs",)
+EVERYTHING = "*"  # the tag of pages that show the whole site
+WHOLE = "**"  # in a set of stale tags: drop every answer
+# First path segments that are not sections (pages.RESERVED, plus the files at the root).
+_NOT_SECTIONS = frozenset(
+    {
+        "content",
+        "archive",
+        "locale",
+        "source",
+        "sources",
+        "search",
+        "api",
+        "assets",
+        "story",
+        "stories",
+        "page",
+    }
+)
+_ARTICLE = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html")
+_DAY = re.compile(r"/archive/([0-9]{4}/[0-9]{2}/[0-9]{2})/")
+_MONTH = re.compile(r"/archive/([0-9]{4}/[0-9]{2})/")
+_STORY = re.compile(r"/story/([0-9]{1,12})/")
+# Kinds whose appearing or emptying changes every page (navigation, previous/next links, place lists).
+SHAPE_KINDS = ("section", "day", "country", "region")
 
 
 @dataclass(frozen=True)
@@ -39,23 +67,80 @@ class CachedResponse:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: bytes
+    tags: frozenset[str] = frozenset({EVERYTHING})
 
 
 def store_generation(db: Database) -> tuple[Any, ...]:
-    """What changes whenever a page could: the articles' count, newest id and latest timestamps, and the
-    sources' feeds flags (a feed marked republishable changes article pages)."""
+    """The store's site-wide change version (it grows with every write a page could show)."""
     with db.session() as s:
-        row = s.execute(
-            select(
-                func.count(Article.id),
-                func.max(Article.id),
-                func.max(Article.fetched_at),
-                func.max(Article.updated_at),
-                func.max(Article.section),
-            )
-        ).one()
-        feeds = s.execute(select(func.count(Feed.id), func.max(Feed.last_checked))).one()
-    return (*tuple(row), *tuple(feeds))
+        return (counter.site_version(s),)
+
+
+def page_tags(db: Database, path: str) -> frozenset[str]:
+    """What the page at ``path`` shows, as tags that a change to the store can name."""
+    if path.startswith("/assets/"):
+        return frozenset({"assets"})  # files read once at start-up
+    if m := _ARTICLE.fullmatch(path):
+        with db.session() as s:
+            keys = counter.article_keys(s, m.group(1), m.group(2))
+        return frozenset(keys) if keys else frozenset({EVERYTHING})
+    if m := _DAY.fullmatch(path):
+        return frozenset({f"day:{m.group(1)}"})
+    if m := _MONTH.fullmatch(path):
+        return frozenset({f"month:{m.group(1)}"})
+    if m := _STORY.match(path):
+        return frozenset({f"story:{m.group(1)}"})
+    parts = path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0] == "source":
+        with db.session() as s:
+            src = listings.source_by_slug(s, parts[1])
+        return frozenset({f"source:{src.id}"}) if src is not None else frozenset({EVERYTHING})
+    if len(parts) >= 2 and parts[0] == "locale":
+        with db.session() as s:
+            place = listings.find_place(s, parts[1])
+        return frozenset({f"country:{place.country_code}"}) if place is not None else frozenset({EVERYTHING})
+    if parts[0] and parts[0] not in _NOT_SECTIONS and "." not in parts[0]:
+        return frozenset({f"section:{parts[0]}"})
+    return frozenset({EVERYTHING})
+
+
+class StoreChanges:
+    """Which tags a store change touches: polls the site version and reads the listings changed since."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.version: int | None = None
+        self.shape: set[tuple[str, str]] = set()
+
+    def poll(self) -> set[str] | None:
+        """None when nothing changed; else the tags to drop (``WHOLE`` among them: drop everything)."""
+        with self.db.session() as s:
+            version = counter.site_version(s)
+            if version == self.version:
+                return None
+            if self.version is None:
+                self.version, self.shape = version, counter.present(s, SHAPE_KINDS)
+                return {WHOLE}
+            changes = counter.changed_since(s, self.version)
+            self.version = version
+        tags = {EVERYTHING}
+        whole = False
+        for change in changes:
+            if change.kind in SHAPE_KINDS and (change.n > 0) != ((change.kind, change.item) in self.shape):
+                whole = True
+                if change.n > 0:
+                    self.shape.add((change.kind, change.item))
+                else:
+                    self.shape.discard((change.kind, change.item))
+            if change.kind == "sources":
+                whole = True
+            elif change.kind == "day":
+                tags.update({f"day:{change.item}", f"month:{change.item[:7]}"})
+            elif change.kind == "region":
+                tags.add(f"country:{change.item.partition('/')[0]}")
+            else:
+                tags.add(f"{change.kind}:{change.item}")
+        return {WHOLE} if whole else tags
 
 
 class ResponseCache:
@@ -64,21 +149,24 @@ class ResponseCache:
     def __init__(
         self,
         app: ASGIApp,
-        generation: Callable[[], tuple[Any, ...]],
+        changes: Callable[[], set[str] | None],
+        tags: Callable[[str], frozenset[str]] = lambda path: frozenset({EVERYTHING}),
         *,
         max_entries: int = 4096,
         check_interval: float = 1.0,
     ) -> None:
         self.app = app
-        self.generation = generation
+        self.changes = changes
+        self.tags = tags
         self.max_entries = max_entries
         self.check_interval = check_interval
         self._entries: OrderedDict[bytes, CachedResponse] = OrderedDict()
         self._lock = threading.Lock()
-        self._current: tuple[Any, ...] | None = None
         self._checked = 0.0
+        self._epoch = 0  # grows whenever answers are dropped: an answer rendered before is not kept
         self.hits = 0
         self.misses = 0
+        self.dropped = 0
 
     def _refresh(self) -> None:
         now = time.monotonic()
@@ -86,14 +174,23 @@ class ResponseCache:
             return
         self._checked = now
         try:
-            current = self.generation()
+            stale: set[str] | None = self.changes()
+            if stale is None:
+                return
         except Exception:  # the store is unreachable: serve nothing stale, let the app answer
-            logger.warning("response cache: cannot read the store's generation; cache emptied", exc_info=True)
-            current = None
-        if current != self._current or current is None:
-            with self._lock:
+            logger.warning("response cache: cannot read the store's changes; cache emptied", exc_info=True)
+            stale = None
+            self._checked = 0.0
+        with self._lock:
+            self._epoch += 1
+            if stale is None or WHOLE in stale:
+                self.dropped += len(self._entries)
                 self._entries.clear()
-            self._current = current
+                return
+            gone = [key for key, entry in self._entries.items() if not entry.tags.isdisjoint(stale)]
+            for key in gone:
+                del self._entries[key]
+            self.dropped += len(gone)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -116,7 +213,7 @@ class ResponseCache:
             await self._send_cached(scope, send, hit)
             return
         self.misses += 1
-        await self._fill(scope, receive, send, key)
+        await self._fill(scope, receive, send, key, self._epoch)
 
     async def _send_cached(self, scope: Scope, send: Send, hit: CachedResponse) -> None:
         inm = b""
@@ -134,7 +231,7 @@ class ResponseCache:
         body = b"" if scope["method"] == "HEAD" else hit.body
         await send({"type": "http.response.body", "body": body})
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
+    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes, epoch: int) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         cacheable = scope["method"] == "GET" and not any(
@@ -153,18 +250,25 @@ class ResponseCache:
                     cacheable = False
                     chunks.clear()
                 if not message.get("more_body", False) and start is not None:
-                    self._keep(key, start, b"".join(chunks))
+                    self._keep(key, scope["path"], start, b"".join(chunks), epoch)
             await send(message)
 
         await self.app(scope, receive, capture)
 
-    def _keep(self, key: bytes, start: Message, body: bytes) -> None:
+    def _keep(self, key: bytes, path: str, start: Message, body: bytes, epoch: int) -> None:
         headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
         etag = next((v for k, v in headers if k == b"etag"), None)
         if etag is None or any(k == b"set-cookie" for k, _ in headers):
             return
+        try:
+            tags = self.tags(path)
+        except Exception:  # cannot say what it shows: keep it as a page of the whole site
+            logger.warning("response cache: cannot tag %s", path, exc_info=True)
+            tags = frozenset({EVERYTHING})
         with self._lock:
-            self._entries[key] = CachedResponse(headers, body, etag)
+            if epoch != self._epoch:  # rendered before the last change was seen: it may be stale
+                return
+            self._entries[key] = CachedResponse(headers, body, etag, tags)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
@@ -179,5 +283,5 @@ def _accepts_gzip(scope: Scope) -> bool:
 
 
 def cached_app(app: ASGIApp, db: Database, **options: Any) -> ResponseCache:
-    """``app`` behind a response cache that empties itself when ``db`` changes (used by ``gazette serve``)."""
-    return ResponseCache(app, lambda: store_generation(db), **options)
+    """``app`` behind a response cache that drops the answers a change to ``db`` affects (``gazette serve``)."""
+    return ResponseCache(app, StoreChanges(db).poll, lambda path: page_tags(db, path), **options)

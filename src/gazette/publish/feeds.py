@@ -15,7 +15,16 @@ from email.utils import format_datetime
 from typing import Any
 
 from gazette.errors import NotFound
-from gazette.publish.pages import Listing, Rendered, Site, first_lines, paragraphs, safe_url, source_name
+from gazette.publish.pages import (
+    MIN_STORY_ARTICLES,
+    Listing,
+    Rendered,
+    Site,
+    first_lines,
+    paragraphs,
+    safe_url,
+    source_name,
+)
 from gazette.store import listings
 from gazette.store.listings import ArticleFilter
 from gazette.store.schema import Article
@@ -206,29 +215,33 @@ def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed:
 # --- sitemaps ----------------------------------------------------------------------------------------
 
 
+def _head_paths(site: Site, s: Any) -> list[tuple[str, datetime | None]]:
+    """The sitemap's entries before the articles: front, listings and their pages, archives, stories — all from
+    counted rows and narrow queries, so their cost follows the number of listings, not of articles."""
+    out: list[tuple[str, datetime | None]] = [("/", listings.latest_change(s))]
+    for listing in site.listings_all(s):
+        total = listings.count_matching(s, listing.flt)
+        changed = listings.latest_change(s, listing.flt)
+        pages = max(1, -(-total // site.page_size))
+        out.extend((site.page_path(listing.path, n), changed) for n in range(1, pages + 1))
+    days = listings.archive_days(s)
+    for month in sorted({d[:7] for d in days}):
+        out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
+    for day in days:
+        out.append((f"/archive/{day}/", None))
+    stories = listings.story_stamps(s, MIN_STORY_ARTICLES)
+    story_pages = max(1, -(-len(stories) // site.page_size))
+    newest_story = stories[0][2] if stories else None
+    out.extend((site.page_path("/stories/", n), newest_story) for n in range(1, story_pages + 1))
+    out.extend((f"/story/{story_id}/{slug}/", updated) for story_id, slug, updated in stories)
+    return out
+
+
 def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
     """(path, lastmod) of every HTML page on the site: front, listings and their pages, archives, stories
     (``/stories/`` and each story told by two articles or more), articles."""
-    out: list[tuple[str, datetime | None]] = []
     with site.db.session() as s:
-        out.append(("/", listings.latest_change(s)))
-        for listing in site.listings_all(s):
-            total = listings.count_matching(s, listing.flt)
-            changed = listings.latest_change(s, listing.flt)
-            pages = max(1, -(-total // site.page_size))
-            out.extend((site.page_path(listing.path, n), changed) for n in range(1, pages + 1))
-        days = listings.archive_days(s)
-        for month in sorted({d[:7] for d in days}):
-            out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
-        for day in days:
-            out.append((f"/archive/{day}/", None))
-        all_stories = site.stories_all(s)
-        story_pages = max(1, -(-len(all_stories) // site.page_size))
-        newest_story = all_stories[0].updated_at if all_stories else None
-        out.extend((site.page_path("/stories/", n), newest_story) for n in range(1, story_pages + 1))
-        out.extend((story.path, story.updated_at) for story in all_stories)
-        out.extend(listings.article_stamps(s))
-    return out
+        return [*_head_paths(site, s), *listings.article_stamps(s)]
 
 
 def _urlset(site: Site, entries: list[tuple[str, datetime | None]]) -> Rendered:
@@ -245,30 +258,52 @@ def _urlset(site: Site, entries: list[tuple[str, datetime | None]]) -> Rendered:
     )
 
 
-def _chunks(
-    entries: list[tuple[str, datetime | None]], limit: int
-) -> list[list[tuple[str, datetime | None]]]:
-    return [entries[i : i + limit] for i in range(0, len(entries), limit)]
+def _size(site: Site, s: Any) -> tuple[list[tuple[str, datetime | None]], int]:
+    """The head entries and the number of entries in all (head plus one per article)."""
+    head = _head_paths(site, s)
+    return head, len(head) + listings.article_count(s)
+
+
+def _entries(
+    s: Any, head: list[tuple[str, datetime | None]], start: int, stop: int
+) -> list[tuple[str, datetime | None]]:
+    """Entries [start, stop) of the sitemap: a slice of the head, then articles read from the sort index."""
+    out = head[start:stop]
+    first_article = max(0, start - len(head))
+    wanted = stop - max(start, len(head))
+    if wanted > 0:
+        out.extend(listings.article_stamps(s, offset=first_article, limit=wanted))
+    return out
 
 
 def sitemap_files(site: Site, limit: int = SITEMAP_LIMIT) -> list[str]:
     """The sitemap paths a site has: ``/sitemap.xml``, plus ``/sitemap-N.xml`` parts when it is an index."""
-    total = len(sitemap_paths(site))
+    with site.db.session() as s:
+        _head, total = _size(site, s)
     parts = -(-total // limit) if total > limit else 0
     return ["/sitemap.xml", *(f"/sitemap-{n}.xml" for n in range(1, parts + 1))]
 
 
 def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT) -> Rendered:
-    """``/sitemap.xml``: every page, or, past ``limit`` URLs (the protocol's 50,000), an index of parts."""
-    entries = sitemap_paths(site)
-    if len(entries) <= limit:
-        return _urlset(site, entries)
+    """``/sitemap.xml``: every page, or, past ``limit`` URLs (the protocol's 50,000), an index of parts.
+
+    The index is computed from counts: the head's entries in memory, and the newest change of each part's
+    articles in one grouped pass in the database; no article row reaches Python.
+    """
+    with site.db.session() as s:
+        head, total = _size(site, s)
+        if total <= limit:
+            return _urlset(site, _entries(s, head, 0, total))
+        newest_articles = listings.article_stamp_groups(s, len(head), limit)
     root = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
-    for n, chunk in enumerate(_chunks(entries, limit), start=1):
+    for n in range(1, -(-total // limit) + 1):
         entry = _sub(root, "sitemap")
         _sub(entry, "loc", site.absolute(f"/sitemap-{n}.xml"))
-        changed = max((lastmod for _path, lastmod in chunk if lastmod is not None), default=None)
+        stamps = [lastmod for _path, lastmod in head[(n - 1) * limit : n * limit] if lastmod is not None]
+        if n - 1 in newest_articles:
+            stamps.append(newest_articles[n - 1])
+        changed = max(stamps, default=None)
         if changed is not None:
             _sub(entry, "lastmod", _iso(changed))
             newest = changed if newest is None or changed > newest else newest
@@ -279,11 +314,13 @@ def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT) -> Rendered:
 
 def render_sitemap_part(site: Site, number: int, limit: int = SITEMAP_LIMIT) -> Rendered:
     """Part ``number`` (1-based) of a sitemap index; NotFound when the sitemap is not split that far."""
-    entries = sitemap_paths(site)
-    chunks = _chunks(entries, limit) if len(entries) > limit else []
-    if not 1 <= number <= len(chunks):
-        raise NotFound(f"no sitemap part {number}")
-    return _urlset(site, chunks[number - 1])
+    with site.db.session() as s:
+        head, total = _size(site, s)
+        parts = -(-total // limit) if total > limit else 0
+        if not 1 <= number <= parts:
+            raise NotFound(f"no sitemap part {number}")
+        entries = _entries(s, head, (number - 1) * limit, min(total, number * limit))
+    return _urlset(site, entries)
 
 
 def render_news_sitemap(site: Site, now: datetime | None = None) -> Rendered:

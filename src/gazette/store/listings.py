@@ -4,10 +4,15 @@
 query a page, feed, sitemap or API answer needs lives here, the same on SQLite and PostgreSQL. The only
 database-specific code is full-text search: FTS5 on SQLite, a ``tsvector`` expression with a GIN index on
 PostgreSQL (both created by migration 0002).
+
+At a million articles a page must not read a listing to count it: counts, the days and places that hold
+articles, and each listing's last change come from ``store.counts`` (rows that triggers keep, migration 0008),
+and a page of articles is an index range on (listing, ``SORT_KEY``, id).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -18,9 +23,22 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from slugify import slugify
-from sqlalchemy import Float, Integer, Select, Text, and_, func, literal_column, or_, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    Text,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
+from gazette.store import counts as counter
 from gazette.store.schema import Article, ArticleLocale, Source
 
 logger = logging.getLogger(__name__)
@@ -28,7 +46,13 @@ logger = logging.getLogger(__name__)
 _S = TypeVar("_S", bound=Select[Any])
 
 # The sort key of every listing: the publication date, else when we fetched it (as date_path does).
+# Migration 0008 indexes this very expression (alone, and after section, source_id and date_path): a change
+# here needs a migration that indexes the new expression, or every listing becomes a sort of the table.
 SORT_KEY = func.coalesce(Article.published_at, Article.fetched_at)
+# A place listing scans the newest articles and keeps those in the place when the place holds at least this
+# share of all articles (a page then reads about page_size / share rows); a smaller place is read from its
+# own index and sorted.
+PLACE_SCAN_SHARE = 0.02
 
 # Markers put around matched words by the database, swapped for <mark> after HTML escaping.
 _HL_START, _HL_END = "\x02", "\x03"
@@ -40,6 +64,7 @@ PG_TS_CONFIG = "simple"
 PG_TS_COLUMN = "articles.search_vector"
 
 
+@functools.lru_cache(maxsize=8192)
 def place_slug(name: str) -> str:
     """The URL slug of a country or region name ("Nueva Esparta" → "nueva-esparta")."""
     return slugify(name, max_length=80) or "place"
@@ -58,7 +83,49 @@ class ArticleFilter:
     date_to: date | None = None  # inclusive
     date_prefix: str | None = None  # "YYYY/MM" or "YYYY/MM/DD"
 
-    def apply(self, stmt: _S) -> _S:
+    def counted_as(self) -> tuple[str, str] | None:
+        """The ``store.counts`` row that counts this listing, when one does (one section, source, place or day)."""
+        shape = (
+            self.section,
+            self.source_id,
+            self.country_code,
+            self.region_code,
+            self.language,
+            self.date_from,
+            self.date_to,
+            self.date_prefix,
+        )
+        given = [i for i, v in enumerate(shape) if v is not None and v != ""]
+        if not given:
+            return ("all", "")
+        if given == [0]:
+            return ("section", str(self.section))
+        if given == [1]:
+            return ("source", str(self.source_id))
+        if given == [2]:
+            return ("country", str(self.country_code))
+        if given == [2, 3]:
+            return ("region", f"{self.country_code}/{self.region_code}")
+        if given == [7] and self.date_prefix and len(self.date_prefix) == 10:
+            return ("day", self.date_prefix)
+        return None
+
+    def month(self) -> str | None:
+        """The month "YYYY/MM" when this is exactly a month's archive."""
+        if (
+            self.date_prefix
+            and len(self.date_prefix) == 7
+            and self == ArticleFilter(date_prefix=self.date_prefix)
+        ):
+            return self.date_prefix
+        return None
+
+    def apply(self, stmt: _S, *, probe_places: bool = False) -> _S:
+        """``stmt`` restricted to this filter's articles.
+
+        ``probe_places`` asks for a place as a correlated EXISTS per article (for a newest-first scan that
+        stops after a page) rather than one IN list of every article in the place.
+        """
         if self.section:
             stmt = stmt.where(Article.section == self.section)
         if self.source_id is not None:
@@ -84,7 +151,11 @@ class ArticleFilter:
                 conds.append(ArticleLocale.country_code == self.country_code)
             if self.region_code:
                 conds.append(ArticleLocale.region_code == self.region_code)
-            stmt = stmt.where(Article.id.in_(select(ArticleLocale.article_id).where(and_(*conds))))
+            if probe_places:
+                in_place = select(ArticleLocale.id).where(ArticleLocale.article_id == Article.id, *conds)
+                stmt = stmt.where(in_place.exists())
+            else:
+                stmt = stmt.where(Article.id.in_(select(ArticleLocale.article_id).where(and_(*conds))))
         return stmt
 
 
@@ -152,12 +223,30 @@ def list_articles(
     session: Session, flt: ArticleFilter | None = None, *, limit: int = 20, offset: int = 0
 ) -> list[Article]:
     """Articles matching ``flt``, newest first."""
-    stmt = _newest_first((flt or ArticleFilter()).apply(select(Article)))
+    flt = flt or ArticleFilter()
+    stmt = _newest_first(flt.apply(select(Article), probe_places=_scan_place(session, flt)))
     return list(session.scalars(_loaded(stmt).limit(limit).offset(offset)))
 
 
+def _scan_place(session: Session, flt: ArticleFilter) -> bool:
+    """Whether a place listing is better read by scanning the newest articles (the place is common)."""
+    counted = flt.counted_as()
+    if counted is None or counted[0] not in ("country", "region"):
+        return False
+    total = counter.counted(session, "all", "")
+    return total > 0 and counter.counted(session, *counted) >= total * PLACE_SCAN_SHARE
+
+
 def count_matching(session: Session, flt: ArticleFilter | None = None) -> int:
-    stmt = (flt or ArticleFilter()).apply(select(Article))
+    """How many articles match ``flt``: a counted row for a whole listing, else a COUNT."""
+    flt = flt or ArticleFilter()
+    counted = flt.counted_as()
+    if counted is not None:
+        return counter.counted(session, *counted)
+    month = flt.month()
+    if month is not None:
+        return counter.counted_prefix(session, "day", f"{month}/")
+    stmt = flt.apply(select(Article.id))
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
@@ -188,14 +277,57 @@ def all_articles(session: Session) -> list[Article]:
     return list(session.scalars(_loaded(_newest_first(select(Article)))))
 
 
-def article_stamps(session: Session) -> list[tuple[str, datetime]]:
-    """(page path, last change) of every article, newest first — without loading any article's text."""
-    rows = session.execute(
-        select(Article.date_path, Article.slug, Article.updated_at, Article.fetched_at).order_by(
-            SORT_KEY.desc(), Article.id.desc()
-        )
+def article_stamps(
+    session: Session, *, offset: int = 0, limit: int | None = None
+) -> list[tuple[str, datetime]]:
+    """(page path, last change) of the articles, newest first (``limit`` of them from ``offset``) — four narrow
+    columns read along the sort index, never an article's text."""
+    stmt = select(Article.date_path, Article.slug, Article.updated_at, Article.fetched_at).order_by(
+        SORT_KEY.desc(), Article.id.desc()
     )
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = session.execute(stmt)
     return [(f"/content/{day}/{slug}.html", updated or fetched) for day, slug, updated, fetched in rows]
+
+
+def article_count(session: Session) -> int:
+    """How many articles the site holds (a counted row, not a COUNT)."""
+    return counter.counted(session, "all", "")
+
+
+def article_stamp_groups(session: Session, skip: int, size: int) -> dict[int, datetime]:
+    """The newest last change in each group of ``size`` sitemap entries, when the articles (newest first)
+    follow ``skip`` other entries: group number → newest change. One pass over two columns, in the database."""
+    changed = func.coalesce(Article.updated_at, Article.fetched_at)
+    ranked = select(
+        (func.row_number().over(order_by=(SORT_KEY.desc(), Article.id.desc())) - 1 + skip).label("pos"),
+        changed.label("changed"),
+    ).subquery()
+    group = ranked.c.pos // size
+    rows = session.execute(select(group, func.max(ranked.c.changed)).group_by(group))
+    return {int(g): _utc(value) for g, value in rows if value is not None}
+
+
+def _utc(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def story_stamps(session: Session, min_articles: int) -> list[tuple[int, str, datetime]]:
+    """(id, slug, last update) of every story told by ``min_articles`` articles or more, most recently updated
+    first — the sitemap's stories, three narrow columns."""
+    from gazette.store.story_schema import Story
+
+    rows = session.execute(
+        select(Story.id, Story.slug, Story.updated_at)
+        .where(Story.article_count >= min_articles)
+        .order_by(Story.updated_at.desc(), Story.id.desc())
+    )
+    return [(story_id, slug, updated) for story_id, slug, updated in rows]
 
 
 def published_between(
@@ -217,7 +349,14 @@ def article_by_path(session: Session, date_path: str, slug: str) -> Article | No
 
 def latest_change(session: Session, flt: ArticleFilter | None = None) -> datetime | None:
     """When any article in the listing last changed (for Last-Modified)."""
-    stmt = (flt or ArticleFilter()).apply(select(Article))
+    flt = flt or ArticleFilter()
+    counted = flt.counted_as()
+    if counted is not None:
+        return counter.last_changed(session, *counted)
+    month = flt.month()
+    if month is not None:
+        return counter.last_changed(session, "day", prefix=f"{month}/")
+    stmt = flt.apply(select(Article))
     sub = stmt.subquery()
     newest = session.execute(select(func.max(sub.c.fetched_at), func.max(sub.c.updated_at))).one()
     values = [v if v.tzinfo else v.replace(tzinfo=UTC) for v in newest if isinstance(v, datetime)]
@@ -226,19 +365,34 @@ def latest_change(session: Session, flt: ArticleFilter | None = None) -> datetim
 
 def section_counts(session: Session) -> dict[str, int]:
     """Section slug → number of articles, for sections that have any."""
-    rows = session.execute(
-        select(Article.section, func.count(Article.id))
-        .where(Article.section.is_not(None))
-        .group_by(Article.section)
-    )
-    return {slug: n for slug, n in rows if slug}
+    return {slug: n for slug, n in counter.counts(session, "section").items() if slug}
 
 
 def latest_by_section(
     session: Session, sections: Sequence[str], per_section: int
 ) -> dict[str, list[Article]]:
-    """The newest ``per_section`` articles of each section, for the front page."""
-    return {slug: list_articles(session, ArticleFilter(section=slug), limit=per_section) for slug in sections}
+    """The newest ``per_section`` articles of each section, for the front page.
+
+    One statement finds the ids (a short range of the section index per section, joined by UNION ALL) and one
+    loads those articles, so the front page costs four queries, not four per section.
+    """
+    if not sections:
+        return {}
+    ranges = [
+        select(Article.id, Article.section)
+        .where(Article.section == slug)
+        .order_by(SORT_KEY.desc(), Article.id.desc())
+        .limit(per_section)
+        .subquery()
+        for slug in sections
+    ]
+    picked = union_all(*(select(r.c.id, r.c.section) for r in ranges))
+    order: dict[str, list[int]] = {slug: [] for slug in sections}
+    for article_id, slug in session.execute(picked):
+        order[slug].append(article_id)
+    wanted = [i for ids in order.values() for i in ids]
+    loaded = {a.id: a for a in session.scalars(_loaded(select(Article).where(Article.id.in_(wanted))))}
+    return {slug: [loaded[i] for i in ids if i in loaded] for slug, ids in order.items()}
 
 
 def related_articles(session: Session, article: Article, limit: int = 5) -> list[Article]:
@@ -266,13 +420,12 @@ def related_articles(session: Session, article: Article, limit: int = 5) -> list
 
 
 def sources_with_counts(session: Session) -> list[tuple[Source, int]]:
-    rows = session.execute(
-        select(Source, func.count(Article.id))
-        .join(Article, Article.source_id == Source.id)
-        .group_by(Source.id)
-        .order_by(Source.name)
-    )
-    return [(src, n) for src, n in rows]
+    """Every source that has articles, by name, with its article count."""
+    held = counter.counts(session, "source")
+    if not held:
+        return []
+    found = session.scalars(select(Source).where(Source.id.in_([int(i) for i in held])).order_by(Source.name))
+    return [(src, held[str(src.id)]) for src in found]
 
 
 def source_by_slug(session: Session, slug: str) -> Source | None:
@@ -284,7 +437,7 @@ def source_by_slug(session: Session, slug: str) -> Source | None:
 
 def archive_days(session: Session) -> list[str]:
     """Every day (YYYY/MM/DD) that has articles, oldest first."""
-    return list(session.scalars(select(Article.date_path).distinct().order_by(Article.date_path)))
+    return sorted(counter.counts(session, "day"))
 
 
 def neighbour_days(session: Session, day: str) -> tuple[str | None, str | None]:
@@ -303,13 +456,7 @@ def neighbour_months(session: Session, month: str) -> tuple[str | None, str | No
 
 def day_counts(session: Session, month: str) -> list[tuple[str, int]]:
     """(YYYY/MM/DD, count) for each day of a month that has articles."""
-    rows = session.execute(
-        select(Article.date_path, func.count(Article.id))
-        .where(Article.date_path.like(f"{month}/%"))
-        .group_by(Article.date_path)
-        .order_by(Article.date_path)
-    )
-    return [(d, n) for d, n in rows]
+    return counter.items_between(session, "day", f"{month}/00", f"{month}/99")
 
 
 # --- locales -------------------------------------------------------------------------------------------
@@ -330,23 +477,13 @@ def country_label(code: str, name: str | None) -> str:
 
 def list_places(session: Session) -> list[Place]:
     """Every country with articles (most articles first), each with its regions; slugs computed here."""
-    country_rows = session.execute(
-        select(
-            ArticleLocale.country_code,
-            func.max(ArticleLocale.country_name),
-            func.count(ArticleLocale.article_id.distinct()),
-        ).group_by(ArticleLocale.country_code)
-    ).all()
-    region_rows = session.execute(
-        select(
-            ArticleLocale.country_code,
-            ArticleLocale.region_code,
-            func.max(ArticleLocale.region_name),
-            func.count(ArticleLocale.article_id.distinct()),
-        )
-        .where(ArticleLocale.region_code.is_not(None), ArticleLocale.region_name.is_not(None))
-        .group_by(ArticleLocale.country_code, ArticleLocale.region_code)
-    ).all()
+    # Counted rows: an article counts once per place; a region is listed under the greatest name it was given.
+    country_rows = [(code, name, n) for code, name, n in counter.labelled(session, "country")]
+    region_rows = []
+    for key, rname, n in counter.labelled(session, "region"):
+        code, _, rcode = key.partition("/")
+        if rname is not None:
+            region_rows.append((code, rcode, rname, n))
     countries: dict[str, Place] = {}
     for code, name, n in country_rows:
         if not code:
