@@ -225,7 +225,9 @@ def search_articles(
     stmt = filtered(stmt)
     total = _count(session, stmt.with_only_columns(Article.id)) if relax else strict_total
     whole: Any = case((Article.id.in_(backend.matching(parsed)), True), else_=False) if relax else false()
-    age = backend.age_days(now or datetime.now(UTC))
+    # Ages count from the start of today (UTC): the same query gives the same ranks, and ETags, all day.
+    today = (now or datetime.now(UTC)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    age = backend.age_days(today)
     recency = 1.0 + RECENCY_BOOST * RECENCY_HALF_DAYS / (RECENCY_HALF_DAYS + case((age > 0, age), else_=0.0))
     score = (relevance * recency).label("score")
     order = [whole.desc()] if relax else []
