@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from gazette import models
 from gazette.store import articles as article_store
 from gazette.store import listings, textindex
+from gazette.store import search as search_module
 from gazette.store.db import Database, alembic_config
 from gazette.store.schema import Article
 from gazette.store.search import RELAX_BELOW, SearchHit, unindexed_articles
@@ -229,6 +230,14 @@ def test_articles_with_some_words_follow_those_with_all(corpus: Database) -> Non
     assert total == 3 and all(h.partial for h in hits)
     hits, total = search(corpus, "blackout -mines")  # exclusions still hold
     assert {h.article.title for h in hits} == {"Venezuela blackout leaves Bolívar in the dark"}
+
+
+def test_only_distinctive_words_bring_partial_hits(corpus: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "COMMON_MATCHES", 2)  # a word in 2 articles is "common" here
+    hits, total = search(corpus, "bolivar blackout")  # both words common: the full matches alone
+    assert total == 2 and {h.article.title for h in hits} == BLACKOUT and not any(h.partial for h in hits)
+    hits, total = search(corpus, "smelters prisoners")  # no article has both; only "prisoners" is rare
+    assert total == 1 and hits[0].article.title == PRISONERS and hits[0].partial
 
 
 def test_filters_apply_to_search(corpus: Database) -> None:

@@ -8,7 +8,9 @@ Deleting an article drops its entry (a trigger on SQLite; the column goes with t
 
 A query matches articles holding every word (``OR`` groups and phrases as the reader wrote them, ``-word``
 excluded). When fewer than ``RELAX_BELOW`` articles hold them all, articles holding only some of the words
-follow, marked ``partial``. Ranking is BM25 on SQLite (FTS5's ``bm25()``) and cover density on PostgreSQL
+follow, marked ``partial``: those with any of the query's distinctive words (each matching fewer than
+``COMMON_MATCHES`` articles, counted identically on both databases), so that the list stays short and cheap
+to rank at any archive size. Ranking is BM25 on SQLite (FTS5's ``bm25()``) and cover density on PostgreSQL
 (``ts_rank_cd`` over the stored vector), titles weighted above text, times a mild preference for recent
 articles; ties go to the newer article. The result set is the same on both databases; the order may differ.
 """
@@ -53,6 +55,10 @@ PG_COLUMN = "articles.search_vector"
 # Fewer matches than this for every word, and articles with some of the words follow them: a reader who
 # types a long query still gets a page of results.
 RELAX_BELOW = 10
+# Only the query's distinctive words (clauses) take part in that second list: a clause matching this many
+# articles or more ("city", "said") says little about which story is meant, and an OR over it would rank a
+# large part of the archive. The count stops at this cap, so deciding costs at most this many index rows.
+COMMON_MATCHES = 250
 TITLE_WEIGHT = 3.0  # FTS5 bm25() column weight of the title against the text's 1.0
 PG_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # ts_rank_cd weights of D, C, B (text), A (title)
 # Recency: the relevance is multiplied by 1 + BOOST * HALF / (HALF + age in days), so a story of today
@@ -181,6 +187,26 @@ class _Backend:
         relevance = func.ts_rank_cd(weights, vector, tsq, 1)
         return select(Article, relevance).where(vector.op("@@")(tsq)), relevance
 
+    def capped_counts(self, connection: Any, clauses: list[textindex.Clause], cap: int) -> list[int]:
+        """How many articles match each clause, counting no further than ``cap``."""
+        counts = []
+        for clause in clauses:
+            one = textindex.Query([[clause]])
+            if self.sqlite:
+                sql = (
+                    f"SELECT count(*) FROM (SELECT rowid FROM {SQLITE_TABLE} "
+                    f"WHERE {SQLITE_TABLE} MATCH :q LIMIT :cap)"
+                )
+                params: dict[str, Any] = {"q": textindex.fts_match(one), "cap": cap}
+            else:
+                sql = (
+                    "SELECT count(*) FROM (SELECT 1 FROM articles "
+                    "WHERE search_vector @@ CAST(:q AS tsquery) LIMIT :cap) AS capped"
+                )
+                params = {"q": textindex.tsquery(one), "cap": cap}
+            counts.append(int(connection.execute(text(sql), params).scalar_one()))
+        return counts
+
     def age_days(self, now: datetime) -> Any:
         if self.sqlite:
             stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -190,6 +216,19 @@ class _Backend:
     @staticmethod
     def _tsquery(query: textindex.Query) -> Any:
         return cast(literal(textindex.tsquery(query)), TSQUERY)
+
+
+def _relaxed(session: Session, backend: _Backend, query: textindex.Query) -> textindex.Query | None:
+    """The query for articles with some of the words: any one of its distinctive clauses (exclusions kept);
+    None when the query has one group only or no distinctive clause."""
+    if not query.is_relaxable:
+        return None
+    clauses = list(query.clauses())
+    counts = backend.capped_counts(session.connection(), clauses, COMMON_MATCHES)
+    rare = [clause for clause, n in zip(clauses, counts, strict=True) if n < COMMON_MATCHES]
+    if not rare:
+        return None
+    return textindex.Query([rare], list(query.excluded))
 
 
 def _count(session: Session, stmt: Select[Any]) -> int:
@@ -220,8 +259,9 @@ def search_articles(
 
     strict_ids = backend.matching(parsed)
     strict_total = _count(session, filtered(select(Article.id).where(Article.id.in_(strict_ids))))
-    relax = parsed.is_relaxable and strict_total < RELAX_BELOW
-    stmt, relevance = backend.ranked(parsed.relaxed() if relax else parsed)
+    relaxed = _relaxed(session, backend, parsed) if strict_total < RELAX_BELOW else None
+    relax = relaxed is not None
+    stmt, relevance = backend.ranked(relaxed if relaxed is not None else parsed)
     stmt = filtered(stmt)
     total = _count(session, stmt.with_only_columns(Article.id)) if relax else strict_total
     whole: Any = case((Article.id.in_(backend.matching(parsed)), True), else_=False) if relax else false()
@@ -239,7 +279,8 @@ def search_articles(
         .options(selectinload(Article.source), selectinload(Article.locales), selectinload(Article.brief))
     )
     hits = []
+    highlighter = textindex.Highlighter(parsed)
     for article, rank, all_words in session.execute(page):
-        snippet = textindex.snippet_html(article.text or "", parsed, article.language)
+        snippet = highlighter.snippet_html(article.text or "", article.language)
         hits.append(SearchHit(article, snippet, float(rank or 0.0), partial=relax and not all_words))
     return hits, total

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import Stemmer
 
@@ -165,10 +165,6 @@ class Query:
         for group in self.groups:
             yield from group
 
-    def relaxed(self) -> Query:
-        """The same query with every positive clause optional: any one of them is enough."""
-        return Query([list(self.clauses())], list(self.excluded))
-
     @property
     def is_relaxable(self) -> bool:
         return len(self.groups) > 1
@@ -269,70 +265,131 @@ def tsquery(query: Query) -> str:
 
 # --- snippets ----------------------------------------------------------------------------------------------
 
-SNIPPET_WORDS = 30
-SNIPPET_SCAN_WORDS = 4_000  # how far into a text the snippet looks for the matched words
+SNIPPET_CHARS = 220  # about 30 words
+SNIPPET_LEAD_CHARS = 2_000  # the snippet looks for the matched words here first (most are in the lead)
+SNIPPET_SCAN_CHARS = 12_000  # and this far into a text when the lead has none
 
 
-def _matcher(query: Query, language: str | None) -> tuple[set[str], tuple[str, ...]]:
-    """The index terms (and term prefixes) that mark a word of an article in ``language`` as matched."""
-    exact: set[str] = set()
-    prefixes: list[str] = []
-    for clause in query.clauses():
-        if isinstance(clause, Phrase):
-            exact.update(stem(w, language) for w in clause.words)
-        elif clause.prefix:
-            prefixes.extend(clause.keys)
-        else:
-            exact.update(clause.keys)
-    return exact, tuple(prefixes)
+class Highlighter:
+    """Marks the words of article texts that a query matched; built once per query, used for each hit.
+
+    A word is matched when its index term (in the article's language) is one the query looks up, so
+    "apagones" marks "apagón" and "blacko*" marks "blackouts". Verdicts are cached per language and word,
+    and a word whose first letter no query term has is never stemmed.
+    """
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self._rules: dict[str | None, tuple[frozenset[str], tuple[str, ...], frozenset[str]]] = {}
+        self._verdicts: dict[str | None, dict[str, bool]] = {}
+
+    def _rules_for(self, language: str | None) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+        code = base_language(language)
+        if code not in self._rules:
+            exact: set[str] = set()
+            prefixes: list[str] = []
+            for clause in self.query.clauses():
+                if isinstance(clause, Phrase):
+                    exact.update(stem(w, code) for w in clause.words)
+                elif clause.prefix:
+                    prefixes.extend(clause.keys)
+                else:
+                    exact.update(clause.keys)
+            initials = frozenset(k[0] for k in (*exact, *prefixes))
+            self._rules[code] = (frozenset(exact), tuple(prefixes), initials)
+        return self._rules[code]
+
+    def matches(self, word: str, language: str | None) -> bool:
+        """Whether ``word`` (as written in the text) is one the query matched."""
+        code = base_language(language)
+        return self._matches(word, code, self._rules_for(code))
+
+    def _matches(
+        self, word: str, code: str | None, rules: tuple[frozenset[str], tuple[str, ...], frozenset[str]]
+    ) -> bool:
+        verdicts = self._verdicts.setdefault(code, {})
+        verdict = verdicts.get(word)
+        if verdict is None:
+            exact, prefixes, initials = rules
+            verdict = False
+            if _initial(word[0]) in initials:
+                folded = words(word)
+                if len(folded) == 1:
+                    key = stem(folded[0], code)
+                    verdict = key in exact or bool(prefixes and key.startswith(prefixes))
+            verdicts[word] = verdict
+        return verdict
+
+    def _spans(self, scan: str, code: str | None) -> list[tuple[int, int]]:
+        rules = self._rules_for(code)
+        verdicts = self._verdicts.setdefault(code, {})
+        spans = []
+        for m in _WORD.finditer(scan):
+            word = m.group()
+            verdict = verdicts.get(word)
+            if verdict is None:
+                verdict = self._matches(word, code, rules)
+            if verdict:
+                spans.append(m.span())
+        return spans
+
+    def snippet_html(self, text: str, language: str | None) -> str:
+        """An escaped extract of ``text`` around the most matched words, each wrapped in ``<mark>``."""
+        code = base_language(language)
+        scan = text[:SNIPPET_LEAD_CHARS]
+        spans = self._spans(scan, code)
+        if not spans and len(text) > len(scan):  # the words are further in: look further
+            scan = text[:SNIPPET_SCAN_CHARS]
+            spans = self._spans(scan, code)
+        begin = _window_start(scan, spans)
+        end = min(len(scan), begin + SNIPPET_CHARS)
+        if end < len(scan):
+            space = scan.rfind(" ", begin, end)
+            end = space if space > begin else end
+        out = ["…" if begin > 0 else ""]
+        cursor = begin
+        for start, stop in spans:
+            if start < begin or stop > end:
+                continue
+            out.append(html.escape(scan[cursor:start], quote=False))
+            out.append(f"<mark>{html.escape(scan[start:stop], quote=False)}</mark>")
+            cursor = stop
+        out.append(html.escape(scan[cursor:end], quote=False))
+        if end < len(text):
+            out.append("…")
+        return " ".join("".join(out).split())
+
+
+@lru_cache(maxsize=4096)
+def _initial(char: str) -> str:
+    """The folded form of a word's first character (its first letter once accents are gone)."""
+    return fold(char)[:1]
+
+
+def _window_start(text: str, spans: list[tuple[int, int]]) -> int:
+    """Where the snippet starts: a little before the first match of the window holding the most matches."""
+    if not spans:
+        return 0
+    best, best_count, j = 0, 0, 0
+    for i, (start, _) in enumerate(spans):
+        while spans[j][0] < start:
+            j += 1
+        count = 0
+        while j + count < len(spans) and spans[j + count][1] <= start + SNIPPET_CHARS - SNIPPET_CHARS // 3:
+            count += 1
+        if count > best_count:
+            best, best_count = i, count
+    first = spans[best][0]
+    lead = SNIPPET_CHARS // 3  # context shown before the first marked word
+    if first < lead:
+        return 0
+    space = text.find(" ", first - lead, first)
+    return space + 1 if space >= 0 else first
 
 
 def snippet_html(text: str, query: Query, language: str | None) -> str:
-    """An escaped extract of ``text`` around the most matched words, each wrapped in ``<mark>``."""
-    exact, prefixes = _matcher(query, language)
-    spans: list[tuple[int, int, bool]] = []  # start, end, matched — of each word
-    cache: dict[str, bool] = {}
-    for m in _WORD.finditer(text):
-        if len(spans) >= SNIPPET_SCAN_WORDS:
-            break
-        raw = m.group()
-        hit = cache.get(raw)
-        if hit is None:
-            folded = words(raw)
-            key = stem(folded[0], language) if len(folded) == 1 else ""
-            hit = bool(key) and (key in exact or key.startswith(prefixes) if prefixes else key in exact)
-            cache[raw] = hit
-        spans.append((m.start(), m.end(), hit))
-    if not spans:
-        return ""
-    start = _best_window(spans)
-    window = spans[start : start + SNIPPET_WORDS]
-    out = ["…" if start > 0 else ""]
-    cursor = window[0][0]
-    for begin, end, hit in window:
-        out.append(html.escape(text[cursor:begin], quote=False))
-        word = html.escape(text[begin:end], quote=False)
-        out.append(f"<mark>{word}</mark>" if hit else word)
-        cursor = end
-    if start + SNIPPET_WORDS < len(spans):
-        out.append("…")
-    return "".join(out).strip()
-
-
-def _best_window(spans: list[tuple[int, int, bool]]) -> int:
-    """Where the window of SNIPPET_WORDS words with the most matches starts (the first such, a little before)."""
-    flags = [hit for _, _, hit in spans]
-    if not any(flags):
-        return 0
-    best, best_count = 0, -1
-    count = sum(flags[:SNIPPET_WORDS])
-    for i in range(0, max(1, len(flags) - SNIPPET_WORDS + 1)):
-        if i:
-            count += flags[i + SNIPPET_WORDS - 1] - flags[i - 1]
-        if count > best_count:
-            best, best_count = i, count
-    first_hit = flags.index(True, best)
-    return max(0, min(best, first_hit - 3))
+    """``Highlighter(query).snippet_html`` for one text."""
+    return Highlighter(query).snippet_html(text, language)
 
 
 def sample_terms(query: Query) -> Iterable[str]:
