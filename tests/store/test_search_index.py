@@ -238,6 +238,10 @@ def test_only_distinctive_words_bring_partial_hits(corpus: Database, monkeypatch
     assert total == 2 and {h.article.title for h in hits} == BLACKOUT and not any(h.partial for h in hits)
     hits, total = search(corpus, "smelters prisoners")  # no article has both; only "prisoners" is rare
     assert total == 1 and hits[0].article.title == PRISONERS and hits[0].partial
+    # An OR group is judged as one: "prisoners" alone is rare, but (prisoners OR blackouts) is not, so the
+    # full matches (blackout articles with "grid", no "prisoners") are not swapped for partial ones.
+    hits, total = search(corpus, "prisoners OR blackouts grid")
+    assert total == 2 and {h.article.title for h in hits if not h.partial} == BLACKOUT
 
 
 def test_filters_apply_to_search(corpus: Database) -> None:

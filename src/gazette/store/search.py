@@ -187,11 +187,11 @@ class _Backend:
         relevance = func.ts_rank_cd(weights, vector, tsq, 1)
         return select(Article, relevance).where(vector.op("@@")(tsq)), relevance
 
-    def capped_counts(self, connection: Any, clauses: list[textindex.Clause], cap: int) -> list[int]:
-        """How many articles match each clause, counting no further than ``cap``."""
+    def capped_counts(self, connection: Any, groups: list[list[textindex.Clause]], cap: int) -> list[int]:
+        """How many articles match each group (its clauses joined by OR), counting no further than ``cap``."""
         counts = []
-        for clause in clauses:
-            one = textindex.Query([[clause]])
+        for group in groups:
+            one = textindex.Query([group])
             if self.sqlite:
                 sql = (
                     f"SELECT count(*) FROM (SELECT rowid FROM {SQLITE_TABLE} "
@@ -219,13 +219,20 @@ class _Backend:
 
 
 def _relaxed(session: Session, backend: _Backend, query: textindex.Query) -> textindex.Query | None:
-    """The query for articles with some of the words: any one of its distinctive clauses (exclusions kept);
-    None when the query has one group only or no distinctive clause."""
+    """The query for articles with some of the words: any clause of its distinctive groups (exclusions kept);
+    None when the query has one group only or no distinctive group.
+
+    A group (a word, a phrase, or words joined by OR) is distinctive when it matches fewer than
+    COMMON_MATCHES articles. Every full match holds a clause of each group, so it is in this set too."""
     if not query.is_relaxable:
         return None
-    clauses = list(query.clauses())
-    counts = backend.capped_counts(session.connection(), clauses, COMMON_MATCHES)
-    rare = [clause for clause, n in zip(clauses, counts, strict=True) if n < COMMON_MATCHES]
+    counts = backend.capped_counts(session.connection(), query.groups, COMMON_MATCHES)
+    rare = [
+        clause
+        for group, n in zip(query.groups, counts, strict=True)
+        if n < COMMON_MATCHES
+        for clause in group
+    ]
     if not rare:
         return None
     return textindex.Query([rare], list(query.excluded))
