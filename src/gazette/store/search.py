@@ -188,24 +188,26 @@ class _Backend:
         return select(Article, relevance).where(vector.op("@@")(tsq)), relevance
 
     def capped_counts(self, connection: Any, groups: list[list[textindex.Clause]], cap: int) -> list[int]:
-        """How many articles match each group (its clauses joined by OR), counting no further than ``cap``."""
-        counts = []
-        for group in groups:
+        """How many articles match each group (its clauses joined by OR), counting no further than ``cap``;
+        one statement for all the groups."""
+        parts: list[str] = []
+        params: dict[str, Any] = {"cap": cap}
+        for i, group in enumerate(groups):
             one = textindex.Query([group])
             if self.sqlite:
-                sql = (
-                    f"SELECT count(*) FROM (SELECT rowid FROM {SQLITE_TABLE} "
-                    f"WHERE {SQLITE_TABLE} MATCH :q LIMIT :cap)"
+                parts.append(
+                    f"(SELECT count(*) FROM (SELECT rowid FROM {SQLITE_TABLE} "
+                    f"WHERE {SQLITE_TABLE} MATCH :q{i} LIMIT :cap))"
                 )
-                params: dict[str, Any] = {"q": textindex.fts_match(one), "cap": cap}
+                params[f"q{i}"] = textindex.fts_match(one)
             else:
-                sql = (
-                    "SELECT count(*) FROM (SELECT 1 FROM articles "
-                    "WHERE search_vector @@ CAST(:q AS tsquery) LIMIT :cap) AS capped"
+                parts.append(
+                    "(SELECT count(*) FROM (SELECT 1 FROM articles "
+                    f"WHERE search_vector @@ CAST(:q{i} AS tsquery) LIMIT :cap) AS capped{i})"
                 )
-                params = {"q": textindex.tsquery(one), "cap": cap}
-            counts.append(int(connection.execute(text(sql), params).scalar_one()))
-        return counts
+                params[f"q{i}"] = textindex.tsquery(one)
+        row = connection.execute(text("SELECT " + ", ".join(parts)), params).one()
+        return [int(n) for n in row]
 
     def age_days(self, now: datetime) -> Any:
         if self.sqlite:

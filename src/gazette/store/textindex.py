@@ -107,6 +107,7 @@ def analyse_article(title: str, text: str, language: str | None) -> Document:
     return Document(_stem_all(head, language), _stem_all(body, language))
 
 
+@lru_cache(maxsize=8192)
 def variants(word: str) -> tuple[str, ...]:
     """The index terms a folded query word may have become: itself and its stem in each stemmed language."""
     seen = [word]
@@ -175,7 +176,9 @@ def _clauses(piece: str) -> list[Clause]:
     "covid-19" or "NEAR(x)" holds two words; each is a word of its own, as if typed apart)."""
     found = words(piece)
     if len(piece) > 1 and piece.startswith('"') and piece.endswith('"'):
-        return [Phrase(tuple(found)) if len(found) > 1 else Term(w) for w in found[:1]]
+        if len(found) > 1:
+            return [Phrase(tuple(found))]
+        return [Term(w) for w in found]  # one quoted word (or none)
     if len(found) == 1:
         return [Term(found[0], prefix=piece.endswith("*") and len(found[0]) >= MIN_PREFIX_CHARS)]
     return [Term(w) for w in found]
