@@ -299,7 +299,8 @@ def bench_backend(name: str, url: str, docs: Sequence[Doc], mix: Sequence[BenchQ
         load_s = time.perf_counter() - started
         story_of = {d.key: d.story for d in docs}
         old = run(db, old_search, mix, keys, story_of)
-        any_word = run(db, old_any_word_search, mix, keys, story_of)
+        # The any-word ablation ranks most of the archive for each query: run at the corpus size only.
+        any_word = run(db, old_any_word_search, mix, keys, story_of) if size <= len(docs) else None
         started = time.perf_counter()
         command.upgrade(cfg, "head")
         migrate_s = time.perf_counter() - started
@@ -320,8 +321,12 @@ def bench_backend(name: str, url: str, docs: Sequence[Doc], mix: Sequence[BenchQ
         ("folded + stemmed, issue 14 (shipped)", new),
     )
     for label, sc in rows:
-        print(f"| {label} | {sc.mrr:.3f} | {sc.recall:.3f} | {sc.median_ms:.1f} | {sc.p99_ms:.1f} |")
+        if sc is not None:
+            print(f"| {label} | {sc.mrr:.3f} | {sc.recall:.3f} | {sc.median_ms:.1f} | {sc.p99_ms:.1f} |")
     gain = f"×{new.recall / old.recall:.1f}" if old.recall else "from 0"
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (times are wall clock, machine shared)"
+    )
     print(
         f"recall@10 {old.recall:.3f} → {new.recall:.3f} ({gain}; target ×{TARGET_RECALL_GAIN:.2f}); "
         f"p99 {new.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms at 100,000 articles)"
