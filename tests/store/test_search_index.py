@@ -377,7 +377,9 @@ def test_migration_indexes_existing_articles_and_goes_back(db_url: str) -> None:
             assert listings.search_articles(s, "Merida")[1] == 1
         if not sqlite:
             with db.engine.begin() as conn:
+                # with no sequential or plain index scan allowed, only a bitmap scan of the GIN index can answer
                 conn.execute(text("SET LOCAL enable_seqscan = off"))
+                conn.execute(text("SET LOCAL enable_indexscan = off"))
                 plan = " ".join(
                     row[0]
                     for row in conn.execute(
