@@ -357,7 +357,11 @@ def get_sources(request: Request) -> Response:
 @router.get("/search", summary="Full-text search over titles and text, ranked, with the article filters.")
 def search(
     request: Request,
-    q: str = Query(..., description="Words to find (all must match); punctuation is ignored."),
+    q: str = Query(
+        ...,
+        description='Words to find, in any form and with or without accents; "phrase", OR, -word and word* '
+        "work as in docs/search.md. Hits with only some of the words follow the others, marked partial.",
+    ),
     section: str | None = Query(None, description=FILTER_DOC["section"]),
     source: str | None = Query(None, description=FILTER_DOC["source"]),
     locale: str | None = Query(None, description=FILTER_DOC["locale"]),
@@ -373,7 +377,13 @@ def search(
         flt, applied = _api_filter(site, s, request)
         hits, total = listings.search_articles(s, q[:500], flt, limit=limit, offset=offset)
         items = [
-            {**article_json(site, h.article), "snippet_html": h.snippet_html, "rank": h.rank} for h in hits
+            {
+                **article_json(site, h.article),
+                "snippet_html": h.snippet_html,
+                "rank": h.rank,
+                "partial": h.partial,
+            }
+            for h in hits
         ]
         changed = listings.latest_change(s)
     next_cursor = _encode([offset + limit]) if offset + limit < total else None

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from gazette.config import Settings
 from gazette.errors import NotFound
 from gazette.publish.policy import static_policy
+from gazette.publish.search import SEARCH_HELP_URL
 from gazette.store import listings
 from gazette.store import stories as story_store
 from gazette.store.db import Database
@@ -530,6 +531,7 @@ class Site:
                 sections=self.sections_in_order(counts),
                 sources=listings.sources_with_counts(s),
                 places=listings.list_places(s),
+                search_help_url=SEARCH_HELP_URL,
             )
             return Rendered(body, last_modified=listings.latest_change(s), max_age=0)
 

@@ -19,6 +19,8 @@ from gazette.store.listings import ArticleFilter
 logger = logging.getLogger(__name__)
 
 FILTER_KEYS = ("section", "source", "locale", "language", "from", "to")
+# The readers' guide to the query syntax (docs/search.md), linked from the search form.
+SEARCH_HELP_URL = "https://github.com/gazette-news/gazette/blob/main/docs/search.md"
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", re.ASCII)
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}", re.ASCII)
 

@@ -2,8 +2,8 @@
 
 ``publish/`` reads the store only through this module (and ``store.articles`` for one article), so every
 query a page, feed, sitemap or API answer needs lives here, the same on SQLite and PostgreSQL. The only
-database-specific code is full-text search: FTS5 on SQLite, a ``tsvector`` expression with a GIN index on
-PostgreSQL (both created by migration 0002).
+database-specific code is full-text search, which lives in ``store.search`` (FTS5 on SQLite, a stored
+``tsvector`` with a GIN index on PostgreSQL) and is reached through ``search_articles`` here.
 
 At a million articles a page must not read a listing to count it: counts, the days and places that hold
 articles, and each listing's last change come from ``store.counts`` (rows that triggers keep, migration 0008),
@@ -13,10 +13,7 @@ and a page of articles is an index range on (listing, ``SORT_KEY``, id).
 from __future__ import annotations
 
 import functools
-import html
 import logging
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,22 +21,20 @@ from typing import Any, TypeVar
 
 from slugify import slugify
 from sqlalchemy import (
-    Float,
-    Integer,
     Select,
-    Text,
     and_,
     func,
     literal_column,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.orm import Session, selectinload
 
 from gazette.store import counts as counter
+from gazette.store import search
 from gazette.store.schema import Article, ArticleLocale, Source
+from gazette.store.search import SearchHit
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +48,6 @@ SORT_KEY = func.coalesce(Article.published_at, Article.fetched_at)
 # share of all articles (a page then reads about page_size / share rows); a smaller place is read from its
 # own index and sorted.
 PLACE_SCAN_SHARE = 0.02
-
-# Markers put around matched words by the database, swapped for <mark> after HTML escaping.
-_HL_START, _HL_END = "\x02", "\x03"
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# The text-search configuration used on PostgreSQL: no stemming, like FTS5's unicode61 tokenizer.
-PG_TS_CONFIG = "simple"
-# On PostgreSQL, migration 0002 stores each article's words as the generated, GIN-indexed column
-# ``articles.search_vector`` (non-letters turned into spaces first, so the words are FTS5's words).
-PG_TS_COLUMN = "articles.search_vector"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -200,13 +186,6 @@ class Place:
         if self.kind == "region":
             return f"/locale/{self.country_slug}/{self.slug}/"
         return f"/locale/{self.country_slug}/"
-
-
-@dataclass
-class SearchHit:
-    article: Article
-    snippet_html: str  # escaped text with <mark> around matches
-    rank: float
 
 
 def _loaded(stmt: Select[Article]) -> Select[Article]:
@@ -529,58 +508,17 @@ def find_place(session: Session, country_slug: str, region_slug: str | None = No
 # --- search --------------------------------------------------------------------------------------------
 
 
-def search_terms(query: str) -> list[str]:
-    """The words of a user's query; every operator or quote character is dropped, so no query is a syntax error."""
-    return [w.lower() for w in _WORD.findall(unicodedata.normalize("NFC", query))][:20]
-
-
-def _snippet_html(raw: str) -> str:
-    escaped = html.escape(raw, quote=False)
-    return escaped.replace(_HL_START, "<mark>").replace(_HL_END, "</mark>")
-
-
 def search_articles(
-    session: Session, query: str, flt: ArticleFilter | None = None, *, limit: int = 20, offset: int = 0
+    session: Session,
+    query: str,
+    flt: ArticleFilter | None = None,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    now: datetime | None = None,
 ) -> tuple[list[SearchHit], int]:
-    """Ranked full-text search over title and text (every word must match); returns (hits, total).
+    """Ranked full-text search over title and text with a listing filter; returns (hits, total).
 
-    Only the words of the query reach the database (as bound parameters), so FTS syntax characters in a
-    reader's query can never make a syntax error; both backends see the same words.
+    The index and the query language live in ``store.search`` and ``store.textindex`` (see docs/search.md).
     """
-    terms = search_terms(query)
-    if not terms:
-        return [], 0
-    flt = flt or ArticleFilter()
-    if session.get_bind().dialect.name == "sqlite":
-        match = " ".join(f'"{t}"' for t in terms)
-        fts = (
-            text(
-                "SELECT rowid AS rowid, bm25(articles_fts, 5.0, 1.0) AS rank, "
-                "snippet(articles_fts, 1, :hs, :he, '…', 24) AS snip "
-                "FROM articles_fts WHERE articles_fts MATCH :match"
-            )
-            .bindparams(match=match, hs=_HL_START, he=_HL_END)
-            .columns(rowid=Integer, rank=Float, snip=Text)
-            .subquery("fts")
-        )
-        score: Any = (-fts.c.rank).label("score")
-        snippet: Any = fts.c.snip.label("snip")
-        stmt = select(Article, score, snippet).join(fts, fts.c.rowid == Article.id)
-    else:
-        document: Any = literal_column(PG_TS_COLUMN)
-        tsquery = func.plainto_tsquery(PG_TS_CONFIG, " ".join(terms))
-        score = func.ts_rank(document, tsquery).label("score")
-        options = f"StartSel={_HL_START}, StopSel={_HL_END}, MaxWords=30, MinWords=12, MaxFragments=1"
-        snippet = func.ts_headline(PG_TS_CONFIG, Article.text, tsquery, options).label("snip")
-        stmt = select(Article, score, snippet).where(document.op("@@")(tsquery))
-    stmt = flt.apply(stmt)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = stmt.order_by(score.desc(), Article.id.desc()).limit(limit).offset(offset)
-    page = page.options(
-        selectinload(Article.source), selectinload(Article.locales), selectinload(Article.brief)
-    )
-    hits = [
-        SearchHit(art, _snippet_html(snip or ""), float(rank or 0.0))
-        for art, rank, snip in session.execute(page)
-    ]
-    return hits, total
+    return search.search_articles(session, query, flt, limit=limit, offset=offset, now=now)

@@ -20,7 +20,7 @@ Every write goes through the ``all`` row, so on PostgreSQL concurrent writers qu
 that also makes the versions commit in order, which is what lets a reader trust "nothing below V is new".
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
