@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
+from gazette.publish.health import healthz, metrics
 from gazette.publish.pages import ASSETS, HTML, Rendered, Site
 from gazette.publish.responses import respond
 from gazette.publish.search import parse_filter, parse_page
@@ -254,6 +255,8 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
     ("/robots.txt", robots),
     ("/assets/{name}", asset),
     ("/api/docs", api_docs),
+    ("/healthz", healthz),
+    ("/metrics", metrics),
     ("/story/{story_id}/{slug}/", story),
     ("/stories/", stories),
     ("/stories/page/{n}/", stories_page),

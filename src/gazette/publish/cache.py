@@ -31,7 +31,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 2 * 1024 * 1024
-UNCACHED_PREFIXES = ("/api/docs",)
+UNCACHED_PREFIXES = ("/api/docs", "/healthz", "/metrics")
 
 
 @dataclass(frozen=True)
