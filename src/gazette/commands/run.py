@@ -150,11 +150,8 @@ def run(
     desk.join(timeout=max(0.0, deadline - time.monotonic() - 1.0))
     server.should_exit = True
     web.join(timeout=max(0.1, deadline - time.monotonic()))
-    lingering = [
-        t
-        for t in threading.enumerate()
-        if t is not threading.current_thread() and t.is_alive() and not t.daemon
-    ]
+    # Pool workers inherit the desk thread's daemon flag, yet the interpreter still joins them at exit.
+    lingering = [t for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive()]
     if desk.is_alive() or web.is_alive() or lingering:
         # A worker is still inside a network read. The storing side has returned (or holds at most one open
         # transaction, which the database undoes): leave now rather than wait for the read to time out.
