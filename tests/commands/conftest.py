@@ -31,6 +31,9 @@ class LiveFeed(http.server.ThreadingHTTPServer):
         self.published = 0
         self.page_delay = 0.0
         self.feed_requests = 0
+        self.channel_extra = ""  # raw XML added to <channel> (ttl, sy:updatePeriod…)
+        self.feed_headers: dict[str, str] = {}
+        self.feed_status = 200
         self.page_requests = 0
         self.lock = threading.Lock()
 
@@ -54,8 +57,10 @@ class LiveFeed(http.server.ThreadingHTTPServer):
                 f"<guid>{base}/a/{n}.html</guid><pubDate>{when}</pubDate></item>"
             )
         return (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Live wire</title>'
-            f"<link>{base}/</link><description>test feed</description>{''.join(items)}</channel></rss>"
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>Live wire</title>'
+            f"<link>{base}/</link><description>test feed</description>{self.channel_extra}{''.join(items)}"
+            "</channel></rss>"
         ).encode()
 
     def page(self, n: int) -> bytes:
@@ -78,7 +83,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             with srv.lock:
                 srv.feed_requests += 1
                 body = srv.feed_xml()
-            self._reply(200, body, "application/rss+xml")
+                status, headers = srv.feed_status, dict(srv.feed_headers)
+            self._reply(status, body if status == 200 else b"unavailable", "application/rss+xml", headers)
         elif path.startswith("/a/") and path.endswith(".html") and path[3:-5].isdigit():
             n = int(path[3:-5])
             with srv.lock:
@@ -93,10 +99,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self._reply(404, b"not found", "text/plain")
 
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
+    def _reply(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
