@@ -109,10 +109,21 @@ def test_feed_care_commands(cli_env: str, live_feed: LiveFeed) -> None:
 
     # set-feed: section, default section, source, then a fixed interval that the next check follows
     gazette(
-        "set-feed", live_feed.url, "--section", "Sports", "--default-section", "crime-justice", "--source", "Wire Two"
+        "set-feed",
+        live_feed.url,
+        "--section",
+        "Sports",
+        "--default-section",
+        "crime-justice",
+        "--source",
+        "Wire Two",
     )
     live = records()[live_feed.url]
-    assert (live["section"], live["default_section"], live["source"]) == ("sports", "crime-justice", "Wire Two")
+    assert (live["section"], live["default_section"], live["source"]) == (
+        "sports",
+        "crime-justice",
+        "Wire Two",
+    )
     gazette("set-feed", live_feed.url, "--interval", "7200")
     ingest(db_url)
     db = Database(db_url)
@@ -151,13 +162,17 @@ def test_feed_care_commands(cli_env: str, live_feed: LiveFeed) -> None:
 def test_feed_commands_refuse_bad_arguments(cli_env: str) -> None:
     gazette("add-feed", DEAD)
     for command in ("remove-feed", "pause-feed", "resume-feed"):
-        assert "no feed subscribed at http://127.0.0.1:9/x" in failing(command, "http://127.0.0.1:9/x", code=1)
+        assert "no feed subscribed at http://127.0.0.1:9/x" in failing(
+            command, "http://127.0.0.1:9/x", code=1
+        )
     failing("set-feed", "http://127.0.0.1:9/x", "--interval", "60", code=1)
     assert "nothing to change" in failing("set-feed", DEAD, code=2)
     assert "--interval" in failing("set-feed", DEAD, "--interval", "-5", code=2)
     assert "unknown section 'Gardening'" in failing("set-feed", DEAD, "--section", "Gardening", code=2)
     assert "unknown section" in failing("set-feed", DEAD, "--default-section", "nope", code=2)
-    assert "unknown section" in failing("add-feed", "http://127.0.0.1:9/y", "--default-section", "nope", code=2)
+    assert "unknown section" in failing(
+        "add-feed", "http://127.0.0.1:9/y", "--default-section", "nope", code=2
+    )
     assert "--source" in failing("set-feed", DEAD, "--source", " ", code=2)
     # nothing was changed by the refused commands
     assert records()[DEAD]["section"] is None and records()[DEAD]["status"] == "active"

@@ -36,7 +36,9 @@ METRIC_NAMES = (
 def serving(settings: Settings, db: Database) -> Iterator[str]:
     """The app `gazette serve` runs (response cache included), on an ephemeral port."""
     server = uvicorn.Server(
-        uvicorn.Config(cached_app(create_app(settings, db), db), host="127.0.0.1", port=0, log_level="warning")
+        uvicorn.Config(
+            cached_app(create_app(settings, db), db), host="127.0.0.1", port=0, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -90,15 +92,24 @@ def test_healthz_ok_and_metrics_move_after_an_ingest(db: Database, db_url: str, 
         health = json.loads(body)
         assert status == 200 and health["status"] == "ok" and health["last_ingest"] is not None
         _, _, after = get(f"{base}/metrics")
-        assert _value(after, "gazette_articles_ingested_total") - _value(
-            before, "gazette_articles_ingested_total"
-        ) == 2
-        assert _value(after, 'gazette_feed_fetches_total{outcome="ok"}') - _value(
-            before, 'gazette_feed_fetches_total{outcome="ok"}'
-        ) == 1
-        assert _value(after, "gazette_extract_seconds_count") - _value(before, "gazette_extract_seconds_count") == 2
+        assert (
+            _value(after, "gazette_articles_ingested_total")
+            - _value(before, "gazette_articles_ingested_total")
+            == 2
+        )
+        assert (
+            _value(after, 'gazette_feed_fetches_total{outcome="ok"}')
+            - _value(before, 'gazette_feed_fetches_total{outcome="ok"}')
+            == 1
+        )
+        assert (
+            _value(after, "gazette_extract_seconds_count") - _value(before, "gazette_extract_seconds_count")
+            == 2
+        )
         # one feed and two pages fetched
-        assert _value(after, "gazette_fetch_seconds_count") - _value(before, "gazette_fetch_seconds_count") == 3
+        assert (
+            _value(after, "gazette_fetch_seconds_count") - _value(before, "gazette_fetch_seconds_count") == 3
+        )
         assert _value(after, "gazette_feeds_due") == 0.0
 
         # never from the response cache: a second answer is fresh (its last_ingest moved with the store)

@@ -161,7 +161,9 @@ def test_sigterm_in_the_middle_of_a_feed_leaves_nothing_half_written(
     release = threading.Event()
     original_page = live_feed.page
 
-    def held_page(n: int) -> bytes:  # the newest (listed first, fetched first) at once; the others when released
+    def held_page(
+        n: int,
+    ) -> bytes:  # the newest (listed first, fetched first) at once; the others when released
         if n < 2:
             release.wait(120)
         return original_page(n)
@@ -179,7 +181,9 @@ def test_sigterm_in_the_middle_of_a_feed_leaves_nothing_half_written(
     assert code == 0, stderr
 
     stored = _articles(db_url)
-    assert [t for t, _, _ in stored] == [live_feed.articles[2].title] and stored[0][2] > 0  # the stored article is whole: text and its brief
+    assert [t for t, _, _ in stored] == [live_feed.articles[2].title] and stored[0][
+        2
+    ] > 0  # the stored article is whole: text and its brief
     db = Database(db_url)
     with db.session() as s:
         feed = s.scalar(select(Feed))
@@ -191,7 +195,12 @@ def test_sigterm_in_the_middle_of_a_feed_leaves_nothing_half_written(
 
     # Nothing was lost: a plain ingest afterwards stores the two articles the stopped run had not reached.
     rerun = subprocess.run(
-        [*GAZETTE, "ingest"], env=gazette_env(db_url), capture_output=True, text=True, timeout=300, check=False
+        [*GAZETTE, "ingest"],
+        env=gazette_env(db_url),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert rerun.returncode == 0, rerun.stderr
     assert sorted(t for t, _, _ in _articles(db_url)) == sorted(a.title for a in live_feed.articles[:3])

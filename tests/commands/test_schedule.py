@@ -44,7 +44,9 @@ def test_next_interval_bounds() -> None:
     assert schedule.next_interval(LIMITS, learned=None) == 600  # nothing known yet: the minimum
     assert schedule.next_interval(LIMITS, learned=1800) == 1800
     assert schedule.next_interval(LIMITS, learned=60) == 600  # never below min_interval
-    assert schedule.next_interval(LIMITS, learned=1800, asked=7200) == 7200  # the publisher asks for less often
+    assert (
+        schedule.next_interval(LIMITS, learned=1800, asked=7200) == 7200
+    )  # the publisher asks for less often
     assert schedule.next_interval(LIMITS, learned=10**7) == 86400  # never above max_interval
     assert schedule.next_interval(LIMITS, learned=1800, asked=10**6) == 86400
     assert schedule.next_interval(LIMITS, learned=1800, asked=7200, fixed=30) == 30  # the editor's word wins
@@ -54,7 +56,11 @@ def test_backoff_doubles_and_status_turns_failing_after_three() -> None:
     assert [schedule.backoff_interval(LIMITS, n) for n in (1, 2, 3, 4)] == [600, 1200, 2400, 4800]
     assert schedule.backoff_interval(LIMITS, 50) == 86400
     assert schedule.backoff_interval(LIMITS, 1, retry_after=5000) == 5000
-    assert [schedule.feed_status(paused=False, error_count=n) for n in (0, 2, 3)] == ["active", "active", "failing"]
+    assert [schedule.feed_status(paused=False, error_count=n) for n in (0, 2, 3)] == [
+        "active",
+        "active",
+        "failing",
+    ]
     assert schedule.feed_status(paused=True, error_count=5) == "paused"
 
 
@@ -68,7 +74,11 @@ def test_adaptive_interval_always_within_limits(
     learned: float | None, asked: float | None, low: float, span: float
 ) -> None:
     limits = schedule.Limits(low, low + span)
-    assert limits.min_interval <= schedule.next_interval(limits, learned=learned, asked=asked) <= limits.max_interval
+    assert (
+        limits.min_interval
+        <= schedule.next_interval(limits, learned=learned, asked=asked)
+        <= limits.max_interval
+    )
 
 
 @pytest.fixture
