@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import threading
 import urllib.request
@@ -204,3 +205,25 @@ def test_sigterm_in_the_middle_of_a_feed_leaves_nothing_half_written(
     )
     assert rerun.returncode == 0, rerun.stderr
     assert sorted(t for t, _, _ in _articles(db_url)) == sorted(a.title for a in live_feed.articles[:3])
+
+
+def test_run_refuses_bad_arguments_in_one_line(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    busy = socket.create_server(("127.0.0.1", 0))
+    afile = tmp_path / "a-file"
+    afile.write_text("not a folder")
+    cases = [
+        (["--port", str(busy.getsockname()[1])], 1, "cannot serve on 127.0.0.1:"),
+        (["--port", "70000"], 2, "--port must be between 0 and 65535"),
+        (["--build", str(afile)], 2, "is a file, not a folder"),
+    ]
+    try:
+        for args, code, message in cases:
+            done = subprocess.run(
+                [*GAZETTE, "run", *args], env=gazette_env(db_url), capture_output=True, text=True, timeout=120
+            )
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == code, done.stderr
+            assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
+    finally:
+        busy.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -87,6 +88,10 @@ def _build(settings: Any, db: Any, outdir: Path) -> None:
     _say(f"built {outdir}: {report.summary()}")
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def run(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port, printed at start).")] = 8000,
@@ -125,17 +130,22 @@ def run(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    # Bind here, in the main thread, so that an address in use is one clear error before anything starts.
+    try:
+        listener = socket.create_server((host, port), family=_family(host), backlog=2048)
+    except OSError as exc:
+        raise fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
+    bound = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(cached_app(create_app(settings, db), db), host=host, port=port, log_level="warning")
+        uvicorn.Config(cached_app(create_app(settings, db), db), host=host, port=bound, log_level="warning")
     )
-    web = threading.Thread(target=server.run, name="web", daemon=True)
+    web = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="web", daemon=True)
     web.start()
     while not server.started and web.is_alive() and not stop.is_set():
         time.sleep(0.05)
     if not server.started and not stop.is_set():
-        raise fail(f"cannot serve on {host}:{port} (address in use or not available)")
+        raise fail(f"cannot serve on {host}:{bound}")
     if server.started:
-        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
         _say(f"Gazette at http://{host}:{bound}/  (SIGTERM or Ctrl-C to stop)")
 
     desk = threading.Thread(target=scheduler_loop, args=(settings, db, stop, build), name="desk", daemon=True)
