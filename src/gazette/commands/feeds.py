@@ -76,7 +76,10 @@ def feeds(
     if not records:
         out.print("no feeds; subscribe with `gazette add-feed URL`", markup=False)
         return
-    table = Table("url", "status", "source", "section", "last fetched", "next due", "errors", "articles")
+    table = Table()
+    table.add_column("url", overflow="fold", min_width=24)  # the key for the other commands: never cut short
+    for name in ("status", "source", "section", "last fetched", "next due", "errors", "articles"):
+        table.add_column(name, min_width=min(len(name), 8))
     for r in records:
         status = Text(r["status"], style={"failing": "red", "paused": "yellow"}.get(r["status"], "green"))
         table.add_row(
