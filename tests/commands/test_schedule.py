@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gazette import schedule
+from gazette.config import load_settings
+from gazette.errors import ConfigError
 from gazette.pipeline import Pipeline
 from gazette.store import feeds as feed_store
 from gazette.store.db import Database
@@ -130,3 +132,14 @@ def test_failing_feed_backs_off_exponentially(feed_db: tuple[Database, str], liv
     assert seen == [(600, 1, "active"), (1200, 2, "active"), (2400, 3, "failing"), (4800, 4, "failing")]
     live_feed.feed_status = 200
     assert _interval_after_ingest(db, db_url, live_feed.url) == (1800, 0, "active")
+
+
+def test_schedule_settings_are_validated() -> None:
+    assert make_settings("sqlite://", schedule={"min_interval": 1}).schedule.min_interval == 1
+    with pytest.raises(ConfigError, match="at least 1 second"):
+        make_settings("sqlite://", schedule={"min_interval": 0.5})
+    with pytest.raises(ConfigError, match="max_interval must be >="):
+        make_settings("sqlite://", schedule={"min_interval": 600, "max_interval": 60})
+    env = {"GAZETTE_SCHEDULE_MIN_INTERVAL": "5", "GAZETTE_SCHEDULE_MAX_INTERVAL": "50"}
+    settings = load_settings(env=env)
+    assert (settings.schedule.min_interval, settings.schedule.max_interval) == (5, 50)
