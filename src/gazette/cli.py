@@ -160,6 +160,13 @@ def add_feed(
         str | None, typer.Option(help="Section for every article of this feed (name or slug).")
     ] = None,
     source: Annotated[str | None, typer.Option(help="Publisher name shown on pages.")] = None,
+    default_section: Annotated[
+        str | None,
+        typer.Option(
+            "--default-section",
+            help="Section for this feed's articles when the classifier is unsure (name or slug).",
+        ),
+    ] = None,
     republish_full_text: Annotated[
         bool,
         typer.Option("--republish-full-text", help="The source's licence allows showing the full text."),
@@ -174,10 +181,16 @@ def add_feed(
     if not is_http_url(url):
         raise fail(f"not an http(s) URL: {url}", 2)
     slug = resolve_section(settings, section) if section else None
+    default_slug = resolve_section(settings, default_section) if default_section else None
     db = open_db(settings)
     with db.session() as s:
         feed = feed_store.add_feed(
-            s, url, section=slug, source=source, republish_full_text=republish_full_text or None
+            s,
+            url,
+            section=slug,
+            source=source,
+            republish_full_text=republish_full_text or None,
+            default_section=default_slug,
         )
         out.print(f"feed added: {feed.url}" + (f" (section {slug})" if slug else ""))
 
@@ -448,7 +461,7 @@ def config_show(config: ConfigOpt = None) -> None:
 
 # Commands that belong to one stage live beside it in ``gazette.commands.<name>`` and register themselves
 # here, so this module stays the only place that reads argv.
-COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance")
+COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance", "feeds", "run")
 
 
 def _register_commands() -> None:

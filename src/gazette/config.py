@@ -114,6 +114,18 @@ class EnrichSettings:
 
 
 @dataclass
+class ScheduleSettings:
+    min_interval: float = _doc(
+        "Shortest wait between two checks of one feed by `gazette run`, in seconds (at least 1).",
+        default=600.0,
+    )
+    max_interval: float = _doc(
+        "Longest wait between two checks of one feed, in seconds; also the cap of a failing feed's backoff.",
+        default=86400.0,
+    )
+
+
+@dataclass
 class Settings:
     database_url: str = _doc("SQLAlchemy URL of the store.", default="sqlite:///gazette.db")
     fetch: FetchSettings = field(default_factory=FetchSettings, metadata={"help": "Fetching."})
@@ -121,6 +133,9 @@ class Settings:
     sections: SectionSettings = field(default_factory=SectionSettings, metadata={"help": "Sections."})
     brief: BriefSettings = field(default_factory=BriefSettings, metadata={"help": "Briefs."})
     enrich: EnrichSettings = field(default_factory=EnrichSettings, metadata={"help": "Enrichment."})
+    schedule: ScheduleSettings = field(
+        default_factory=ScheduleSettings, metadata={"help": "When feeds are checked."}
+    )
 
     def section_name(self, slug: str) -> str:
         return self.sections.taxonomy.get(slug, slug.replace("-", " ").title())
@@ -227,6 +242,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("enrich.max_chars must be at least 1000")
     if s.sections.default not in s.sections.taxonomy:
         raise ConfigError(f"sections.default {s.sections.default!r} is not in the taxonomy")
+    if s.schedule.min_interval < 1:
+        raise ConfigError("schedule.min_interval must be at least 1 second")
+    if s.schedule.max_interval < s.schedule.min_interval:
+        raise ConfigError("schedule.max_interval must be >= schedule.min_interval")
     if not s.database_url or "://" not in s.database_url:
         # The value itself is not shown: it may hold a password.
         raise ConfigError("database_url is not a URL (expected e.g. sqlite:///gazette.db)")

@@ -47,6 +47,10 @@ class ParsedFeed:
     language: str | None = None
     entries: list[FeedEntry] = field(default_factory=list)
     warning: str | None = None  # a recoverable parse problem (feedparser "bozo")
+    # What the feed says about how often to poll it (RSS <ttl> in minutes, sy:updatePeriod/updateFrequency).
+    ttl: str | None = None
+    update_period: str | None = None
+    update_frequency: str | None = None
 
 
 @dataclass

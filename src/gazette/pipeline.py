@@ -13,6 +13,7 @@ import os
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 
-from gazette import models
+from gazette import metrics, models
+from gazette import schedule as scheduling
 from gazette.config import Settings
 from gazette.enrich import briefs as briefs_stage
 from gazette.enrich import locales as locales_stage
@@ -41,7 +43,7 @@ from gazette.errors import (
 )
 from gazette.extract.article import extract_article
 from gazette.ingest.feeds import parse_feed
-from gazette.ingest.fetcher import Fetcher
+from gazette.ingest.fetcher import Fetcher, parse_retry_after
 from gazette.store import articles as article_store
 from gazette.store import feeds as feed_store
 from gazette.store.db import Database
@@ -141,6 +143,8 @@ class _FeedDone:
     # A page failed for a reason that may pass (timeout, 5xx, reset): keep the old validators, so the next run
     # gets the feed in full and retries that page instead of a 304 that hides it for ever (I1, I3).
     keep_validators: bool = False
+    asked: float | None = None  # the longest wait the publisher asked for (ttl, sy:, max-age, Retry-After)
+    learned: float | None = None  # the feed's publishing rhythm, from its items' dates
 
 
 # The answers that say something about the page itself, and would be the same on the next run.
@@ -216,8 +220,11 @@ class Pipeline:
         fetcher: Fetcher | None = None,
         workers: int = 4,
         progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
+        # Set from outside (``gazette run`` on SIGTERM): the run stores the article in hand, then returns.
+        self.stop = stop or threading.Event()
         self.db = db
         self.fetcher = fetcher or Fetcher(settings.fetch)
         self.workers = max(1, workers)
@@ -245,7 +252,7 @@ class Pipeline:
                 for url in sorted(missing):
                     feeds.append(feed_store.add_feed(s, url))
             elif force:
-                feeds = feed_store.list_feeds(s)
+                feeds = [f for f in feed_store.list_feeds(s) if not f.paused]
             else:
                 feeds = feed_store.due_feeds(s, now)
             jobs = []
@@ -272,13 +279,22 @@ class Pipeline:
 
     # -- worker side (network) -------------------------------------------------------------------
 
+    def _fetch(self, url: str, **kwargs: Any) -> models.FetchedDocument:
+        started = time.perf_counter()
+        try:
+            return self.fetcher.fetch(url, **kwargs)
+        finally:
+            metrics.FETCH_SECONDS.observe(time.perf_counter() - started)
+
     def _collect(self, job: _FeedJob, out: queue.Queue[object]) -> None:
         try:
-            doc = self.fetcher.fetch(
-                job.url, etag=job.etag, last_modified=job.last_modified, accept=FEED_ACCEPT
+            doc = self._fetch(job.url, etag=job.etag, last_modified=job.last_modified, accept=FEED_ACCEPT)
+            header_hints = (
+                scheduling.max_age_seconds(doc.headers),
+                parse_retry_after(doc.headers.get("retry-after")),
             )
             if doc.not_modified:
-                out.put(_FeedDone(job, doc, None))
+                out.put(_FeedDone(job, doc, None, asked=scheduling.asked_interval(*header_hints)))
                 return
             parsed = parse_feed(doc, max_items=self.settings.fetch.max_items)
         except HTTPStatusError as exc:
@@ -296,9 +312,15 @@ class Pipeline:
         out.put(_Entries(job, len(entries)))
         transient = False
         for entry in entries:
+            if self.stop.is_set():
+                return  # the storing side has stopped reading; the feed's lease is released there
             try:
-                page = self.fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
-                article = extract_article(page, entry)
+                page = self._fetch(entry.url, accept=PAGE_ACCEPT)
+                started = time.perf_counter()
+                try:
+                    article = extract_article(page, entry)
+                finally:
+                    metrics.EXTRACT_SECONDS.observe(time.perf_counter() - started)
             except GazetteError as exc:
                 transient = transient or is_transient(exc)
                 out.put(_PageFailed(job, entry.url, exc.reason))
@@ -313,7 +335,13 @@ class Pipeline:
             article.guid = entry.guid
             article.fetched_at = datetime.now(UTC)
             out.put(_PageDone(job, article))
-        out.put(_FeedDone(job, doc, parsed.title, keep_validators=transient))
+        asked = scheduling.asked_interval(
+            *header_hints,
+            scheduling.ttl_seconds(parsed.ttl),
+            scheduling.update_period_seconds(parsed.update_period, parsed.update_frequency),
+        )
+        learned = scheduling.learned_interval(e.published_at for e in parsed.entries)
+        out.put(_FeedDone(job, doc, parsed.title, keep_validators=transient, asked=asked, learned=learned))
 
     def _declared(self, job: _FeedJob) -> str | None:
         return job.section if job.section in self.settings.sections.taxonomy else None
@@ -367,8 +395,10 @@ class Pipeline:
             return
         if result is article_store.SaveResult.NEW:
             report.new += 1
+            metrics.ARTICLES_INGESTED.inc()
         elif result is article_store.SaveResult.UPDATED:
             report.updated += 1
+            metrics.ARTICLES_INGESTED.inc()
         elif result is article_store.SaveResult.DUPLICATE:
             report.duplicates += 1
         else:
@@ -385,6 +415,7 @@ class Pipeline:
             logger.exception("story assignment failed for %s", row.canonical_url)
 
     def _finish_feed(self, event: _FeedDone | _FeedFailed) -> None:
+        limits = scheduling.Limits(self.settings.schedule.min_interval, self.settings.schedule.max_interval)
         with self.db.session() as s:
             feed = s.get(Feed, event.job.id)
             if feed is None:
@@ -394,15 +425,31 @@ class Pipeline:
             if isinstance(event, _FeedDone):
                 doc = event.doc
                 keep = doc.not_modified or event.keep_validators
+                learned = event.learned if event.learned is not None else feed.learned_interval
                 feed_store.record_feed_success(
                     s,
                     feed,
                     etag=feed.etag if keep else doc.etag,
                     last_modified=feed.last_modified if keep else doc.last_modified,
                     title=event.title,
+                    interval=scheduling.next_interval(
+                        limits, learned=learned, asked=event.asked, fixed=feed.fixed_interval
+                    ),
+                    learned=event.learned,
                 )
             else:
-                feed_store.record_feed_error(s, feed, event.reason, retry_after=event.retry_after)
+                fixed = feed.fixed_interval
+                feed_store.record_feed_error(
+                    s,
+                    feed,
+                    event.reason,
+                    retry_after=event.retry_after,
+                    backoff=lambda n: scheduling.backoff_interval(limits, n, fixed=fixed),
+                )
+        if isinstance(event, _FeedDone):
+            metrics.FEED_FETCHES.labels("not_modified" if event.doc.not_modified else "ok").inc()
+        else:
+            metrics.FEED_FETCHES.labels("failed").inc()
 
     def _release_leases(self, feed_ids: list[int]) -> None:
         """Best effort after an aborted run, so that the next run in this process can take the feeds."""
@@ -430,19 +477,27 @@ class Pipeline:
 
         def run(job: _FeedJob) -> None:
             try:
-                if not stop.is_set():
+                if not stop.is_set() and not self.stop.is_set():
                     self._collect(job, events)
                 else:
                     events.put(_FeedFailed(job, "run interrupted"))
             except BaseException as exc:  # keep the count of finished feeds right whatever happens
                 events.put(_FeedFailed(job, f"internal error: {exc}"))
 
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="feed") as pool:
+        pool = ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="feed")
+        try:
             for job in jobs:
                 pool.submit(run, job)
             try:
                 while pending:
-                    event = events.get()
+                    try:
+                        event = events.get(timeout=0.25)
+                    except queue.Empty:
+                        event = None
+                    if self.stop.is_set():
+                        break  # stopped from outside: the last article is stored, nothing is half-done
+                    if event is None:
+                        continue
                     if isinstance(event, _Entries):
                         self.progress("entries", {"feed": event.job.url, "count": event.count})
                     elif isinstance(event, _PageDone):
@@ -470,6 +525,13 @@ class Pipeline:
                 stop.set()
                 self._release_leases([j.id for j in jobs if j.id not in finished])
                 raise
+            if pending:
+                stop.set()
+                self._release_leases([j.id for j in jobs if j.id not in finished])
+                logger.info("ingest stopped on request with %d feeds unfinished", pending)
+        finally:
+            # Stopped from outside: do not wait for a worker inside a network read (it writes nothing).
+            pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
         logger.info(
             "ingest done: %d new, %d updated, %d unchanged, %d failures",
             report.new,

@@ -337,6 +337,9 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         link=absolute_url(meta.get("link"), base),
         language=plain_text(meta.get("language"), 35),
         warning=warning,
+        ttl=plain_text(meta.get("ttl"), 20),
+        update_period=plain_text(meta.get("sy_updateperiod"), 20),
+        update_frequency=plain_text(meta.get("sy_updatefrequency"), 20),
     )
     for raw in entries_raw[:max_items]:
         entry = _xml_entry(raw, base, feed_base)

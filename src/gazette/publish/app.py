@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute
 from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
+from gazette.publish.health import healthz, metrics
 from gazette.publish.pages import ASSETS, HTML, Rendered, Site, asset_fingerprints
 from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS
 from gazette.publish.responses import respond
@@ -247,6 +248,8 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
     ("/robots.txt", robots),
     ("/assets/{name}", asset),
     ("/api/docs", api_docs),
+    ("/healthz", healthz),
+    ("/metrics", metrics),
     ("/story/{story_id}/{slug}/", story),
     ("/stories/", stories),
     ("/stories/page/{n}/", stories_page),

@@ -35,7 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 2 * 1024 * 1024
-UNCACHED_PREFIXES = ("/api/docs",)
+UNCACHED_PREFIXES = ("/api/docs", "/healthz", "/metrics")
 EVERYTHING = "*"  # the tag of pages that show the whole site
 WHOLE = "**"  # in a set of stale tags: drop every answer
 # First path segments that are not sections (pages.RESERVED, plus the files at the root).

@@ -77,6 +77,11 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(200))  # "host:pid" of the run holding the lease
+    default_section: Mapped[str | None] = mapped_column(String(100))  # when the classifier is unsure
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    fixed_interval: Mapped[int | None] = mapped_column(Integer)  # seconds, set by the editor; None: adaptive
+    learned_interval: Mapped[int | None] = mapped_column(Integer)  # seconds, from how often it publishes
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source | None] = relationship(back_populates="feeds")
 

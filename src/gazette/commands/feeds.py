@@ -1,0 +1,212 @@
+"""CLI: feed care — ``gazette feeds``, ``remove-feed``, ``pause-feed``, ``resume-feed`` and ``set-feed``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from gazette.commands.inputs import ConfigOpt
+from gazette.schedule import feed_status
+
+UrlArg = Annotated[str, typer.Argument(help="The feed's URL, as subscribed.", metavar="URL")]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _open(config: Path | None) -> tuple[Any, Any]:
+    from gazette.cli import open_db, settings_from
+
+    settings = settings_from(config)
+    return settings, open_db(settings)
+
+
+def _feed_or_fail(session: Any, url: str) -> Any:
+    from gazette.cli import fail
+    from gazette.store import feeds as feed_store
+
+    feed = feed_store.get_feed(session, url)
+    if feed is None:
+        raise fail(f"no feed subscribed at {url} (see `gazette feeds`)")
+    return feed
+
+
+def feeds(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per feed and line instead of a table.")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """List subscribed feeds with their status (active, paused or failing), schedule, errors and articles."""
+    from gazette.cli import out
+    from gazette.store import feeds as feed_store
+
+    _, db = _open(config)
+    records: list[dict[str, Any]] = []
+    with db.session() as s:
+        counts = feed_store.article_counts(s)
+        for f in feed_store.list_feeds(s):
+            records.append(
+                {
+                    "url": f.url,
+                    "source": f.source.name if f.source else None,
+                    "section": f.section,
+                    "default_section": f.default_section,
+                    "status": feed_status(paused=bool(f.paused), error_count=f.error_count or 0),
+                    "last_fetched": _iso(f.last_checked),
+                    "last_success": _iso(f.last_success),
+                    "last_error": f.last_error,
+                    "error_count": f.error_count or 0,
+                    "next_due": None if f.paused else _iso(f.next_check),
+                    "articles": counts.get(f.id, 0),
+                }
+            )
+    db.dispose()
+    if as_json:
+        for record in records:
+            out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
+        return
+    if not records:
+        out.print("no feeds; subscribe with `gazette add-feed URL`", markup=False)
+        return
+    table = Table()
+    table.add_column("url", overflow="fold", min_width=24)  # the key for the other commands: never cut short
+    for name in ("status", "source", "section", "last fetched", "next due", "errors", "articles"):
+        table.add_column(name, min_width=min(len(name), 8))
+    for r in records:
+        status = Text(r["status"], style={"failing": "red", "paused": "yellow"}.get(r["status"], "green"))
+        table.add_row(
+            Text(r["url"]),
+            status,
+            Text(r["source"] or "-"),
+            Text(r["section"] or (f"({r['default_section']})" if r["default_section"] else "-")),
+            Text(_short(r["last_fetched"])),
+            Text("paused" if r["status"] == "paused" else _short(r["next_due"]) or "now"),
+            Text(str(r["error_count"]) + (f": {r['last_error'][:60]}" if r["last_error"] else "")),
+            Text(str(r["articles"])),
+        )
+    out.print(table)
+
+
+def _short(value: str | None) -> str:
+    return value[:19].replace("T", " ") if value else ""
+
+
+def remove_feed(
+    url: UrlArg,
+    delete_articles: Annotated[
+        bool,
+        typer.Option("--delete-articles", help="Delete the feed's stored articles too (kept by default)."),
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Unsubscribe from a feed; its articles stay published unless --delete-articles."""
+    from gazette.cli import out
+    from gazette.store import feeds as feed_store
+
+    _, db = _open(config)
+    with db.session() as s:
+        feed = _feed_or_fail(s, url)
+        kept = feed_store.article_counts(s).get(feed.id, 0)
+        deleted = feed_store.remove_feed(s, feed, delete_articles=delete_articles)
+    db.dispose()
+    detail = f"{deleted} articles deleted" if delete_articles else f"{kept} articles kept"
+    out.print(f"feed removed: {url} ({detail})", markup=False)
+
+
+def pause_feed(url: UrlArg, config: ConfigOpt = None) -> None:
+    """Stop fetching a feed (its articles stay); `gazette resume-feed` starts again."""
+    from gazette.cli import out
+    from gazette.store import feeds as feed_store
+
+    _, db = _open(config)
+    with db.session() as s:
+        feed_store.set_paused(s, _feed_or_fail(s, url), True)
+    db.dispose()
+    out.print(f"feed paused: {url}", markup=False)
+
+
+def resume_feed(url: UrlArg, config: ConfigOpt = None) -> None:
+    """Fetch a paused feed again, starting with the next ingest."""
+    from gazette.cli import out
+    from gazette.store import feeds as feed_store
+
+    _, db = _open(config)
+    with db.session() as s:
+        feed_store.set_paused(s, _feed_or_fail(s, url), False)
+    db.dispose()
+    out.print(f"feed resumed: {url}", markup=False)
+
+
+def set_feed(
+    url: UrlArg,
+    section: Annotated[
+        str | None,
+        typer.Option(
+            help="File every article of this feed in this section (name or slug).", metavar="NAME_OR_SLUG"
+        ),
+    ] = None,
+    default_section: Annotated[
+        str | None,
+        typer.Option(
+            "--default-section",
+            help="Section for this feed's articles when the classifier is unsure (name or slug).",
+            metavar="NAME_OR_SLUG",
+        ),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Publisher name shown on pages.", metavar="NAME")] = None,
+    interval: Annotated[
+        int | None,
+        typer.Option(
+            help="Check this feed every SECONDS instead of the adaptive schedule; 0 restores the adaptive one.",
+            metavar="SECONDS",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Change a subscribed feed's section, default section, publisher name or check interval."""
+    from gazette.cli import fail, out, resolve_section
+    from gazette.store import feeds as feed_store
+    from gazette.store.sources import get_or_create_source
+
+    if section is None and default_section is None and source is None and interval is None:
+        raise fail("nothing to change: give --section, --default-section, --source or --interval", 2)
+    if interval is not None and interval < 0:
+        raise fail(f"--interval must be 0 (adaptive) or a number of seconds, not {interval}", 2)
+    if source is not None and not source.strip():
+        raise fail("--source must not be empty", 2)
+    settings, db = _open(config)
+    slug = resolve_section(settings, section) if section is not None else None
+    default_slug = resolve_section(settings, default_section) if default_section is not None else None
+    changes: list[str] = []
+    with db.session() as s:
+        feed = _feed_or_fail(s, url)
+        if slug is not None:
+            feed.section = slug
+            changes.append(f"section {slug}")
+        if default_slug is not None:
+            feed.default_section = default_slug
+            changes.append(f"default section {default_slug}")
+        if source is not None:
+            feed.source = get_or_create_source(s, source.strip())
+            changes.append(f"source {source.strip()}")
+        if interval is not None:
+            feed_store.set_fixed_interval(feed, interval or None)
+            changes.append(f"interval {interval} s" if interval else "adaptive interval")
+    db.dispose()
+    out.print(f"feed updated: {url}: " + ", ".join(changes), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("feeds")(feeds)
+    app.command("remove-feed")(remove_feed)
+    app.command("pause-feed")(pause_feed)
+    app.command("resume-feed")(resume_feed)
+    app.command("set-feed")(set_feed)
