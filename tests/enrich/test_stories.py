@@ -12,14 +12,13 @@ import pytest
 from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
 from gazette.enrich.stories import (
-    WINDOW,
     Clusterer,
     Item,
     StoryFeatures,
-    assign_story,
     extract_features,
     text_fingerprint,
 )
+from gazette.pipeline import assign_story
 from gazette.store import stories as story_store
 from gazette.store.articles import save_article
 from gazette.store.db import Database
@@ -174,7 +173,7 @@ def test_migration_0004_downgrades_and_upgrades(db: Database) -> None:
 
 
 def test_recluster_rebuilds_the_same_stories_as_one_by_one(db: Database) -> None:
-    from gazette.enrich.stories import recluster
+    from gazette.pipeline import recluster
 
     one_by_one = _store_demo(db)
     seen: list[tuple[int, int]] = []
@@ -196,14 +195,15 @@ def test_recluster_rebuilds_the_same_stories_as_one_by_one(db: Database) -> None
 def test_batched_scores_equal_the_pairwise_definition() -> None:
     clusterer = Clusterer()
     corpus = _in_order()
+    features = {}
     for i, a in enumerate(corpus[:-1]):
-        f = extract_features(a.title, a.text, a.language)
-        clusterer.add(Item(i, _when(a), f, text_fingerprint(a.title, a.text), story=i))
+        features[i] = extract_features(a.title, a.text, a.language)
+        clusterer.add(Item(i, _when(a), features[i], text_fingerprint(a.title, a.text), story=i))
     last = corpus[-1]
     query = extract_features(last.title, last.text, last.language)
-    same = [k for k, it in clusterer.items.items() if it.features.language in (None, query.language)]
+    same = [k for k, f in features.items() if f.language in (None, query.language)]
     batched = clusterer._term_cosines(query, same)
-    one_by_one = [clusterer.similarity(query, clusterer.items[k].features) for k in same]
+    one_by_one = [clusterer.similarity(query, features[k]) for k in same]
     assert batched.tolist() == pytest.approx(one_by_one)
     assert max(one_by_one) > 0.0
 
@@ -234,6 +234,7 @@ def test_recluster_command_rebuilds_stories(tmp_path: Path, monkeypatch: pytest.
     result = CliRunner().invoke(app, ["recluster", "--batch", "7"])
     assert result.exit_code == 0, result.output
     assert "32 articles in 29 stories (2 from more than one source), 0 near-duplicates" in result.output
+    assert "29 story ids kept, 0 redirected" in result.output
 
 
 def test_window_counts_survive_vocabulary_growth_and_eviction() -> None:
@@ -246,7 +247,7 @@ def test_window_counts_survive_vocabulary_growth_and_eviction() -> None:
             Item(i, start + timedelta(hours=i), features, text_fingerprint("", " ".join(words)), story=i)
         )
     assert len(clusterer.items) == 60
-    clusterer.evict_before(start + timedelta(hours=59) + WINDOW + timedelta(hours=1))
+    clusterer.evict_before(start + timedelta(hours=59) + clusterer.retention + timedelta(hours=1))
     assert clusterer.items == {}
     assert not clusterer._df.any()
 

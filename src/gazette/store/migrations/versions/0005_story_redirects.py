@@ -1,0 +1,42 @@
+"""Story redirects (permanent story URLs across reclustering) and the story index state row.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "story_redirects",
+        sa.Column("old_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("slug", sa.String(length=200), nullable=False),
+        sa.Column("story_id", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("old_id"),
+    )
+    op.create_index("ix_story_redirects_story", "story_redirects", ["story_id"])
+    state = op.create_table(
+        "story_index_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("epoch", sa.Integer(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.bulk_insert(state, [{"id": 1, "token": uuid.uuid4().hex, "epoch": 0}])
+
+
+def downgrade() -> None:
+    op.drop_table("story_index_state")
+    op.drop_index("ix_story_redirects_story", table_name="story_redirects")
+    op.drop_table("story_redirects")
