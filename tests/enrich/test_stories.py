@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
@@ -11,11 +13,13 @@ import pytest
 
 from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
+from gazette.enrich.dedup import DuplicateIndex, Fingerprint, band_params
 from gazette.enrich.stories import (
     Clusterer,
     Item,
     StoryFeatures,
     extract_features,
+    keep_story_ids,
     text_fingerprint,
 )
 from gazette.pipeline import assign_story
@@ -277,3 +281,112 @@ def test_two_workers_placing_the_same_event_at_once_share_one_story(db: Database
         t.join()
     assert not errors, errors
     assert len(results) == 2 and results[0] == results[1]
+
+
+# --- work per article: counted, never timed -------------------------------------------------------------
+
+
+def _synthetic(i: int, rng: random.Random, vocabulary: list[str]) -> tuple[StoryFeatures, Fingerprint]:
+    """An article of 60 words drawn from a Zipf-like vocabulary plus 3 names of its event (20 articles each)."""
+    words = rng.choices(vocabulary, weights=[1 / (r + 1) for r in range(len(vocabulary))], k=60)
+    event = [f"name{i // 20}x{j}" for j in range(3)]
+    terms = Counter(words + event)
+    fp = Fingerprint(tuple(rng.getrandbits(32) for _ in range(128)))
+    return StoryFeatures(dict(terms), frozenset(event), "en"), fp
+
+
+def test_placing_an_article_does_bounded_work_whatever_the_window_holds() -> None:
+    clusterer = Clusterer(max_postings=40, max_candidates=15)
+    rng = random.Random(7)
+    vocabulary = [f"v{r}" for r in range(3_000)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    per_article: list[tuple[int, int, int]] = []
+    for i in range(1_500):
+        features, fp = _synthetic(i, rng, vocabulary)
+        when = start + timedelta(seconds=60 * i)  # all inside one window: it only grows
+        before = (clusterer.work.postings_read, clusterer.work.scored, clusterer.work.adds)
+        placement = clusterer.place(i, when, features, fp)
+        clusterer.add(
+            Item(i, when, features, fp, story=placement.story if placement.story is not None else i)
+        )
+        after = (clusterer.work.postings_read, clusterer.work.scored, clusterer.work.adds)
+        per_article.append(tuple(b - a for a, b in zip(before, after, strict=True)))  # type: ignore[arg-type]
+    assert len(clusterer.items) == 1_500
+    terms_and_names = 63
+    for postings, scored, adds in per_article:
+        assert adds == 1  # one article added, never the window rebuilt
+        assert scored <= 2 * clusterer.max_candidates
+        assert postings <= terms_and_names * clusterer.max_postings
+    late = per_article[-100:]
+    assert max(p for p, _, _ in late) < 1_500  # a rebuild, or a scan of the window, would read more
+    assert DuplicateIndex.builds >= 1
+
+
+def test_the_window_is_updated_not_rebuilt_per_article(db: Database) -> None:
+    from gazette.pipeline import story_window
+
+    builds = DuplicateIndex.builds
+    misses = band_params.cache_info().misses
+    corpus = _in_order()
+    with db.session() as s:
+        source = get_or_create_source(s, corpus[0].source)
+        row, _ = save_article(s, _model(corpus[0]), source_id=source.id, feed_id=None)
+        assign_story(s, row)
+        window = story_window(s)
+    assert window.loads == 1
+    adds, rows = window.clusterer.work.adds, window.rows_read
+    for a in corpus[1:]:
+        with db.session() as s:
+            source = get_or_create_source(s, a.source)
+            row, _ = save_article(s, _model(a), source_id=source.id, feed_id=None)
+            assign_story(s, row)
+    placed = len(corpus) - 1
+    assert window.loads == 1  # never read afresh
+    assert window.clusterer.work.adds - adds == placed  # one article added per article placed
+    assert window.rows_read - rows == placed  # and one membership row read back per article
+    assert DuplicateIndex.builds - builds == 1  # the window's LSH index, made once
+    assert band_params.cache_info().misses - misses <= 1
+
+
+def test_a_second_process_sees_the_first_ones_stories_and_rebuilds(db_url: str) -> None:
+    from gazette.pipeline import recluster, story_window
+
+    first, second = Database(db_url), Database(db_url)  # two engines: two windows, as two processes have
+    first.init()
+    try:
+        blackout = [a for a in _in_order() if a.story == "venezuela-blackout-2026-11"]
+
+        def place(database: Database, a: CorpusArticle) -> int:
+            with database.session() as s:
+                source = get_or_create_source(s, a.source)
+                row, _ = save_article(s, _model(a), source_id=source.id, feed_id=None)
+                return assign_story(s, row).story_id
+
+        ids = [place(first, blackout[0]), place(second, blackout[1]), place(first, blackout[2])]
+        assert len(set(ids)) == 1
+        with first.session() as s:
+            window = story_window(s)
+        assert window.loads == 1  # the other process's row was read incrementally
+        with second.session() as s:
+            recluster(s)
+        lone = next(a for a in _in_order() if a.story is None)
+        place(first, lone)
+        assert window.loads == 2  # the rebuild changed the marker: read afresh
+        with first.session() as s:
+            assert {st.id for st in story_store.recent_stories(s)} == {ids[0]}
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_keep_story_ids_keeps_majorities_and_redirects_the_rest() -> None:
+    # articles 1-4 were story 10, 5-6 story 20, 7 story 30; the rebuild merges 20 into 10's cluster and
+    # splits 30 off nothing
+    old = {1: 10, 2: 10, 3: 10, 4: 10, 5: 20, 6: 20, 7: 30}
+    new = {1: -1, 2: -1, 3: -1, 4: -2, 5: -1, 6: -1, 7: -3}
+    kept, redirects = keep_story_ids(old, new)
+    assert kept == {-1: 10, -3: 30}
+    assert redirects == {20: -1}
+    # a split down the middle keeps no id: the old URL leads to the part that came first
+    kept, redirects = keep_story_ids({1: 5, 2: 5}, {1: -1, 2: -2})
+    assert kept == {} and redirects == {5: -1}

@@ -32,7 +32,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint
 
@@ -214,6 +213,9 @@ class Clusterer:
     _norm: np.ndarray = field(default_factory=lambda: np.ones(1024, dtype=np.float64))
     _languages: dict[str, int] = field(default_factory=dict)
     _by_date: list[tuple[datetime, int, int]] = field(default_factory=list)  # (date, slot, generation) heap
+    _scratch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per-slot sums, zero between uses
+    _first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _query: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the query by term id, zero between uses
     _copies: DuplicateIndex | None = None
 
     @property
@@ -348,33 +350,57 @@ class Clusterer:
 
     # -- scoring ---------------------------------------------------------------------------------------
 
-    def _live_postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+    def _compact(self, term: int) -> tuple[array[int], array[float]]:
+        """Drop the entries of articles no longer in the window (once; the next read is exact)."""
         packed_arr, weights_arr = self._postings[term]
         packed = np.frombuffer(packed_arr, dtype=np.int64)
+        live = self._gen[packed & 0xFFFFFFFF] == (packed >> 32)
         weights = np.frombuffer(weights_arr, dtype=np.float64)
-        if len(packed) != self._df[term]:  # dead entries: compact once, so the next read is exact
-            slots = packed & 0xFFFFFFFF
-            live = self._gen[slots] == (packed >> 32)
-            packed, weights = packed[live].copy(), weights[live].copy()
-            self._postings[term] = (array("q", packed.tobytes()), array("d", weights.tobytes()))
-        self.work.postings_read += len(packed)
-        return packed & 0xFFFFFFFF, weights
+        entry = (array("q", packed[live].tobytes()), array("d", weights[live].tobytes()))
+        self._postings[term] = entry
+        return entry
 
     def _gather(self, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Window slots sharing a rare entry with the query, and their partial dot products."""
-        slots: list[np.ndarray] = []
-        parts: list[np.ndarray] = []
+        """Window slots sharing a rare entry with the query, and their partial dot products.
+
+        Sums per slot in a scratch array the size of the slot table, touched only at the slots read, so the
+        cost is the postings read (no sort, nothing proportional to the window).
+        """
+        packed_parts: list[array[int]] = []
+        weight_parts: list[array[float]] = []
+        query_weights: list[float] = []
+        lengths: list[int] = []
+        df, postings, cap = self._df, self._postings, self.max_postings
         for term, qweight in zip(ids.tolist(), weights.tolist(), strict=True):
-            df = int(self._df[term])
-            if df == 0 or df > self.max_postings or term not in self._postings:
+            count = int(df[term])
+            if count == 0 or count > cap:
                 continue
-            found, dweights = self._live_postings(term)
-            slots.append(found)
-            parts.append(dweights * qweight)
-        if not slots:
+            entry = postings.get(term)
+            if entry is None:
+                continue
+            if len(entry[0]) != count:
+                entry = self._compact(term)
+            packed_parts.append(entry[0])
+            weight_parts.append(entry[1])
+            query_weights.append(qweight)
+            lengths.append(count)
+        if not packed_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        unique, inverse = np.unique(np.concatenate(slots), return_inverse=True)
-        return unique, np.bincount(inverse, weights=np.concatenate(parts), minlength=len(unique))
+        every = np.frombuffer(b"".join(packed_parts), dtype=np.int64) & 0xFFFFFFFF
+        contributions = np.frombuffer(b"".join(weight_parts), dtype=np.float64) * np.repeat(
+            query_weights, lengths
+        )
+        self.work.postings_read += len(every)
+        if len(self._scratch) < len(self._gen):
+            self._scratch = np.zeros(len(self._gen))
+            self._first = np.zeros(len(self._gen), dtype=np.int64)
+        np.add.at(self._scratch, every, contributions)
+        positions = np.arange(len(every))
+        self._first[every] = positions
+        unique = every[self._first[every] == positions]  # one position per slot: the last write
+        sums = self._scratch[unique].copy()
+        self._scratch[unique] = 0.0
+        return unique, sums
 
     def _idf(self, token: str) -> float:
         n = len(self.items) + 1
@@ -397,36 +423,44 @@ class Clusterer:
         return _cosine(self._name_vector(a), self._name_vector(b))
 
     def _term_cosines(self, features: StoryFeatures, keys: list[Hashable]) -> np.ndarray:
-        """``similarity`` for many same-language window articles at once (one sparse product over their terms)."""
+        """``similarity`` for many same-language window articles at once (vectorized over their terms)."""
         if not keys or not features.terms:
             return np.zeros(len(keys))
         self.work.scored += len(keys)
         n = len(self.items) + 1
+        query_ids = self._indices(features.terms, grow=False)
+        counts = np.asarray([c for t, c in features.terms.items() if t in self._vocab], dtype=np.float64)
+        unknown = np.asarray([c for t, c in features.terms.items() if t not in self._vocab], dtype=np.float64)
+        query_idf = self._idf_array(query_ids)
+        query_weights = (1.0 + np.log(counts)) * query_idf
+        unseen = (1.0 + np.log(unknown)) * (math.log(n + 1) + 1.0)
+        query_norm = math.sqrt(float(np.sum(query_weights**2) + np.sum(unseen**2)))
+        if len(self._query) < len(self._df):
+            self._query = np.zeros(len(self._df))
+        self._query[query_ids] = (
+            query_weights * query_idf
+        )  # tf·idf of the query times the idf of the row's tf
         rows = [self._rows[k] for k in keys]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum([len(r[0]) for r in rows], out=indptr[1:])
-        columns, local = np.unique(np.concatenate([r[0] for r in rows]), return_inverse=True)
-        data = np.concatenate([r[1] for r in rows])
+        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        columns = np.concatenate([r[0] for r in rows])
+        tf = np.concatenate([r[1] for r in rows])
         idf = np.log((n + 1) / (self._df[columns] + 1)) + 1.0
-        query = np.zeros(len(columns))
-        query_norm = 0.0
-        for term, count in features.terms.items():
-            idx = self._vocab.get(term)
-            weight = (1.0 + math.log(count)) * (
-                math.log((n + 1) / (int(self._df[idx]) + 1)) + 1.0
-                if idx is not None
-                else math.log(n + 1) + 1.0
-            )
-            query_norm += weight * weight
-            if idx is not None:
-                pos = int(np.searchsorted(columns, idx))
-                if pos < len(columns) and columns[pos] == idx:
-                    query[pos] = weight * idf[pos]
-        matrix = csr_matrix((data, local.ravel(), indptr), shape=(len(rows), len(columns)))
-        dots = matrix @ query
-        norms = np.sqrt(matrix.multiply(matrix) @ (idf * idf))
+        self._query[query_ids] = query_weights * query_idf
+        starts = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        nonempty = lengths > 0
+        dots = np.zeros(len(rows))
+        norms = np.zeros(len(rows))
+        if len(columns):
+            dots[nonempty] = np.add.reduceat(tf * self._query[columns], starts[nonempty])
+            norms[nonempty] = np.sqrt(np.add.reduceat((tf * idf) ** 2, starts[nonempty]))
+        self._query[query_ids] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            cos = np.where(norms > 0, dots / (norms * math.sqrt(query_norm)), 0.0)
+            cos = (
+                np.where(norms > 0, dots / (norms * query_norm), 0.0)
+                if query_norm > 0
+                else np.zeros(len(rows))
+            )
         return np.asarray(cos, dtype=np.float64)
 
     def _candidates(self, key: Hashable, when: datetime, features: StoryFeatures) -> list[Hashable]:
