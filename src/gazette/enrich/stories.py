@@ -19,6 +19,7 @@ exactly. This module is pure: ``pipeline.assign_story`` keeps a window per store
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import math
@@ -73,6 +74,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SENTENCE_MARKS = frozenset('.!?:;"“”«»—')
 
 
+@functools.lru_cache(maxsize=1 << 16)  # words repeat: most of an article's words were folded before
 def fold(word: str) -> str:
     """Case-folded, accents stripped: the comparison form of a word in any Latin-script language."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
