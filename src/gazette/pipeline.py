@@ -700,7 +700,10 @@ def assign_story(session: Any, row: Any) -> StoryResult:
             raise
     if emptied is not None:
         story_store.point_redirects(session, {emptied: result.story_id})
-    story_store.refresh_story(session, result.story_id)
+    story = story_store.story_by_id(session, result.story_id)
+    if story is not None:
+        story_store.count_new_member(session, story, row, when)
+        session.flush()
     logger.debug(
         "article %s in story %s%s",
         row.id,

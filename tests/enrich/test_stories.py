@@ -346,6 +346,17 @@ def test_the_window_is_updated_not_rebuilt_per_article(db: Database) -> None:
     assert window.rows_read - rows == placed  # and one membership row read back per article
     assert DuplicateIndex.builds - builds == 1  # the window's LSH index, made once
     assert band_params.cache_info().misses - misses <= 1
+    with db.session() as s:  # the counts kept per article equal a recount over every member
+        for story in story_store.recent_stories(s, limit=1000, min_articles=1):
+            kept = (story.article_count, story.source_count, story.first_seen, story.updated_at)
+            recounted = story_store.refresh_story(s, story.id)
+            assert recounted is not None
+            assert kept == (
+                recounted.article_count,
+                recounted.source_count,
+                recounted.first_seen,
+                recounted.updated_at,
+            )
 
 
 def test_a_second_process_sees_the_first_ones_stories_and_rebuilds(db_url: str) -> None:

@@ -548,7 +548,9 @@ def test_recluster_keeps_story_urls_and_redirects_a_merged_one(
     assert _story(db, MATCH)[:2] == (match_id, match_path)
     moved = app.get(split_path, follow_redirects=False)
     assert moved.status_code == 301 and moved.headers["location"] == story_path
-    assert app.get(f"/story/{split_id}/another-slug/", follow_redirects=False).headers["location"] == story_path
+    assert (
+        app.get(f"/story/{split_id}/another-slug/", follow_redirects=False).headers["location"] == story_path
+    )
     assert app.get(split_path).status_code == 200  # followed, it lands on the story page
     assert app.get(f"/story/{split_id + 10_000}/x/", follow_redirects=False).status_code == 404
 

@@ -107,6 +107,17 @@ class StoryFeatures:
         )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _term(raw: str) -> str | None:
+    """The term a word counts as (stem, or a number of two digits or more), or None for a stop word."""
+    folded = fold(raw)
+    if folded.isdigit():
+        return folded if len(folded) >= 2 else None
+    if folded in _STOPWORDS or len(folded) < 3:
+        return None
+    return folded[:STEM_CHARS]
+
+
 def extract_features(title: str, text: str, language: str | None = None) -> StoryFeatures:
     """Features of an article: terms of its title (counted twice) and text; names of its title and lead."""
     terms: Counter[str] = Counter()
@@ -116,6 +127,9 @@ def extract_features(title: str, text: str, language: str | None = None) -> Stor
     for weight, chunk in ((TITLE_WEIGHT, title), (1, body)):
         previous_end = 0
         for position, match in enumerate(_WORD.finditer(chunk)):
+            if weight == 1 and position >= NAME_WORDS:  # past the lead only terms count: the quick way
+                terms.update(t for t in map(_term, _WORD.findall(chunk, match.start())) if t is not None)
+                break
             raw = match.group()
             folded = fold(raw)
             # a capital after a sentence or paragraph break is just grammar; elsewhere it marks a name

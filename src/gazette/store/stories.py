@@ -212,6 +212,32 @@ def create_story(session: Session, title: str, when: datetime) -> Story:
     return story
 
 
+def count_new_member(session: Session, story: Story, article: Article, when: datetime) -> None:
+    """Update a story's counts and dates for one article just added to it (one indexed lookup, where
+    ``refresh_story`` would aggregate over every member)."""
+    same_source = False
+    if article.source_id is not None:
+        same_source = (
+            session.scalar(
+                select(ArticleStory.id)
+                .join(Article, Article.id == ArticleStory.article_id)
+                .where(
+                    ArticleStory.story_id == story.id,
+                    Article.source_id == article.source_id,
+                    Article.id != article.id,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+    story.article_count = (story.article_count or 0) + 1
+    story.source_count = (story.source_count or 0) + (0 if same_source or article.source_id is None else 1)
+    if story.first_seen is None or when < story.first_seen:
+        story.first_seen = when
+    if story.updated_at is None or when > story.updated_at:
+        story.updated_at = when
+
+
 def refresh_story(session: Session, story_id: int) -> Story | None:
     """Recount a story's articles and sources and its dates; delete it when no article is left."""
     story = session.get(Story, story_id)
