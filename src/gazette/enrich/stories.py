@@ -461,7 +461,6 @@ class Clusterer:
         columns = np.concatenate([r[0] for r in rows])
         tf = np.concatenate([r[1] for r in rows])
         idf = np.log((n + 1) / (self._df[columns] + 1)) + 1.0
-        self._query[query_ids] = query_weights * query_idf
         starts = np.zeros(len(rows), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         nonempty = lengths > 0
