@@ -8,6 +8,7 @@ Last-Modified, next check) are written only after all of its items (invariant I3
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -562,6 +563,27 @@ class StoryWindow:
             self._advance(member.when, member.fetched_at)
         self.marker = marker
 
+    def add_own(
+        self,
+        session: Any,
+        article_id: int,
+        when: datetime,
+        fetched_at: datetime | None,
+        features: stories_stage.StoryFeatures,
+        fp: Fingerprint,
+        result: StoryResult,
+    ) -> None:
+        """Put the article just placed into the window at once, when its membership row is the next one
+        after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway."""
+        membership_id = story_store.membership_id(session, article_id)
+        if self.marker is None or membership_id != self.marker.last_membership + 1:
+            return
+        self.clusterer.add(
+            stories_stage.Item(article_id, when, features, fp, result.story_id, result.duplicate_of)
+        )
+        self._advance(when, fetched_at)
+        self.marker = dataclasses.replace(self.marker, last_membership=membership_id)
+
     def covers(self, when: datetime) -> bool:
         return self.low is not None and when - self.clusterer.window >= self.low
 
@@ -637,11 +659,10 @@ def _same_bytes(session: Any, row: Any, placement: stories_stage.Placement) -> s
     if placement.duplicate_of is not None:
         return placement
     same = story_store.earliest_same_hash(session, row)
-    member = story_store.membership(session, same.id) if same is not None else None
-    if same is None or member is None:
+    if same is None:
         return placement
-    dup = story_store.duplicate_row(session, same.id)
-    return stories_stage.Placement(member.story_id, 1.0, dup.original_id if dup else same.id, 1.0)
+    same_id, story_id, original_id = same
+    return stories_stage.Placement(story_id, 1.0, original_id if original_id is not None else same_id, 1.0)
 
 
 def assign_story(session: Any, row: Any) -> StoryResult:
@@ -695,6 +716,8 @@ def assign_story(session: Any, row: Any) -> StoryResult:
                 placement = stories_stage.Placement(None, 0.0)
             result = _record_story(session, row, when, placement, fp, features)
             session.flush()
+            if clusterer is window.clusterer:
+                window.add_own(session, row.id, when, row.fetched_at, features, fp, result)
         except BaseException:
             window.invalidate()
             raise

@@ -166,22 +166,30 @@ def membership(session: Session, article_id: int) -> ArticleStory | None:
     return session.scalar(select(ArticleStory).where(ArticleStory.article_id == article_id))
 
 
+def membership_id(session: Session, article_id: int) -> int | None:
+    """The id of an article's membership row (flushed): where it stands in the order memberships were written."""
+    return session.scalar(select(ArticleStory.id).where(ArticleStory.article_id == article_id))
+
+
 def duplicate_row(session: Session, article_id: int) -> Duplicate | None:
     return session.scalar(select(Duplicate).where(Duplicate.article_id == article_id))
 
 
-def earliest_same_hash(session: Session, article: Article) -> Article | None:
-    """The oldest other article with exactly the same content hash that is already in a story."""
+def earliest_same_hash(session: Session, article: Article) -> tuple[int, int, int | None] | None:
+    """The oldest other article with exactly the same content hash that is already in a story:
+    (its id, its story, the original it copies or None), in one indexed query."""
     if not article.content_hash:
         return None
     stmt = (
-        select(Article)
+        select(Article.id, ArticleStory.story_id, Duplicate.original_id)
         .join(ArticleStory, ArticleStory.article_id == Article.id)
+        .outerjoin(Duplicate, Duplicate.article_id == Article.id)
         .where(Article.content_hash == article.content_hash, Article.id != article.id)
         .order_by(ARTICLE_TIME, Article.id)
         .limit(1)
     )
-    return session.scalars(stmt).first()
+    row = session.execute(stmt).first()
+    return None if row is None else (int(row[0]), int(row[1]), None if row[2] is None else int(row[2]))
 
 
 def _next_story_id(session: Session) -> int | None:
