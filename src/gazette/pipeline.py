@@ -693,7 +693,7 @@ def assign_story(session: Any, row: Any) -> StoryResult:
                 clusterer = window.clusterer
             else:  # a straggler, older than the kept window reaches: read its own window
                 window.stragglers += 1
-                clusterer = stories_stage.Clusterer()
+                clusterer = stories_stage.Clusterer(indexed=False)
                 members = story_store.window_members(
                     session, when - clusterer.window, when + clusterer.window, exclude_id=row.id
                 )

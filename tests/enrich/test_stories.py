@@ -402,3 +402,38 @@ def test_keep_story_ids_keeps_majorities_and_redirects_the_rest() -> None:
     # a split down the middle keeps no id: the old URL leads to the part that came first
     kept, redirects = keep_story_ids({1: 5, 2: 5}, {1: -1, 2: -2})
     assert kept == {} and redirects == {5: -1}
+
+
+def test_an_unindexed_window_places_articles_as_the_indexed_one_does() -> None:
+    indexed, plain = Clusterer(), Clusterer(indexed=False)
+    for i, a in enumerate(_in_order()):
+        features = extract_features(a.title, a.text, a.language)
+        fp = text_fingerprint(a.title, a.text)
+        placements = [c.place(i, _when(a), features, fp) for c in (indexed, plain)]
+        assert placements[0] == placements[1]
+        story = placements[0].story if placements[0].story is not None else i
+        for c in (indexed, plain):
+            c.add(Item(i, _when(a), features, fp, story=story, duplicate_of=placements[0].duplicate_of))
+    assert plain._postings == {} and plain._copies is None  # nothing was indexed
+
+
+def test_a_straggler_is_placed_against_a_window_read_for_it(db: Database) -> None:
+    from gazette.pipeline import story_window
+
+    corpus = _in_order()
+    _store_demo(db)
+    old = next(a for a in corpus if a.story == "wcq-tt-canada-2026-11")
+    newest = max(_when(a) for a in corpus)
+    assert newest - _when(old) > timedelta(days=1)  # older than the kept window reaches
+    late = _model(old)
+    late.url = late.canonical_url = "http://127.0.0.1/late/copy"
+    late.text = old.text + " (Wire copy.)"
+    late.content_hash = hashlib.sha256(late.text.encode()).hexdigest()
+    with db.session() as s:
+        source = get_or_create_source(s, "Late Wire")
+        row, _ = save_article(s, late, source_id=source.id, feed_id=None)
+        result = assign_story(s, row)
+        window = story_window(s)
+        original = story_store.articles_of(s, result.story_id)[0]
+    assert window.stragglers == 1 and window.loads == 1
+    assert result.duplicate_of == original.id and not result.is_new

@@ -210,7 +210,11 @@ class Clusterer:
     slack: timedelta = RETENTION_SLACK
     max_postings: int = MAX_POSTINGS
     max_candidates: int = MAX_CANDIDATES
+    # False for a small window used once (a straggler's): no inverted or LSH index to build; every article
+    # in the window is a candidate and fingerprints are compared directly
+    indexed: bool = True
     items: dict[Hashable, Item] = field(default_factory=dict)
+    _prints: dict[Hashable, np.ndarray] = field(default_factory=dict)
     work: WorkCounts = field(default_factory=WorkCounts)
     _vocab: dict[str, int] = field(default_factory=dict)
     _terms: list[str | None] = field(default_factory=list)
@@ -315,13 +319,16 @@ class Clusterer:
         self._has_story[slot] = item.story is not None
         self._lang[slot] = self._language_id(item.features.language)
         self._norm[slot] = float(np.sqrt(np.sum((tf * self._idf_array(idx)) ** 2))) or 1.0
-        for term, weight in zip(idx.tolist(), tf.tolist(), strict=True):
-            self._post(term, packed, weight)
-        for name in names.tolist():
-            self._post(name, packed, 1.0)
         self._rows[item.key] = (idx, tf, names)
         heapq.heappush(self._by_date, (item.when, slot, generation))
-        self.copies.add(item.key, item.fingerprint)
+        if self.indexed:
+            for term, weight in zip(idx.tolist(), tf.tolist(), strict=True):
+                self._post(term, packed, weight)
+            for name in names.tolist():
+                self._post(name, packed, 1.0)
+            self.copies.add(item.key, item.fingerprint)
+        elif not item.fingerprint.empty:
+            self._prints[item.key] = np.asarray(item.fingerprint.values, dtype=np.uint32)
         # the window keeps names and language for scoring across languages; the terms live in the index
         slim = StoryFeatures({}, item.features.names, item.features.language)
         self.items[item.key] = replace(item, features=slim, fingerprint=_NO_FINGERPRINT)
@@ -343,7 +350,9 @@ class Clusterer:
         del self._key_of[slot]
         self._free_slots.append(slot)
         self._gen[slot] += 1  # entries packed with the old generation are now dead
-        self.copies.remove(key)
+        if self.indexed:
+            self.copies.remove(key)
+        self._prints.pop(key, None)
         idx, _, names = self._rows.pop(key)
         for part in (idx, names):
             self._df[part] -= 1
@@ -508,12 +517,31 @@ class Clusterer:
             found.extend(self._key_of[s] for s in slots.tolist())
         return [k for k in found if k != key]
 
+    def _compare_prints(self, fp: Fingerprint, exclude: Hashable) -> list[tuple[Hashable, float]]:
+        """Near-copies found by comparing with every fingerprint (an unindexed window: a few articles)."""
+        if fp.empty or not self._prints:
+            return []
+        keys = [k for k in self._prints if k != exclude]
+        if not keys:
+            return []
+        query = np.asarray(fp.values, dtype=np.uint32)
+        stored = np.stack([self._prints[k] for k in keys])
+        if stored.shape[1] != len(query):
+            return []
+        sims = np.count_nonzero(stored == query, axis=1) / len(query)
+        found = [
+            (k, float(v)) for k, v in zip(keys, sims.tolist(), strict=True) if v >= self.duplicate_threshold
+        ]
+        found.sort(key=lambda kv: (-kv[1], str(kv[0])))
+        return found
+
     def place(self, key: Hashable, when: datetime, features: StoryFeatures, fp: Fingerprint) -> Placement:
         """Decide where an article goes, comparing it with the window's articles within ``window`` of ``when``."""
         self.work.placements += 1
         best_dup: Item | None = None
         best_dup_sim = 0.0
-        for other, sim in self.copies.query(fp, exclude=key):
+        copies = self.copies.query(fp, exclude=key) if self.indexed else self._compare_prints(fp, key)
+        for other, sim in copies:
             it = self.items[other]
             if it.story is None or abs(it.when - when) > self.window:
                 continue
@@ -524,7 +552,14 @@ class Clusterer:
         if best_dup is not None:
             original = best_dup.duplicate_of if best_dup.duplicate_of is not None else best_dup.key
             return Placement(best_dup.story, best_dup_sim, original, best_dup_sim)
-        candidates = [self.items[k] for k in self._candidates(key, when, features)]
+        if self.indexed:
+            candidates = [self.items[k] for k in self._candidates(key, when, features)]
+        else:
+            candidates = [
+                it
+                for it in self.items.values()
+                if it.key != key and it.story is not None and abs(it.when - when) <= self.window
+            ]
         candidates.sort(key=lambda it: (it.when, str(it.key)))
         same = [it for it in candidates if _same_language(features, it.features)]
         sims = dict(
