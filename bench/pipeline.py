@@ -57,11 +57,12 @@ def datasets_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
-def pin_one_core() -> str:
+def pin_one_core(core: int | None) -> str:
     if hasattr(os, "sched_setaffinity"):
-        core = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {core})
-        return f"pinned to core {core}"
+        allowed = os.sched_getaffinity(0)
+        chosen = core if core is not None and core in allowed else max(allowed)
+        os.sched_setaffinity(0, {chosen})
+        return f"pinned to core {chosen}"
     return "not pinned (no sched_setaffinity here)"
 
 
@@ -371,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-stream", action="store_true", help="skip the synthetic stream")
     parser.add_argument("--pg-url", default=os.environ.get("GAZETTE_TEST_PG_URL", DEFAULT_PG))
+    parser.add_argument("--core", type=int, help="the CPU core to run on (default: the last one allowed)")
     args = parser.parse_args(argv)
     if args.stream:
         checkpoints = [int(x.replace("_", "")) for x in args.stream.split(",")]
@@ -378,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         checkpoints = [1_000, 100_000, 1_000_000]
     else:
         checkpoints = [1_000, 10_000, 30_000]
-    print(f"one process, {pin_one_core()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"one process, {pin_one_core(args.core)}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     failures: list[str] = []
     if not args.no_pages:
         failures += pages_part(datasets_dir(), args.pg_url, args.live_dates)
