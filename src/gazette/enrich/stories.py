@@ -42,8 +42,8 @@ WINDOW = timedelta(days=3)
 # Articles are kept this long past the window, so one dated up to a day before the newest is still placed
 # against a complete window; older stragglers are placed against a window read for them (pipeline.py).
 RETENTION_SLACK = timedelta(days=1)
-MAX_POSTINGS = 1_000  # a term or name in more window articles than this is too common to find candidates by
-MAX_CANDIDATES = 200  # articles scored exactly per placement (same language, and again across languages)
+MAX_POSTINGS = 300  # a term or name in more window articles than this is too common to find candidates by
+MAX_CANDIDATES = 50  # articles scored exactly per placement (same language, and again across languages)
 STORY_THRESHOLD = 0.25
 MIN_SHARED_NAMES = 3
 MAX_WORDS = 5_000  # terms come from the whole text, up to this (a cap against pathological pages)
@@ -219,22 +219,22 @@ class Clusterer:
     _vocab: dict[str, int] = field(default_factory=dict)
     _terms: list[str | None] = field(default_factory=list)
     _free_terms: list[int] = field(default_factory=list)
-    _df: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int64))
+    _df: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
     _rows: dict[Hashable, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     # the inverted index: term id → (packed slot+generation, term weight of that article)
     _postings: dict[int, tuple[array[int], array[float]]] = field(default_factory=dict)
     _slot_of: dict[Hashable, int] = field(default_factory=dict)
     _key_of: dict[int, Hashable] = field(default_factory=dict)
     _free_slots: list[int] = field(default_factory=list)
-    _gen: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int64))
+    _gen: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
     _when: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.float64))
     _has_story: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=bool))
-    _lang: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int64))
+    _lang: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int16))
     _norm: np.ndarray = field(default_factory=lambda: np.ones(1024, dtype=np.float64))
     _languages: dict[str, int] = field(default_factory=dict)
     _by_date: list[tuple[datetime, int, int]] = field(default_factory=list)  # (date, slot, generation) heap
     _scratch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per-slot sums, zero between uses
-    _first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _query: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the query by term id, zero between uses
     _copies: DuplicateIndex | None = None
 
@@ -269,10 +269,10 @@ class Clusterer:
                 vocab[token] = idx
             found.append(idx)
         if len(self._terms) > len(self._df):
-            grown = np.zeros(max(len(self._terms), 2 * len(self._df)), dtype=np.int64)
+            grown = np.zeros(max(len(self._terms), 2 * len(self._df)), dtype=np.int32)
             grown[: len(self._df)] = self._df
             self._df = grown
-        return np.asarray(found, dtype=np.int64)
+        return np.asarray(found, dtype=np.int32)
 
     def _take_slot(self) -> int:
         if self._free_slots:
@@ -418,7 +418,7 @@ class Clusterer:
         self.work.postings_read += len(every)
         if len(self._scratch) < len(self._gen):
             self._scratch = np.zeros(len(self._gen))
-            self._first = np.zeros(len(self._gen), dtype=np.int64)
+            self._first = np.zeros(len(self._gen), dtype=np.int32)
         np.add.at(self._scratch, every, contributions)
         positions = np.arange(len(every))
         self._first[every] = positions
