@@ -494,9 +494,10 @@ class StoryWindow:
 
     It holds every stored member dated at or after ``low`` (``Clusterer`` evicts by date as the newest date
     moves). Before each placement, under the story lock, it reads what was written since its watermark, by this
-    process or another (``members_after``); when the store's marker says memberships were rewritten (a text
-    change, ``gazette recluster``) or a transaction that wrote stories rolled back, it is read afresh from the
-    stored features of the window. ``loads`` and ``rows_read`` count that work.
+    process or another (``members_after``); when the store's marker says memberships were rewritten wholesale
+    (``gazette recluster``) or a transaction that wrote stories rolled back, it is read afresh from the stored
+    features of the window. ``loads`` and ``rows_read`` count that work. An article placed again after its
+    text changed gets a new membership row, which replaces the window's old entry like any other.
     """
 
     def __init__(self) -> None:
@@ -575,7 +576,7 @@ class StoryWindow:
     ) -> None:
         """Put the article just placed into the window at once, when its membership row is the next one
         after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway."""
-        membership_id = story_store.membership_id(session, article_id)
+        membership_id = result.membership_id
         if self.marker is None or membership_id != self.marker.last_membership + 1:
             return
         self.clusterer.add(
@@ -632,6 +633,7 @@ class StoryResult:
     is_new: bool
     duplicate_of: int | None = None
     similarity: float = 1.0
+    membership_id: int = 0  # the membership row written (0 when the stored answer was returned)
 
 
 def _record_story(
@@ -646,12 +648,14 @@ def _record_story(
     is_new = placement.story is None
     story_id = story_store.create_story(session, row.title, when).id if is_new else int(placement.story)  # type: ignore[call-overload]
     similarity = 1.0 if is_new else placement.similarity
-    story_store.add_membership(session, row.id, story_id, similarity, fp.to_bytes(), features.to_json())
+    membership = story_store.add_membership(
+        session, row.id, story_id, similarity, fp.to_bytes(), features.to_json()
+    )
     original_id: int | None = None
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
         story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
-    return StoryResult(story_id, is_new, original_id, similarity)
+    return StoryResult(story_id, is_new, original_id, similarity, membership)
 
 
 def _same_bytes(session: Any, row: Any, placement: stories_stage.Placement) -> stories_stage.Placement:

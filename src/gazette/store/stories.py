@@ -112,23 +112,29 @@ class IndexMarker:
     last_membership: int
 
 
-def index_marker(session: Session) -> IndexMarker:
-    """The current marker (two indexed lookups; creates the state row in a database that lacks it)."""
-    state = session.get(StoryIndexState, 1)
-    if state is None:
-        state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0)
+def _state(session: Session) -> StoryIndexState:
+    state = session.scalars(
+        select(StoryIndexState).where(StoryIndexState.id == 1).execution_options(populate_existing=True)
+    ).first()
+    if state is None:  # a database whose state row is missing: start past every membership there
+        last = session.scalar(select(func.max(ArticleStory.id))) or 0
+        state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0, last_membership=int(last))
         session.add(state)
         session.flush()
-    last = session.scalar(select(func.max(ArticleStory.id))) or 0
-    return IndexMarker(state.token, int(state.epoch), int(last))
+    return state
+
+
+def index_marker(session: Session) -> IndexMarker:
+    """The current marker (one row read by its key; creates the row in a database that lacks it)."""
+    state = _state(session)
+    return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
 
 
 def bump_epoch(session: Session) -> None:
-    """Tell every story window (in any process) that memberships were removed or rewritten."""
-    index_marker(session)
-    session.execute(
-        update(StoryIndexState).where(StoryIndexState.id == 1).values(epoch=StoryIndexState.epoch + 1)
-    )
+    """Tell every story window (in any process) that memberships were rewritten wholesale."""
+    state = _state(session)
+    state.epoch = int(state.epoch) + 1
+    session.flush()
 
 
 def titles_and_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -164,11 +170,6 @@ def lock_story_assignment(session: Session) -> None:
 
 def membership(session: Session, article_id: int) -> ArticleStory | None:
     return session.scalar(select(ArticleStory).where(ArticleStory.article_id == article_id))
-
-
-def membership_id(session: Session, article_id: int) -> int | None:
-    """The id of an article's membership row (flushed): where it stands in the order memberships were written."""
-    return session.scalar(select(ArticleStory.id).where(ArticleStory.article_id == article_id))
 
 
 def duplicate_row(session: Session, article_id: int) -> Duplicate | None:
@@ -292,7 +293,6 @@ def detach_article(session: Session, article_id: int) -> int | None:
     """
     member = membership(session, article_id)
     session.execute(delete(Duplicate).where(Duplicate.article_id == article_id))
-    bump_epoch(session)
     if member is None:
         return None
     story_id = member.story_id
@@ -480,9 +480,17 @@ def add_membership(
     similarity: float,
     fingerprint: bytes,
     features: dict[str, Any],
-) -> None:
+) -> int:
+    """Write a membership row under the next id (call with the story lock held); returns that id.
+
+    The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
+    watermark see the new one and replace what they held for the article.
+    """
+    state = _state(session)
+    state.last_membership = int(state.last_membership) + 1
     session.add(
         ArticleStory(
+            id=state.last_membership,
             article_id=article_id,
             story_id=story_id,
             similarity=similarity,
@@ -490,6 +498,7 @@ def add_membership(
             features=features,
         )
     )
+    return int(state.last_membership)
 
 
 def add_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> None:

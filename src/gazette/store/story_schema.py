@@ -90,8 +90,8 @@ class StoryRedirect(Base):
 class StoryIndexState(Base):
     """One row: what in-process story windows compare to know the stored stories changed under them.
 
-    ``token`` names this database (a window kept for another one is never reused); ``epoch`` goes up whenever
-    memberships are removed or rewritten rather than appended (a text change, ``gazette recluster``).
+    ``token`` names this database (a window kept for another one is never reused); ``epoch`` goes up when
+    memberships are rewritten wholesale (``gazette recluster``); ``last_membership`` is the watermark.
     """
 
     __tablename__ = "story_index_state"
@@ -99,3 +99,6 @@ class StoryIndexState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     token: Mapped[str] = mapped_column(String(64))
     epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # the id of the newest membership row: ids are handed out from here, so they only grow (SQLite would
+    # reuse a deleted row's id, which a window's watermark would then miss)
+    last_membership: Mapped[int] = mapped_column(Integer, default=0)

@@ -26,14 +26,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("old_id"),
     )
     op.create_index("ix_story_redirects_story", "story_redirects", ["story_id"])
-    state = op.create_table(
+    op.create_table(
         "story_index_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("epoch", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("last_membership", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.bulk_insert(state, [{"id": 1, "token": uuid.uuid4().hex, "epoch": 0}])
+    # membership ids are handed out from last_membership from now on: start past the ones already there
+    op.execute(
+        sa.text(
+            "INSERT INTO story_index_state (id, token, epoch, last_membership) "
+            "SELECT 1, :token, 0, COALESCE(MAX(id), 0) FROM article_stories"
+        ).bindparams(token=uuid.uuid4().hex)
+    )
 
 
 def downgrade() -> None:
