@@ -8,28 +8,31 @@ Last-Modified, next check) are written only after all of its items (invariant I3
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from gazette import metrics, models
 from gazette import schedule as scheduling
-from gazette.config import Settings
+from gazette.config import ENRICH_MAX_CHARS, Settings
 from gazette.enrich import briefs as briefs_stage
 from gazette.enrich import locales as locales_stage
 from gazette.enrich import sections as sections_stage
 from gazette.enrich import stories as stories_stage
+from gazette.enrich.dedup import Fingerprint
 from gazette.errors import (
     BlockedAddress,
     ExtractionRejected,
@@ -46,6 +49,7 @@ from gazette.ingest.feeds import parse_feed
 from gazette.ingest.fetcher import Fetcher, parse_retry_after
 from gazette.store import articles as article_store
 from gazette.store import feeds as feed_store
+from gazette.store import stories as story_store
 from gazette.store.db import Database
 from gazette.store.schema import Feed
 from gazette.urls import canonicalize_url
@@ -410,7 +414,7 @@ class Pipeline:
         never the article (it is undone to a savepoint)."""
         try:
             with session.begin_nested():
-                stories_stage.assign_story(session, row, max_chars=self.settings.enrich.max_chars)
+                assign_story(session, row, max_chars=self.settings.enrich.max_chars)
         except Exception:
             logger.exception("story assignment failed for %s", row.canonical_url)
 
@@ -565,3 +569,343 @@ def extract_one(settings: Settings, target: str, fetcher: Fetcher | None = None)
         uri = path.resolve().as_uri()
         doc = models.FetchedDocument(url=uri, final_url=uri, status=200, content=content)
     return extract_article(doc, None)
+
+
+# --- stories: the window kept per store, and the writes ----------------------------------------------------
+
+
+class StoryWindow:
+    """One store's story window, kept in this process between articles so that placing one costs the same
+    however many are stored.
+
+    It holds every stored member dated at or after ``low`` (``Clusterer`` evicts by date as the newest date
+    moves). Before each placement, under the story lock, it reads what was written since its watermark, by this
+    process or another (``members_after``); when the store's marker says memberships were rewritten wholesale
+    (``gazette recluster``) or a transaction that wrote stories rolled back, it is read afresh from the stored
+    features of the window. ``loads`` and ``rows_read`` count that work. An article placed again after its
+    text changed gets a new membership row, which replaces the window's old entry like any other.
+    """
+
+    def __init__(self) -> None:
+        self.clusterer = stories_stage.Clusterer()
+        self.marker: story_store.IndexMarker | None = None
+        self.low: datetime | None = None
+        self.newest: datetime | None = None
+        self.lock = threading.RLock()
+        self.loads = 0
+        self.stragglers = 0
+        self.rows_read = 0
+
+    def invalidate(self) -> None:
+        self.marker = None
+
+    def _add(self, member: story_store.StoryMember, features: stories_stage.StoryFeatures | None) -> None:
+        if features is None:
+            return
+        self.clusterer.add(
+            stories_stage.Item(
+                key=member.article_id,
+                when=member.when,
+                features=features,
+                fingerprint=Fingerprint.from_bytes(member.fingerprint),
+                story=member.story_id,
+                duplicate_of=member.duplicate_of,
+            )
+        )
+
+    def _advance(self, when: datetime, fetched_at: datetime | None) -> None:
+        # a date in the future (a bad clock at the source) must not push the whole window out
+        effective = min(when, fetched_at) if fetched_at is not None else when
+        if self.newest is None or effective > self.newest:
+            self.newest = effective
+            self.clusterer.evict_before(effective)
+            floor = effective - self.clusterer.retention
+            if self.low is None or floor > self.low:
+                self.low = floor
+
+    def sync(self, session: Any, when: datetime) -> None:
+        """Bring the window up to what is stored (the caller holds the story lock)."""
+        marker = story_store.index_marker(session)
+        old = self.marker
+        if (
+            old is None
+            or self.low is None
+            or (old.token, old.epoch) != (marker.token, marker.epoch)
+            or marker.last_membership < old.last_membership
+        ):
+            self.clusterer = stories_stage.Clusterer()
+            self.newest = None
+            self.low = when - self.clusterer.retention
+            members = story_store.window_members(session, self.low)
+            self.loads += 1
+        else:
+            members = story_store.members_after(session, old.last_membership)
+        self.rows_read += len(members)
+        features = _member_features(session, members)
+        for member in members:
+            if member.when >= self.low:
+                self._add(member, features[member.article_id])
+            else:
+                self.clusterer.discard(member.article_id)
+            self._advance(member.when, member.fetched_at)
+        self.marker = marker
+
+    def add_own(
+        self,
+        session: Any,
+        article_id: int,
+        when: datetime,
+        fetched_at: datetime | None,
+        features: stories_stage.StoryFeatures,
+        fp: Fingerprint,
+        result: StoryResult,
+    ) -> None:
+        """Put the article just placed into the window at once, when its membership row is the next one
+        after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway."""
+        membership_id = result.membership_id
+        if self.marker is None or membership_id != self.marker.last_membership + 1:
+            return
+        self.clusterer.add(
+            stories_stage.Item(article_id, when, features, fp, result.story_id, result.duplicate_of)
+        )
+        self._advance(when, fetched_at)
+        self.marker = dataclasses.replace(self.marker, last_membership=membership_id)
+
+    def covers(self, when: datetime) -> bool:
+        return self.low is not None and when - self.clusterer.window >= self.low
+
+
+def _member_features(
+    session: Any, members: list[story_store.StoryMember]
+) -> dict[int, stories_stage.StoryFeatures | None]:
+    """Stored features, recomputed from the text where missing or made by an older ``extract_features``."""
+    found = {m.article_id: stories_stage.StoryFeatures.from_json(m.features) for m in members}
+    stale = [m for m in members if found[m.article_id] is None]
+    if stale:
+        texts = story_store.titles_and_texts(session, [m.article_id for m in stale])
+        for m in stale:
+            title, text = texts.get(m.article_id, ("", ""))
+            found[m.article_id] = stories_stage.extract_features(title, text, m.language)
+    return found
+
+
+_STORY_WINDOWS: weakref.WeakKeyDictionary[Any, StoryWindow] = weakref.WeakKeyDictionary()
+_STORY_WINDOWS_LOCK = threading.Lock()
+
+
+def story_window(session: Any) -> StoryWindow:
+    """The window kept for the session's database (one per engine, made on first use)."""
+    engine = session.get_bind().engine
+    with _STORY_WINDOWS_LOCK:
+        window = _STORY_WINDOWS.get(engine)
+        if window is None:
+            window = _STORY_WINDOWS[engine] = StoryWindow()
+        return window
+
+
+def _watch_rollbacks(session: Any, window: StoryWindow) -> None:
+    """A transaction that wrote story rows and then rolled back leaves the window ahead of the store."""
+    if session.info.get("gazette_story_window") is window:
+        return
+    session.info["gazette_story_window"] = window
+    event.listen(session, "after_soft_rollback", lambda *_: window.invalidate())
+
+
+@dataclass(frozen=True)
+class StoryResult:
+    """Where ``assign_story`` put an article: its story, whether that story is new, the original it copies."""
+
+    story_id: int
+    is_new: bool
+    duplicate_of: int | None = None
+    similarity: float = 1.0
+    membership_id: int = 0  # the membership row written (0 when the stored answer was returned)
+
+
+def _record_story(
+    session: Any,
+    row: Any,
+    when: datetime,
+    placement: stories_stage.Placement,
+    fp: Fingerprint,
+    features: stories_stage.StoryFeatures,
+) -> StoryResult:
+    """Write the placement: a new story if needed, the membership row, the duplicate link."""
+    is_new = placement.story is None
+    story_id = story_store.create_story(session, row.title, when).id if is_new else int(placement.story)  # type: ignore[call-overload]
+    similarity = 1.0 if is_new else placement.similarity
+    membership = story_store.add_membership(
+        session, row.id, story_id, similarity, fp.to_bytes(), features.to_json()
+    )
+    original_id: int | None = None
+    if placement.duplicate_of is not None:
+        original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
+        story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
+    return StoryResult(story_id, is_new, original_id, similarity, membership)
+
+
+def _same_bytes(session: Any, row: Any, placement: stories_stage.Placement) -> stories_stage.Placement:
+    """The same bytes stored earlier, however long ago, are a copy too."""
+    if placement.duplicate_of is not None:
+        return placement
+    same = story_store.earliest_same_hash(session, row)
+    if same is None:
+        return placement
+    same_id, story_id, original_id = same
+    return stories_stage.Placement(story_id, 1.0, original_id if original_id is not None else same_id, 1.0)
+
+
+def assign_story(session: Any, row: Any, *, max_chars: int = ENRICH_MAX_CHARS) -> StoryResult:
+    """Put a saved article in a story (an existing one or a new one) and record it if it is a near-copy.
+
+    Call it in the transaction that saved the article (it flushes, never commits). Calling it again for the
+    same article with the same text returns the stored answer; after the text changed it places it afresh.
+    The window comes from this process's ``StoryWindow`` for the store, brought up to date first; an article
+    dated before that window's reach is placed against a window read for it alone.
+    """
+    if row.id is None:
+        session.flush()
+    fp = stories_stage.text_fingerprint(row.title, row.text, max_chars=max_chars)
+    existing = story_store.membership(session, row.id)
+    if existing is not None and existing.fingerprint == fp.to_bytes():
+        dup = story_store.duplicate_row(session, row.id)
+        return StoryResult(existing.story_id, False, dup.original_id if dup else None, existing.similarity)
+    story_store.lock_story_assignment(session)
+    emptied = story_store.detach_article(session, row.id) if existing is not None else None
+    when = story_store.article_time(row)
+    features = stories_stage.extract_features(row.title, row.text, row.language, max_chars=max_chars)
+    window = story_window(session)
+    _watch_rollbacks(session, window)
+    with window.lock:
+        try:
+            window.sync(session, when)
+            if window.covers(when):
+                clusterer = window.clusterer
+            else:  # a straggler, older than the kept window reaches: read its own window
+                window.stragglers += 1
+                clusterer = stories_stage.Clusterer(indexed=False)
+                members = story_store.window_members(
+                    session, when - clusterer.window, when + clusterer.window, exclude_id=row.id
+                )
+                features_of = _member_features(session, members)
+                for m in members:
+                    clusterer.add(
+                        stories_stage.Item(
+                            m.article_id,
+                            m.when,
+                            features_of[m.article_id] or features,
+                            Fingerprint.from_bytes(m.fingerprint),
+                            m.story_id,
+                            m.duplicate_of,
+                        )
+                    )
+            clusterer.discard(row.id)
+            placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp))
+            if placement.story is not None and story_store.story_by_id(session, int(placement.story)) is None:  # type: ignore[call-overload]
+                window.invalidate()  # the window knew a story that another writer removed: start a new one
+                placement = stories_stage.Placement(None, 0.0)
+            result = _record_story(session, row, when, placement, fp, features)
+            session.flush()
+            if clusterer is window.clusterer:
+                window.add_own(session, row.id, when, row.fetched_at, features, fp, result)
+        except BaseException:
+            window.invalidate()
+            raise
+    if emptied is not None:
+        story_store.point_redirects(session, {emptied: result.story_id})
+    story = story_store.story_by_id(session, result.story_id)
+    if story is not None:
+        story_store.count_new_member(session, story, row, when)
+        session.flush()
+    logger.debug(
+        "article %s in story %s%s",
+        row.id,
+        result.story_id,
+        " (new)" if result.is_new else "",
+        extra={"article_id": row.id, "story_id": result.story_id},
+    )
+    return result
+
+
+@dataclass
+class ReclusterReport:
+    """What ``recluster`` built."""
+
+    articles: int = 0
+    stories: int = 0
+    duplicates: int = 0
+    multi_source_stories: int = 0
+    kept: int = 0  # stories that kept their id (and URL)
+    redirected: int = 0  # old story ids that now answer 301
+
+
+def recluster(
+    session: Any,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch: int = 500,
+    *,
+    max_chars: int = ENRICH_MAX_CHARS,
+) -> ReclusterReport:
+    """Place every stored article again, oldest first, keeping story ids (and URLs) where the stories hold.
+
+    One transaction: the caller commits. ``on_progress(done, total)`` is called after each batch. The session
+    is emptied (``expunge_all``) after each batch, so pass one that holds nothing else. The stories are the
+    same as assigning the articles one by one in date order (ties by id); a new story takes the id of the old
+    story most of whose articles it holds (``keep_story_ids``), and every other old id redirects.
+    """
+    story_store.lock_story_assignment(session)
+    before = story_store.memberships(session)
+    old_ids = set(before.values())
+    story_store.clear_memberships(session)
+    order = story_store.article_order(session)
+    report = ReclusterReport(articles=len(order))
+    clusterer = stories_stage.Clusterer()
+    by_hash: dict[str, tuple[int, int]] = {}  # content hash → (original article id, story id)
+    after: dict[int, int] = {}
+    done = 0
+    for start in range(0, len(order), batch):
+        chunk = order[start : start + batch]
+        rows = story_store.articles_by_ids(session, chunk)
+        for article_id in chunk:
+            row = rows[article_id]
+            when = story_store.article_time(row)
+            clusterer.evict_before(when)
+            features = stories_stage.extract_features(row.title, row.text, row.language, max_chars=max_chars)
+            fp = stories_stage.text_fingerprint(row.title, row.text, max_chars=max_chars)
+            placement = clusterer.place(row.id, when, features, fp)
+            if placement.duplicate_of is None and row.content_hash in by_hash:
+                original, story = by_hash[row.content_hash]
+                placement = stories_stage.Placement(story, 1.0, original, 1.0)
+            result = _record_story(session, row, when, placement, fp, features)
+            clusterer.add(
+                stories_stage.Item(row.id, when, features, fp, result.story_id, result.duplicate_of)
+            )
+            if row.content_hash:
+                by_hash.setdefault(row.content_hash, (result.duplicate_of or row.id, result.story_id))
+            after[row.id] = result.story_id
+            report.duplicates += result.duplicate_of is not None
+        session.flush()
+        session.expunge_all()  # keep memory flat on big archives
+        done += len(chunk)
+        if on_progress is not None:
+            on_progress(done, len(order))
+    kept, redirected = stories_stage.keep_story_ids(before, after)
+    story_store.renumber_stories(session, kept, redirected)
+    final = {kept.get(s, s) for s in after.values()}
+    for story_id in sorted(old_ids - final - set(redirected)):  # old stories left without articles
+        story_store.refresh_story(session, story_id)
+    for story_id in sorted(final):
+        refreshed = story_store.refresh_story(session, story_id)
+        if refreshed is not None and refreshed.source_count > 1:
+            report.multi_source_stories += 1
+    report.stories = len(final)
+    report.kept, report.redirected = len(kept), len(redirected)
+    logger.info(
+        "reclustered %d articles into %d stories (%d duplicates; %d ids kept, %d redirected)",
+        report.articles,
+        report.stories,
+        report.duplicates,
+        report.kept,
+        report.redirected,
+    )
+    return report

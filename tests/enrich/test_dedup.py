@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gazette import models
 from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint, normalize_text
-from gazette.enrich.stories import assign_story
+from gazette.pipeline import assign_story
 from gazette.store import stories as story_store
 from gazette.store.articles import save_article
 from gazette.store.db import Database

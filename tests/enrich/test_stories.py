@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
@@ -11,15 +13,16 @@ import pytest
 
 from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
+from gazette.enrich.dedup import DuplicateIndex, Fingerprint, band_params
 from gazette.enrich.stories import (
-    WINDOW,
     Clusterer,
     Item,
     StoryFeatures,
-    assign_story,
     extract_features,
+    keep_story_ids,
     text_fingerprint,
 )
+from gazette.pipeline import assign_story
 from gazette.store import stories as story_store
 from gazette.store.articles import save_article
 from gazette.store.db import Database
@@ -174,7 +177,7 @@ def test_migration_0004_downgrades_and_upgrades(db: Database) -> None:
 
 
 def test_recluster_rebuilds_the_same_stories_as_one_by_one(db: Database) -> None:
-    from gazette.enrich.stories import recluster
+    from gazette.pipeline import recluster
 
     one_by_one = _store_demo(db)
     seen: list[tuple[int, int]] = []
@@ -196,14 +199,15 @@ def test_recluster_rebuilds_the_same_stories_as_one_by_one(db: Database) -> None
 def test_batched_scores_equal_the_pairwise_definition() -> None:
     clusterer = Clusterer()
     corpus = _in_order()
+    features = {}
     for i, a in enumerate(corpus[:-1]):
-        f = extract_features(a.title, a.text, a.language)
-        clusterer.add(Item(i, _when(a), f, text_fingerprint(a.title, a.text), story=i))
+        features[i] = extract_features(a.title, a.text, a.language)
+        clusterer.add(Item(i, _when(a), features[i], text_fingerprint(a.title, a.text), story=i))
     last = corpus[-1]
     query = extract_features(last.title, last.text, last.language)
-    same = [k for k, it in clusterer.items.items() if it.features.language in (None, query.language)]
+    same = [k for k, f in features.items() if f.language in (None, query.language)]
     batched = clusterer._term_cosines(query, same)
-    one_by_one = [clusterer.similarity(query, clusterer.items[k].features) for k in same]
+    one_by_one = [clusterer.similarity(query, features[k]) for k in same]
     assert batched.tolist() == pytest.approx(one_by_one)
     assert max(one_by_one) > 0.0
 
@@ -234,6 +238,7 @@ def test_recluster_command_rebuilds_stories(tmp_path: Path, monkeypatch: pytest.
     result = CliRunner().invoke(app, ["recluster", "--batch", "7"])
     assert result.exit_code == 0, result.output
     assert "32 articles in 29 stories (2 from more than one source), 0 near-duplicates" in result.output
+    assert "29 story ids kept, 0 redirected" in result.output
 
 
 def test_window_counts_survive_vocabulary_growth_and_eviction() -> None:
@@ -246,7 +251,7 @@ def test_window_counts_survive_vocabulary_growth_and_eviction() -> None:
             Item(i, start + timedelta(hours=i), features, text_fingerprint("", " ".join(words)), story=i)
         )
     assert len(clusterer.items) == 60
-    clusterer.evict_before(start + timedelta(hours=59) + WINDOW + timedelta(hours=1))
+    clusterer.evict_before(start + timedelta(hours=59) + clusterer.retention + timedelta(hours=1))
     assert clusterer.items == {}
     assert not clusterer._df.any()
 
@@ -276,3 +281,171 @@ def test_two_workers_placing_the_same_event_at_once_share_one_story(db: Database
         t.join()
     assert not errors, errors
     assert len(results) == 2 and results[0] == results[1]
+
+
+# --- work per article: counted, never timed -------------------------------------------------------------
+
+
+def _synthetic(i: int, rng: random.Random, vocabulary: list[str]) -> tuple[StoryFeatures, Fingerprint]:
+    """An article of 60 words drawn from a Zipf-like vocabulary plus 3 names of its event (20 articles each)."""
+    words = rng.choices(vocabulary, weights=[1 / (r + 1) for r in range(len(vocabulary))], k=60)
+    event = [f"name{i // 20}x{j}" for j in range(3)]
+    terms = Counter(words + event)
+    fp = Fingerprint(tuple(rng.getrandbits(32) for _ in range(128)))
+    return StoryFeatures(dict(terms), frozenset(event), "en"), fp
+
+
+def test_placing_an_article_does_bounded_work_whatever_the_window_holds() -> None:
+    clusterer = Clusterer(max_postings=40, max_candidates=15)
+    rng = random.Random(7)
+    vocabulary = [f"v{r}" for r in range(3_000)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    per_article: list[tuple[int, int, int]] = []
+    for i in range(1_500):
+        features, fp = _synthetic(i, rng, vocabulary)
+        when = start + timedelta(seconds=60 * i)  # all inside one window: it only grows
+        before = (clusterer.work.postings_read, clusterer.work.scored, clusterer.work.adds)
+        placement = clusterer.place(i, when, features, fp)
+        clusterer.add(
+            Item(i, when, features, fp, story=placement.story if placement.story is not None else i)
+        )
+        after = (clusterer.work.postings_read, clusterer.work.scored, clusterer.work.adds)
+        per_article.append(tuple(b - a for a, b in zip(before, after, strict=True)))  # type: ignore[arg-type]
+    assert len(clusterer.items) == 1_500
+    terms_and_names = 63
+    for postings, scored, adds in per_article:
+        assert adds == 1  # one article added, never the window rebuilt
+        assert scored <= 2 * clusterer.max_candidates
+        assert postings <= terms_and_names * clusterer.max_postings
+    late = per_article[-100:]
+    assert max(p for p, _, _ in late) < 1_500  # a rebuild, or a scan of the window, would read more
+    assert DuplicateIndex.builds >= 1
+
+
+def test_the_window_is_updated_not_rebuilt_per_article(db: Database) -> None:
+    from gazette.pipeline import story_window
+
+    builds = DuplicateIndex.builds
+    misses = band_params.cache_info().misses
+    corpus = _in_order()
+    with db.session() as s:
+        source = get_or_create_source(s, corpus[0].source)
+        row, _ = save_article(s, _model(corpus[0]), source_id=source.id, feed_id=None)
+        assign_story(s, row)
+        window = story_window(s)
+    assert window.loads == 1
+    adds, rows = window.clusterer.work.adds, window.rows_read
+    for a in corpus[1:]:
+        with db.session() as s:
+            source = get_or_create_source(s, a.source)
+            row, _ = save_article(s, _model(a), source_id=source.id, feed_id=None)
+            assign_story(s, row)
+    placed = len(corpus) - 1
+    assert window.loads == 1  # never read afresh
+    assert window.clusterer.work.adds - adds == placed  # one article added per article placed
+    assert window.rows_read == rows  # its own rows go in as they are written: nothing read back
+    assert DuplicateIndex.builds - builds == 1  # the window's LSH index, made once
+    assert band_params.cache_info().misses - misses <= 1
+    with db.session() as s:  # the counts kept per article equal a recount over every member
+        for story in story_store.recent_stories(s, limit=1000, min_articles=1):
+            kept = (story.article_count, story.source_count, story.first_seen, story.updated_at)
+            recounted = story_store.refresh_story(s, story.id)
+            assert recounted is not None
+            assert kept == (
+                recounted.article_count,
+                recounted.source_count,
+                recounted.first_seen,
+                recounted.updated_at,
+            )
+
+
+def test_a_second_process_sees_the_first_ones_stories_and_rebuilds(db_url: str) -> None:
+    from gazette.pipeline import recluster, story_window
+
+    first, second = Database(db_url), Database(db_url)  # two engines: two windows, as two processes have
+    first.init()
+    try:
+        blackout = [a for a in _in_order() if a.story == "venezuela-blackout-2026-11"]
+
+        def place(database: Database, a: CorpusArticle) -> int:
+            with database.session() as s:
+                source = get_or_create_source(s, a.source)
+                row, _ = save_article(s, _model(a), source_id=source.id, feed_id=None)
+                return assign_story(s, row).story_id
+
+        ids = [place(first, blackout[0]), place(second, blackout[1]), place(first, blackout[2])]
+        assert len(set(ids)) == 1
+        with first.session() as s:
+            window = story_window(s)
+        assert window.loads == 1  # the other process's row was read incrementally
+        assert window.rows_read == 1  # only the row the other process wrote
+        # the other process rewrites an article into another event: a new row, read like any other
+        lone, other = [a for a in _in_order() if a.story is None][:2]
+        with second.session() as s:
+            row = story_store.articles_by_ids(s, [story_store.article_order(s)[0]])[
+                story_store.article_order(s)[0]
+            ]
+            rewritten_id = row.id
+            row.title, row.text = other.title, other.text
+            s.flush()
+            moved = assign_story(s, row).story_id
+        assert moved not in ids
+        place(first, lone)
+        assert window.loads == 1 and window.clusterer.items[rewritten_id].story == moved
+        with second.session() as s:
+            recluster(s)
+        place(first, other)
+        assert window.loads == 2  # the rebuild changed the marker: read afresh
+        with first.session() as s:
+            assert ids[0] in {st.id for st in story_store.recent_stories(s)}
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_keep_story_ids_keeps_majorities_and_redirects_the_rest() -> None:
+    # articles 1-4 were story 10, 5-6 story 20, 7 story 30; the rebuild merges 20 into 10's cluster and
+    # splits 30 off nothing
+    old = {1: 10, 2: 10, 3: 10, 4: 10, 5: 20, 6: 20, 7: 30}
+    new = {1: -1, 2: -1, 3: -1, 4: -2, 5: -1, 6: -1, 7: -3}
+    kept, redirects = keep_story_ids(old, new)
+    assert kept == {-1: 10, -3: 30}
+    assert redirects == {20: -1}
+    # a split down the middle keeps no id: the old URL leads to the part that came first
+    kept, redirects = keep_story_ids({1: 5, 2: 5}, {1: -1, 2: -2})
+    assert kept == {} and redirects == {5: -1}
+
+
+def test_an_unindexed_window_places_articles_as_the_indexed_one_does() -> None:
+    indexed, plain = Clusterer(), Clusterer(indexed=False)
+    for i, a in enumerate(_in_order()):
+        features = extract_features(a.title, a.text, a.language)
+        fp = text_fingerprint(a.title, a.text)
+        placements = [c.place(i, _when(a), features, fp) for c in (indexed, plain)]
+        assert placements[0] == placements[1]
+        story = placements[0].story if placements[0].story is not None else i
+        for c in (indexed, plain):
+            c.add(Item(i, _when(a), features, fp, story=story, duplicate_of=placements[0].duplicate_of))
+    assert plain._postings == {} and plain._copies is None  # nothing was indexed
+
+
+def test_a_straggler_is_placed_against_a_window_read_for_it(db: Database) -> None:
+    from gazette.pipeline import story_window
+
+    corpus = _in_order()
+    _store_demo(db)
+    old = next(a for a in corpus if a.story == "wcq-tt-canada-2026-11")
+    newest = max(_when(a) for a in corpus)
+    assert newest - _when(old) > timedelta(days=1)  # older than the kept window reaches
+    late = _model(old)
+    late.url = late.canonical_url = "http://127.0.0.1/late/copy"
+    late.text = old.text + " (Wire copy.)"
+    late.content_hash = hashlib.sha256(late.text.encode()).hexdigest()
+    with db.session() as s:
+        source = get_or_create_source(s, "Late Wire")
+        row, _ = save_article(s, late, source_id=source.id, feed_id=None)
+        result = assign_story(s, row)
+        window = story_window(s)
+        original = story_store.articles_of(s, result.story_id)[0]
+    assert window.stragglers == 1 and window.loads == 1
+    assert result.duplicate_of == original.id and not result.is_new

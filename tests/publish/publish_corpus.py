@@ -347,7 +347,7 @@ def fill(db: Database, articles: list[tuple[str, models.Article]] | None = None)
 
 def assign_stories(db: Database) -> None:
     """Place every stored article that has no story yet, oldest first (by date, then id), as ingest does."""
-    from gazette.enrich.stories import assign_story
+    from gazette.pipeline import assign_story
     from gazette.store import stories as story_store
 
     with db.session() as s:

@@ -510,3 +510,80 @@ def test_rebuild_after_an_article_joins_a_story_rewrites_the_story_and_its_artic
     for member in members:
         assert late.title in (out / member).read_text(encoding="utf-8")
     assert after.removed == []
+
+
+# --- permanent story URLs -----------------------------------------------------------------------------
+
+
+def test_recluster_keeps_story_urls_and_redirects_a_merged_one(
+    fresh_site: tuple[Settings, Database], tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from gazette.pipeline import recluster
+    from gazette.store.story_schema import ArticleStory
+
+    settings, db = fresh_site
+    add_story_articles(db)
+    story_id, story_path, _ = _story(db, BLACKOUT)
+    match_id, match_path, _ = _story(db, MATCH)
+    spanish = next(a for a in _demo_story_articles() if a.story == BLACKOUT and a.language == "es")
+    spanish_id, _ = _path_of(db, spanish.title)
+    # an earlier clustering had the Spanish article in a story of its own (as before cross-language names)
+    with db.session() as s:
+        split = story_store.create_story(s, spanish.title, spanish.published or UNDATED)
+        s.execute(update(ArticleStory).where(ArticleStory.article_id == spanish_id).values(story_id=split.id))
+        story_store.refresh_story(s, split.id)
+        story_store.refresh_story(s, story_id)
+        split_id, split_path = split.id, split.path
+    app = TestClient(create_app(settings, db), raise_server_exceptions=False)
+    assert app.get(split_path).status_code == 200
+    out = tmp_path / "site"
+    assert build_site(settings, db, out).broken == []
+
+    with db.session() as s:
+        report = recluster(s)
+    assert report.redirected == 1 and report.kept == report.stories
+    assert _story(db, BLACKOUT)[:2] == (story_id, story_path)  # most of its articles stayed: same URL
+    assert _story(db, MATCH)[:2] == (match_id, match_path)
+    moved = app.get(split_path, follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == story_path
+    assert (
+        app.get(f"/story/{split_id}/another-slug/", follow_redirects=False).headers["location"] == story_path
+    )
+    assert app.get(split_path).status_code == 200  # followed, it lands on the story page
+    assert app.get(f"/story/{split_id + 10_000}/x/", follow_redirects=False).status_code == 404
+
+    after = build_site(settings, db, out)
+    assert after.broken == []
+    page = (out / split_path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+    target = f"http://gazette.test{story_path}"
+    assert f'<meta http-equiv="refresh" content="0; url={target}">' in page
+    assert f'<link rel="canonical" href="{target}">' in page
+    lines = (out / "_redirects").read_text(encoding="utf-8").splitlines()
+    assert f"{split_path} {story_path} 301" in lines
+    assert f"/story/{split_id}/* {story_path} 301" in lines
+
+
+def test_an_emptied_story_leads_to_where_its_article_went(fresh_site: tuple[Settings, Database]) -> None:
+    from gazette.pipeline import assign_story
+
+    settings, db = fresh_site
+    add_story_articles(db)
+    lone = next(a for a in load_corpus() if a.story is None)
+    other = next(a for a in load_corpus() if a.story is None and a is not lone)
+    article_id, _ = _path_of(db, lone.title)
+    with db.session() as s:
+        old = story_store.story_of(s, article_id)
+        assert old is not None
+        old_id, old_path = old.id, old.path
+        row = story_store.articles_by_ids(s, [article_id])[article_id]
+        row.title, row.text = other.title, other.text + " Updated."  # rewritten into another event
+        s.flush()
+        result = assign_story(s, row)
+    assert result.story_id != old_id  # an id is never handed out twice, on SQLite too
+    app = TestClient(create_app(settings, db), raise_server_exceptions=False)
+    moved = app.get(old_path, follow_redirects=False)
+    assert moved.status_code == 301
+    with db.session() as s:
+        assert moved.headers["location"] == story_store.story_by_id(s, result.story_id).path  # type: ignore[union-attr]

@@ -15,12 +15,16 @@ def recluster(
     ] = 500,
     config: ConfigOpt = None,
 ) -> None:
-    """Rebuild every story and near-duplicate link from the stored articles, oldest first, in one transaction."""
+    """Rebuild every story and near-duplicate link from the stored articles, oldest first, in one transaction.
+
+    A story keeps its id (and URL) when most of its articles stay together; the old URL of a merged or split
+    story answers 301 to the story that holds most of its articles.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gazette.cli import fail, open_db, out, settings_from
-    from gazette.enrich.stories import recluster as rebuild
     from gazette.errors import GazetteError
+    from gazette.pipeline import recluster as rebuild
 
     settings = settings_from(config)
     db = open_db(settings)
@@ -49,7 +53,8 @@ def recluster(
         db.dispose()
     out.print(
         f"{report.articles} articles in {report.stories} stories "
-        f"({report.multi_source_stories} from more than one source), {report.duplicates} near-duplicates"
+        f"({report.multi_source_stories} from more than one source), {report.duplicates} near-duplicates; "
+        f"{report.kept} story ids kept, {report.redirected} redirected"
     )
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
+from datasketch.lsh import _optimal_param
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +86,30 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(tuple(int(v) for v in mh.hashvalues))
 
 
+@functools.lru_cache(maxsize=8)
+def band_params(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows per band) of the LSH index for a threshold: computed once per process.
+
+    datasketch finds them by numerical integration (about 30 ms); an index built per article paid that each
+    time, so every index takes them from here instead.
+    """
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
 class DuplicateIndex:
-    """An LSH index of fingerprints by key; rebuild it from stored fingerprints with ``from_fingerprints``."""
+    """An LSH index of fingerprints by key, updated in place (``add``/``remove``) rather than rebuilt.
+
+    ``builds`` counts the indexes made in this process (tests check that it stays flat as a store grows).
+    """
+
+    builds: ClassVar[int] = 0
 
     def __init__(self, threshold: float = DUPLICATE_THRESHOLD) -> None:
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._prints: dict[Hashable, Fingerprint] = {}
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, params=band_params(threshold))
+        self._prints: dict[Hashable, np.ndarray] = {}
+        DuplicateIndex.builds += 1
 
     @classmethod
     def from_fingerprints(
@@ -112,8 +132,8 @@ class DuplicateIndex:
             self.remove(key)
         if fp.empty:
             return
-        self._prints[key] = fp
-        self._lsh.insert(key, fp.minhash())
+        self._prints[key] = np.asarray(fp.values, dtype=np.uint32)
+        self._lsh.insert(key, fp.minhash(), check_duplication=False)
 
     def remove(self, key: Hashable) -> None:
         if self._prints.pop(key, None) is not None:
@@ -124,10 +144,12 @@ class DuplicateIndex:
         if fp.empty:
             return []
         found: list[tuple[Hashable, float]] = []
+        query = np.asarray(fp.values, dtype=np.uint32)
         for key in self._lsh.query(fp.minhash()):
             if key == exclude:
                 continue
-            sim = fp.similarity(self._prints[key])
+            stored = self._prints[key]
+            sim = float(np.count_nonzero(stored == query)) / len(query) if len(stored) == len(query) else 0.0
             if sim >= self.threshold:
                 found.append((key, sim))
         found.sort(key=lambda kv: (-kv[1], str(kv[0])))

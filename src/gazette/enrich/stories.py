@@ -1,8 +1,8 @@
 """Enrich: story clustering — each new article joins the most similar recent story, else starts one.
 
 The clustering is incremental and deterministic: articles are placed one at a time, in the order they arrive
-(``recluster`` replays them by date, then id). An article is compared with the articles of the stories seen
-within ``WINDOW`` of its date:
+(``gazette recluster`` replays them by date, then id). An article is compared with the articles of the stories
+seen within ``WINDOW`` of its date:
 
 - a near-copy of one of them (MinHash, ``enrich.dedup``) is a duplicate and joins that article's story;
 - otherwise, in the same language, the score is the TF-IDF cosine of title (counted twice) and text (IDF
@@ -10,35 +10,42 @@ within ``WINDOW`` of its date:
   in title and lead, which counts only when at least ``MIN_SHARED_NAMES`` of them match;
 - the best story scoring ``STORY_THRESHOLD`` or more takes the article; ties go to the older story.
 
-``assign_story(session, article_row)`` runs this against the database, right after the article is saved.
+Placing one article costs the same however many are stored: ``Clusterer`` keeps the window's document
+frequencies, an inverted index of its terms and names and an LSH index of its fingerprints, all updated per
+article (never rebuilt), and evicts by date. Candidates come from the index's rarer entries (a term in more than
+``MAX_POSTINGS`` window articles finds none), and only the ``MAX_CANDIDATES`` best by a partial score are scored
+exactly. This module is pure: ``pipeline.assign_story`` keeps a window per store and writes the decisions.
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
 import logging
 import math
 import re
 import unicodedata
+from array import array
 from collections import Counter
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sqlalchemy.orm import Session
 
 from gazette.config import ENRICH_MAX_CHARS
 from gazette.enrich import readable_text
 from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint
-from gazette.store import stories as story_store
-from gazette.store.schema import Article
-from gazette.store.story_schema import ArticleStory, Duplicate
 
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=3)
+# Articles are kept this long past the window, so one dated up to a day before the newest is still placed
+# against a complete window; older stragglers are placed against a window read for them (pipeline.py).
+RETENTION_SLACK = timedelta(days=1)
+MAX_POSTINGS = 300  # a term or name in more window articles than this is too common to find candidates by
+MAX_CANDIDATES = 50  # articles scored exactly per placement (same language, and again across languages)
 STORY_THRESHOLD = 0.25
 MIN_SHARED_NAMES = 3
 MAX_WORDS = 5_000  # terms come from the whole text, up to this (a cap against pathological pages)
@@ -69,6 +76,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SENTENCE_MARKS = frozenset('.!?:;"“”«»—')
 
 
+@functools.lru_cache(maxsize=1 << 16)  # words repeat: most of an article's words were folded before
 def fold(word: str) -> str:
     """Case-folded, accents stripped: the comparison form of a word in any Latin-script language."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
@@ -101,6 +109,17 @@ class StoryFeatures:
         )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _term(raw: str) -> str | None:
+    """The term a word counts as (stem, or a number of two digits or more), or None for a stop word."""
+    folded = fold(raw)
+    if folded.isdigit():
+        return folded if len(folded) >= 2 else None
+    if folded in _STOPWORDS or len(folded) < 3:
+        return None
+    return folded[:STEM_CHARS]
+
+
 def extract_features(
     title: str, text: str, language: str | None = None, *, max_chars: int = ENRICH_MAX_CHARS
 ) -> StoryFeatures:
@@ -117,6 +136,9 @@ def extract_features(
     for weight, chunk in ((TITLE_WEIGHT, title), (1, body)):
         previous_end = 0
         for position, match in enumerate(_WORD.finditer(chunk)):
+            if weight == 1 and position >= NAME_WORDS:  # past the lead only terms count: the quick way
+                terms.update(t for t in map(_term, _WORD.findall(chunk, match.start())) if t is not None)
+                break
             raw = match.group()
             folded = fold(raw)
             # a capital after a sentence or paragraph break is just grammar; elsewhere it marks a name
@@ -165,65 +187,256 @@ class Placement:
 
 
 @dataclass
+class WorkCounts:
+    """What a ``Clusterer`` has done: tests count work with these, never time."""
+
+    adds: int = 0  # articles put in the window
+    discards: int = 0  # articles taken out (evicted or replaced)
+    placements: int = 0
+    postings_read: int = 0  # inverted-index entries read to find candidates
+    scored: int = 0  # candidates whose similarity was computed exactly
+
+
+_DAY_SECONDS = 86_400.0
+
+
+def _seconds(when: datetime) -> float:
+    return when.timestamp()
+
+
+@dataclass
 class Clusterer:
-    """The window of recent articles and the document frequencies of their terms and names."""
+    """The window of recent articles, updated one article at a time.
+
+    It holds each article's term and name indices (not its text), the document frequencies of the window, an
+    inverted index from term or name to the window's articles (entries of removed articles are dropped lazily),
+    and an LSH index of fingerprints. ``items`` keeps what placing needs: date, story, names and language.
+    """
 
     window: timedelta = WINDOW
     threshold: float = STORY_THRESHOLD
     duplicate_threshold: float = DUPLICATE_THRESHOLD
+    slack: timedelta = RETENTION_SLACK
+    max_postings: int = MAX_POSTINGS
+    max_candidates: int = MAX_CANDIDATES
+    # False for a small window used once (a straggler's): no inverted or LSH index to build; every article
+    # in the window is a candidate and fingerprints are compared directly
+    indexed: bool = True
     items: dict[Hashable, Item] = field(default_factory=dict)
+    _prints: dict[Hashable, np.ndarray] = field(default_factory=dict)
+    work: WorkCounts = field(default_factory=WorkCounts)
     _vocab: dict[str, int] = field(default_factory=dict)
-    _df: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int64))
-    _rows: dict[Hashable, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _terms: list[str | None] = field(default_factory=list)
+    _free_terms: list[int] = field(default_factory=list)
+    _df: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
+    _rows: dict[Hashable, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # the inverted index: term id → (packed slot+generation, term weight of that article)
+    _postings: dict[int, tuple[array[int], array[float]]] = field(default_factory=dict)
+    _slot_of: dict[Hashable, int] = field(default_factory=dict)
+    _key_of: dict[int, Hashable] = field(default_factory=dict)
+    _free_slots: list[int] = field(default_factory=list)
+    _gen: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
+    _when: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.float64))
+    _has_story: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=bool))
+    _lang: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int16))
+    _norm: np.ndarray = field(default_factory=lambda: np.ones(1024, dtype=np.float64))
+    _languages: dict[str, int] = field(default_factory=dict)
+    _by_date: list[tuple[datetime, int, int]] = field(default_factory=list)  # (date, slot, generation) heap
+    _scratch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per-slot sums, zero between uses
+    _first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    _query: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the query by term id, zero between uses
     _copies: DuplicateIndex | None = None
 
     @property
     def copies(self) -> DuplicateIndex:
-        """The LSH index of the window's fingerprints (built on first use)."""
+        """The LSH index of the window's fingerprints (made once, then updated)."""
         if self._copies is None:
             self._copies = DuplicateIndex(self.duplicate_threshold)
         return self._copies
 
-    def _indices(self, tokens: list[str]) -> np.ndarray:
+    @property
+    def retention(self) -> timedelta:
+        """How far behind the newest date an article stays in the window."""
+        return self.window + self.slack
+
+    # -- vocabulary and slots --------------------------------------------------------------------------
+
+    def _indices(self, tokens: Iterable[str], grow: bool = True) -> np.ndarray:
         vocab = self._vocab
-        idx = np.array([vocab.setdefault(t, len(vocab)) for t in tokens], dtype=np.int64)
-        if len(vocab) > len(self._df):
-            grown = np.zeros(max(len(vocab), 2 * len(self._df)), dtype=np.int64)
+        found: list[int] = []
+        for token in tokens:
+            idx = vocab.get(token)
+            if idx is None:
+                if not grow:
+                    continue
+                if self._free_terms:
+                    idx = self._free_terms.pop()
+                    self._terms[idx] = token
+                else:
+                    idx = len(self._terms)
+                    self._terms.append(token)
+                vocab[token] = idx
+            found.append(idx)
+        if len(self._terms) > len(self._df):
+            grown = np.zeros(max(len(self._terms), 2 * len(self._df)), dtype=np.int32)
             grown[: len(self._df)] = self._df
             self._df = grown
-        return idx
+        return np.asarray(found, dtype=np.int32)
+
+    def _take_slot(self) -> int:
+        if self._free_slots:
+            return self._free_slots.pop()
+        slot = len(self._key_of) + len(self._free_slots)
+        if slot >= len(self._gen):
+            size = 2 * len(self._gen)
+            for name in ("_gen", "_when", "_has_story", "_lang", "_norm"):
+                old = getattr(self, name)
+                new = np.zeros(size, dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
+        return slot
+
+    def _language_id(self, language: str | None) -> int:
+        if language is None:
+            return -1
+        return self._languages.setdefault(language, len(self._languages))
+
+    def _idf_array(self, idx: np.ndarray) -> np.ndarray:
+        n = len(self.items) + 1  # smoothed, over the window plus the article being placed
+        return np.log((n + 1) / (self._df[idx] + 1)) + 1.0
+
+    # -- updates ---------------------------------------------------------------------------------------
 
     def add(self, item: Item) -> None:
         """Put an article (with its story already known) into the window."""
         if item.key in self.items:
             self.discard(item.key)
-        self.items[item.key] = item
-        self.copies.add(item.key, item.fingerprint)
+        self.work.adds += 1
         terms = item.features.terms
-        idx = self._indices(list(terms))
+        idx = self._indices(terms)
         tf = 1.0 + np.log(np.fromiter(terms.values(), dtype=np.float64, count=len(terms)))
-        names = self._indices([_NAME + n for n in item.features.names])  # may grow self._df: before using it
-        self._rows[item.key] = (idx, tf)
+        names = self._indices([_NAME + n for n in item.features.names])
         self._df[idx] += 1
         self._df[names] += 1
+        slot = self._take_slot()
+        self._gen[slot] += 1
+        generation = int(self._gen[slot])
+        packed = (generation << 32) | slot
+        self._slot_of[item.key] = slot
+        self._key_of[slot] = item.key
+        self._when[slot] = _seconds(item.when)
+        self._has_story[slot] = item.story is not None
+        self._lang[slot] = self._language_id(item.features.language)
+        self._norm[slot] = float(np.sqrt(np.sum((tf * self._idf_array(idx)) ** 2))) or 1.0
+        self._rows[item.key] = (idx, tf, names)
+        heapq.heappush(self._by_date, (item.when, slot, generation))
+        if self.indexed:
+            for term, weight in zip(idx.tolist(), tf.tolist(), strict=True):
+                self._post(term, packed, weight)
+            for name in names.tolist():
+                self._post(name, packed, 1.0)
+            self.copies.add(item.key, item.fingerprint)
+        elif not item.fingerprint.empty:
+            self._prints[item.key] = np.asarray(item.fingerprint.values, dtype=np.uint32)
+        # the window keeps names and language for scoring across languages; the terms live in the index
+        slim = StoryFeatures({}, item.features.names, item.features.language)
+        self.items[item.key] = replace(item, features=slim, fingerprint=_NO_FINGERPRINT)
+
+    def _post(self, term: int, packed: int, weight: float) -> None:
+        entry = self._postings.get(term)
+        if entry is None:
+            entry = self._postings[term] = (array("q"), array("d"))
+        entry[0].append(packed)
+        entry[1].append(weight)
 
     def discard(self, key: Hashable) -> None:
+        """Take an article out of the window (its index entries are dropped lazily)."""
         item = self.items.pop(key, None)
-        if item is not None:
+        if item is None:
+            return
+        self.work.discards += 1
+        slot = self._slot_of.pop(key)
+        del self._key_of[slot]
+        self._free_slots.append(slot)
+        self._gen[slot] += 1  # entries packed with the old generation are now dead
+        if self.indexed:
             self.copies.remove(key)
-            idx, _ = self._rows.pop(key)
-            names = self._indices([_NAME + n for n in item.features.names])
-            self._df[idx] -= 1
-            self._df[names] -= 1
+        self._prints.pop(key, None)
+        idx, _, names = self._rows.pop(key)
+        for part in (idx, names):
+            self._df[part] -= 1
+            for gone in part[self._df[part] == 0].tolist():
+                term = self._terms[gone]
+                if term is not None:
+                    del self._vocab[term]
+                self._terms[gone] = None
+                self._free_terms.append(gone)
+                self._postings.pop(gone, None)
 
     def evict_before(self, when: datetime) -> None:
-        """Drop articles older than ``when - window`` (for replays in date order)."""
-        cutoff = when - self.window
-        for key in [k for k, it in self.items.items() if it.when < cutoff]:
-            self.discard(key)
+        """Drop articles dated before ``when - retention`` (cost: the articles dropped, not the window)."""
+        cutoff = when - self.retention
+        heap = self._by_date
+        while heap and heap[0][0] < cutoff:
+            _, slot, generation = heapq.heappop(heap)
+            if self._gen[slot] == generation and slot in self._key_of:
+                self.discard(self._key_of[slot])
+
+    # -- scoring ---------------------------------------------------------------------------------------
+
+    def _compact(self, term: int) -> tuple[array[int], array[float]]:
+        """Drop the entries of articles no longer in the window (once; the next read is exact)."""
+        packed_arr, weights_arr = self._postings[term]
+        packed = np.frombuffer(packed_arr, dtype=np.int64)
+        live = self._gen[packed & 0xFFFFFFFF] == (packed >> 32)
+        weights = np.frombuffer(weights_arr, dtype=np.float64)
+        entry = (array("q", packed[live].tobytes()), array("d", weights[live].tobytes()))
+        self._postings[term] = entry
+        return entry
+
+    def _gather(self, ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Window slots sharing a rare entry with the query, and their partial dot products.
+
+        Sums per slot in a scratch array the size of the slot table, touched only at the slots read, so the
+        cost is the postings read (no sort, nothing proportional to the window).
+        """
+        packed_parts: list[array[int]] = []
+        weight_parts: list[array[float]] = []
+        query_weights: list[float] = []
+        lengths: list[int] = []
+        df, postings, cap = self._df, self._postings, self.max_postings
+        for term, qweight in zip(ids.tolist(), weights.tolist(), strict=True):
+            count = int(df[term])
+            if count == 0 or count > cap:
+                continue
+            entry = postings.get(term)
+            if entry is None:
+                continue
+            if len(entry[0]) != count:
+                entry = self._compact(term)
+            packed_parts.append(entry[0])
+            weight_parts.append(entry[1])
+            query_weights.append(qweight)
+            lengths.append(count)
+        if not packed_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        every = np.frombuffer(b"".join(packed_parts), dtype=np.int64) & 0xFFFFFFFF
+        contributions = np.frombuffer(b"".join(weight_parts), dtype=np.float64) * np.repeat(
+            query_weights, lengths
+        )
+        self.work.postings_read += len(every)
+        if len(self._scratch) < len(self._gen):
+            self._scratch = np.zeros(len(self._gen))
+            self._first = np.zeros(len(self._gen), dtype=np.int32)
+        np.add.at(self._scratch, every, contributions)
+        positions = np.arange(len(every))
+        self._first[every] = positions
+        unique = every[self._first[every] == positions]  # one position per slot: the last write
+        sums = self._scratch[unique].copy()
+        self._scratch[unique] = 0.0
+        return unique, sums
 
     def _idf(self, token: str) -> float:
-        # smoothed, over the window plus the article being placed
         n = len(self.items) + 1
         idx = self._vocab.get(token)
         df = int(self._df[idx]) if idx is not None else 0
@@ -244,43 +457,100 @@ class Clusterer:
         return _cosine(self._name_vector(a), self._name_vector(b))
 
     def _term_cosines(self, features: StoryFeatures, keys: list[Hashable]) -> np.ndarray:
-        """``similarity`` for many same-language items at once (one sparse product, not a Python loop)."""
+        """``similarity`` for many same-language window articles at once (vectorized over their terms)."""
         if not keys or not features.terms:
             return np.zeros(len(keys))
+        self.work.scored += len(keys)
         n = len(self.items) + 1
-        size = len(self._vocab)
-        idf = np.log((n + 1) / (self._df[:size] + 1)) + 1.0
-        query = np.zeros(size)
-        query_norm = 0.0
-        for term, count in features.terms.items():
-            idx = self._vocab.get(term)
-            weight = (1.0 + math.log(count)) * (idf[idx] if idx is not None else math.log(n + 1) + 1.0)
-            query_norm += weight * weight
-            if idx is not None:
-                query[idx] = weight * idf[idx]
+        query_ids = self._indices(features.terms, grow=False)
+        counts = np.asarray([c for t, c in features.terms.items() if t in self._vocab], dtype=np.float64)
+        unknown = np.asarray([c for t, c in features.terms.items() if t not in self._vocab], dtype=np.float64)
+        query_idf = self._idf_array(query_ids)
+        query_weights = (1.0 + np.log(counts)) * query_idf
+        unseen = (1.0 + np.log(unknown)) * (math.log(n + 1) + 1.0)
+        query_norm = math.sqrt(float(np.sum(query_weights**2) + np.sum(unseen**2)))
+        if len(self._query) < len(self._df):
+            self._query = np.zeros(len(self._df))
+        self._query[query_ids] = (
+            query_weights * query_idf
+        )  # tf·idf of the query times the idf of the row's tf
         rows = [self._rows[k] for k in keys]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum([len(r[0]) for r in rows], out=indptr[1:])
-        indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
-        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
-        matrix = csr_matrix((data, indices, indptr), shape=(len(rows), size))
-        dots = matrix @ query
-        norms = np.sqrt(matrix.multiply(matrix) @ (idf * idf))
+        lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        columns = np.concatenate([r[0] for r in rows])
+        tf = np.concatenate([r[1] for r in rows])
+        idf = np.log((n + 1) / (self._df[columns] + 1)) + 1.0
+        starts = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        nonempty = lengths > 0
+        dots = np.zeros(len(rows))
+        norms = np.zeros(len(rows))
+        if len(columns):
+            dots[nonempty] = np.add.reduceat(tf * self._query[columns], starts[nonempty])
+            norms[nonempty] = np.sqrt(np.add.reduceat((tf * idf) ** 2, starts[nonempty]))
+        self._query[query_ids] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            cos = np.where(norms > 0, dots / (norms * math.sqrt(query_norm)), 0.0)
+            cos = (
+                np.where(norms > 0, dots / (norms * query_norm), 0.0)
+                if query_norm > 0
+                else np.zeros(len(rows))
+            )
         return np.asarray(cos, dtype=np.float64)
+
+    def _candidates(self, key: Hashable, when: datetime, features: StoryFeatures) -> list[Hashable]:
+        """The window articles worth scoring exactly: sharing a rare term (same language) or name (across)."""
+        language = self._language_id(features.language) if features.language is not None else -1
+        found: list[Hashable] = []
+        for same in (True, False):
+            if same:
+                ids = self._indices(features.terms, grow=False)
+                counts = [features.terms[t] for t in features.terms if t in self._vocab]
+                weights = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self._idf_array(ids) ** 2
+            else:
+                ids = self._indices([_NAME + n for n in features.names], grow=False)
+                weights = np.ones(len(ids))
+            slots, partial = self._gather(ids, weights)
+            if not len(slots):
+                continue
+            keep = self._has_story[slots] & (
+                np.abs(self._when[slots] - _seconds(when)) <= self.window.total_seconds()
+            )
+            langs = self._lang[slots]
+            compatible = (langs == -1) | (language == -1) | (langs == language)
+            keep &= compatible if same else ~compatible
+            slots, partial = slots[keep], partial[keep]
+            if same:
+                partial = partial / self._norm[slots]
+            if len(slots) > self.max_candidates:
+                top = np.argpartition(-partial, self.max_candidates - 1)[: self.max_candidates]
+                slots = slots[top]
+            found.extend(self._key_of[s] for s in slots.tolist())
+        return [k for k in found if k != key]
+
+    def _compare_prints(self, fp: Fingerprint, exclude: Hashable) -> list[tuple[Hashable, float]]:
+        """Near-copies found by comparing with every fingerprint (an unindexed window: a few articles)."""
+        if fp.empty or not self._prints:
+            return []
+        keys = [k for k in self._prints if k != exclude]
+        if not keys:
+            return []
+        query = np.asarray(fp.values, dtype=np.uint32)
+        stored = np.stack([self._prints[k] for k in keys])
+        if stored.shape[1] != len(query):
+            return []
+        sims = np.count_nonzero(stored == query, axis=1) / len(query)
+        found = [
+            (k, float(v)) for k, v in zip(keys, sims.tolist(), strict=True) if v >= self.duplicate_threshold
+        ]
+        found.sort(key=lambda kv: (-kv[1], str(kv[0])))
+        return found
 
     def place(self, key: Hashable, when: datetime, features: StoryFeatures, fp: Fingerprint) -> Placement:
         """Decide where an article goes, comparing it with the window's articles within ``window`` of ``when``."""
-        candidates = [
-            it
-            for it in self.items.values()
-            if it.key != key and it.story is not None and abs(it.when - when) <= self.window
-        ]
-        candidates.sort(key=lambda it: (it.when, str(it.key)))
+        self.work.placements += 1
         best_dup: Item | None = None
         best_dup_sim = 0.0
-        for other, sim in self.copies.query(fp, exclude=key):
+        copies = self.copies.query(fp, exclude=key) if self.indexed else self._compare_prints(fp, key)
+        for other, sim in copies:
             it = self.items[other]
             if it.story is None or abs(it.when - when) > self.window:
                 continue
@@ -291,6 +561,15 @@ class Clusterer:
         if best_dup is not None:
             original = best_dup.duplicate_of if best_dup.duplicate_of is not None else best_dup.key
             return Placement(best_dup.story, best_dup_sim, original, best_dup_sim)
+        if self.indexed:
+            candidates = [self.items[k] for k in self._candidates(key, when, features)]
+        else:
+            candidates = [
+                it
+                for it in self.items.values()
+                if it.key != key and it.story is not None and abs(it.when - when) <= self.window
+            ]
+        candidates.sort(key=lambda it: (it.when, str(it.key)))
         same = [it for it in candidates if _same_language(features, it.features)]
         sims = dict(
             zip(
@@ -302,7 +581,11 @@ class Clusterer:
         scores: dict[Hashable, float] = {}
         first_seen: dict[Hashable, tuple[datetime, str]] = {}
         for it in candidates:
-            sim = sims[it.key] if it.key in sims else self.similarity(features, it.features)
+            if it.key in sims:
+                sim = sims[it.key]
+            else:
+                self.work.scored += 1
+                sim = self.similarity(features, it.features)
             if sim > scores.get(it.story, -1.0):
                 scores[it.story] = sim
             first_seen.setdefault(it.story, (it.when, str(it.story)))
@@ -312,6 +595,9 @@ class Clusterer:
         if scores[story] < self.threshold:
             return Placement(None, scores[story])
         return Placement(story, scores[story])
+
+
+_NO_FINGERPRINT = Fingerprint(())
 
 
 def _same_language(a: StoryFeatures, b: StoryFeatures) -> bool:
@@ -337,188 +623,28 @@ def text_fingerprint(title: str, text: str, *, max_chars: int = ENRICH_MAX_CHARS
     return fingerprint(readable_text(text if text.strip() else title, max_chars))
 
 
-# --- against the database ---------------------------------------------------------------------------------
+def keep_story_ids(old: Mapping[int, int], new: Mapping[int, int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Which new clusters keep an old story's id after a rebuild, and where every other old id points.
 
-
-@dataclass(frozen=True)
-class StoryResult:
-    """Where ``assign_story`` put an article: its story, whether that story is new, the original it copies."""
-
-    story_id: int
-    is_new: bool
-    duplicate_of: int | None = None
-    similarity: float = 1.0
-
-
-def _window_clusterer(session: Session, when: datetime, exclude_id: int, max_chars: int) -> Clusterer:
-    clusterer = Clusterer()
-    members = story_store.window_members(session, when - WINDOW, when + WINDOW, exclude_id=exclude_id)
-    stored = {m.article_id: StoryFeatures.from_json(m.features) for m in members}
-    stale = [m.article_id for m in members if stored[m.article_id] is None]
-    texts = story_store.titles_and_texts(session, stale) if stale else {}
-    for m in members:
-        features = stored[m.article_id]
-        if features is None:
-            title, text = texts[m.article_id]
-            features = extract_features(title, text, m.language, max_chars=max_chars)
-        clusterer.add(
-            Item(
-                key=m.article_id,
-                when=m.when,
-                features=features,
-                fingerprint=Fingerprint.from_bytes(m.fingerprint),
-                story=m.story_id,
-                duplicate_of=m.duplicate_of,
-            )
-        )
-    return clusterer
-
-
-def _record(
-    session: Session,
-    article_id: int,
-    title: str,
-    when: datetime,
-    placement: Placement,
-    fp: Fingerprint,
-    features: StoryFeatures,
-) -> StoryResult:
-    """Write the placement: a new story if needed, the membership row, the duplicate link."""
-    is_new = placement.story is None
-    if is_new:
-        story_id = story_store.create_story(session, title, when).id
-    else:
-        story_id = int(placement.story)  # type: ignore[call-overload]
-    similarity = 1.0 if is_new else placement.similarity
-    session.add(
-        ArticleStory(
-            article_id=article_id,
-            story_id=story_id,
-            similarity=similarity,
-            fingerprint=fp.to_bytes(),
-            features=features.to_json(),
-        )
-    )
-    original_id: int | None = None
-    if placement.duplicate_of is not None:
-        original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
-        session.add(
-            Duplicate(
-                article_id=article_id, original_id=original_id, similarity=placement.duplicate_similarity
-            )
-        )
-    return StoryResult(story_id, is_new, original_id, similarity)
-
-
-def assign_story(session: Session, article_row: Article, *, max_chars: int = ENRICH_MAX_CHARS) -> StoryResult:
-    """Put a saved article in a story (an existing one or a new one) and record it if it is a near-copy.
-
-    Call it in the transaction that saved the article (it flushes, never commits). Calling it again for the
-    same article with the same text returns the stored answer; after the text changed it places it afresh.
-    Features and fingerprint read the first ``max_chars`` characters (``enrich.max_chars``).
+    ``old`` and ``new`` map each article to its story before and after. A new cluster takes the id of the old
+    story that has most of its members in it (more than half of them), the oldest id winning a tie; an old story
+    without such a cluster (merged, split, emptied) redirects to the new cluster that holds most of its articles
+    (ties: the cluster whose articles came first). Returns ``(kept, redirects)``: new cluster → old id, and
+    old id → new cluster, for old ids not kept.
     """
-    if article_row.id is None:
-        session.flush()
-    fp = text_fingerprint(article_row.title, article_row.text, max_chars=max_chars)
-    existing = story_store.membership(session, article_row.id)
-    if existing is not None:
-        if existing.fingerprint == fp.to_bytes():
-            dup = story_store.duplicate_row(session, article_row.id)
-            original = dup.original_id if dup else None
-            return StoryResult(existing.story_id, False, original, existing.similarity)
-        story_store.detach_article(session, article_row.id)
-
-    story_store.lock_story_assignment(session)
-    when = story_store.article_time(article_row)
-    features = extract_features(
-        article_row.title, article_row.text, article_row.language, max_chars=max_chars
-    )
-    clusterer = _window_clusterer(session, when, article_row.id, max_chars)
-    placement = clusterer.place(article_row.id, when, features, fp)
-    if placement.duplicate_of is None:
-        # the same bytes stored earlier, however long ago, are a copy too
-        same = story_store.earliest_same_hash(session, article_row)
-        member = story_store.membership(session, same.id) if same is not None else None
-        if same is not None and member is not None:
-            dup = story_store.duplicate_row(session, same.id)
-            placement = Placement(member.story_id, 1.0, dup.original_id if dup else same.id, 1.0)
-    result = _record(session, article_row.id, article_row.title, when, placement, fp, features)
-    session.flush()
-    story_store.refresh_story(session, result.story_id)
-    logger.debug(
-        "article %s in story %s%s",
-        article_row.id,
-        result.story_id,
-        " (new)" if result.is_new else "",
-        extra={"article_id": article_row.id, "story_id": result.story_id},
-    )
-    return result
-
-
-@dataclass
-class ReclusterReport:
-    """What ``recluster`` built."""
-
-    articles: int = 0
-    stories: int = 0
-    duplicates: int = 0
-    multi_source_stories: int = 0
-
-
-def recluster(
-    session: Session,
-    on_progress: Callable[[int, int], None] | None = None,
-    batch: int = 500,
-    *,
-    max_chars: int = ENRICH_MAX_CHARS,
-) -> ReclusterReport:
-    """Forget all stories and duplicate links and place every stored article again, oldest first.
-
-    One transaction: the caller commits. ``on_progress(done, total)`` is called after each batch. The session
-    is emptied (``expunge_all``) after each batch, so pass one that holds nothing else.
-    The result is the same as assigning the articles one by one in date order (ties by id).
-    """
-    story_store.lock_story_assignment(session)
-    story_store.clear_all(session)
-    order = story_store.article_order(session)
-    report = ReclusterReport(articles=len(order))
-    clusterer = Clusterer()
-    by_hash: dict[str, tuple[int, int]] = {}  # content hash → (original article id, story id)
-    story_ids: set[int] = set()
-    done = 0
-    for start in range(0, len(order), batch):
-        chunk = order[start : start + batch]
-        rows = story_store.articles_by_ids(session, chunk)
-        for article_id in chunk:
-            row = rows[article_id]
-            when = story_store.article_time(row)
-            clusterer.evict_before(when)
-            features = extract_features(row.title, row.text, row.language, max_chars=max_chars)
-            fp = text_fingerprint(row.title, row.text, max_chars=max_chars)
-            placement = clusterer.place(row.id, when, features, fp)
-            if placement.duplicate_of is None and row.content_hash in by_hash:
-                original, story = by_hash[row.content_hash]
-                placement = Placement(story, 1.0, original, 1.0)
-            result = _record(session, row.id, row.title, when, placement, fp, features)
-            clusterer.add(Item(row.id, when, features, fp, result.story_id, result.duplicate_of))
-            if row.content_hash:
-                by_hash.setdefault(row.content_hash, (result.duplicate_of or row.id, result.story_id))
-            story_ids.add(result.story_id)
-            report.duplicates += result.duplicate_of is not None
-        session.flush()
-        session.expunge_all()  # keep memory flat on big archives
-        done += len(chunk)
-        if on_progress is not None:
-            on_progress(done, len(order))
-    for story_id in sorted(story_ids):
-        refreshed = story_store.refresh_story(session, story_id)
-        if refreshed is not None and refreshed.source_count > 1:
-            report.multi_source_stories += 1
-    report.stories = len(story_ids)
-    logger.info(
-        "reclustered %d articles into %d stories (%d duplicates)",
-        report.articles,
-        report.stories,
-        report.duplicates,
-    )
-    return report
+    members: dict[int, list[int]] = {}
+    for article, story in old.items():
+        members.setdefault(story, []).append(article)
+    kept: dict[int, int] = {}
+    redirects: dict[int, int] = {}
+    order = {cluster: i for i, cluster in enumerate(dict.fromkeys(new.values()))}
+    for story in sorted(members):
+        counts = Counter(new[a] for a in members[story] if a in new)
+        if not counts:
+            continue
+        target, count = min(counts.items(), key=lambda kv: (-kv[1], order[kv[0]]))
+        if 2 * count > len(members[story]) and target not in kept:
+            kept[target] = story
+        else:
+            redirects[story] = target
+    return kept, redirects

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute
@@ -31,6 +31,7 @@ from gazette.publish.pages import ASSETS, HTML, Rendered, Site, asset_fingerprin
 from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS
 from gazette.publish.responses import respond
 from gazette.publish.search import parse_page
+from gazette.store import stories as story_store
 from gazette.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,18 @@ def _story_id(value: str) -> int:
 
 def story(request: Request, story_id: str, slug: str) -> Response:
     check_slug(slug)
-    return respond(request, _site(request).story(_story_id(story_id), slug))
+    site = _site(request)
+    number = _story_id(story_id)
+    try:
+        return respond(request, site.story(number, slug))
+    except NotFound:
+        # a story merged or split by `gazette recluster` keeps its URL: it leads to where its articles went
+        with site.db.session() as s:
+            target = story_store.redirect_target(s, number)
+            if target is None:
+                raise
+            location = f"{site.prefix}{target.path}"
+        return RedirectResponse(location, status_code=301, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def stories(request: Request) -> Response:

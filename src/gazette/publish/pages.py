@@ -340,8 +340,8 @@ class Site:
     def story(self, story_id: int, slug: str) -> Rendered:
         """``/story/<id>/<slug>/``: every article of a story, oldest first, near-copies marked.
 
-        A slug that is not the story's own is a 404, not a redirect: story ids are reused after
-        ``gazette recluster``, so an old link's id may now name another story.
+        A slug that is not the story's own is a 404 here. An id that no longer names a story (merged or split
+        by ``gazette recluster``) is answered 301 by the app from the story redirects.
         """
         with self.db.session() as s:
             story = story_store.story_by_id(s, story_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import html
 import json
 import logging
 import os
@@ -37,12 +38,14 @@ from gazette.publish import feeds
 from gazette.publish.app import create_app
 from gazette.publish.pages import Site, asset_fingerprints
 from gazette.publish.policy import headers_file
+from gazette.store import stories as story_store
 from gazette.store.db import Database
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MANIFEST = ".gazette-build.json"
+REDIRECTS_FILE = "_redirects"  # Netlify's and Cloudflare Pages' list of redirects: "from to status" per line
 MANIFEST_VERSION = 1
 HEADERS_FILE = "_headers"  # security and caching headers for hosts that read it (policy.headers_file)
 NOT_FOUND_PAGE = "/404.html"  # what static hosts (GitHub Pages, Netlify …) show for a missing path
@@ -221,6 +224,43 @@ def _prune_empty_dirs(outdir: Path, start: Path) -> None:
         folder = folder.parent
 
 
+# --- redirects ---------------------------------------------------------------------------------------
+
+
+def redirect_page(target_url: str) -> bytes:
+    """A page that sends a browser on to ``target_url`` (meta refresh) and tells crawlers where it lives now."""
+    url = html.escape(target_url, quote=True)
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">\n'
+        "<title>Moved</title>\n"
+        f'<meta http-equiv="refresh" content="0; url={url}">\n'
+        f'<link rel="canonical" href="{url}">\n'
+        '<meta name="robots" content="noindex">\n'
+        f'</head><body><p>This story has moved to <a href="{url}">{url}</a>.</p></body></html>\n'
+    ).encode()
+
+
+def story_redirects(site: Site) -> dict[str, bytes]:
+    """Files for the old URLs of merged or split stories: a redirect page at each, and the ``_redirects`` list."""
+    with site.db.session() as s:
+        found = story_store.redirects(s)
+    files: dict[str, bytes] = {}
+    lines: list[str] = []
+    for old_id, slug, target in found:
+        old_path = f"/story/{old_id}/{slug}/"
+        target_path = f"{site.prefix}{target.path}"
+        rel = output_path(old_path)
+        if rel is None:
+            continue
+        files[rel] = redirect_page(site.absolute(target.path))
+        lines.append(f"{site.prefix}{old_path} {target_path} 301")
+        lines.append(f"{site.prefix}/story/{old_id}/* {target_path} 301")  # the old id under any slug
+    if lines:
+        files[REDIRECTS_FILE] = ("\n".join(lines) + "\n").encode("utf-8")
+    return files
+
+
 # --- rendering ---------------------------------------------------------------------------------------
 
 
@@ -353,6 +393,8 @@ def build_site(
     seeds = seed_routes(site, asset_fingerprints().values())
     bodies = _run_coroutine(lambda: _render_all(app, seeds, _Scope(site.base_url), report, concurrency))
     bodies[HEADERS_FILE] = headers_file(site.search_url).encode("utf-8")
+    for rel, body in story_redirects(site).items():
+        bodies.setdefault(rel, body)  # a page the app really serves at that path wins
     report.broken.sort(key=lambda b: (b.path, b.referrer))
 
     previous = read_manifest(out)
@@ -374,7 +416,7 @@ def build_site(
             raise BuildError(f"cannot write {target}: {exc}") from exc
         report.written.append(rel)
     for rel in sorted(set(previous) - set(manifest)):
-        if output_path("/" + rel) != rel:
+        if output_path("/" + rel) != rel and rel != REDIRECTS_FILE:
             continue  # a manifest entry that does not name a file under the folder: never delete it
         stale = out / rel
         try:

@@ -1,18 +1,25 @@
-"""Store: stories and near-duplicates — which story an article is in, a story's articles, recent stories."""
+"""Store: stories and near-duplicates — which story an article is in, a story's articles, recent stories.
+
+It also keeps what an in-process story window needs to stay right between articles and across processes: the
+members written since a watermark (``members_after``) and a marker that changes when memberships are rewritten
+(``index_marker``), and the redirects that keep a story's URL after it is merged or split.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from slugify import slugify
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from gazette.store.schema import Article
-from gazette.store.story_schema import ArticleStory, Duplicate, Story
+from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryIndexState, StoryRedirect
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +43,12 @@ class StoryMember:
     fingerprint: bytes | None
     features: dict[str, Any] | None
     duplicate_of: int | None
+    membership_id: int = 0
+    fetched_at: datetime | None = None
 
 
-def window_members(
-    session: Session, since: datetime, until: datetime, exclude_id: int | None = None
-) -> list[StoryMember]:
-    """Articles already in a story whose date falls in ``[since, until]``, oldest first."""
-    stmt = (
+def _member_query() -> Any:
+    return (
         select(
             Article.id,
             ArticleStory.story_id,
@@ -51,15 +57,84 @@ def window_members(
             ArticleStory.fingerprint,
             ArticleStory.features,
             Duplicate.original_id,
+            ArticleStory.id,
+            Article.fetched_at,
         )
         .join(ArticleStory, ArticleStory.article_id == Article.id)
         .outerjoin(Duplicate, Duplicate.article_id == Article.id)
-        .where(ARTICLE_TIME >= since, ARTICLE_TIME <= until)
-        .order_by(ARTICLE_TIME, Article.id)
     )
+
+
+def _members(session: Session, stmt: Any) -> list[StoryMember]:
+    found = []
+    for row in session.execute(stmt):
+        when, fetched = _as_datetime(row[2]), _as_datetime(row[8])
+        found.append(
+            StoryMember(
+                article_id=row[0],
+                story_id=row[1],
+                when=when or fetched,  # type: ignore[arg-type]
+                language=row[3],
+                fingerprint=row[4],
+                features=row[5],
+                duplicate_of=row[6],
+                membership_id=row[7],
+                fetched_at=fetched,
+            )
+        )
+    return found
+
+
+def window_members(
+    session: Session, since: datetime, until: datetime | None = None, exclude_id: int | None = None
+) -> list[StoryMember]:
+    """Articles already in a story whose date falls in ``[since, until]`` (no upper bound: None), oldest first."""
+    stmt = _member_query().where(ARTICLE_TIME >= since).order_by(ARTICLE_TIME, Article.id)
+    if until is not None:
+        stmt = stmt.where(ARTICLE_TIME <= until)
     if exclude_id is not None:
         stmt = stmt.where(Article.id != exclude_id)
-    return [StoryMember(*row) for row in session.execute(stmt)]
+    return _members(session, stmt)
+
+
+def members_after(session: Session, membership_id: int) -> list[StoryMember]:
+    """Memberships written after ``membership_id`` (by this process or another), in the order written."""
+    return _members(session, _member_query().where(ArticleStory.id > membership_id).order_by(ArticleStory.id))
+
+
+@dataclass(frozen=True)
+class IndexMarker:
+    """Where the stored memberships stand: a window built at one marker is still right at a later one when
+    ``token`` and ``epoch`` are equal (memberships were only appended, ids above ``last_membership``)."""
+
+    token: str
+    epoch: int
+    last_membership: int
+
+
+def _state(session: Session) -> StoryIndexState:
+    state = session.scalars(
+        select(StoryIndexState).where(StoryIndexState.id == 1).execution_options(populate_existing=True)
+    ).first()
+    if state is None:  # a database whose state row is missing: start past every membership there
+        last = session.scalar(select(func.max(ArticleStory.id))) or 0
+        state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0, last_membership=int(last))
+        session.add(state)
+        session.flush()
+    return state
+
+
+def index_marker(session: Session) -> IndexMarker:
+    """The current marker (one row read by its key; creates the row in a database that lacks it)."""
+    state = _state(session)
+    return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
+
+
+def bump_epoch(session: Session) -> None:
+    """Tell every story window (in any process) that memberships were rewritten wholesale."""
+    state = _state(session)
+    state.epoch = int(state.epoch) + 1
+    session.flush()
 
 
 def titles_and_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -101,22 +176,39 @@ def duplicate_row(session: Session, article_id: int) -> Duplicate | None:
     return session.scalar(select(Duplicate).where(Duplicate.article_id == article_id))
 
 
-def earliest_same_hash(session: Session, article: Article) -> Article | None:
-    """The oldest other article with exactly the same content hash that is already in a story."""
+def earliest_same_hash(session: Session, article: Article) -> tuple[int, int, int | None] | None:
+    """The oldest other article with exactly the same content hash that is already in a story:
+    (its id, its story, the original it copies or None), in one indexed query."""
     if not article.content_hash:
         return None
     stmt = (
-        select(Article)
+        select(Article.id, ArticleStory.story_id, Duplicate.original_id)
         .join(ArticleStory, ArticleStory.article_id == Article.id)
+        .outerjoin(Duplicate, Duplicate.article_id == Article.id)
         .where(Article.content_hash == article.content_hash, Article.id != article.id)
         .order_by(ARTICLE_TIME, Article.id)
         .limit(1)
     )
-    return session.scalars(stmt).first()
+    row = session.execute(stmt).first()
+    return None if row is None else (int(row[0]), int(row[1]), None if row[2] is None else int(row[2]))
+
+
+def _next_story_id(session: Session) -> int | None:
+    """An id no story or redirect ever had, where the database itself could hand out an old one.
+
+    SQLite gives a new row the highest id plus one, which is a deleted story's id when that story was the
+    newest; PostgreSQL's sequence never goes back, so it picks the id itself (None).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    highest = session.scalar(select(func.max(Story.id))) or 0
+    redirected = session.scalar(select(func.max(StoryRedirect.old_id))) or 0
+    return max(highest, redirected) + 1
 
 
 def create_story(session: Session, title: str, when: datetime) -> Story:
     story = Story(
+        id=_next_story_id(session),
         title=title,
         slug=slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
         first_seen=when,
@@ -127,6 +219,32 @@ def create_story(session: Session, title: str, when: datetime) -> Story:
     session.add(story)
     session.flush()
     return story
+
+
+def count_new_member(session: Session, story: Story, article: Article, when: datetime) -> None:
+    """Update a story's counts and dates for one article just added to it (one indexed lookup, where
+    ``refresh_story`` would aggregate over every member)."""
+    same_source = False
+    if article.source_id is not None:
+        same_source = (
+            session.scalar(
+                select(ArticleStory.id)
+                .join(Article, Article.id == ArticleStory.article_id)
+                .where(
+                    ArticleStory.story_id == story.id,
+                    Article.source_id == article.source_id,
+                    Article.id != article.id,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+    story.article_count = (story.article_count or 0) + 1
+    story.source_count = (story.source_count or 0) + (0 if same_source or article.source_id is None else 1)
+    if story.first_seen is None or when < story.first_seen:
+        story.first_seen = when
+    if story.updated_at is None or when > story.updated_at:
+        story.updated_at = when
 
 
 def refresh_story(session: Session, story_id: int) -> Story | None:
@@ -146,6 +264,8 @@ def refresh_story(session: Session, story_id: int) -> Story | None:
     ).one()
     count, sources, first, last = row
     if not count:
+        # the id is never handed out again; its URL leads on once the article's new story is known
+        session.merge(StoryRedirect(old_id=story.id, slug=story.slug, story_id=None))
         session.delete(story)
         session.flush()
         return None
@@ -166,23 +286,101 @@ def _as_datetime(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def detach_article(session: Session, article_id: int) -> None:
-    """Take an article out of its story and drop its duplicate link (the story goes when it empties)."""
+def detach_article(session: Session, article_id: int) -> int | None:
+    """Take an article out of its story and drop its duplicate link (the story goes when it empties).
+
+    Returns the story's id when it emptied (its URL then redirects; see ``point_redirects``).
+    """
     member = membership(session, article_id)
     session.execute(delete(Duplicate).where(Duplicate.article_id == article_id))
-    if member is not None:
-        story_id = member.story_id
-        session.delete(member)
-        session.flush()
-        refresh_story(session, story_id)
+    if member is None:
+        return None
+    story_id = member.story_id
+    session.delete(member)
+    session.flush()
+    return None if refresh_story(session, story_id) is not None else story_id
 
 
-def clear_all(session: Session) -> None:
-    """Forget every story and duplicate link (``gazette recluster`` rebuilds them)."""
+def point_redirects(session: Session, targets: Mapping[int, int | None]) -> None:
+    """Point old story ids at the stories that now hold their articles, and re-point chains through them."""
+    for old_id, target in targets.items():
+        if target == old_id:
+            session.execute(delete(StoryRedirect).where(StoryRedirect.old_id == old_id))
+            continue
+        session.execute(update(StoryRedirect).where(StoryRedirect.old_id == old_id).values(story_id=target))
+        session.execute(update(StoryRedirect).where(StoryRedirect.story_id == old_id).values(story_id=target))
+    session.flush()
+
+
+def redirect_target(session: Session, story_id: int) -> Story | None:
+    """The story an old story id now leads to (following re-pointed chains), or None."""
+    seen: set[int] = set()
+    current: int | None = story_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        story = session.get(Story, current) if current != story_id else None
+        if story is not None:
+            return story
+        current = session.scalar(select(StoryRedirect.story_id).where(StoryRedirect.old_id == current))
+    return None
+
+
+def redirects(session: Session) -> list[tuple[int, str, Story]]:
+    """Every old story URL that leads somewhere: (old id, old slug, the story it leads to), by old id."""
+    stmt = (
+        select(StoryRedirect.old_id, StoryRedirect.slug, Story)
+        .join(Story, Story.id == StoryRedirect.story_id)
+        .order_by(StoryRedirect.old_id)
+    )
+    return [(int(row[0]), str(row[1]), row[2]) for row in session.execute(stmt)]
+
+
+def memberships(session: Session) -> dict[int, int]:
+    """article id → story id, for every placed article (what ``gazette recluster`` compares against)."""
+    return {
+        int(a): int(s) for a, s in session.execute(select(ArticleStory.article_id, ArticleStory.story_id))
+    }
+
+
+def story_slugs(session: Session) -> dict[int, str]:
+    return {int(i): str(slug) for i, slug in session.execute(select(Story.id, Story.slug))}
+
+
+def clear_memberships(session: Session) -> None:
+    """Forget every membership and duplicate link, keeping the stories (their ids stay taken while
+    ``gazette recluster`` rebuilds; ``renumber_stories`` then gives kept ones back their old ids)."""
     session.execute(delete(Duplicate))
     session.execute(delete(ArticleStory))
-    session.execute(delete(Story))
+    bump_epoch(session)
     session.flush()
+
+
+def renumber_stories(session: Session, kept: Mapping[int, int], redirected: Mapping[int, int]) -> None:
+    """After a rebuild: move each new story's articles to the old id it keeps (the old story keeps its title
+    and slug, so its URL stays), delete the new rows, and turn every other old story into a redirect."""
+    if kept:
+        table = cast(Table, ArticleStory.__table__)
+        session.connection().execute(
+            update(table).where(table.c.story_id == bindparam("new_id")).values(story_id=bindparam("old_id")),
+            [{"new_id": new, "old_id": old} for new, old in kept.items()],
+        )
+        session.execute(delete(Story).where(Story.id.in_(list(kept))))
+    final = {old: kept.get(new, new) for old, new in redirected.items()}
+    slugs = story_slugs(session)
+    for old_id in final:
+        session.merge(StoryRedirect(old_id=old_id, slug=slugs.get(old_id, "story"), story_id=None))
+    session.execute(delete(Story).where(Story.id.in_(list(final))))
+    session.flush()
+    point_redirects(session, final)
+    for old_id in kept.values():  # an id kept again stops redirecting
+        session.execute(delete(StoryRedirect).where(StoryRedirect.old_id == old_id))
+    session.flush()
+
+
+def stories_without_members(session: Session, ids: Iterable[int]) -> list[int]:
+    wanted = list(ids)
+    used = set(session.scalars(select(ArticleStory.story_id).where(ArticleStory.story_id.in_(wanted))))
+    return [i for i in wanted if i not in used]
 
 
 # --- the read side, for pages and the API -------------------------------------------------------------
@@ -273,3 +471,35 @@ def duplicates_of(session: Session, article_id: int) -> list[tuple[Article, floa
     )
     found.extend((row[0], float(row[1])) for row in session.execute(stmt))
     return found
+
+
+def add_membership(
+    session: Session,
+    article_id: int,
+    story_id: int,
+    similarity: float,
+    fingerprint: bytes,
+    features: dict[str, Any],
+) -> int:
+    """Write a membership row under the next id (call with the story lock held); returns that id.
+
+    The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
+    watermark see the new one and replace what they held for the article.
+    """
+    state = _state(session)
+    state.last_membership = int(state.last_membership) + 1
+    session.add(
+        ArticleStory(
+            id=state.last_membership,
+            article_id=article_id,
+            story_id=story_id,
+            similarity=similarity,
+            fingerprint=fingerprint,
+            features=features,
+        )
+    )
+    return int(state.last_membership)
+
+
+def add_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> None:
+    session.add(Duplicate(article_id=article_id, original_id=original_id, similarity=similarity))

@@ -1,4 +1,4 @@
-"""Store: the story tables (stories, article_stories, duplicates); migration 0004 creates them."""
+"""Store: the story tables (stories, article_stories, duplicates: migration 0004; redirects and index state: 0005)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,37 @@ class Duplicate(Base):
 
     article: Mapped[Article] = relationship(foreign_keys=[article_id])
     original: Mapped[Article] = relationship(foreign_keys=[original_id])
+
+
+class StoryRedirect(Base):
+    """A story id that no longer names a story: its URL answers 301 to ``story_id`` (None: nowhere, a 404).
+
+    Written when ``gazette recluster`` merges or splits a story, or when a story empties because its only
+    article moved; ``slug`` is the old URL's, so a static build can write a page at the old path.
+    """
+
+    __tablename__ = "story_redirects"
+    __table_args__ = (Index("ix_story_redirects_story", "story_id"),)
+
+    old_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    slug: Mapped[str] = mapped_column(String(200))
+    story_id: Mapped[int | None] = mapped_column(
+        Integer
+    )  # no foreign key: a chain is re-pointed, not cascaded
+
+
+class StoryIndexState(Base):
+    """One row: what in-process story windows compare to know the stored stories changed under them.
+
+    ``token`` names this database (a window kept for another one is never reused); ``epoch`` goes up when
+    memberships are rewritten wholesale (``gazette recluster``); ``last_membership`` is the watermark.
+    """
+
+    __tablename__ = "story_index_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(64))
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # the id of the newest membership row: ids are handed out from here, so they only grow (SQLite would
+    # reuse a deleted row's id, which a window's watermark would then miss)
+    last_membership: Mapped[int] = mapped_column(Integer, default=0)

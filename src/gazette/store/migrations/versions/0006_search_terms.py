@@ -7,7 +7,7 @@ article by ``store.search``) instead of 0002's generated one, with a GIN index. 
 every stored article; downgrading restores 0002's index.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from gazette.store.search import rebuild_index
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
