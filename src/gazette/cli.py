@@ -355,7 +355,7 @@ def config_show(config: ConfigOpt = None) -> None:
 
 # Commands that belong to one stage live beside it in ``gazette.commands.<name>`` and register themselves
 # here, so this module stays the only place that reads argv.
-COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance")
+COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance", "backfill", "migrate")
 
 
 def _register_commands() -> None:

@@ -93,6 +93,23 @@ class BriefSettings:
     llm_timeout: float = _doc("Seconds to wait for the language model.", default=60.0)
 
 
+def cpu_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class PipelineSettings:
+    workers: int = _doc(
+        "Processes that extract and enrich pages during `gazette ingest` (default: one per CPU core; "
+        "1 keeps the work in the ingesting process).",
+        default_factory=cpu_cores,
+    )
+
+
 @dataclass
 class Settings:
     database_url: str = _doc("SQLAlchemy URL of the store.", default="sqlite:///gazette.db")
@@ -100,6 +117,9 @@ class Settings:
     site: SiteSettings = field(default_factory=SiteSettings, metadata={"help": "Publishing."})
     sections: SectionSettings = field(default_factory=SectionSettings, metadata={"help": "Sections."})
     brief: BriefSettings = field(default_factory=BriefSettings, metadata={"help": "Briefs."})
+    pipeline: PipelineSettings = field(
+        default_factory=PipelineSettings, metadata={"help": "Ingest processes."}
+    )
 
     def section_name(self, slug: str) -> str:
         return self.sections.taxonomy.get(slug, slug.replace("-", " ").title())
@@ -202,6 +222,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("fetch.max_bytes must be > 0")
     if not 0 <= s.fetch.max_redirects <= 20:
         raise ConfigError("fetch.max_redirects must be between 0 and 20")
+    if s.pipeline.workers < 1:
+        raise ConfigError("pipeline.workers must be >= 1")
     if s.sections.default not in s.sections.taxonomy:
         raise ConfigError(f"sections.default {s.sections.default!r} is not in the taxonomy")
     if not s.database_url or "://" not in s.database_url:

@@ -12,6 +12,7 @@
      │    ├── TooManyRedirects        more hops than ``max_redirects``, or a loop
      │    └── HTTPStatusError(status) a 4xx/5xx answer (``retry_after`` set for 429/503)
      ├── FeedError                   the body is not a feed we can read
+     ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article
      ├── StorageError                the database refused a write
      └── NotFound                    a page or record that does not exist (HTTP 404)
@@ -86,6 +87,18 @@ class FeedError(GazetteError):
         super().__init__(f"{message}: {url}")
 
 
+class ArchiveError(GazetteError):
+    """A WARC file that cannot be opened or read to its end."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{message}: {path}")
+
+    def __reduce__(self) -> tuple[type[ArchiveError], tuple[str, str]]:  # crosses process boundaries (Dask)
+        return (type(self), (self.path, self.message))
+
+
 class ExtractionRejected(GazetteError):
     """A page yielded no usable article; ``reason`` says why."""
 
@@ -110,6 +123,7 @@ class NotFound(GazetteError):
 
 
 __all__ = [
+    "ArchiveError",
     "BlockedAddress",
     "ConfigError",
     "ExtractionRejected",
