@@ -40,7 +40,7 @@ state = State()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", markup=True)
+    console.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)  # one line, however long
     return typer.Exit(code)
 
 
@@ -355,7 +355,7 @@ def config_show(config: ConfigOpt = None) -> None:
 
 # Commands that belong to one stage live beside it in ``gazette.commands.<name>`` and register themselves
 # here, so this module stays the only place that reads argv.
-COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance", "backfill", "migrate")
+COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance", "backfill", "migrate_db")
 
 
 def _register_commands() -> None:

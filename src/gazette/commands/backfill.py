@@ -117,7 +117,7 @@ def backfill(
     finally:
         db.dispose()
     for failure in counts.failures[:50]:
-        console.print(f"failed {failure.url}: {failure.reason}", markup=False)
+        console.print(f"failed {failure.url}: {failure.reason}", markup=False, soft_wrap=True)
     if len(counts.failures) > 50:
         console.print(f"… and {len(counts.failures) - 50} more failures", markup=False)
     new, duplicates = counts.new - near, counts.duplicates + near
