@@ -15,6 +15,7 @@
      ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article
      ├── StorageError                the database refused a write
+     │    └── CopyRefused             migrate-db: the target already holds a desk, or the source none
      └── NotFound                    a page or record that does not exist (HTTP 404)
 
 Third-party exceptions are wrapped once, where they enter (``raise FetchTimeout(url) from exc``).
@@ -116,6 +117,10 @@ class StorageError(GazetteError):
     """The database refused or lost a write."""
 
 
+class CopyRefused(StorageError):
+    """A desk copy that must not start: the target already holds articles, or the source holds no desk."""
+
+
 class NotFound(GazetteError):
     """No such page or record."""
 
@@ -126,6 +131,7 @@ __all__ = [
     "ArchiveError",
     "BlockedAddress",
     "ConfigError",
+    "CopyRefused",
     "ExtractionRejected",
     "FeedError",
     "FetchError",
