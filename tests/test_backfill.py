@@ -164,6 +164,7 @@ def test_a_range_run_twice_or_cut_short_stores_each_article_once(tmp_path: Path,
 # --- the command --------------------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(900)
 def test_backfill_command_counts_and_skips_what_is_stored(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/gazette.db"
     path = write_warc(tmp_path / "a.warc.gz", gz=True)
@@ -269,6 +270,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # three clusters' worth of processes, each loading the models, on a shared machine
 def test_backfill_on_a_dask_cluster_equals_a_local_run(
     tmp_path: Path, dask_cluster: str, pg_url: str, second_pg_url: str
 ) -> None:

@@ -25,13 +25,14 @@ def migrate_db(
 
     from gazette.cli import console, fail, out, settings_from
     from gazette.errors import GazetteError
-    from gazette.store.migrate import copy_database, masked
+    from gazette.store.migrate import copy_database, masked, preflight
 
     settings = settings_from(config)
     if "://" not in to:
         raise fail(f"--to is not a database URL: {masked(to)}", 2)
     source_shown, target_shown = masked(settings.database_url), masked(to)
     try:
+        preflight(settings.database_url, to)  # before the progress display, so a refusal is one line
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

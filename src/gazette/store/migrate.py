@@ -106,12 +106,46 @@ def article_digests(engine: Engine) -> Iterator[tuple[int, str]]:
             yield int(row[0]), digest.hexdigest()
 
 
+def preflight(source_url: str, target_url: str) -> None:
+    """Refuse a copy that must not start — same database, unreachable, no desk, or a target holding articles —
+    before anything is written."""
+    if make_url(source_url) == make_url(target_url):
+        raise CopyRefused("the target is the source database")
+    source, target = make_engine(source_url), make_engine(target_url)
+    try:
+        _preflight(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def _preflight(source: Engine, target: Engine) -> None:
+    for engine in (source, target):
+        try:
+            with engine.connect():
+                pass
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot connect to {masked(str(engine.url))}: {describe_db_error(exc)}"
+            ) from exc
+    try:
+        if not inspect(source).has_table("articles"):
+            raise CopyRefused(f"{masked(str(source.url))} holds no Gazette desk")
+        if inspect(target).has_table("articles") and _count(target, "articles"):
+            raise CopyRefused(
+                f"{masked(str(target.url))} already holds articles; copy into an empty database"
+            )
+    except SQLAlchemyError as exc:
+        raise StorageError(describe_db_error(exc)) from exc
+
+
 def copy_database(source_url: str, target_url: str, *, on_progress: Progress | None = None) -> CopyReport:
     """Copy every table of the desk at ``source_url`` into the empty database at ``target_url``, then check it."""
     if make_url(source_url) == make_url(target_url):
         raise CopyRefused("the target is the source database")
     source, target = make_engine(source_url), make_engine(target_url)
     try:
+        _preflight(source, target)
         return _copy(source, target, on_progress or (lambda table, done, total: None))
     except SQLAlchemyError as exc:
         raise StorageError(describe_db_error(exc)) from exc
@@ -121,10 +155,6 @@ def copy_database(source_url: str, target_url: str, *, on_progress: Progress | N
 
 
 def _copy(source: Engine, target: Engine, progress: Progress) -> CopyReport:
-    if not inspect(source).has_table("articles"):
-        raise CopyRefused(f"{masked(str(source.url))} holds no Gazette desk")
-    if inspect(target).has_table("articles") and _count(target, "articles"):
-        raise CopyRefused(f"{masked(str(target.url))} already holds articles; copy into an empty database")
     for engine in (source, target):
         try:
             migrate(engine)
