@@ -177,11 +177,29 @@ DUPLICATE_SHARE = 0.07
 
 
 _POOLS: dict[tuple[str, str], np.ndarray] = {}
+_ONSETS = "b c d f g l m n p r s t v br cr pl tr".split()
+_VOWELS = "a e i o u ia io ue".split()
+_CODAS = ["", "", "n", "r", "s", "l"]
+# Proper-noun-like and content words of our own making (no real vocabulary is copied): each event draws its
+# own few dozen, so two events share little beyond common words, as two real stories do.
+VOCABULARY = np.array(
+    sorted(
+        {
+            o1 + v1 + o2 + v2 + c
+            for o1 in _ONSETS
+            for v1 in _VOWELS
+            for o2 in _ONSETS[:10]
+            for v2 in _VOWELS[:5]
+            for c in _CODAS[2:]
+        }
+    ),
+    dtype=object,
+)
 
 
 def _pool(section: str, lang: str) -> np.ndarray:
-    """The words an article of this section is drawn from: filler, and the section's topic words a quarter
-    of the time."""
+    """The common words of an article of this section: filler, and the section's topic words a quarter of the
+    time."""
     key = (section, lang)
     if key not in _POOLS:
         topic_en, topic_es, _, _ = SECTIONS[section]
@@ -202,7 +220,10 @@ def _article(
     )
     total = max(120, min(2000, int(rng.lognormvariate(math.log(450), 0.55))))
     pool = _pool(section, lang)
+    own = event["words"]  # the event's own words, half of every article about it
     words = pool[nrng.integers(0, len(pool), size=total)].tolist()
+    for i in nrng.choice(total, size=total // 2, replace=False).tolist():
+        words[i] = own[i % len(own)]  # type: ignore[index]
     lengths = nrng.integers(12, 27, size=total // 12 + 1).tolist()
     sentences: list[str] = []
     at = 0
@@ -281,6 +302,7 @@ def write_file(path: Path, first: int, count: int, seed: int, start: datetime, p
                 "person": person,
                 "number": rng.randint(3, 5000),
                 "facts": [place, person, country, str(rng.randint(10, 999))],
+                "words": VOCABULARY[nrng.integers(0, len(VOCABULARY), size=40)].tolist(),
             }
             reporters = min(count - written, rng.choice([1, 1, 2, 2, 3, 4]))
             hosts = rng.sample(SOURCES_EN + SOURCES_ES, reporters)
@@ -289,7 +311,7 @@ def write_file(path: Path, first: int, count: int, seed: int, start: datetime, p
                 lang = "es" if host in SOURCES_ES else "en"
                 published = when + timedelta(minutes=rng.randint(0, 240) + i * 30)
                 title, paragraphs = _article(rng, nrng, event, lang)
-                if first_text is not None and rng.random() < DUPLICATE_SHARE * 2.2 and lang == "en":
+                if first_text is not None and rng.random() < DUPLICATE_SHARE * 3.0 and lang == "en":
                     paragraphs = _near_copy(rng, first_text)
                 elif lang == "en" and first_text is None:
                     first_text = paragraphs
