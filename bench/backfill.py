@@ -84,7 +84,7 @@ def backfill_once(ranges: list[WarcRange], workers: int) -> Run:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # its status server on a free port, never 8787
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,
@@ -92,7 +92,8 @@ def backfill_once(ranges: list[WarcRange], workers: int) -> Run:
             client.run(_warm, settings)
             started = time.perf_counter()
             futures = [
-                client.submit(backfill_range, settings, r, batch_size=BATCH, pure=False) for r in ranges
+                client.submit(backfill_range, settings, r, batch_size=min(BATCH, r.count), pure=False)
+                for r in ranges
             ]
             counts = BackfillCounts()
             for part in client.gather(futures):
@@ -112,23 +113,27 @@ def backfill_once(ranges: list[WarcRange], workers: int) -> Run:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Backfill synthetic articles with 1 and 2 Dask workers.")
-    parser.add_argument("--articles", type=int, default=500, help="Synthetic articles (default 500; the full run: 100000).")
+    parser.add_argument(
+        "--articles", type=int, default=500, help="Synthetic articles (default 500; the full run: 100000)."
+    )
     args = parser.parse_args(argv)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_corpus(args.articles, Path(tmp), per_file=max(1, min(10_000, args.articles // 4)))
-        ranges = [r for p in paths for r in plan_ranges(p, BATCH * 4)]
+        # at least 16 tasks, so that two workers finish together even at the quick size
+        per_range = min(BATCH * 4, max(10, args.articles // 16))
+        ranges = [r for p in paths for r in plan_ranges(p, per_range)]
         runs = [backfill_once(ranges, 1), backfill_once(ranges, 2)]
     print(
         f"backfill of {args.articles:,} synthetic articles into PostgreSQL ({os.cpu_count()} CPUs), {len(ranges)} tasks"
     )
     print(
-        f"{'workers':>8} {'new':>7} {'dup':>5} {'skip':>5} {'fail':>5} {'workers s':>10} {'records/s':>10} {'stories s':>10} {'overall/s':>10}"
+        f"{'workers':>8} {'new':>7} {'copies':>6} {'skip':>5} {'fail':>5} {'workers s':>10} {'records/s':>10} {'stories s':>10} {'overall/s':>10}"
     )
     for run in runs:
         c = run.counts
         print(
-            f"{run.workers:>8} {c.new:>7} {c.duplicates:>5} {c.skipped:>5} {c.failed:>5} "
+            f"{run.workers:>8} {c.new:>7} {c.duplicates:>6} {c.skipped:>5} {c.failed:>5} "
             f"{run.worker_seconds:>10.1f} {run.records_per_second:>10.1f} {run.story_seconds:>10.1f} "
             f"{run.total_per_second:>10.1f}"
         )

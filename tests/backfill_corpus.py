@@ -118,7 +118,10 @@ def records() -> list[bytes]:
                 text = [p.replace("Monday", "Monday morning") for p in paragraphs]  # a near-copy of source 0
             else:
                 text = _rewrite(paragraphs, s)
-            html = article_html(title if s != 1 else f"{title}, officials say", text, when, host)
+            # each source words its own headline: two articles with one title on one day would get their slugs
+            # ("…" and "…-2") in the order they are stored, which parallel workers do not fix
+            headline = [title, f"{title}, officials say", f"Update: {title}"][s]
+            html = article_html(headline, text, when, host)
             out.append(response_record(f"https://{host}/news/{slug}-{s}", html, when + timedelta(minutes=5)))
             n += 1
     request = (

@@ -158,7 +158,7 @@ def _run_ranges(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # its status server on a free port, never 8787
                 silence_logs=logging.ERROR,
             )
             client = Client(cluster)
