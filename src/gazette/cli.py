@@ -461,7 +461,17 @@ def config_show(config: ConfigOpt = None) -> None:
 
 # Commands that belong to one stage live beside it in ``gazette.commands.<name>`` and register themselves
 # here, so this module stays the only place that reads argv.
-COMMAND_MODULES = ("build", "sections", "locales", "brief", "maintenance", "feeds", "run")
+COMMAND_MODULES = (
+    "build",
+    "sections",
+    "locales",
+    "brief",
+    "maintenance",
+    "feeds",
+    "run",
+    "backfill",
+    "migrate_db",
+)
 
 
 def _register_commands() -> None:

@@ -125,6 +125,23 @@ class ScheduleSettings:
     )
 
 
+def cpu_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class PipelineSettings:
+    workers: int = _doc(
+        "Processes that extract and enrich pages during `gazette ingest` (default: one per CPU core; "
+        "1 keeps the work in the ingesting process).",
+        default_factory=cpu_cores,
+    )
+
+
 @dataclass
 class Settings:
     database_url: str = _doc("SQLAlchemy URL of the store.", default="sqlite:///gazette.db")
@@ -135,6 +152,9 @@ class Settings:
     enrich: EnrichSettings = field(default_factory=EnrichSettings, metadata={"help": "Enrichment."})
     schedule: ScheduleSettings = field(
         default_factory=ScheduleSettings, metadata={"help": "When feeds are checked."}
+    )
+    pipeline: PipelineSettings = field(
+        default_factory=PipelineSettings, metadata={"help": "Ingest processes."}
     )
 
     def section_name(self, slug: str) -> str:
@@ -240,6 +260,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("fetch.max_redirects must be between 0 and 20")
     if s.enrich.max_chars < 1_000:
         raise ConfigError("enrich.max_chars must be at least 1000")
+    if s.pipeline.workers < 1:
+        raise ConfigError("pipeline.workers must be >= 1")
     if s.sections.default not in s.sections.taxonomy:
         raise ConfigError(f"sections.default {s.sections.default!r} is not in the taxonomy")
     if s.schedule.min_interval < 1:

@@ -12,9 +12,11 @@
      │    ├── TooManyRedirects        more hops than ``max_redirects``, or a loop
      │    └── HTTPStatusError(status) a 4xx/5xx answer (``retry_after`` set for 429/503)
      ├── FeedError                   the body is not a feed we can read
+     ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article (permanent: never retried)
      ├── ExtractionFailed(reason)    the extractor broke (a bug, a package that cannot load): retried next run
      ├── StorageError                the database refused a write
+     │    └── CopyRefused             migrate-db: the target already holds a desk, or the source none
      └── NotFound                    a page or record that does not exist (HTTP 404)
 
 Third-party exceptions are wrapped once, where they enter (``raise FetchTimeout(url) from exc``).
@@ -87,6 +89,18 @@ class FeedError(GazetteError):
         super().__init__(f"{message}: {url}")
 
 
+class ArchiveError(GazetteError):
+    """A WARC file that cannot be opened or read to its end."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{message}: {path}")
+
+    def __reduce__(self) -> tuple[type[ArchiveError], tuple[str, str]]:  # crosses process boundaries (Dask)
+        return (type(self), (self.path, self.message))
+
+
 class ExtractionRejected(GazetteError):
     """A page yielded no usable article; ``reason`` says why."""
 
@@ -118,6 +132,10 @@ class StorageError(GazetteError):
     """The database refused or lost a write."""
 
 
+class CopyRefused(StorageError):
+    """A desk copy that must not start: the target already holds articles, or the source holds no desk."""
+
+
 class NotFound(GazetteError):
     """No such page or record."""
 
@@ -125,8 +143,10 @@ class NotFound(GazetteError):
 
 
 __all__ = [
+    "ArchiveError",
     "BlockedAddress",
     "ConfigError",
+    "CopyRefused",
     "ExtractionFailed",
     "ExtractionRejected",
     "FeedError",

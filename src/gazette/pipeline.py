@@ -1,23 +1,28 @@
 """The one module that chains the stages: fetch → parse feed → fetch pages → extract → enrich → store.
 
-Feeds are collected in worker threads (network-bound; the fetcher keeps one request at a time per host),
-and every result goes through one queue to the calling thread, which enriches and stores it — so models and
-database writes stay single-threaded, each article is one transaction, and a feed's validators (ETag,
-Last-Modified, next check) are written only after all of its items (invariant I3 in shared/HOSTILE.md).
+Feeds are collected in worker threads (network-bound; the fetcher keeps one request at a time per host).
+Each fetched page goes to a pool of worker processes (``[pipeline] workers``, one per core by default) that
+extract and enrich it, and every result goes through one queue, in order, to the calling thread, which stores
+it — so database writes stay single-threaded, each article is one transaction, and a feed's validators (ETag,
+Last-Modified, next check) are written only after all of its items (invariant I3 in shared/HOSTILE.md). With one
+worker the pages are extracted and enriched in the storing thread itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 import os
 import queue
+import signal
 import socket
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,9 +50,11 @@ from gazette.errors import (
     TooManyRedirects,
 )
 from gazette.extract.article import extract_article
+from gazette.ingest import warc as warc_reader
 from gazette.ingest.feeds import parse_feed
 from gazette.ingest.fetcher import Fetcher, parse_retry_after
 from gazette.store import articles as article_store
+from gazette.store import bulk as bulk_store
 from gazette.store import feeds as feed_store
 from gazette.store import stories as story_store
 from gazette.store.db import Database
@@ -127,9 +134,9 @@ class _Entries:
 
 
 @dataclass
-class _PageDone:
+class _PageFetched:
     job: _FeedJob
-    article: models.Article
+    work: _PageWork
 
 
 @dataclass
@@ -172,6 +179,130 @@ class _FeedFailed:
 
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Processed:
+    """What extraction and enrichment made of one page: an article, or the reason there is none."""
+
+    url: str
+    article: models.Article | None = None
+    reason: str | None = None  # extraction failed: the page is not stored
+    enrich_error: str | None = None  # enrichment failed: the article is stored without it
+    # The failure may pass (the extractor broke, a bug): the feed keeps its validators so the page is retried.
+    transient: bool = False
+    extract_seconds: float | None = None  # reported back, since a worker's metrics never reach the server
+
+
+def process_page(
+    enricher: Enricher,
+    page: models.FetchedDocument,
+    entry: models.FeedEntry | None,
+    *,
+    feed_section: str | None,
+    source_country: str | None,
+) -> Processed:
+    """Extract and enrich one fetched page — the CPU-bound part of ingest and backfill, run in a worker."""
+    url = entry.url if entry is not None else page.url
+    started = time.perf_counter()
+    try:
+        article = extract_article(page, entry)
+    except GazetteError as exc:
+        return Processed(url, reason=exc.reason, transient=is_transient(exc))
+    except Exception as exc:  # a bug is no verdict on the page: retried on the next run
+        logger.exception("unexpected error on article %s", url)
+        return Processed(url, reason=f"internal error: {type(exc).__name__}: {exc}", transient=True)
+    extract_seconds = time.perf_counter() - started
+    try:
+        enricher.enrich(article, feed_section=feed_section, source_country=source_country)
+    except Exception as exc:  # enrichment is best effort; the article is still worth storing
+        logger.exception("enrichment failed for %s", article.url)
+        return Processed(
+            url, article=article, enrich_error=f"enrichment failed: {exc}", extract_seconds=extract_seconds
+        )
+    return Processed(url, article=article, extract_seconds=extract_seconds)
+
+
+# -- worker processes ---------------------------------------------------------------------------------
+# Workers are forked from the ingesting process once its models are loaded (about 10 s of CPU that each
+# worker would otherwise pay again), and only hold the Enricher they inherit; they never touch the database.
+# Each leaves when the process that started it is gone, so a run killed with -9 leaves no orphans behind;
+# Ctrl-C is the parent's to handle.
+
+_worker_enricher: Enricher | None = None
+
+_WARM_UP_PAGE = (
+    b"<html lang='en'><head><title>Warm-up</title></head><body><article><h1>Council meets in Lisbon</h1>"
+    + b"<p>The city council of Lisbon met on Monday to vote on the budget for schools and roads.</p>" * 12
+    + b"</article></body></html>"
+)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def _init_worker(enricher: Enricher, parent_pid: int) -> None:
+    global _worker_enricher
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_enricher = enricher
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()
+
+
+def _process_in_worker(
+    page: models.FetchedDocument,
+    entry: models.FeedEntry | None,
+    feed_section: str | None,
+    source_country: str | None,
+) -> Processed:
+    assert _worker_enricher is not None, "worker not initialised"
+    return process_page(
+        _worker_enricher, page, entry, feed_section=feed_section, source_country=source_country
+    )
+
+
+class _PageWork:
+    """One fetched page on its way to the storing thread: processed in a worker, or inline on demand."""
+
+    def __init__(
+        self,
+        page: models.FetchedDocument,
+        entry: models.FeedEntry,
+        feed_section: str | None,
+        source_country: str | None,
+        future: Future[Processed] | None,
+        release: Callable[[], None] | None = None,
+    ) -> None:
+        self.page, self.entry = page, entry
+        self.feed_section, self.source_country = feed_section, source_country
+        self.future = future
+        self._release = release
+        self.fetched_at = datetime.now(UTC)
+
+    def result(self, enricher: Enricher) -> Processed:
+        try:
+            if self.future is not None:
+                try:
+                    return self.future.result()
+                except BrokenProcessPool:
+                    # a worker died (killed, out of memory): this page is done here instead of being lost
+                    logger.warning(
+                        "extraction worker died; processing %s in the ingesting process", self.entry.url
+                    )
+            return process_page(
+                enricher,
+                self.page,
+                self.entry,
+                feed_section=self.feed_section,
+                source_country=self.source_country,
+            )
+        finally:
+            if self._release is not None:
+                self._release()
+                self._release = None
 
 
 class Enricher:
@@ -223,6 +354,7 @@ class Pipeline:
         *,
         fetcher: Fetcher | None = None,
         workers: int = 4,
+        processes: int | None = None,
         progress: ProgressCallback | None = None,
         stop: threading.Event | None = None,
     ) -> None:
@@ -231,12 +363,25 @@ class Pipeline:
         self.stop = stop or threading.Event()
         self.db = db
         self.fetcher = fetcher or Fetcher(settings.fetch)
-        self.workers = max(1, workers)
+        self.workers = max(1, workers)  # feed threads (network)
+        # extraction and enrichment processes (CPU); 1 keeps them in this process
+        self.processes = max(1, processes if processes is not None else settings.pipeline.workers)
         self.progress = progress or (lambda event, data: None)
         self.enricher = Enricher(settings)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        # pages in flight at once, so that fast feeds do not pile fetched pages up in memory
+        self._in_flight = threading.BoundedSemaphore(self.processes * 4)
+        self._stopping = threading.Event()
+        # Feeds with a page whose failure may pass, seen by the storing thread before the feed's _FeedDone.
+        self._transient_feeds: set[int] = set()
 
     def close(self) -> None:
         self.fetcher.close()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Pipeline:
         return self
@@ -320,11 +465,6 @@ class Pipeline:
                 return  # the storing side has stopped reading; the feed's lease is released there
             try:
                 page = self._fetch(entry.url, accept=PAGE_ACCEPT)
-                started = time.perf_counter()
-                try:
-                    article = extract_article(page, entry)
-                finally:
-                    metrics.EXTRACT_SECONDS.observe(time.perf_counter() - started)
             except GazetteError as exc:
                 transient = transient or is_transient(exc)
                 out.put(_PageFailed(job, entry.url, exc.reason))
@@ -334,11 +474,7 @@ class Pipeline:
                 transient = True
                 out.put(_PageFailed(job, entry.url, f"internal error: {type(exc).__name__}: {exc}"))
                 continue
-            article.source = job.source_name
-            article.feed_url = job.url
-            article.guid = entry.guid
-            article.fetched_at = datetime.now(UTC)
-            out.put(_PageDone(job, article))
+            out.put(_PageFetched(job, self._submit(job, page, entry)))
         asked = scheduling.asked_interval(
             *header_hints,
             scheduling.ttl_seconds(parsed.ttl),
@@ -346,6 +482,43 @@ class Pipeline:
         )
         learned = scheduling.learned_interval(e.published_at for e in parsed.entries)
         out.put(_FeedDone(job, doc, parsed.title, keep_validators=transient, asked=asked, learned=learned))
+
+    def _submit(self, job: _FeedJob, page: models.FetchedDocument, entry: models.FeedEntry) -> _PageWork:
+        """Hand a fetched page to a worker process (or keep it for the storing thread with one worker)."""
+        if self.processes == 1:
+            return _PageWork(page, entry, job.section, job.source_country, None)
+        while not self._in_flight.acquire(timeout=0.5):
+            if self._stopping.is_set():  # the storing thread stopped: it will take no more pages
+                return _PageWork(page, entry, job.section, job.source_country, None)
+        try:
+            future = self._get_pool().submit(_process_in_worker, page, entry, job.section, job.source_country)
+        except (
+            BrokenProcessPool,
+            RuntimeError,
+        ) as exc:  # pool broken or shut down: the storing thread does it
+            logger.warning(
+                "extraction workers unavailable (%s); processing %s in the ingesting process", exc, entry.url
+            )
+            future = None
+        return _PageWork(page, entry, job.section, job.source_country, future, self._in_flight.release)
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is not None and getattr(self._pool, "_broken", False):
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            if self._pool is None:
+                # load the models here once, so that every forked worker starts with them
+                uri = "http://warm-up.invalid/"
+                warm = models.FetchedDocument(url=uri, final_url=uri, status=200, content=_WARM_UP_PAGE)
+                process_page(self.enricher, warm, None, feed_section=None, source_country=None)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_init_worker,
+                    initargs=(self.enricher, os.getpid()),
+                )
+            return self._pool
 
     def _declared(self, job: _FeedJob) -> str | None:
         return job.section if job.section in self.settings.sections.taxonomy else None
@@ -373,12 +546,29 @@ class Pipeline:
 
     # -- storing side ------------------------------------------------------------------------------
 
+    def _store_page(self, job: _FeedJob, work: _PageWork, report: IngestReport) -> None:
+        processed = work.result(self.enricher)
+        if processed.extract_seconds is not None:
+            metrics.EXTRACT_SECONDS.observe(processed.extract_seconds)
+        if processed.article is None:
+            if processed.transient:
+                self._transient_feeds.add(job.id)  # its _FeedDone comes after this page: keep validators
+            reason = processed.reason or "not extracted"
+            report.failures.append(Failure(processed.url, reason, job.url))
+            logger.warning("article failed: %s: %s", processed.url, reason)
+            self.progress("article", {"url": processed.url, "ok": False, "reason": reason})
+            return
+        article = processed.article
+        article.source = job.source_name
+        article.feed_url = job.url
+        article.guid = work.entry.guid
+        article.fetched_at = work.fetched_at
+        if processed.enrich_error:
+            report.failures.append(Failure(article.url, processed.enrich_error, job.url))
+        self._store_article(job, article, report)
+        self.progress("article", {"url": article.url, "ok": True})
+
     def _store_article(self, job: _FeedJob, article: models.Article, report: IngestReport) -> None:
-        try:
-            self.enricher.enrich(article, feed_section=job.section, source_country=job.source_country)
-        except Exception as exc:  # enrichment is best effort; the article is still worth storing
-            logger.exception("enrichment failed for %s", article.url)
-            report.failures.append(Failure(article.url, f"enrichment failed: {exc}", job.url))
         if len(article.canonical_url) > URL_MAX:
             article.canonical_url = canonicalize_url(article.url)
         if article.guid and len(article.guid) > URL_MAX:
@@ -409,6 +599,25 @@ class Pipeline:
             report.unchanged += 1
         logger.info("article %s: %s", result.value, article.canonical_url, extra={"feed": job.url})
 
+    def assign_stories(
+        self, *, batch: int = 200, on_progress: Callable[[int, int], None] | None = None
+    ) -> list[int]:
+        """Place every stored article that is in no story yet, oldest first (the backfill's pass after its
+        workers); ``batch`` articles per transaction. Returns the ids placed, in order."""
+        with self.db.session() as s:
+            ids = bulk_store.unassigned_articles(s)
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            with self.db.session() as s:
+                rows = bulk_store.articles_by_ids(s, chunk)
+                for article_id in chunk:
+                    row = rows.get(article_id)
+                    if row is not None:
+                        self._place_in_story(s, row)
+            if on_progress is not None:
+                on_progress(min(start + batch, len(ids)), len(ids))
+        return ids
+
     def _place_in_story(self, session: Any, row: Any) -> None:
         """Near-duplicates and stories, in the article's own transaction; a failure here costs the story link,
         never the article (it is undone to a savepoint)."""
@@ -428,7 +637,9 @@ class Pipeline:
             feed.lease_owner = None
             if isinstance(event, _FeedDone):
                 doc = event.doc
-                keep = doc.not_modified or event.keep_validators
+                transient = event.job.id in self._transient_feeds
+                self._transient_feeds.discard(event.job.id)
+                keep = doc.not_modified or event.keep_validators or transient
                 learned = event.learned if event.learned is not None else feed.learned_interval
                 feed_store.record_feed_success(
                     s,
@@ -504,9 +715,8 @@ class Pipeline:
                         continue
                     if isinstance(event, _Entries):
                         self.progress("entries", {"feed": event.job.url, "count": event.count})
-                    elif isinstance(event, _PageDone):
-                        self._store_article(event.job, event.article, report)
-                        self.progress("article", {"url": event.article.url, "ok": True})
+                    elif isinstance(event, _PageFetched):
+                        self._store_page(event.job, event.work, report)
                     elif isinstance(event, _PageFailed):
                         report.failures.append(Failure(event.url, event.reason, event.job.url))
                         logger.warning("article failed: %s: %s", event.url, event.reason)
@@ -527,6 +737,7 @@ class Pipeline:
                         self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
             except BaseException:
                 stop.set()
+                self._stopping.set()
                 self._release_leases([j.id for j in jobs if j.id not in finished])
                 raise
             if pending:
@@ -909,3 +1120,122 @@ def recluster(
         report.redirected,
     )
     return report
+
+
+# -- archive backfill ------------------------------------------------------------------------------------
+# A backfill task (one WARC range) runs here, in a Dask worker process: it reads the range's records, extracts
+# and enriches each page as ingest does, and writes them in batches with idempotent upserts. Stories and
+# near-duplicates come after, in publication order, from ``Pipeline.assign_stories`` on the client.
+
+
+@dataclass
+class BackfillCounts:
+    """What one backfill task (or a whole run) did with its HTTP response records."""
+
+    records: int = 0
+    new: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    failed: int = 0
+    new_ids: list[int] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+    def add(self, other: BackfillCounts) -> None:
+        self.records += other.records
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.new_ids.extend(other.new_ids)
+        self.failures.extend(other.failures)
+
+
+_backfill_state: dict[str, tuple[Database, Enricher]] = {}
+
+
+def _backfill_resources(settings: Settings) -> tuple[Database, Enricher]:
+    """One database engine and one set of models per worker process and settings, kept between tasks."""
+    import json
+
+    key = json.dumps(dataclasses.asdict(settings), sort_keys=True, default=str)
+    if key not in _backfill_state:
+        _backfill_state[key] = (Database(settings.database_url), Enricher(settings))
+    return _backfill_state[key]
+
+
+def source_name_for(url: str) -> str:
+    """A backfilled article's source: the registered host of its URL (``www.`` dropped)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "unknown").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def backfill_range(
+    settings: Settings,
+    rng: warc_reader.WarcRange,
+    *,
+    batch_size: int = 250,
+    db: Database | None = None,
+    enricher: Enricher | None = None,
+) -> BackfillCounts:
+    """Extract, enrich and store the HTML responses of one WARC range, ``batch_size`` per transaction.
+
+    Safe to run again on the same range: stored URLs are skipped before extraction, and the batch insert
+    ignores a URL that another worker stored in between.
+    """
+    if db is None or enricher is None:
+        db, enricher = _backfill_resources(settings)
+    counts = BackfillCounts()
+    batch: list[warc_reader.WarcResponse] = []
+    for response in warc_reader.read_range(rng, settings.fetch.max_bytes):
+        counts.records += 1
+        if response.page is None:
+            counts.skipped += 1
+            logger.debug("record skipped: %s: %s", response.url, response.skip_reason)
+            continue
+        batch.append(response)
+        if len(batch) >= batch_size:
+            _backfill_batch(db, enricher, batch, counts)
+            batch = []
+    if batch:
+        _backfill_batch(db, enricher, batch, counts)
+    return counts
+
+
+def _backfill_batch(
+    db: Database, enricher: Enricher, batch: list[warc_reader.WarcResponse], counts: BackfillCounts
+) -> None:
+    with db.session() as s:
+        known = bulk_store.known_urls(s, [r.url for r in batch] + [canonicalize_url(r.url) for r in batch])
+    articles: list[models.Article] = []
+    for response in batch:
+        if response.url in known or canonicalize_url(response.url) in known:
+            counts.skipped += 1
+            continue
+        assert response.page is not None
+        processed = process_page(enricher, response.page, None, feed_section=None, source_country=None)
+        if processed.article is None or len(response.url) > URL_MAX:
+            counts.failed += 1
+            counts.failures.append(Failure(response.url[:200], processed.reason or "URL too long to store"))
+            continue
+        article = processed.article
+        if len(article.canonical_url) > URL_MAX:
+            article.canonical_url = canonicalize_url(article.url)
+        article.fetched_at = response.fetched_at
+        article.source = source_name_for(article.url)
+        articles.append(article)
+    if not articles:
+        return
+    with db.session() as s:
+        sources = bulk_store.ensure_sources(s, [a.source or "" for a in articles])
+        result = bulk_store.store_batch(s, [(a, sources.get(a.source or "")) for a in articles])
+    for article in articles:
+        outcome = result.outcomes.get(article.url, bulk_store.Outcome.SKIPPED)
+        if outcome is bulk_store.Outcome.NEW:
+            counts.new += 1
+        elif outcome is bulk_store.Outcome.DUPLICATE:
+            counts.duplicates += 1
+        else:
+            counts.skipped += 1
+    counts.new_ids.extend(result.new_ids)

@@ -1,0 +1,178 @@
+"""Ingest speed-up on every core: the same feed ingested with 1 worker process and with 2, side by side.
+
+The 181 pages of the article-extraction benchmark (``article-extraction-benchmark/html``) are served over local
+HTTP as one RSS feed; each run ingests it into a fresh SQLite file through ``Pipeline`` (fetch, extract, enrich,
+brief, stories, store), with ``[pipeline] workers`` set to 1 (the baseline: everything in one process) and then
+2. The models are loaded before the clock starts in both runs (a one-off cost of a few seconds per process
+start), so the figures compare articles per second once running.
+
+Usage: ``python bench/_speedup.py [--pages N]``; ``measure_speedup()`` is what ``bench/pipeline.py`` calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from gazette.config import load_settings
+from gazette.pipeline import Pipeline, process_page
+from gazette.store import feeds as feed_store
+from gazette.store.db import Database
+
+
+def datasets_dir() -> Path:
+    env = os.environ.get("GAZETTE_DATASETS")
+    if env:
+        return Path(env)
+    for candidate in (
+        Path(__file__).resolve().parents[2] / "shared" / "datasets",
+        Path("/work/shared/datasets"),
+    ):
+        if candidate.is_dir():
+            return candidate
+    raise SystemExit("datasets not found: set GAZETTE_DATASETS")
+
+
+@dataclass
+class SpeedupResult:
+    pages: int
+    seconds_1: float
+    seconds_2: float
+    stored_1: int
+    stored_2: int
+
+    @property
+    def rate_1(self) -> float:
+        return self.stored_1 / self.seconds_1
+
+    @property
+    def rate_2(self) -> float:
+        return self.stored_2 / self.seconds_2
+
+    @property
+    def speedup(self) -> float:
+        return self.rate_2 / self.rate_1
+
+
+def load_pages(limit: int | None = None) -> dict[str, bytes]:
+    folder = datasets_dir() / "article-extraction-benchmark" / "html"
+    files = sorted(folder.glob("*.html.gz"))[:limit]
+    return {f.name.removesuffix(".html.gz"): gzip.decompress(f.read_bytes()) for f in files}
+
+
+@contextmanager
+def serve_feed(pages: dict[str, bytes]) -> Iterator[str]:
+    """Serve the pages and an RSS feed listing them on a free 127.0.0.1 port; yields the feed URL."""
+    holder: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            body = holder.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            kind = "application/rss+xml" if self.path == "/feed.xml" else "text/html; charset=utf-8"
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    items = "".join(
+        f"<item><title>{escape(key)}</title><link>{base}/{key}.html</link><guid>{key}</guid></item>"
+        for key in pages
+    )
+    holder["/feed.xml"] = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Benchmark</title><link>{base}/</link>'
+        f"{items}</channel></rss>"
+    ).encode()
+    holder.update({f"/{key}.html": body for key, body in pages.items()})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{base}/feed.xml"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def ingest_once(feed_url: str, workers: int, folder: Path) -> tuple[float, int]:
+    """Seconds to ingest the feed into a fresh SQLite file with ``workers`` processes, and articles stored."""
+    settings = load_settings(
+        env={},
+        overrides={
+            "database_url": f"sqlite:///{folder}/w{workers}.db",
+            "fetch": {"allow_hosts": ["127.0.0.1"], "delay_seconds": 0.0, "max_items": 1000},
+            "pipeline": {"workers": workers},
+        },
+    )
+    db = Database(settings.database_url)
+    db.init()
+    with db.session() as s:
+        feed_store.add_feed(s, feed_url)
+    try:
+        with Pipeline(settings, db) as pipeline:
+            from gazette import models
+
+            uri = "http://warm-up.invalid/"
+            warm = models.FetchedDocument(
+                url=uri, final_url=uri, status=200, content=b"<html><p>warm</p></html>"
+            )
+            process_page(pipeline.enricher, warm, None, feed_section=None, source_country=None)
+            pipeline.enricher.enrich(
+                models.Article(url=uri, canonical_url=uri, title="Warm-up", text="Lisbon council met. " * 30),
+                feed_section=None,
+                source_country=None,
+            )
+            started = time.perf_counter()
+            report = pipeline.ingest(force=True)
+            seconds = time.perf_counter() - started
+    finally:
+        db.dispose()
+    return seconds, report.new
+
+
+def measure_speedup(pages: int | None = None) -> SpeedupResult:
+    """Ingest the benchmark feed with 1 worker and with 2; returns times, counts and the speed-up."""
+    loaded = load_pages(pages)
+    with serve_feed(loaded) as feed_url, tempfile.TemporaryDirectory() as tmp:
+        seconds_1, stored_1 = ingest_once(feed_url, 1, Path(tmp))
+        seconds_2, stored_2 = ingest_once(feed_url, 2, Path(tmp))
+    return SpeedupResult(len(loaded), seconds_1, seconds_2, stored_1, stored_2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--pages", type=int, default=None, help="Use only the first N pages (default: all 181)."
+    )
+    args = parser.parse_args(argv)
+    result = measure_speedup(args.pages)
+    print(
+        f"ingest of {result.pages} benchmark pages served over local HTTP as one feed ({os.cpu_count()} CPUs)"
+    )
+    print(f"{'workers':>8} {'stored':>7} {'seconds':>8} {'articles/s':>11}")
+    print(f"{1:>8} {result.stored_1:>7} {result.seconds_1:>8.1f} {result.rate_1:>11.2f}")
+    print(f"{2:>8} {result.stored_2:>7} {result.seconds_2:>8.1f} {result.rate_2:>11.2f}")
+    print(f"speed-up with 2 workers: {result.speedup:.2f}x (target >= 1.7x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Command line: `gazette backfill` — WARC archives through extract → enrich → store on a Dask cluster.
+
+The client scans the files and cuts them into record ranges; each range is one Dask task
+(``pipeline.backfill_range``) that writes its articles in batches with idempotent upserts. When every task is
+done, the client places the new articles in stories, in publication order (``Pipeline.assign_stories``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gazette.commands.inputs import ConfigOpt
+
+logger = logging.getLogger(__name__)
+
+RANGES_PER_BATCH = 4  # a task is this many batches of records: long enough that Dask's overhead is noise
+
+
+def backfill(
+    paths: Annotated[list[Path], typer.Argument(help="WARC or WARC.gz files.", metavar="PATH...")],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Worker processes of the local cluster (default: one per core)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Address of an existing Dask scheduler (tcp://host:8786); without it a local cluster starts.",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Articles a worker writes in one transaction.")
+    ] = 250,
+    config: ConfigOpt = None,
+) -> None:
+    """Backfill archived pages: every HTML response in the WARC files is extracted, enriched and stored as
+    `gazette ingest` would, on a Dask cluster; stories and near-duplicates are assigned after, in date order.
+    A run again skips what is stored."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from gazette.cli import console, fail, open_db, out, settings_from
+    from gazette.config import cpu_cores
+    from gazette.errors import GazetteError
+    from gazette.ingest.warc import WarcRange, plan_ranges
+    from gazette.pipeline import BackfillCounts, Pipeline
+
+    settings = settings_from(config)
+    db = open_db(settings)
+    ranges: list[WarcRange] = []
+    for path in paths:
+        if not path.is_file():
+            raise fail(f"not a file: {path}", 2)
+        try:
+            ranges.extend(plan_ranges(path, batch_size * RANGES_PER_BATCH))
+        except GazetteError as exc:
+            raise fail(str(exc), 2) from exc
+    total_records = sum(r.count for r in ranges)
+    counts = BackfillCounts()
+    started = time.monotonic()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} records/s"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    try:
+        with progress:
+            task = progress.add_task("records", total=total_records, rate="-")
+            if ranges:
+                _run_ranges(
+                    settings,
+                    ranges,
+                    batch_size,
+                    workers or cpu_cores(),
+                    scheduler,
+                    counts,
+                    progress,
+                    task,
+                    started,
+                )
+            stories = progress.add_task("stories", total=None, rate="-")
+
+            def advance(done: int, total: int) -> None:
+                progress.update(stories, completed=done, total=total)
+
+            with Pipeline(settings, db, processes=1) as pipeline:
+                pipeline.assign_stories(on_progress=advance)
+            with db.session() as s:
+                from gazette.store.bulk import duplicate_ids
+
+                near = len(duplicate_ids(s, counts.new_ids))
+    except KeyboardInterrupt:
+        console.print(
+            "interrupted: batches written so far are kept; run the same command again to finish", markup=False
+        )
+        raise typer.Exit(130) from None
+    except GazetteError as exc:
+        raise fail(f"backfill stopped: {exc}; what is stored is kept, run it again to finish") from exc
+    finally:
+        db.dispose()
+    for failure in counts.failures[:50]:
+        console.print(f"failed {failure.url}: {failure.reason}", markup=False, soft_wrap=True)
+    if len(counts.failures) > 50:
+        console.print(f"… and {len(counts.failures) - 50} more failures", markup=False)
+    new, duplicates = counts.new - near, counts.duplicates + near
+    out.print(
+        f"backfilled {counts.records} records: {new} new, {duplicates} duplicates, "
+        f"{counts.skipped} skipped, {counts.failed} failed",
+        markup=False,
+    )
+
+
+def _run_ranges(
+    settings: Any,
+    ranges: list[Any],
+    batch_size: int,
+    workers: int,
+    scheduler: str | None,
+    counts: Any,
+    progress: Any,
+    task: Any,
+    started: float,
+) -> None:
+    """Run every range as a Dask task and add up what they did, as they finish."""
+    from distributed import Client, LocalCluster, as_completed
+
+    from gazette.cli import fail, state
+    from gazette.errors import GazetteError
+    from gazette.pipeline import backfill_range
+
+    if state.verbose < 2:  # Dask logs every start and stop at INFO; -vv shows them
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="20s")
+        else:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address="127.0.0.1:0",  # its status server on a free port, never 8787
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        raise fail(f"cannot reach the Dask scheduler {scheduler}: {exc}", 2) from exc
+    try:
+        futures = [
+            client.submit(backfill_range, settings, rng, batch_size=batch_size, pure=False, retries=2)
+            for rng in ranges
+        ]
+        for future in as_completed(futures):
+            try:
+                part = future.result()
+            except (GazetteError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a task that failed on every try; its batches written so far are kept
+                raise fail(
+                    f"backfill stopped: a task failed: {type(exc).__name__}: {exc}; "
+                    "what is stored is kept, run it again to finish"
+                ) from exc
+            counts.add(part)
+            rate = counts.records / max(time.monotonic() - started, 1e-6)
+            progress.update(task, advance=part.records, rate=f"{rate:,.0f}")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backfill")(backfill)

@@ -1,0 +1,302 @@
+"""Store: batched, idempotent article writes for backfills — many articles in one transaction.
+
+``store_batch`` inserts a batch with ``INSERT … ON CONFLICT (canonical_url) DO NOTHING`` (PostgreSQL and SQLite
+alike) and its locales and brief sentences with executemany, so a batch that was written before, wholly or in
+part, by a run that was killed, is written again without a second copy. When the batch runs into another
+constraint (two workers giving the same title the same day's slug at once), it is written again one article
+at a time, each in its own savepoint, through ``articles.save_article``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gazette import models
+from gazette.store import articles as article_store
+from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow, Source
+from gazette.store.sources import get_or_create_source, source_slug
+from gazette.store.stories import ARTICLE_TIME
+from gazette.store.story_schema import ArticleStory, Duplicate
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500  # values per IN (…) list
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"  # the same text from the same source is stored under another URL
+    SKIPPED = "skipped"  # the URL is stored already
+
+
+@dataclass
+class BatchResult:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by the article's URL
+    new_ids: list[int] = field(default_factory=list)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"bulk writes are not implemented for {dialect}")
+
+
+def known_urls(session: Session, urls: Sequence[str]) -> set[str]:
+    """Which of these canonical or original URLs are stored already."""
+    return article_store.known_urls(session, list(dict.fromkeys(urls)))
+
+
+def ensure_sources(session: Session, names: Sequence[str]) -> dict[str, int]:
+    """The id of the source called each name, creating the missing ones (safe against a concurrent writer)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    found = {
+        row[0]: row[1]
+        for row in session.execute(select(Source.name, Source.id).where(Source.name.in_(wanted)))
+    }
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        taken = set(
+            session.scalars(select(Source.slug).where(Source.slug.in_([source_slug(n) for n in missing])))
+        )
+        rows = []
+        for name in missing:
+            slug = source_slug(name)
+            if slug in taken:
+                slug = f"{slug}-{zlib.crc32(name.encode()) % 10_000}"
+            taken.add(slug)
+            rows.append({"name": name, "slug": slug, "republish_full_text": False})
+        session.execute(_insert(session, Source).on_conflict_do_nothing(), rows)
+        found = {
+            row[0]: row[1]
+            for row in session.execute(select(Source.name, Source.id).where(Source.name.in_(wanted)))
+        }
+        for name in wanted:
+            if name not in found:  # its slug belongs to another name: the careful path finds a free one
+                found[name] = get_or_create_source(session, name).id
+    return found
+
+
+def _same_text_stored(session: Session, pairs: set[tuple[int | None, str]]) -> set[tuple[int | None, str]]:
+    hashes = sorted({h for _, h in pairs if h})
+    found: set[tuple[int | None, str]] = set()
+    for i in range(0, len(hashes), CHUNK):
+        stmt = select(Article.source_id, Article.content_hash).where(
+            Article.content_hash.in_(hashes[i : i + CHUNK])
+        )
+        found.update((row[0], row[1]) for row in session.execute(stmt))
+    return found & pairs
+
+
+def _free_slugs(session: Session, wanted: list[tuple[str, str]]) -> list[str]:
+    """A slug for each (date path, title), unique per day among the stored articles and this batch."""
+    bases = [
+        (date_path, slugify(title, max_length=article_store.SLUG_MAX, word_boundary=True) or "article")
+        for date_path, title in wanted
+    ]
+    taken: set[tuple[str, str]] = set()
+    keys = sorted(set(bases))
+    for i in range(0, len(keys), CHUNK):
+        stmt = select(Article.date_path, Article.slug).where(
+            tuple_(Article.date_path, Article.slug).in_(keys[i : i + CHUNK])
+        )
+        taken.update((row[0], row[1]) for row in session.execute(stmt))
+
+    def is_taken(date_path: str, slug: str, base: str) -> bool:
+        if (date_path, slug) in taken:
+            return True
+        # only the base names were read in one go; a numbered one is rare enough to ask for
+        stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
+        return slug != base and session.scalar(stmt) is not None
+
+    slugs = []
+    for date_path, base in bases:
+        slug, n = base, 2
+        while is_taken(date_path, slug, base):
+            slug, n = f"{base}-{n}", n + 1
+        taken.add((date_path, slug))
+        slugs.append(slug)
+    return slugs
+
+
+def _article_row(article: models.Article, source_id: int | None, date_path: str, slug: str) -> dict[str, Any]:
+    section = article.section
+    return {
+        "canonical_url": article.canonical_url,
+        "original_url": article.url,
+        "guid": article.guid,
+        "source_id": source_id,
+        "feed_id": None,
+        "title": article.title,
+        "author": article.author,
+        "site": article.site,
+        "language": article.language,
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "fetched_at": article.fetched_at,
+        "text": article.text,
+        "html": article.html,
+        "content_hash": article.content_hash,
+        "section": section.slug if section else None,
+        "section_confidence": section.confidence if section else None,
+        "section_method": section.method if section else None,
+        "date_path": date_path,
+        "slug": slug,
+    }
+
+
+def _children(article_id: int, article: models.Article) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    locales = [
+        {
+            "article_id": article_id,
+            "position": i,
+            "kind": loc.kind,
+            "name": loc.name,
+            "country_code": loc.country_code,
+            "country_name": loc.country_name,
+            "region_code": loc.region_code,
+            "region_name": loc.region_name,
+            "geonames_id": loc.geonames_id,
+            "lat": loc.lat,
+            "lon": loc.lon,
+            "mentions": loc.mentions,
+            "spans": [list(s) for s in loc.spans],
+            "confidence": loc.confidence,
+            "salience": loc.salience,
+        }
+        for i, loc in enumerate(article.locales)
+    ]
+    brief = [
+        {
+            "article_id": article_id,
+            "position": b.position,
+            "text": b.text,
+            "source_start": b.source_start,
+            "source_end": b.source_end,
+            "kind": b.kind,
+            "check": b.check,
+        }
+        for b in article.brief
+    ]
+    return locales, brief
+
+
+def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | None]]) -> BatchResult:
+    """Write (article, source id) pairs: new ones are inserted, stored URLs and same-source copies are not."""
+    result = BatchResult()
+    try:
+        with session.begin_nested():
+            _store_batch(session, batch, result)
+    except IntegrityError as exc:
+        logger.info(
+            "batch of %d hit a constraint (%s); writing it one article at a time", len(batch), exc.orig
+        )
+        result = BatchResult()
+        for article, source_id in batch:
+            _store_one(session, article, source_id, result)
+    return result
+
+
+def _store_batch(
+    session: Session, batch: Sequence[tuple[models.Article, int | None]], result: BatchResult
+) -> None:
+    known = known_urls(session, [a.canonical_url for a, _ in batch] + [a.url for a, _ in batch])
+    same_text = _same_text_stored(session, {(s, a.content_hash) for a, s in batch})
+    todo: list[tuple[models.Article, int | None]] = []
+    seen_urls: set[str] = set()
+    for article, source_id in batch:
+        if article.canonical_url in known or article.url in known or article.canonical_url in seen_urls:
+            result.outcomes[article.url] = Outcome.SKIPPED
+        elif (source_id, article.content_hash) in same_text:
+            result.outcomes[article.url] = Outcome.DUPLICATE
+        else:
+            todo.append((article, source_id))
+            same_text.add((source_id, article.content_hash))
+        seen_urls.add(article.canonical_url)
+    if not todo:
+        return
+    paths = [
+        article_store.date_path_for(a.published_at, a.fetched_at or a.published_at)  # type: ignore[arg-type]
+        for a, _ in todo
+    ]
+    slugs = _free_slugs(session, [(p, a.title) for p, (a, _) in zip(paths, todo, strict=True)])
+    rows = [_article_row(a, s, p, slug) for (a, s), p, slug in zip(todo, paths, slugs, strict=True)]
+    stmt = (
+        _insert(session, Article)
+        .on_conflict_do_nothing(index_elements=["canonical_url"])
+        .returning(Article.id, Article.canonical_url)
+    )
+    inserted = {row[1]: row[0] for row in session.execute(stmt, rows)}
+    locale_rows: list[dict[str, Any]] = []
+    brief_rows: list[dict[str, Any]] = []
+    for article, _ in todo:
+        article_id = inserted.get(article.canonical_url)
+        if article_id is None:  # another worker stored this URL a moment ago
+            result.outcomes[article.url] = Outcome.SKIPPED
+            continue
+        result.outcomes[article.url] = Outcome.NEW
+        result.new_ids.append(article_id)
+        locales, brief = _children(article_id, article)
+        locale_rows.extend(locales)
+        brief_rows.extend(brief)
+    if locale_rows:
+        session.execute(_insert(session, ArticleLocale), locale_rows)
+    if brief_rows:
+        session.execute(_insert(session, BriefSentenceRow), brief_rows)
+
+
+def _store_one(session: Session, article: models.Article, source_id: int | None, result: BatchResult) -> None:
+    if known_urls(session, [article.canonical_url, article.url]):
+        result.outcomes[article.url] = Outcome.SKIPPED
+        return
+    if _same_text_stored(session, {(source_id, article.content_hash)}):
+        result.outcomes[article.url] = Outcome.DUPLICATE
+        return
+    try:
+        with session.begin_nested():
+            row, _ = article_store.save_article(session, article, source_id=source_id, feed_id=None)
+    except IntegrityError:
+        result.outcomes[article.url] = Outcome.SKIPPED  # stored by another worker in between
+        return
+    result.outcomes[article.url] = Outcome.NEW
+    result.new_ids.append(row.id)
+
+
+def unassigned_articles(session: Session) -> list[int]:
+    """Articles not yet in a story, oldest first (by date, then id): the backfill's story pass order."""
+    stmt = (
+        select(Article.id)
+        .where(~Article.id.in_(select(ArticleStory.article_id)))
+        .order_by(ARTICLE_TIME, Article.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def duplicate_ids(session: Session, ids: Sequence[int]) -> set[int]:
+    """Which of these articles are near-copies of an earlier one."""
+    found: set[int] = set()
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        found.update(
+            session.scalars(select(Duplicate.article_id).where(Duplicate.article_id.in_(ids[i : i + CHUNK])))
+        )
+    return found
+
+
+def articles_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Article]:
+    return {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(ids))))}

@@ -1,0 +1,232 @@
+"""Store: copying a whole desk to another database (SQLite ↔ PostgreSQL), checked row by row at the end.
+
+1. The source is brought to the newest schema; the target must hold no articles, and gets the same schema from
+   the Alembic migrations (so its search index, triggers and generated columns are its own dialect's).
+2. Every table the source holds (reflected, so tables added by later migrations come along) is copied in
+   foreign-key order, ids kept, in chunks; PostgreSQL sequences are then moved past the highest id.
+3. The copy is checked: the row count of every table, and a SHA-256 of every article's stored fields.
+
+Dates are handed over as UTC: SQLite keeps them without a zone, PostgreSQL with one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, Table, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from gazette.errors import CopyRefused, StorageError
+from gazette.store.db import describe_db_error, make_engine, migrate
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+# Tables a database keeps for itself: the migration version, SQLite's full-text index (rebuilt by triggers).
+_OWN_TABLES = ("alembic_version", "articles_fts", "sqlite_")
+ARTICLE_FIELDS = (
+    "id",
+    "canonical_url",
+    "original_url",
+    "source_id",
+    "title",
+    "author",
+    "language",
+    "published_at",
+    "fetched_at",
+    "text",
+    "html",
+    "content_hash",
+    "section",
+    "slug",
+    "date_path",
+)
+
+Progress = Callable[[str, int, int], None]  # (table, rows copied so far, rows in the table)
+
+
+@dataclass
+class CopyReport:
+    tables: dict[str, int] = field(default_factory=dict)  # rows copied per table
+    articles_checked: int = 0
+
+
+def masked(url: str) -> str:
+    """The URL as it may be printed: any password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: show only its scheme
+        return url.split("://", 1)[0] + "://…"
+
+
+def _copied_tables(metadata: MetaData) -> list[Table]:
+    return [t for t in metadata.sorted_tables if not t.name.startswith(_OWN_TABLES)]
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Table(table, MetaData()))).scalar() or 0)
+
+
+def _to_target(value: Any, dialect: str) -> Any:
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect == "sqlite" else value
+    return value
+
+
+def _rows(engine: Engine, table: Table, columns: list[str]) -> Iterator[list[dict[str, Any]]]:
+    order = list(table.primary_key.columns) or [table.c[columns[0]]]
+    stmt = select(*(table.c[c] for c in columns)).order_by(*order)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt)
+        for part in result.partitions(CHUNK):
+            yield [dict(zip(columns, row, strict=True)) for row in part]
+
+
+def article_digests(engine: Engine) -> Iterator[tuple[int, str]]:
+    """(id, SHA-256 of the stored fields) of every article, by id — the same on any backend for the same row."""
+    metadata = MetaData()
+    articles = Table("articles", metadata, autoload_with=engine)
+    stmt = select(*(articles.c[c] for c in ARTICLE_FIELDS)).order_by(articles.c.id)
+    with engine.connect() as conn:
+        for row in conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt):
+            digest = hashlib.sha256()
+            for value in row:
+                if isinstance(value, datetime):
+                    value = _to_target(value, "postgresql").isoformat()
+                digest.update(repr(value).encode("utf-8"))
+                digest.update(b"\x1f")
+            yield int(row[0]), digest.hexdigest()
+
+
+def preflight(source_url: str, target_url: str) -> None:
+    """Refuse a copy that must not start — same database, unreachable, no desk, or a target holding articles —
+    before anything is written."""
+    if make_url(source_url) == make_url(target_url):
+        raise CopyRefused("the target is the source database")
+    source, target = make_engine(source_url), make_engine(target_url)
+    try:
+        _preflight(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def _preflight(source: Engine, target: Engine) -> None:
+    for engine in (source, target):
+        try:
+            with engine.connect():
+                pass
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot connect to {masked(str(engine.url))}: {describe_db_error(exc)}"
+            ) from exc
+    try:
+        if not inspect(source).has_table("articles"):
+            raise CopyRefused(f"{masked(str(source.url))} holds no Gazette desk")
+        if inspect(target).has_table("articles") and _count(target, "articles"):
+            raise CopyRefused(
+                f"{masked(str(target.url))} already holds articles; copy into an empty database"
+            )
+    except SQLAlchemyError as exc:
+        raise StorageError(describe_db_error(exc)) from exc
+
+
+def copy_database(source_url: str, target_url: str, *, on_progress: Progress | None = None) -> CopyReport:
+    """Copy every table of the desk at ``source_url`` into the empty database at ``target_url``, then check it."""
+    if make_url(source_url) == make_url(target_url):
+        raise CopyRefused("the target is the source database")
+    source, target = make_engine(source_url), make_engine(target_url)
+    try:
+        _preflight(source, target)
+        return _copy(source, target, on_progress or (lambda table, done, total: None))
+    except SQLAlchemyError as exc:
+        raise StorageError(describe_db_error(exc)) from exc
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def _copy(source: Engine, target: Engine, progress: Progress) -> CopyReport:
+    for engine in (source, target):
+        try:
+            migrate(engine)
+        except StorageError as exc:  # one line, as the database said it
+            cause = exc.__cause__
+            reason = describe_db_error(cause) if isinstance(cause, SQLAlchemyError) else str(exc)
+            raise StorageError(f"cannot create the schema in {masked(str(engine.url))}: {reason}") from exc
+    src_meta, tgt_meta = MetaData(), MetaData()
+    src_meta.reflect(source)
+    tgt_meta.reflect(target)
+    dialect = target.dialect.name
+    report = CopyReport()
+    tables = [t for t in _copied_tables(src_meta) if t.name in tgt_meta.tables]
+    for table in _copied_tables(src_meta):
+        if table.name not in tgt_meta.tables:
+            logger.warning("table %s has no counterpart in the target; not copied", table.name)
+    with target.begin() as conn:
+        for table in reversed(tables):  # the target's migrations may have seeded rows (none today)
+            conn.execute(tgt_meta.tables[table.name].delete())
+    for table in tables:
+        target_table = tgt_meta.tables[table.name]
+        columns = [
+            c.name
+            for c in table.columns
+            if c.name in target_table.c and target_table.c[c.name].computed is None
+        ]
+        total = _count(source, table.name)
+        done = 0
+        progress(table.name, 0, total)
+        with target.begin() as conn:
+            for chunk in _rows(source, table, columns):
+                conn.execute(
+                    target_table.insert(),
+                    [{k: _to_target(v, dialect) for k, v in row.items()} for row in chunk],
+                )
+                done += len(chunk)
+                progress(table.name, done, total)
+        report.tables[table.name] = done
+    if dialect == "postgresql":
+        _move_sequences(target, tables)
+    _check(source, target, report)
+    return report
+
+
+def _move_sequences(target: Engine, tables: list[Table]) -> None:
+    """Copied ids were given explicitly, so each id sequence must start after the highest one."""
+    with target.begin() as conn:
+        for table in tables:
+            pk = list(table.primary_key.columns)
+            if len(pk) != 1 or pk[0].name != "id":
+                continue
+            sequence = conn.execute(
+                text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+            ).scalar()
+            if sequence:
+                conn.execute(
+                    text(f'SELECT setval(:s, coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'),
+                    {"s": sequence},
+                )
+
+
+def _check(source: Engine, target: Engine, report: CopyReport) -> None:
+    for name, copied in report.tables.items():
+        if _count(source, name) != copied or _count(target, name) != copied:
+            raise StorageError(
+                f"copy check failed: table {name} has {_count(target, name)} rows, not {copied}"
+            )
+    checked = 0
+    for left, right in zip(article_digests(source), article_digests(target), strict=False):
+        if left != right:
+            raise StorageError(f"copy check failed: article {left[0]} differs in the target")
+        checked += 1
+    if checked != report.tables.get("articles", 0):
+        raise StorageError("copy check failed: the target does not hold every article")
+    report.articles_checked = checked
