@@ -71,6 +71,7 @@ def test_hostile_paragraph_is_stored_whole_and_enrichment_reads_the_cap(
 
     monkeypatch.setattr(extractive, "split_sentences", spy)
     desk.settings.enrich.max_chars = CAP
+    desk.settings.pipeline.workers = 1  # the spy sees what this process reads, not a worker's
     report = desk.ingest(url)
     assert report.new == 1 and not report.failures, report
     stored = next(a for a in desk.articles() if a["title"] == "Hostile text")
@@ -271,7 +272,7 @@ def shadowed_package(tmp_path: Path) -> Iterator[dict[str, str]]:
 @case("missing_package")
 @pytest.mark.parametrize(
     "args",
-    [["extract", "page.html"], ["ingest"], ["demo", "--no-serve", "--port", "0", "--database", "demo.db"]],
+    [["extract", "page.html"], ["ingest"], ["demo", "--no-serve", "--database", "demo.db"]],
     ids=["extract", "ingest", "demo"],
 )
 def test_a_missing_extraction_package_is_one_line_not_a_failure_per_article(
