@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{1:>8} {result.stored_1:>7} {result.seconds_1:>8.1f} {result.rate_1:>11.2f}")
     print(f"{2:>8} {result.stored_2:>7} {result.seconds_2:>8.1f} {result.rate_2:>11.2f}")
     print(f"speed-up with 2 workers: {result.speedup:.2f}x (target >= 1.7x)")
+    print(f"RESULT ingest_speedup_2_workers {result.speedup:.2f} >=1.7")
     return 0
 
 

@@ -35,6 +35,7 @@ import gzip
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -382,7 +383,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stream", action="store_true", help="skip the synthetic stream")
     parser.add_argument("--pg-url", default=os.environ.get("GAZETTE_TEST_PG_URL", DEFAULT_PG))
     parser.add_argument("--core", type=int, help="the CPU core to run on (default: the last one allowed)")
+    parser.add_argument(
+        "--speedup-pages",
+        type=int,
+        default=181,
+        help="pages for the 1-worker vs 2-worker ingest speed-up (bench/_speedup.py); 0 skips it",
+    )
     args = parser.parse_args(argv)
+    if args.speedup_pages:
+        # Before this process is pinned to one core: the workers must be free to use every core.
+        print("gazette ingest on every core (bench/_speedup.py):", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("_speedup.py")),
+                "--pages",
+                str(args.speedup_pages),
+            ],
+            check=False,
+        )
+        print(flush=True)
     if args.stream:
         checkpoints = [int(x.replace("_", "")) for x in args.stream.split(",")]
     elif args.full:

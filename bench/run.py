@@ -32,6 +32,9 @@ QUICK: dict[str, list[str]] = {
     "make_corpus.py": ["--articles", "2000", "--out", "{tmp}/corpus"],
     "scale.py": ["--articles", "20000", "--requests", "50"],
     "load.py": ["--duration", "10"],
+    "pipeline.py": ["--quick", "--speedup-pages", "60"],
+    "backfill.py": ["--articles", "300"],
+    "adversarial.py": ["--repeat", "1"],
 }
 # Benches that must run after another (make_corpus writes what a backfill bench may read).
 ORDER = ["make_corpus.py"]
