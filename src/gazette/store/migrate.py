@@ -4,6 +4,11 @@
    the Alembic migrations (so its search index, triggers and generated columns are its own dialect's).
 2. Every table the source holds (reflected, so tables added by later migrations come along) is copied in
    foreign-key order, ids kept, in chunks; PostgreSQL sequences are then moved past the highest id.
+   The search index is each database's own (an FTS5 table on SQLite, ``articles.search_vector`` on
+   PostgreSQL): it is never copied but written anew in the target from the copied articles.
+   ``article_counts`` is kept by triggers (migration 0008), which count the rows as they are copied; the
+   target's counts are then replaced by the source's rows, copied last, so that they are neither counted twice
+   nor renumbered (their change versions stay those the source's readers saw).
 3. The copy is checked: the row count of every table, and a SHA-256 of every article's stored fields.
 
 Dates are handed over as UTC: SQLite keeps them without a zone, PostgreSQL with one.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,12 +30,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gazette.errors import CopyRefused, StorageError
 from gazette.store.db import describe_db_error, make_engine, migrate
+from gazette.store.search import rebuild_index
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1000
-# Tables a database keeps for itself: the migration version, SQLite's full-text index (rebuilt by triggers).
-_OWN_TABLES = ("alembic_version", "articles_fts", "sqlite_")
+# Tables a database keeps for itself, never copied: the migration version, SQLite's own tables, and SQLite's
+# full-text index with its FTS5 shadow tables (``articles_search_data`` ...; writing those directly corrupts
+# the index), which is rebuilt in the target instead. ``articles_fts`` is migration 0002's index.
+_OWN_TABLES = ("alembic_version", "articles_fts", "articles_search", "sqlite_")
+# Columns written from other columns, rebuilt in the target rather than copied: PostgreSQL's search vector.
+_DERIVED_COLUMNS = {"articles": frozenset({"search_vector"})}
+# Tables kept by triggers on the others: copied after them, over whatever the triggers wrote meanwhile.
+_COPIED_LAST = ("article_counts",)
+# Migration 0008 indexes expressions (coalesce(published_at, fetched_at)), which reflection skips with this
+# warning; the copy needs only the tables' columns, and the target builds its own indexes from the migrations.
+_EXPRESSION_INDEX_WARNING = "Skipped unsupported reflection of expression-based index"
 ARTICLE_FIELDS = (
     "id",
     "canonical_url",
@@ -66,7 +82,15 @@ def masked(url: str) -> str:
 
 
 def _copied_tables(metadata: MetaData) -> list[Table]:
-    return [t for t in metadata.sorted_tables if not t.name.startswith(_OWN_TABLES)]
+    """The tables to copy, in the order to copy them: foreign-key order, trigger-kept tables last."""
+    tables = [t for t in metadata.sorted_tables if not t.name.startswith(_OWN_TABLES)]
+    return [t for t in tables if t.name not in _COPIED_LAST] + [t for t in tables if t.name in _COPIED_LAST]
+
+
+def _reflect(metadata: MetaData, engine: Engine) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_EXPRESSION_INDEX_WARNING)
+        metadata.reflect(engine)
 
 
 def _count(engine: Engine, table: str) -> int:
@@ -93,7 +117,9 @@ def _rows(engine: Engine, table: Table, columns: list[str]) -> Iterator[list[dic
 def article_digests(engine: Engine) -> Iterator[tuple[int, str]]:
     """(id, SHA-256 of the stored fields) of every article, by id — the same on any backend for the same row."""
     metadata = MetaData()
-    articles = Table("articles", metadata, autoload_with=engine)
+    with warnings.catch_warnings():  # see _EXPRESSION_INDEX_WARNING
+        warnings.filterwarnings("ignore", message=_EXPRESSION_INDEX_WARNING)
+        articles = Table("articles", metadata, autoload_with=engine)
     stmt = select(*(articles.c[c] for c in ARTICLE_FIELDS)).order_by(articles.c.id)
     with engine.connect() as conn:
         for row in conn.execution_options(stream_results=True, yield_per=CHUNK).execute(stmt):
@@ -163,8 +189,8 @@ def _copy(source: Engine, target: Engine, progress: Progress) -> CopyReport:
             reason = describe_db_error(cause) if isinstance(cause, SQLAlchemyError) else str(exc)
             raise StorageError(f"cannot create the schema in {masked(str(engine.url))}: {reason}") from exc
     src_meta, tgt_meta = MetaData(), MetaData()
-    src_meta.reflect(source)
-    tgt_meta.reflect(target)
+    _reflect(src_meta, source)
+    _reflect(tgt_meta, target)
     dialect = target.dialect.name
     report = CopyReport()
     tables = [t for t in _copied_tables(src_meta) if t.name in tgt_meta.tables]
@@ -172,19 +198,25 @@ def _copy(source: Engine, target: Engine, progress: Progress) -> CopyReport:
         if table.name not in tgt_meta.tables:
             logger.warning("table %s has no counterpart in the target; not copied", table.name)
     with target.begin() as conn:
-        for table in reversed(tables):  # the target's migrations may have seeded rows (none today)
-            conn.execute(tgt_meta.tables[table.name].delete())
+        # The target's migrations seed rows (story_index_state's, article_counts' "all" and "sources"): gone,
+        # the source's take their place. The counts stay until they are copied: their triggers update them.
+        for table in reversed(tables):
+            if table.name not in _COPIED_LAST:
+                conn.execute(tgt_meta.tables[table.name].delete())
     for table in tables:
         target_table = tgt_meta.tables[table.name]
+        derived = _DERIVED_COLUMNS.get(table.name, frozenset())
         columns = [
             c.name
             for c in table.columns
-            if c.name in target_table.c and target_table.c[c.name].computed is None
+            if c.name in target_table.c and target_table.c[c.name].computed is None and c.name not in derived
         ]
         total = _count(source, table.name)
         done = 0
         progress(table.name, 0, total)
         with target.begin() as conn:
+            if table.name in _COPIED_LAST:  # what the triggers counted while the other tables were copied
+                conn.execute(target_table.delete())
             for chunk in _rows(source, table, columns):
                 conn.execute(
                     target_table.insert(),
@@ -193,6 +225,9 @@ def _copy(source: Engine, target: Engine, progress: Progress) -> CopyReport:
                 done += len(chunk)
                 progress(table.name, done, total)
         report.tables[table.name] = done
+        if table.name == "articles":
+            with target.begin() as conn:
+                rebuild_index(conn)
     if dialect == "postgresql":
         _move_sequences(target, tables)
     _check(source, target, report)
