@@ -25,23 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from _datasets import datasets_dir
+
 from gazette.config import load_settings
 from gazette.pipeline import Pipeline, process_page
 from gazette.store import feeds as feed_store
 from gazette.store.db import Database
-
-
-def datasets_dir() -> Path:
-    env = os.environ.get("GAZETTE_DATASETS")
-    if env:
-        return Path(env)
-    for candidate in (
-        Path(__file__).resolve().parents[2] / "shared" / "datasets",
-        Path("/work/shared/datasets"),
-    ):
-        if candidate.is_dir():
-            return candidate
-    raise SystemExit("datasets not found: set GAZETTE_DATASETS")
 
 
 @dataclass

@@ -15,29 +15,14 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _datasets import datasets_dir
+
 LABELS = Path(__file__).resolve().parent / "dates_labels.tsv"
-
-
-def _dataset() -> Path:
-    """$GAZETTE_DATASETS, else ../shared/datasets beside the checkout (a worktree sits one level deeper)."""
-    env = os.environ.get("GAZETTE_DATASETS")
-    here = Path(__file__).resolve()
-    roots = (
-        [Path(env)]
-        if env
-        else [here.parents[2] / "shared" / "datasets", here.parents[3] / "shared" / "datasets"]
-    )
-    for root in roots:
-        if (root / "article-extraction-benchmark").is_dir():
-            return root / "article-extraction-benchmark"
-    sys.exit("article-extraction-benchmark not found: set GAZETTE_DATASETS")
 
 
 def _labels() -> dict[str, str]:
@@ -71,7 +56,7 @@ def main() -> None:
     from gazette.extract import article as article_mod
     from gazette.extract.dates import published_date, updated_date
 
-    data = _dataset()
+    data = datasets_dir("article-extraction-benchmark") / "article-extraction-benchmark"
     labels = _labels()
     ids = sorted(labels)
     if args.limit:

@@ -15,31 +15,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
+
+from _datasets import datasets_dir
 
 TARGET_RATIO = 1.3  # issue 10: extraction alone, date included, at most 1.3x trafilatura.extract
 _TOKEN = re.compile(r"\w+")
-
-
-def _dataset() -> Path:
-    """$GAZETTE_DATASETS, else ../shared/datasets beside the checkout (a worktree sits one level deeper)."""
-    env = os.environ.get("GAZETTE_DATASETS")
-    here = Path(__file__).resolve()
-    roots = (
-        [Path(env)]
-        if env
-        else [here.parents[2] / "shared" / "datasets", here.parents[3] / "shared" / "datasets"]
-    )
-    for root in roots:
-        if (root / "article-extraction-benchmark").is_dir():
-            return root / "article-extraction-benchmark"
-    sys.exit("article-extraction-benchmark not found: set GAZETTE_DATASETS")
 
 
 def _shingles(text: str) -> Counter[tuple[str, ...]]:
@@ -80,7 +64,7 @@ def main() -> None:
     from gazette.errors import ExtractionRejected
     from gazette.extract.article import extract_article
 
-    data = _dataset()
+    data = datasets_dir("article-extraction-benchmark") / "article-extraction-benchmark"
     truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
     ids = sorted(truth)
     if args.limit:

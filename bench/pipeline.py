@@ -47,16 +47,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from _datasets import datasets_dir
 
 TARGET_RATIO = 1.5
 TARGET_STREAM = 1.2
 PER_DAY = 100_000
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def datasets_dir() -> Path:
-    env = os.environ.get("GAZETTE_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 def pin_one_core(core: int | None) -> str:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _datasets import datasets_dir
 from alembic import command
 from sqlalchemy import Engine, Float, Integer, Text, create_engine, func, literal_column, select, text
 from sqlalchemy.orm import Session, selectinload
@@ -55,11 +56,6 @@ TOP = 10
 PG_DEFAULT = os.environ.get("GAZETTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_RECALL_GAIN = 4 / 3
 TARGET_P99_MS = 50.0
-
-
-def datasets_dir() -> Path:
-    env = os.environ.get("GAZETTE_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -30,16 +29,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 
+from _datasets import datasets_dir
+
 from gazette.enrich.stories import Clusterer, Item, extract_features, text_fingerprint
 
 FLOOR_MULTINEWS_B3_F1 = 0.86  # measured 0.886 on 2026-11-29
 FLOOR_GEDIKLI_F1 = 0.90  # no window; measured 0.939 on 2026-11-29
 DROP_FLAGS = {"archive_or_web_boilerplate", "duplicate_text_in_other_cluster"}
-
-
-def datasets_dir() -> Path:
-    env = os.environ.get("GAZETTE_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ that turns any skip of a test marked ``postgres`` or ``browser`` into a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -80,9 +81,10 @@ def sqlite_url(tmp_path: object) -> str:
     return f"sqlite:///{tmp_path}/gazette.db"  # type: ignore[str-bytes-safe]
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL schema on the real server, dropped afterwards."""
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema on the real server, dropped on exit (fails under CI=true when the
+    server is missing, skips otherwise)."""
     if not PG_AVAILABLE:
         require_service(f"PostgreSQL at {PG_ADMIN_URL} is not reachable")
     schema = f"gz_{uuid.uuid4().hex[:12]}"
@@ -95,6 +97,13 @@ def pg_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema on the real server, dropped afterwards."""
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -11,12 +11,11 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from gazette.errors import ArchiveError
 from gazette.ingest.warc import plan_ranges, read_range
@@ -25,7 +24,7 @@ from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow, Source
 from gazette.store.story_schema import ArticleStory, Duplicate
 from tests.backfill_corpus import records, write_warc
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, make_settings
+from tests.conftest import make_settings, pg_schema
 
 GAZETTE = [sys.executable, "-c", "from gazette.cli import app; app()"]
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -205,18 +204,8 @@ def test_backfill_of_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
 
 @pytest.fixture
 def second_pg_url() -> Iterator[str]:
-    if not PG_AVAILABLE:
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
-    schema = f"gz_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from gazette.publish.pages import RESERVED
 from gazette.store import counts as counter
 from gazette.store import listings
 from gazette.store.db import Database
@@ -38,22 +39,7 @@ MAX_BODY = 2 * 1024 * 1024
 UNCACHED_PREFIXES = ("/api/docs", "/healthz", "/metrics")
 EVERYTHING = "*"  # the tag of pages that show the whole site
 WHOLE = "**"  # in a set of stale tags: drop every answer
-# First path segments that are not sections (pages.RESERVED, plus the files at the root).
-_NOT_SECTIONS = frozenset(
-    {
-        "content",
-        "archive",
-        "locale",
-        "source",
-        "sources",
-        "search",
-        "api",
-        "assets",
-        "story",
-        "stories",
-        "page",
-    }
-)
+_NOT_SECTIONS = RESERVED  # first path segments that are never section slugs
 _ARTICLE = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html")
 _DAY = re.compile(r"/archive/([0-9]{4}/[0-9]{2}/[0-9]{2})/")
 _MONTH = re.compile(r"/archive/([0-9]{4}/[0-9]{2})/")

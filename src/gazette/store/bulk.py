@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gazette import models
+from gazette.errors import StorageError
 from gazette.store import articles as article_store
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow, Source
 from gazette.store.sources import get_or_create_source, source_slug
@@ -52,7 +53,8 @@ def _insert(session: Session, table: Any) -> Any:
         return postgresql.insert(table)
     if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"bulk writes are not implemented for {dialect}")
+    # Gazette's store runs on these two; ON CONFLICT DO NOTHING is spelled by each dialect's own insert().
+    raise StorageError(f"backfill writes to SQLite or PostgreSQL, not {dialect}")
 
 
 def known_urls(session: Session, urls: Sequence[str]) -> set[str]:
