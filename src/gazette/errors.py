@@ -4,6 +4,7 @@
 
     GazetteError
      ├── ConfigError                 bad settings file, variable or flag
+ ├── InputError                  a file or text named on the command line cannot be read
      ├── FetchError(url)             anything that stops a fetch
      │    ├── BlockedAddress          private/loopback/link-local target, or a refused URL scheme
      │    ├── RobotsDisallowed        robots.txt forbids the URL
@@ -38,6 +39,12 @@ class GazetteError(Exception):
 
 class ConfigError(GazetteError):
     """Settings that cannot be used."""
+
+
+class InputError(GazetteError):
+    """An input named on the command line cannot be read."""
+
+    status = 400
 
 
 class FetchError(GazetteError):

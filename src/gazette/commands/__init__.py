@@ -1,5 +1,5 @@
-"""CLI commands that belong to one stage; each module has ``register(app)``, called by ``gazette.cli``.
+"""The CLI's commands, one module per room; each has ``register(app)``, which ``gazette.cli`` calls in order.
 
-A command module may import ``settings_from``, ``open_database``-style helpers and ``out``/``err`` consoles
-from ``gazette.cli`` inside its command functions (not at import time, to avoid an import cycle).
+What the commands share (consoles, the one-line error, settings and database opening, the input readers) is
+in ``commands.common``; no command imports ``gazette.cli``.
 """

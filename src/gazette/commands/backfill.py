@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt
+from gazette.commands.common import ConfigOpt, console, fail, open_db, out, settings_from, state
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ def backfill(
         TimeElapsedColumn,
     )
 
-    from gazette.cli import console, fail, open_db, out, settings_from
     from gazette.config import cpu_cores
     from gazette.errors import GazetteError
     from gazette.ingest.warc import WarcRange, plan_ranges
@@ -142,7 +141,6 @@ def _run_ranges(
     """Run every range as a Dask task and add up what they did, as they finish."""
     from distributed import Client, LocalCluster, as_completed
 
-    from gazette.cli import fail, state
     from gazette.errors import GazetteError
     from gazette.pipeline import backfill_range
 

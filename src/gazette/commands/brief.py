@@ -17,11 +17,10 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt
+from gazette.commands.common import NO_TEXT, ConfigOpt, console, fail, settings_from
 
 
 def _read(path: Path) -> str:
-    from gazette.cli import fail
 
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -67,7 +66,6 @@ def brief(
     The check prints SUPPORTED or UNSUPPORTED (with the reason) for each brief sentence and exits 1
     if any sentence is unsupported. It works on briefs written anywhere, not only Gazette's.
     """
-    from gazette.cli import fail
 
     paths = files or []
     if jsonl is not None:
@@ -104,7 +102,6 @@ def _one_line(text: str) -> str:
 
 
 def _check_batch(path: Path) -> int:
-    from gazette.cli import console
     from gazette.enrich.briefs import brief_score, verify_brief
 
     bad = 0
@@ -141,8 +138,6 @@ def _check_batch(path: Path) -> int:
 
 
 def _write_brief(path: Path, *, as_json: bool, config: Path | None) -> None:
-    from gazette.cli import fail, settings_from
-    from gazette.commands.inputs import NO_TEXT
     from gazette.enrich.briefs import make_brief
 
     settings = settings_from(config)

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from gazette.commands.common import ConfigOpt, fail, open_db, out, print_error, settings_from
+from gazette.urls import is_http_url
+
 
 def build(
     outdir: Annotated[
@@ -28,23 +31,14 @@ def build(
             "since a static host cannot search).",
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
-            show_default=False,
-        ),
-    ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write every page, feed and sitemap as static files under OUTDIR; rebuilds rewrite only what changed."""
-    from gazette.cli import fail, open_db, out, print_error, settings_from
     from gazette.errors import GazetteError
     from gazette.publish.static import build_site
 
     for name, value in (("--base-url", base_url), ("--search-url", search_url)):
-        if value is not None and not _is_http_url(value):
+        if value is not None and not is_http_url(value):
             raise fail(f"{name} must be an http(s) URL: {value}", 2)
     settings = settings_from(config, **({"site": {"base_url": base_url}} if base_url else {}))
     db = open_db(settings)
@@ -62,13 +56,6 @@ def build(
     )
     if report.broken:
         raise typer.Exit(1)
-
-
-def _is_http_url(value: str) -> bool:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def register(app: typer.Typer) -> None:

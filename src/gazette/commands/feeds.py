@@ -1,8 +1,9 @@
-"""CLI: feed care — ``gazette feeds``, ``remove-feed``, ``pause-feed``, ``resume-feed`` and ``set-feed``."""
+"""CLI: subscribing (``add-feed``, ``import-opml``, ``export-opml``) and feed care — ``gazette feeds``, ``remove-feed``, ``pause-feed``, ``resume-feed`` and ``set-feed``."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +12,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gazette.commands.inputs import ConfigOpt
+from gazette.commands.common import ConfigOpt, fail, open_db, out, print_error, resolve_section, settings_from
+from gazette.errors import GazetteError
 from gazette.schedule import feed_status
 
 UrlArg = Annotated[str, typer.Argument(help="The feed's URL, as subscribed.", metavar="URL")]
@@ -22,14 +24,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _open(config: Path | None) -> tuple[Any, Any]:
-    from gazette.cli import open_db, settings_from
 
     settings = settings_from(config)
     return settings, open_db(settings)
 
 
 def _feed_or_fail(session: Any, url: str) -> Any:
-    from gazette.cli import fail
     from gazette.store import feeds as feed_store
 
     feed = feed_store.get_feed(session, url)
@@ -45,7 +45,6 @@ def feeds(
     config: ConfigOpt = None,
 ) -> None:
     """List subscribed feeds with their status (active, paused or failing), schedule, errors and articles."""
-    from gazette.cli import out
     from gazette.store import feeds as feed_store
 
     _, db = _open(config)
@@ -108,7 +107,6 @@ def remove_feed(
     config: ConfigOpt = None,
 ) -> None:
     """Unsubscribe from a feed; its articles stay published unless --delete-articles."""
-    from gazette.cli import out
     from gazette.store import feeds as feed_store
 
     _, db = _open(config)
@@ -123,7 +121,6 @@ def remove_feed(
 
 def pause_feed(url: UrlArg, config: ConfigOpt = None) -> None:
     """Stop fetching a feed (its articles stay); `gazette resume-feed` starts again."""
-    from gazette.cli import out
     from gazette.store import feeds as feed_store
 
     _, db = _open(config)
@@ -135,7 +132,6 @@ def pause_feed(url: UrlArg, config: ConfigOpt = None) -> None:
 
 def resume_feed(url: UrlArg, config: ConfigOpt = None) -> None:
     """Fetch a paused feed again, starting with the next ingest."""
-    from gazette.cli import out
     from gazette.store import feeds as feed_store
 
     _, db = _open(config)
@@ -172,7 +168,6 @@ def set_feed(
     config: ConfigOpt = None,
 ) -> None:
     """Change a subscribed feed's section, default section, publisher name or check interval."""
-    from gazette.cli import fail, out, resolve_section
     from gazette.store import feeds as feed_store
     from gazette.store.sources import get_or_create_source
 
@@ -204,7 +199,101 @@ def set_feed(
     out.print(f"feed updated: {url}: " + ", ".join(changes), markup=False)
 
 
+def add_feed(
+    url: Annotated[str, typer.Argument(help="The feed's URL (RSS, Atom or JSON Feed).")],
+    section: Annotated[
+        str | None, typer.Option(help="Section for every article of this feed (name or slug).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Publisher name shown on pages.")] = None,
+    default_section: Annotated[
+        str | None,
+        typer.Option(
+            "--default-section",
+            help="Section for this feed's articles when the classifier is unsure (name or slug).",
+        ),
+    ] = None,
+    republish_full_text: Annotated[
+        bool,
+        typer.Option("--republish-full-text", help="The source's licence allows showing the full text."),
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Subscribe to a feed; `gazette ingest` then fetches it."""
+    from gazette.store import feeds as feed_store
+    from gazette.urls import is_http_url
+
+    settings = settings_from(config)
+    if not is_http_url(url):
+        raise fail(f"not an http(s) URL: {url}", 2)
+    slug = resolve_section(settings, section) if section else None
+    default_slug = resolve_section(settings, default_section) if default_section else None
+    db = open_db(settings)
+    with db.session() as s:
+        feed = feed_store.add_feed(
+            s,
+            url,
+            section=slug,
+            source=source,
+            republish_full_text=republish_full_text or None,
+            default_section=default_slug,
+        )
+        out.print(f"feed added: {feed.url}" + (f" (section {slug})" if slug else ""))
+
+
+def import_opml(
+    file: Annotated[Path, typer.Argument(help="OPML file listing feeds.", exists=True, dir_okay=False)],
+    config: ConfigOpt = None,
+) -> None:
+    """Subscribe to every feed listed in an OPML file."""
+    from gazette.ingest.opml import read_opml
+    from gazette.store import feeds as feed_store
+
+    settings = settings_from(config)
+    try:
+        entries = read_opml(file.read_bytes())
+    except GazetteError as exc:
+        raise fail(str(exc)) from exc
+    db = open_db(settings)
+    added = 0
+    with db.session() as s:
+        for entry in entries:
+            slug = None
+            if entry.section:
+                try:
+                    slug = resolve_section(settings, entry.section)
+                except typer.Exit:
+                    print_error(
+                        f"unknown section {entry.section!r} for {entry.url}; classifier decides", "warning:"
+                    )
+            feed_store.add_feed(s, entry.url, section=slug, source=entry.source, title=entry.title)
+            added += 1
+    out.print(f"{added} feeds imported")
+
+
+def export_opml(config: ConfigOpt = None) -> None:
+    """Print every subscribed feed as OPML."""
+    from gazette.ingest.opml import OpmlFeed, write_opml
+    from gazette.store import feeds as feed_store
+
+    settings = settings_from(config)
+    db = open_db(settings)
+    with db.session() as s:
+        feeds = [
+            OpmlFeed(
+                url=f.url,
+                title=f.title,
+                section=settings.section_name(f.section) if f.section else None,
+                source=f.source.name if f.source else None,
+            )
+            for f in feed_store.list_feeds(s)
+        ]
+    sys.stdout.write(write_opml(feeds))
+
+
 def register(app: typer.Typer) -> None:
+    app.command("add-feed")(add_feed)
+    app.command("import-opml")(import_opml)
+    app.command("export-opml")(export_opml)
     app.command("feeds")(feeds)
     app.command("remove-feed")(remove_feed)
     app.command("pause-feed")(pause_feed)

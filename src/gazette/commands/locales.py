@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import NO_TEXT, InputError, jsonl_objects, read_inputs
+from gazette.commands.common import NO_TEXT, fail, jsonl_objects, read_inputs
+from gazette.errors import InputError
 
 
 def _row(loc: Any) -> dict[str, Any]:
@@ -53,7 +54,6 @@ def locales(
     ] = None,
 ) -> None:
     """Print the places a text is about: kind, codes, coordinates, spans, confidence and the page line."""
-    from gazette.cli import fail
     from gazette.enrich import locales as locales_stage
 
     if jsonl is not None:

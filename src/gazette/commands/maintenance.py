@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt
+from gazette.commands.common import ConfigOpt, fail, open_db, out, settings_from
 
 
 def recluster(
@@ -22,7 +22,6 @@ def recluster(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from gazette.cli import fail, open_db, out, settings_from
     from gazette.errors import GazetteError
     from gazette.pipeline import recluster as rebuild
 

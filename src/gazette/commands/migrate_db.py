@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt
+from gazette.commands.common import ConfigOpt, console, fail, out, settings_from
 
 
 def migrate_db(
@@ -23,7 +23,6 @@ def migrate_db(
     check row counts and a checksum of every article. The target must hold no articles; its schema is created."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from gazette.cli import console, fail, out, settings_from
     from gazette.errors import GazetteError
     from gazette.store.migrate import copy_database, masked, preflight
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import ConfigOpt
+from gazette.commands.common import ConfigOpt, fail, open_db, out, settings_from
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ IDLE_CHECK_SECONDS = 60.0  # longest sleep: feeds added meanwhile (due at once) 
 
 
 def _say(message: str) -> None:
-    from gazette.cli import out
 
     out.print(message, markup=False, highlight=False)
     sys.stdout.flush()
@@ -112,7 +111,6 @@ def run(
     """
     import uvicorn
 
-    from gazette.cli import fail, open_db, settings_from
     from gazette.publish.app import create_app
     from gazette.publish.cache import cached_app
 

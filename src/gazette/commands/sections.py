@@ -10,7 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.inputs import NO_TEXT, ConfigOpt, InputError, jsonl_objects, read_inputs
+from gazette.commands.common import (
+    NO_TEXT,
+    ConfigOpt,
+    fail,
+    jsonl_objects,
+    out,
+    read_inputs,
+    resolve_section,
+    settings_from,
+)
+from gazette.errors import InputError
 
 
 def train_sections(
@@ -27,7 +37,6 @@ def train_sections(
     config: ConfigOpt = None,
 ) -> None:
     """Train a site-specific section classifier from labelled articles; later runs use it."""
-    from gazette.cli import fail, out, resolve_section, settings_from
     from gazette.enrich import sections
     from gazette.errors import GazetteError
 
@@ -89,7 +98,6 @@ def section(
     config: ConfigOpt = None,
 ) -> None:
     """Print the section an article would be filed in, and the classifier's confidence."""
-    from gazette.cli import fail, settings_from
     from gazette.enrich import sections
     from gazette.errors import GazetteError
 

@@ -1,0 +1,212 @@
+"""What every CLI command shares: the consoles and the one-line error, settings and database opening, the
+``--config`` and ``--port`` options, the FILE_OR_TEXT and JSON-lines readers, the ingest progress display and the
+listening socket. Commands import from here; ``gazette.cli`` only assembles them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from gazette.config import Settings, load_settings, mask_secrets, mask_url
+from gazette.errors import GazetteError, InputError
+
+logger = logging.getLogger(__name__)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Settings file (default: $GAZETTE_CONFIG or ./gazette.toml).",
+        show_default=False,
+    ),
+]
+
+
+NO_TEXT = "no text to read"  # an empty (or blank) input: said, never classified or tagged as if it were text
+
+
+def read_inputs(inputs: list[str] | None) -> list[tuple[str, str]]:
+    """(label, text) for each argument: a readable file's contents, else the argument itself as text; standard
+    input when there is no argument."""
+    texts: list[tuple[str, str]] = []
+    for item in inputs or []:
+        path = Path(item)
+        if len(item) < 4096 and "\n" not in item and path.is_file():
+            try:
+                texts.append((item, path.read_text(encoding="utf-8", errors="replace")))
+            except OSError as exc:
+                raise InputError(f"cannot read {item}: {exc.strerror}") from exc
+        else:
+            texts.append(("text", item))
+    if not texts:
+        texts.append(("stdin", sys.stdin.read()))
+    return texts
+
+
+def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
+    """Each JSON object of a JSON-lines file, in order; blank lines are skipped and a line that is not an object
+    is answered on standard output with ``{"line": N, "error": ...}`` so batch output stays one line per input."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = None
+        if not isinstance(obj, dict):
+            sys.stdout.write(json.dumps({"line": n, "error": "not a JSON object"}) + "\n")
+            continue
+        yield obj
+
+
+# Markup off: feed titles, URLs and server messages are printed as they are, so "[/red]" in a header can
+# neither style nor crash the output. Colour is added with Text spans; soft_wrap keeps a message one line.
+console = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+def print_error(message: str, label: str = "error:") -> None:
+    """One line on stderr: a red label, then ``message`` as plain text (newlines folded)."""
+    console.print(Text.assemble((label, "red"), " ", " ".join(message.split())))
+
+
+class State:
+    config: Path | None = None
+    verbose: int = 0
+
+
+state = State()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as the command's one error line; raise what this returns."""
+    print_error(message)
+    return typer.Exit(code)
+
+
+def settings_from(config: Path | None = None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config or state.config, overrides=overrides or None)
+    except GazetteError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def require_extraction_stack() -> None:
+    """Stop in one line when extraction cannot import its libraries, instead of failing every article."""
+    from gazette.extract.article import stack_problem
+
+    problem = stack_problem()
+    if problem:
+        # One line, unwrapped; library messages hold brackets ("lxml[html-clean]"), so no markup.
+        console.print(f"error: {problem}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def open_db(settings: Settings, *, create: bool = True) -> Any:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gazette.store.db import Database, describe_db_error
+
+    url = settings.database_url
+    try:
+        db = Database(url)
+        if create:
+            db.ensure_initialized()
+    except (GazetteError, SQLAlchemyError, ValueError) as exc:
+        reason = describe_db_error(exc) if isinstance(exc, SQLAlchemyError) else str(exc)
+        raise fail(f"database {mask_url(url)}: {mask_secrets(reason, url)}") from exc
+    return db
+
+
+def resolve_section(settings: Settings, section: str) -> str:
+    from slugify import slugify
+
+    taxonomy = settings.sections.taxonomy
+    if section in taxonomy:
+        return section
+    for slug, name in taxonomy.items():
+        if name.casefold() == section.casefold() or slugify(name) == slugify(section):
+            return slug
+    raise fail(f"unknown section {section!r}; known: {', '.join(taxonomy.values())}", 2)
+
+
+PortOpt = Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)]
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` before anything else starts, so an address in use (or a name that does not
+    resolve) is the command's one error line and exit status 1, not a log line from the server and exit 0."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def serve_on(app_: Any, sock: socket.socket) -> None:
+    """Run the ASGI app under uvicorn on an already bound socket."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app_, log_level="warning", backlog=2048))
+    server.run(sockets=[sock])
+    if not server.started:
+        raise fail("the server did not start")
+
+
+def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: bool = False) -> Any:
+    from gazette.pipeline import Pipeline
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        feeds_task = progress.add_task("feeds", total=None)
+        pages_task = progress.add_task("articles", total=0)
+
+        def on_event(event: str, data: dict[str, Any]) -> None:
+            if event == "feeds":
+                progress.update(feeds_task, total=data["total"])
+            elif event == "entries":
+                task = progress.tasks[pages_task]
+                progress.update(pages_task, total=(task.total or 0) + data["count"])
+            elif event == "article":
+                progress.advance(pages_task)
+            elif event == "feed":
+                progress.advance(feeds_task)
+
+        with Pipeline(settings, db, progress=on_event) as pipeline:
+            report = pipeline.ingest(feed_urls, force=force)
+    for failure in report.failures:
+        print_error(f"{failure.url}: {failure.reason}", "failed")
+    out.print(
+        f"ingested {report.feeds_ok} feeds ({report.feeds_not_modified} not modified, {report.feeds_failed} failed): "
+        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, {report.duplicates} duplicates, "
+        f"{report.articles_failed} articles failed"
+    )
+    return report
