@@ -1,12 +1,12 @@
 """Load benchmark: `gazette serve` beside nginx serving the static build of the same site, both driven by wrk.
 
 Builds a site from the demo publisher (ingested over real HTTP into a temporary SQLite file), writes its static
-build with `gazette build`, starts `gazette serve` (response cache on: these are cached pages) and nginx (one
-worker process, like the one `gazette serve` process) on 127.0.0.1, warms both, then drives each with `wrk` at
+build with `gazette build`, starts `gazette serve --workers N` (response cache on: these are cached pages) and nginx
+with as many worker processes (N: `--workers`, default the core count) on 127.0.0.1, warms both, then drives each with `wrk` at
 200 keep-alive connections over the same mix of front page, article, listing and feed paths. Prints requests/s,
 p50/p99 latency and errors for both, and the ratio live/nginx.
 
-    python bench/load.py [--duration 30] [--connections 200] [--threads 2]
+    python bench/load.py [--duration 30] [--connections 200] [--threads 2] [--workers N]
 
 nginx and wrk are Debian packages; the bench installs them with apt-get when they are missing (and it may), or
 stops with a message saying how to. A Python load generator would be the bottleneck itself, so none is used.
@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 GAZETTE = [sys.executable, "-c", "from gazette.cli import app; app()"]
-NGINX_CONF = """worker_processes 1;
+NGINX_CONF = """worker_processes {workers};
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
@@ -202,6 +202,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per server")
     parser.add_argument("--connections", type=int, default=200, help="concurrent keep-alive connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes for each of gazette serve and nginx (default: the core count)",
+    )
     args = parser.parse_args()
 
     why = ensure_tools()
@@ -226,10 +232,19 @@ def main() -> None:
         for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (workdir / folder).mkdir()
         conf = workdir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=workdir, port=static_port, root=site))
+        conf.write_text(NGINX_CONF.format(tmp=workdir, port=static_port, root=site, workers=args.workers))
         servers = [
             subprocess.Popen(
-                [*GAZETTE, "serve", "--host", "127.0.0.1", "--port", str(live_port)],
+                [
+                    *GAZETTE,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(live_port),
+                    "--workers",
+                    str(args.workers),
+                ],
                 env={**env, "GAZETTE_SITE_BASE_URL": live_base},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -263,6 +278,7 @@ def main() -> None:
                 p.wait(timeout=10)
 
     print()
+    print(f"{args.workers} worker process(es) each, {os.cpu_count()} cores shared with wrk")
     print(f"{'server':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'requests':>10}")
     for r in results:
         print(f"{r.name:<16}{r.rps:>10.0f}{r.p50_ms:>10.1f}{r.p99_ms:>10.1f}{r.errors:>8}{r.requests:>10}")

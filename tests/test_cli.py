@@ -235,3 +235,68 @@ def test_setup_errors_mask_the_database_password(url: str, command: tuple[str, .
     result = gazette(*command, cwd=workdir, env={"GAZETTE_DATABASE_URL": url}, timeout=60)
     line = one_error_line(result)
     assert PASSWORD not in result.stdout + result.stderr, line
+
+
+# --- issue 10: `gazette serve --workers N` shares one port among N processes -----------------------------
+
+
+def _workers(pid: int) -> list[int]:
+    """The server worker processes of ``pid`` (spawned children; not multiprocessing's resource tracker)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                found.append(int(child))
+    return found
+
+
+def test_serve_with_workers_answers_from_every_worker_and_stops_on_sigterm(workdir: Path) -> None:
+    import signal
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAZETTE_")}
+    env["GAZETTE_DATABASE_URL"] = f"sqlite:///{workdir}/gazette.db"
+    proc = subprocess.Popen(
+        [*GAZETTE, "serve", "--port", str(port), "--workers", "2"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        workers: list[int] = []
+        while time.monotonic() < deadline:
+            workers = _workers(proc.pid)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    if answer.status == 200 and len(workers) == 2:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert len(workers) == 2, workers
+        for _ in range(20):  # both workers take connections from the one listening socket
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+                assert answer.status == 200
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the workers too: they hold the output pipes
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert f"Gazette at http://127.0.0.1:{port}/ (2 workers)" in stdout
+    assert "Traceback" not in stderr
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()

@@ -165,10 +165,18 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_on(app_: Any, sock: socket.socket) -> None:
-    """Run the ASGI app under uvicorn on an already bound socket."""
+def serve_on(app_: Any, sock: socket.socket, *, workers: int = 1) -> None:
+    """Run the ASGI app under uvicorn on an already bound socket. With ``workers`` > 1, ``app_`` is a picklable
+    factory that each worker process calls to build its own app, and uvicorn's supervisor shares the socket
+    among them, restarts a worker that dies and stops them all on SIGTERM or Ctrl-C."""
     import uvicorn
 
+    if workers > 1:
+        from uvicorn.supervisors.multiprocess import Multiprocess
+
+        config = uvicorn.Config(app_, factory=True, workers=workers, log_level="warning", backlog=2048)
+        Multiprocess(config, sockets=[sock]).run()
+        return
     server = uvicorn.Server(uvicorn.Config(app_, log_level="warning", backlog=2048))
     server.run(sockets=[sock])
     if not server.started:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,25 +20,46 @@ from gazette.commands.common import (
     serve_on,
     settings_from,
 )
+from gazette.config import Settings
+
+
+def site_app(settings: Settings, db: Any = None) -> Any:
+    """The served ASGI app: the site behind its response cache (when ``site.cache`` is on). A worker process
+    calls it with settings only and opens its own database, since connections never cross a fork or spawn."""
+    from gazette.publish.app import create_app
+    from gazette.publish.cache import cached_app
+    from gazette.store.db import Database
+
+    db = db if db is not None else Database(settings.database_url)
+    app_: Any = create_app(settings, db)
+    return cached_app(app_, db) if settings.site.cache else app_
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: PortOpt = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes sharing the port (use the machine's core count for the most requests/s; "
+            "each keeps its own response cache, all invalidated by the same store changes).",
+        ),
+    ] = 1,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the site, feeds, search and JSON API."""
-    from gazette.publish.app import create_app
-    from gazette.publish.cache import cached_app
-
     settings = settings_from(config)
-    db = open_db(settings)
+    db = open_db(settings)  # a database that cannot be opened fails here, before any worker starts
     sock = listen_socket(host, port)
-    out.print(f"Gazette at http://{host}:{port}/")
-    app_: Any = create_app(settings, db)
-    if settings.site.cache:
-        app_ = cached_app(app_, db)
-    serve_on(app_, sock)
+    out.print(f"Gazette at http://{host}:{port}/" + (f" ({workers} workers)" if workers > 1 else ""))
+    if workers == 1:
+        serve_on(site_app(settings, db), sock)
+        return
+    db.dispose()
+    serve_on(functools.partial(site_app, settings), sock, workers=workers)
 
 
 def demo(
