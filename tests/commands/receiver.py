@@ -8,6 +8,7 @@ import hmac
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Received:
 class ReceiverState:
     secret: str | None
     fail_first: int = 0  # refuse (500) this many attempts of every key before accepting it
+    delay: float = 0.0  # seconds to wait before answering (a receiver that times out)
     attempts: dict[str, int] = field(default_factory=dict)
     accepted: dict[str, list[Received]] = field(default_factory=dict)  # key → every accepted POST
     bad_signatures: list[str] = field(default_factory=list)
@@ -56,12 +58,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             state.log.append(received)
             if status == 200:
                 state.accepted.setdefault(key, []).append(received)
+        if state.delay:
+            time.sleep(state.delay)
         body = b"ok" if status == 200 else b"try again"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the sender gave up waiting (a timeout test)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -76,9 +83,11 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def webhook_receiver(secret: str | None, fail_first: int = 0) -> Iterator[tuple[str, ReceiverState]]:
+def webhook_receiver(
+    secret: str | None, fail_first: int = 0, delay: float = 0.0
+) -> Iterator[tuple[str, ReceiverState]]:
     """(URL, state) of a receiver running for the duration of the block."""
-    state = ReceiverState(secret, fail_first)
+    state = ReceiverState(secret, fail_first, delay)
     server = _Server(state)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
