@@ -17,6 +17,9 @@ from typer.testing import CliRunner
 
 from gazette import metrics
 from gazette.cli import app
+from gazette.config import Settings
+from gazette.publish.app import create_app
+from gazette.publish.cache import cached_app
 from gazette.publish.static import build_site
 from gazette.store import listings
 from gazette.store.db import Database
@@ -132,6 +135,9 @@ def test_watch_commands_refuse_bad_input_and_never_print_the_secret(
     assert "language code" in failing("watch", "add", "X", "--query", "copper", "--language", "e n", code=2)
     assert "COUNTRY" in failing("watch", "add", "X", "--query", "copper", "--locale", "a b", code=2)
     assert "no word" in failing("watch", "add", "X", "--query", "  -- ", code=2)
+    assert "longer than" in failing("watch", "add", "X", "--query", "copper " * 100, code=2)
+    long_hook = "http://127.0.0.1:9/" + "h" * 2100
+    assert "at most 2048" in failing("watch", "add", "X", "--query", "copper", "--webhook", long_hook, code=2)
     assert "--webhook" in failing("watch", "add", "X", "--query", "copper", "--secret", "s", code=2)
     # a private address is refused unless [fetch] allow_hosts lists it
     monkeypatch.delenv("GAZETTE_FETCH_ALLOW_HOSTS")
@@ -144,6 +150,14 @@ def test_watch_commands_refuse_bad_input_and_never_print_the_secret(
     assert "watch removed: Mines" in gazette("watch", "remove", "Mines")
     assert "no watch named" in failing("watch", "remove", "Mines", code=1)
     assert set(watch_records()) == {"Storm desk"}
+
+
+class CachedServer(LiveServer):
+    """The app as `gazette serve` runs it: behind the response cache."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        super().__init__(settings, db)
+        self.server.config.app = cached_app(create_app(settings, db), db)
 
 
 def _full_matches(db: Database, query: str) -> set[int]:
@@ -242,6 +256,12 @@ def test_watch_page_feeds_and_webhook_deliveries(cli_env: str, live_feed: LiveFe
         links = _feed_links(fmt, (folder / f"feed.{fmt}").read_bytes())
         assert links == {settings.site.base_url + rows[i].path for i in expected}
     assert (tmp_path / "site" / "watch" / "quiet" / "index.html").is_file()
+
+    # `gazette serve` keeps answers in a cache; a watch page follows the watch's removal at once
+    with CachedServer(settings, db) as server, httpx.Client(base_url=server.base_url) as client:
+        assert [client.get("/watch/quiet/").status_code for _ in range(2)] == [200, 200]
+        gazette("watch", "remove", "Quiet")
+        assert client.get("/watch/quiet/").status_code == 404
 
     gazette("watch", "remove", "Venezuela desk")
     report = build_site(settings, db, tmp_path / "site")

@@ -28,6 +28,8 @@ app = typer.Typer(
 NameArg = Annotated[str, typer.Argument(help="The watch's name (its page is /watch/<slug of the name>/).")]
 _PLACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}(/[A-Za-z0-9][A-Za-z0-9_-]{0,199})?", re.ASCII)
 MAX_NAME = 200
+MAX_QUERY = 500  # what /search reads of a query
+MAX_URL = 2048  # the store's URL columns
 
 
 def _open(config: Path | None) -> tuple[Any, Any]:
@@ -115,6 +117,8 @@ def add(
     slug = slugify(name, max_length=100)
     if not slug:
         raise fail(f"the name {name!r} gives no URL slug; use letters or digits", 2)
+    if len(query) > MAX_QUERY:
+        raise fail(f"--query is longer than {MAX_QUERY} characters (as /search reads it)", 2)
     if not textindex.parse_query(query):
         raise fail(f"--query {query!r} holds no word to search for", 2)
     if secret is not None and not webhook:
@@ -124,8 +128,10 @@ def add(
     settings, db = _open(config)
     if webhook is not None:
         webhook = webhook.strip()
-        if not is_http_url(webhook):
-            raise fail(f"--webhook {webhook!r} is not an http(s) URL", 2)
+        if not is_http_url(webhook) or len(webhook) > MAX_URL:
+            raise fail(
+                f"--webhook {webhook[:200]!r} is not an http(s) URL of at most {MAX_URL} characters", 2
+            )
         try:
             check_url(webhook, settings.fetch.allow_hosts)
         except BlockedAddress as exc:
