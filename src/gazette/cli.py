@@ -22,6 +22,7 @@ from gazette.commands import (
     sections,
     serve,
     setup,
+    watch,
 )
 from gazette.commands.common import ConfigOpt, print_error, state
 
@@ -95,6 +96,7 @@ for _module in (
     serve,
     build,
     run,
+    watch,
     sections,
     locales,
     brief,

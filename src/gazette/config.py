@@ -125,6 +125,18 @@ class ScheduleSettings:
     )
 
 
+@dataclass
+class WatchSettings:
+    retry_seconds: float = _doc(
+        "Wait before the first retry of a failed webhook delivery, in seconds; each further retry waits twice "
+        "as long (capped at a day).",
+        default=30.0,
+    )
+    timeout_seconds: float = _doc(
+        "Seconds a webhook receiver has to answer one delivery before it counts as failed.", default=10.0
+    )
+
+
 def cpu_cores() -> int:
     """The cores this process may run on (its CPU affinity where the system tells it)."""
     try:
@@ -155,6 +167,9 @@ class Settings:
     )
     pipeline: PipelineSettings = field(
         default_factory=PipelineSettings, metadata={"help": "Ingest processes."}
+    )
+    watch: WatchSettings = field(
+        default_factory=WatchSettings, metadata={"help": "Topic watches and their webhooks."}
     )
 
     def section_name(self, slug: str) -> str:
@@ -268,6 +283,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError("schedule.min_interval must be at least 1 second")
     if s.schedule.max_interval < s.schedule.min_interval:
         raise ConfigError("schedule.max_interval must be >= schedule.min_interval")
+    if not 0.01 <= s.watch.retry_seconds <= 86400:
+        raise ConfigError("watch.retry_seconds must be between 0.01 and 86400")
+    if not 0.1 <= s.watch.timeout_seconds <= 600:
+        raise ConfigError("watch.timeout_seconds must be between 0.1 and 600")
     if not s.database_url or "://" not in s.database_url:
         # The value itself is not shown: it may hold a password.
         raise ConfigError("database_url is not a URL (expected e.g. sqlite:///gazette.db)")

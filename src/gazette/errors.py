@@ -11,7 +11,8 @@
      │    ├── TooLarge                body over the byte cap (after decompression)
      │    ├── FetchTimeout            connect/read timeout or total deadline
      │    ├── TooManyRedirects        more hops than ``max_redirects``, or a loop
-     │    └── HTTPStatusError(status) a 4xx/5xx answer (``retry_after`` set for 429/503)
+     │    ├── HTTPStatusError(status) a 4xx/5xx answer (``retry_after`` set for 429/503)
+     │    └── WebhookError            a topic watch's receiver could not be reached or did not answer in time
      ├── FeedError                   the body is not a feed we can read
      ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article (permanent: never retried)
@@ -85,6 +86,10 @@ class HTTPStatusError(FetchError):
         self.status_code = status_code
         self.retry_after = retry_after
         super().__init__(url, f"HTTP {status_code}")
+
+
+class WebhookError(FetchError):
+    """A webhook POST that got no answer: the connection failed or the receiver's time ran out."""
 
 
 class FeedError(GazetteError):

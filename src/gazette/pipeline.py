@@ -56,7 +56,9 @@ from gazette.ingest.fetcher import Fetcher, parse_retry_after
 from gazette.store import articles as article_store
 from gazette.store import bulk as bulk_store
 from gazette.store import feeds as feed_store
+from gazette.store import search as search_store
 from gazette.store import stories as story_store
+from gazette.store import watches as watch_store
 from gazette.store.db import Database
 from gazette.store.schema import Feed
 from gazette.urls import canonicalize_url
@@ -581,6 +583,8 @@ class Pipeline:
                 row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
                 if result in (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED):
                     self._place_in_story(s, row)
+                if result is article_store.SaveResult.NEW:
+                    match_watches(s, row.id, datetime.now(UTC))
         except StorageError as exc:
             if not isinstance(exc.__cause__, IntegrityError | DataError):
                 raise  # the database itself failed (disk full, lock, lost server): stop the run cleanly
@@ -755,6 +759,30 @@ class Pipeline:
             len(report.failures),
         )
         return report
+
+
+def match_watches(session: Any, article_id: int, now: datetime) -> int:
+    """Record every topic watch that the article just stored matches — and owe its webhook a delivery — in the
+    article's own transaction, so the outbox row exists exactly when the article does. A watch is a saved
+    ``/search``: its query must match in full, and every filter it names must be understood (a source or place
+    that no longer resolves matches nothing, rather than everything). Returns the number of watches matched."""
+    from gazette.publish.search import parse_filter
+
+    watches = watch_store.list_watches(session)
+    if not watches:
+        return 0
+    session.flush()  # the article's search index entry is written with its row
+    matched = 0
+    for watch in watches:
+        if watch.created_at > now:
+            continue
+        flt, form = parse_filter(session, watch.filters)
+        if any(value and not form.get(key) for key, value in watch.filters.items()):
+            continue
+        if search_store.article_matches(session, watch.query, flt, article_id):
+            watch_store.record_match(session, watch, article_id, now)
+            matched += 1
+    return matched
 
 
 def extract_one(settings: Settings, target: str, fetcher: Fetcher | None = None) -> models.Article:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -33,8 +33,23 @@ def ingest(
         report = run_ingest(settings, db, feed or None, force)
     except GazetteError as exc:  # the store failed (disk full, lost connection): stop, nothing half-written
         raise fail(f"ingest stopped: {exc}; articles stored so far are kept, run it again to finish") from exc
+    _deliver_webhooks(settings, db)
     if report.feeds_failed and not (report.feeds_ok or report.feeds_not_modified):
         raise typer.Exit(1)
+
+
+def _deliver_webhooks(settings: Any, db: Any) -> None:
+    """Send the topic watches' webhook deliveries that are due (new matches, and retries whose time came)."""
+    from gazette.publish.webhooks import Sender
+
+    try:
+        with Sender(settings, db) as sender:
+            sent = sender.deliver_due()
+    except GazetteError as exc:
+        print_error(f"webhook deliveries stopped: {exc}; they stay queued for the next run")
+        return
+    if sent.attempted:
+        out.print(f"webhooks: {sent.delivered} delivered, {sent.failed} failed (retried later)", markup=False)
 
 
 def extract(

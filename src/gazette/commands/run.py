@@ -1,7 +1,8 @@
 """CLI: ``gazette run`` — serve the site and keep ingesting each feed when it is due, in one process.
 
 The web server runs in a thread; the scheduler loop (the existing ``Pipeline``, one round per due batch) runs
-in another; the main thread only waits for SIGTERM or Ctrl-C. On either, the pipeline stores the article in
+in another, and the topic watches' webhook sender (``publish.webhooks.delivery_loop``) in a third; the main
+thread only waits for SIGTERM or Ctrl-C. On either, the pipeline stores the article in
 hand and returns (each article is one transaction, a feed's validators are written after its items), the
 server stops, and the process exits 0. Should a network read still hold a worker after the grace period, the
 process leaves without it: nothing of its is written, as every write is a committed transaction or none.
@@ -73,6 +74,19 @@ def scheduler_loop(settings: Any, db: Any, stop: threading.Event, build_dir: Pat
                 due = None
             wait = IDLE_CHECK_SECONDS if due is None else (due - datetime.now(UTC)).total_seconds()
             stop.wait(min(max(wait, floor), IDLE_CHECK_SECONDS, settings.schedule.max_interval))
+
+
+def _deliveries(settings: Any, db: Any, stop: threading.Event) -> None:
+    """The webhook sender beside the scheduler: a failure here is logged and the sender starts again, so one
+    bad row cannot stop the desk (every row it took is due again when its claim runs out)."""
+    from gazette.publish.webhooks import delivery_loop
+
+    while not stop.is_set():
+        try:
+            delivery_loop(settings, db, stop)
+        except Exception:
+            logger.exception("webhook sender failed; starting again")
+            stop.wait(settings.watch.retry_seconds)
 
 
 def _build(settings: Any, db: Any, outdir: Path) -> None:
@@ -148,19 +162,22 @@ def run(
 
     desk = threading.Thread(target=scheduler_loop, args=(settings, db, stop, build), name="desk", daemon=True)
     desk.start()
+    webhooks = threading.Thread(target=_deliveries, args=(settings, db, stop), name="webhooks", daemon=True)
+    webhooks.start()
     while not stop.is_set():
         stop.wait(0.5)
-        if not desk.is_alive() or not web.is_alive():
+        if not desk.is_alive() or not web.is_alive() or not webhooks.is_alive():
             break
     failed = not stop.is_set()
     stop.set()
     deadline = time.monotonic() + GRACE_SECONDS
     desk.join(timeout=max(0.0, deadline - time.monotonic() - 1.0))
+    webhooks.join(timeout=max(0.0, deadline - time.monotonic() - 1.0))
     server.should_exit = True
     web.join(timeout=max(0.1, deadline - time.monotonic()))
     # Pool workers inherit the desk thread's daemon flag, yet the interpreter still joins them at exit.
     lingering = [t for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive()]
-    if desk.is_alive() or web.is_alive() or lingering:
+    if desk.is_alive() or web.is_alive() or webhooks.is_alive() or lingering:
         # A worker is still inside a network read. The storing side has returned (or holds at most one open
         # transaction, which the database undoes): leave now rather than wait for the read to time out.
         logger.warning("leaving with %d network reads unfinished", len(lingering))

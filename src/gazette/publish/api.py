@@ -146,6 +146,9 @@ def article_json(site: Site, a: Article, *, full: bool = False) -> dict[str, Any
         "locales": [label for label, _ in locale_labels(a.locales)],
     }
     if full:
+        # The article's lasting address on this site (``url`` is the same today; a webhook receiver keys on
+        # this one).
+        out["permalink"] = site.absolute(a.path)
         out["brief"] = [
             {
                 "text": b.text,

@@ -205,6 +205,24 @@ def region_feed(request: Request, country: str, region: str, fmt: str) -> Respon
     return respond(request, feeds.render_feed(site, site.locale_listing(country, region), _feed_format(fmt)))
 
 
+def watch(request: Request, slug: str) -> Response:
+    check_slug(slug)
+    site = _site(request)
+    return respond(request, site.listing_page(site.watch_listing(slug)))
+
+
+def watch_page(request: Request, slug: str, n: str) -> Response:
+    check_slug(slug)
+    site = _site(request)
+    return respond(request, site.listing_page(site.watch_listing(slug), _page_number(n)))
+
+
+def watch_feed(request: Request, slug: str, fmt: str) -> Response:
+    check_slug(slug)
+    site = _site(request)
+    return respond(request, feeds.render_feed(site, site.watch_listing(slug), _feed_format(fmt)))
+
+
 def search(request: Request) -> Response:
     site = _site(request)
     params = request.query_params
@@ -274,6 +292,9 @@ ROUTES: list[tuple[str, Callable[..., Response]]] = [
     ("/locale/{country}/{region}/", region),
     ("/locale/{country}/{region}/page/{n}/", region_page),
     ("/locale/{country}/{region}/feed.{fmt}", region_feed),
+    ("/watch/{slug}/", watch),
+    ("/watch/{slug}/page/{n}/", watch_page),
+    ("/watch/{slug}/feed.{fmt}", watch_feed),
     ("/{slug}/", section),
     ("/{slug}/page/{n}/", section_page),
     ("/{slug}/feed.{fmt}", section_feed),

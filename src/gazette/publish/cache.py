@@ -36,7 +36,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 2 * 1024 * 1024
-UNCACHED_PREFIXES = ("/api/docs", "/healthz", "/metrics")
+# Watch pages change when a watch is added or removed, which no change version counts: always rendered.
+UNCACHED_PREFIXES = ("/api/docs", "/healthz", "/metrics", "/watch/")
 EVERYTHING = "*"  # the tag of pages that show the whole site
 WHOLE = "**"  # in a set of stale tags: drop every answer
 _NOT_SECTIONS = RESERVED  # first path segments that are never section slugs

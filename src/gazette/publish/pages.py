@@ -29,6 +29,7 @@ from gazette.publish.policy import static_policy
 from gazette.publish.search import SEARCH_HELP_URL
 from gazette.store import listings
 from gazette.store import stories as story_store
+from gazette.store import watches as watch_store
 from gazette.store.db import Database
 from gazette.store.listings import ArticleFilter, Place
 from gazette.store.schema import Article, ArticleLocale
@@ -53,6 +54,7 @@ RESERVED = frozenset(
         "story",
         "stories",
         "page",
+        "watch",
     }
 )
 FRONT_PER_SECTION = 5
@@ -95,7 +97,7 @@ class Listing:
     title: str
     path: str  # e.g. "/politics-government/"
     flt: ArticleFilter
-    kind: str  # "section" | "locale" | "source" | "archive" | "site"
+    kind: str  # "section" | "locale" | "source" | "archive" | "site" | "watch"
     description: str = ""
 
 
@@ -433,6 +435,18 @@ class Site:
             title = place.name
         return Listing(title, place.path, flt, "locale")
 
+    def watch_listing(self, slug: str) -> Listing:
+        """A topic watch's listing: the articles it matched, newest first."""
+        with self.db.session() as s:
+            watch = watch_store.watch_by_slug(s, slug)
+            if watch is None:
+                raise NotFound(f"no watch {slug!r}")
+            return watch_listing(watch)
+
+    def watch_listings(self, session: Session) -> list[Listing]:
+        """Every topic watch's listing (the static build writes each with its feeds)."""
+        return [watch_listing(w) for w in watch_store.list_watches(session)]
+
     def site_listing(self) -> Listing:
         return Listing(self.settings.site.title, "/", ArticleFilter(), "site")
 
@@ -571,6 +585,18 @@ class Site:
             for region in country.regions:
                 flt = ArticleFilter(country_code=region.country_code, region_code=region.region_code)
                 yield Listing(f"{region.name}, {country.name}", region.path, flt, "locale")
+
+
+def watch_listing(watch: Any) -> Listing:
+    """The listing of a ``store.watch_schema.Watch``; its description says what it matches, never where it
+    sends it."""
+    shown = ", ".join(f"{key} {value}" for key, value in sorted(watch.filters.items()) if value)
+    description = (
+        f"Articles stored since {watch.created_at:%Y-%m-%d} that match \u201c{watch.query}\u201d"
+        + (f" ({shown})" if shown else "")
+        + "."
+    )
+    return Listing(watch.name, watch.path, ArticleFilter(watch_id=watch.id), "watch", description)
 
 
 def story_entries(session: Session, members: list[Article]) -> list[StoryEntry]:

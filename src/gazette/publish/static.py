@@ -270,6 +270,9 @@ def seed_routes(site: Site, asset_names: Iterable[str]) -> list[str]:
     routes.extend(path for path, _ in feeds.sitemap_paths(site))
     with site.db.session() as s:
         listing_paths = ["/", *(listing.path for listing in site.listings_all(s))]
+        watch_paths = [listing.path for listing in site.watch_listings(s)]
+    routes.extend(watch_paths)
+    listing_paths.extend(watch_paths)
     routes.extend(f"{path}feed.{fmt}" for path in listing_paths for fmt in feeds.FORMATS)
     routes.extend(["/sitemap.xml", "/sitemap-news.xml", "/robots.txt"])
     routes.extend(f"/assets/{name}" for name in asset_names)

@@ -35,6 +35,7 @@ from gazette.store import counts as counter
 from gazette.store import search
 from gazette.store.schema import Article, ArticleLocale, Source
 from gazette.store.search import SearchHit
+from gazette.store.watches import watch_article_ids
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class ArticleFilter:
     date_from: date | None = None  # inclusive, on the archive day (date_path)
     date_to: date | None = None  # inclusive
     date_prefix: str | None = None  # "YYYY/MM" or "YYYY/MM/DD"
+    watch_id: int | None = None  # the articles a topic watch matched (store.watches)
 
     def counted_as(self) -> tuple[str, str] | None:
         """The ``store.counts`` row that counts this listing, when one does (one section, source, place or day)."""
@@ -80,6 +82,7 @@ class ArticleFilter:
             self.date_from,
             self.date_to,
             self.date_prefix,
+            self.watch_id,
         )
         given = [i for i, v in enumerate(shape) if v is not None and v != ""]
         if not given:
@@ -129,6 +132,8 @@ class ArticleFilter:
             stmt = stmt.where(Article.date_path >= self.date_from.strftime("%Y/%m/%d"))
         if self.date_to:
             stmt = stmt.where(Article.date_path <= self.date_to.strftime("%Y/%m/%d"))
+        if self.watch_id is not None:
+            stmt = stmt.where(Article.id.in_(watch_article_ids(self.watch_id)))
         if self.country_code or self.region_code:
             # An uncorrelated IN: the place's articles are found once through the locale indexes, not
             # probed again for every article of the listing.

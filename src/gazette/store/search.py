@@ -244,6 +244,20 @@ def _relaxed(session: Session, backend: _Backend, query: textindex.Query) -> tex
     return textindex.Query([rare], list(query.excluded))
 
 
+def article_matches(session: Session, query: str, flt: Any, article_id: int) -> bool:
+    """Whether the stored article ``article_id`` is a full match of ``query`` (every word, as ``/search``
+    ranks first) within the listing filter ``flt`` — a topic watch's test, run in the article's own
+    transaction after its index entry is written. Partial matches (some of the words) never count."""
+    parsed = textindex.parse_query(query)
+    if not parsed:
+        return False
+    backend = _Backend(session.get_bind().dialect.name)
+    stmt = select(Article.id).where(Article.id == article_id, Article.id.in_(backend.matching(parsed)))
+    if flt is not None:
+        stmt = flt.apply(stmt)
+    return session.scalar(stmt) is not None
+
+
 def _count(session: Session, stmt: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
