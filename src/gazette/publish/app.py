@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -27,8 +28,9 @@ from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
 from gazette.publish.health import healthz, metrics
+from gazette.publish.hosts import HostRouter
 from gazette.publish.pages import ASSETS, HTML, Listing, Rendered, Site, asset_fingerprints
-from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS
+from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS, content_security_policy
 from gazette.publish.responses import respond
 from gazette.publish.search import parse_page
 from gazette.store import stories as story_store
@@ -146,9 +148,25 @@ def listing_feed(pick: Pick) -> Handler:
     return handle
 
 
-def article(site: Site, request: Request, year: str, month: str, day: str, filename: str) -> Rendered:
+def _host(site: Site, request: Request) -> str | None:
+    """The section whose host the request was sent to (None: the base domain, or no section hosts)."""
+    return site.host_section(request.headers.get("host"))
+
+
+def article(
+    site: Site, request: Request, year: str, month: str, day: str, filename: str
+) -> Rendered | Response:
     print_view = request.query_params.get("view") == "print"
-    return site.article(year, month, day, filename, print_view=print_view)
+    page = site.article(year, month, day, filename, print_view=print_view)  # filename: checked to a slug
+    if site.hosts is not None and page.canonical:
+        # an article lives on its section's host: asked on another, it answers where it lives
+        home = site.hosts.section_of(urlsplit(page.canonical).netloc)
+        if home != _host(site, request):
+            location = page.canonical + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(
+                location, status_code=301, headers={"Cache-Control": "public, max-age=3600"}
+            )
+    return page
 
 
 def story(site: Site, request: Request, story_id: int, slug: str) -> Rendered | Response:
@@ -192,10 +210,13 @@ ROUTES: list[tuple[str, Handler]] = [
     ("/archive/{year}/{month}/", lambda site, request, **date: site.archive_month(**date)),
     ("/search", search),
     ("/feed.{fmt}", listing_feed(_whole_site)),
-    ("/sitemap.xml", lambda site, request: feeds.render_sitemap(site)),
-    ("/sitemap-news.xml", lambda site, request: feeds.render_news_sitemap(site)),
-    ("/sitemap-{part}.xml", lambda site, request, part: feeds.render_sitemap_part(site, part)),
-    ("/robots.txt", lambda site, request: site.robots()),
+    ("/sitemap.xml", lambda site, request: feeds.render_sitemap(site, host=_host(site, request))),
+    ("/sitemap-news.xml", lambda site, request: feeds.render_news_sitemap(site, host=_host(site, request))),
+    (
+        "/sitemap-{part}.xml",
+        lambda site, request, part: feeds.render_sitemap_part(site, part, host=_host(site, request)),
+    ),
+    ("/robots.txt", lambda site, request: site.robots(_host(site, request))),
     ("/assets/{name}", asset),
     ("/api/docs", api_docs),
     ("/healthz", lambda site, request: healthz(request)),
@@ -262,7 +283,8 @@ def _error_response(
     request: Request, status: int, message: str, extra_headers: dict[str, str] | None = None
 ) -> Response:
     # Security headers are set here too: a 500 is answered outside the middleware that adds them.
-    headers = {**SECURITY_HEADERS, **(extra_headers or {}), "Cache-Control": "no-store"}
+    security: dict[str, str] = request.app.state.security_headers
+    headers = {**security, **(extra_headers or {}), "Cache-Control": "no-store"}
     if request.url.path.startswith("/api/"):
         # A message may quote what the client sent: <, > and & go out as \u escapes, so the body reads the
         # same as JSON and holds no markup for anything that would sniff it as HTML.
@@ -318,7 +340,11 @@ def create_app(
         docs_url=None,  # Swagger UI loads from a CDN; /api/docs is a server-rendered page instead
         redoc_url=None,
     )
-    app.state.site = Site(settings, db, static=static, search_url=search_url)
+    app.state.site = site = Site(settings, db, static=static, search_url=search_url)
+    security = dict(SECURITY_HEADERS)
+    if site.hosts is not None:  # a section host's search form submits to the base domain
+        security["Content-Security-Policy"] = content_security_policy(form_targets=[site.hosts.origin(None)])
+    app.state.security_headers = security
     app.state.assets = load_assets()
     app.include_router(api.router, prefix="/api")
     generate_openapi = app.openapi
@@ -334,6 +360,10 @@ def create_app(
     app.add_exception_handler(GazetteError, handle_error)
     app.add_exception_handler(Exception, handle_error)
 
+    if site.hosts is not None:
+        app.add_middleware(
+            HostRouter, hosts=site.hosts, is_section=lambda slug: app.state.site.known_section(slug)
+        )
     # HTML, CSS, feeds and JSON go out compressed to clients that accept gzip (images are excluded by type).
     app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM)
 
@@ -342,7 +372,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in security.items():
             response.headers.setdefault(key, value)
         return response
 
