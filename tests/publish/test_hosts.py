@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ from gazette.publish.static import build_site
 from gazette.store.db import Database
 from tests.publish.publish_corpus import LiveServer, corpus_settings, fill, free_port
 
+GAZETTE = [sys.executable, "-c", "from gazette.cli import app; app()"]
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 DOMAIN = "example.test"
 _CANONICAL = re.compile(r'<link rel="canonical" href="([^"]+)">')
@@ -297,3 +301,44 @@ def test_build_writes_one_folder_per_host(tmp_path: Path) -> None:
     assert (politics / "feed.json").is_file() and (
         out / "example.org/source/harbour-ledger/index.html"
     ).is_file()
+
+
+def test_gazette_serve_routes_by_host(tmp_path: Path) -> None:
+    """The real `gazette serve` process, configured by a file, answers each host with its own site."""
+    db_url = f"sqlite:///{tmp_path}/c.db"
+    db = Database(db_url)
+    db.init()
+    fill(db)
+    db.dispose()
+    port = free_port()
+    config = tmp_path / "gazette.toml"
+    config.write_text(
+        f'database_url = "{db_url}"\n[site]\nbase_url = "http://127.0.0.1:{port}"\npage_size = 5\n'
+        f'section_hosts = true\nbase_domain = "{DOMAIN}"\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [*GAZETTE, "serve", "--port", str(port), "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        origin = f"http://politics-government.{DOMAIN}:{port}"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=False, timeout=10) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    home = client.get("/", headers={"Host": f"politics-government.{DOMAIN}:{port}"})
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None and time.monotonic() < deadline, "gazette serve did not start"
+                    time.sleep(0.2)
+            assert home.status_code == 200 and "<h1>Politics and Government</h1>" in home.text
+            assert _canonical(home.text) == origin + "/"
+            moved = client.get("/politics-government/page/2/", headers={"Host": f"{DOMAIN}:{port}"})
+            assert moved.status_code == 301 and moved.headers["location"] == origin + "/page/2/"
+            front = client.get("/", headers={"Host": f"{DOMAIN}:{port}"})
+            assert _canonical(front.text) == f"http://{DOMAIN}:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
