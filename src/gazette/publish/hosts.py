@@ -188,13 +188,3 @@ async def _redirect(send: Send, location: str, scope: Scope) -> None:
     ]
     await send({"type": "http.response.start", "status": 301, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
-
-
-def request_section(
-    hosts: SectionHosts | None, host: str | None, is_section: Callable[[str], bool]
-) -> str | None:
-    """The known section a request's Host names, or None (no section hosts, the base domain, unknown)."""
-    if hosts is None:
-        return None
-    section = hosts.section_of(host)
-    return section if section is not None and is_section(section) else None

@@ -10,6 +10,10 @@ written only when its bytes changed, and files of the previous build that are no
 Search and the JSON API are live-only; the build never renders them and links search only to a server
 given as ``search_url``. Assets are written under their fingerprinted names only, and ``_headers`` carries the
 security headers and asset caching a static host cannot take from the app (``policy.headers_file``).
+
+With section hosts (``hosts.py``) the app is asked with each host's ``Host`` header and every host gets a folder
+of its own, named by the host without its port: ``OUTDIR/example.org/``, ``OUTDIR/health.example.org/`` …,
+each with its pages, feeds, crawler files, 404 page, ``_headers`` and assets.
 """
 
 from __future__ import annotations
@@ -208,7 +212,7 @@ def route_file(route: str) -> str | None:
     rel = output_path(path)
     if rel is None or netloc is None:
         return rel
-    return f"{netloc.rsplit(':', 1)[0] if not netloc.startswith('[') else netloc}/{rel}"
+    return f"{urlsplit('//' + netloc).hostname}/{rel}"
 
 
 # --- the manifest ------------------------------------------------------------------------------------
@@ -322,20 +326,25 @@ def seed_routes(site: Site, asset_names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(routes))
 
 
-def _host_seeds(site: Site, scope: _Scope, host: str | None, asset_names: Iterable[str]) -> list[str]:
-    """The seeds of one host (``host``: a section with section hosts, else None for the one site)."""
-    on_host = host if site.hosts is not None else None
-    routes = [scope.seed("/" if on_host is None else f"/{on_host}/")]
-    sitemap_scope = host if site.hosts is not None else listings.EVERY_SECTION
-    routes.extend(scope.seed(path, on_host) for path, _ in feeds.sitemap_paths(site, sitemap_scope))
+def _section_of(hosts: SectionHosts, path: str) -> str | None:
+    found = hosts.split_section(path)
+    return found[0] if found else None
+
+
+def _host_seeds(site: Site, scope: _Scope, section: str | None, asset_names: Iterable[str]) -> list[str]:
+    """The seeds of one host: with section hosts, ``section``'s (None: the base domain's); else the whole
+    site's."""
+    home = scope.seed("/" if section is None else f"/{section}/")  # also the folder of the crawler files
+    routes = [home]
+    on_host = listings.EVERY_SECTION if site.hosts is None else section
+    routes.extend(scope.seed(path, section) for path, _ in feeds.sitemap_paths(site, on_host))
     with site.db.session() as s:
         listing_paths = ["/", *(listing.path for listing in site.listings_all(s))]
-    if site.hosts is not None:  # a host's own listings: a section's, or every other on the base domain
-        listing_paths = [p for p in listing_paths if (site.hosts.split_section(p) or (None,))[0] == on_host]
+    if site.hosts is not None:  # a host's own listings: its section's, or all the others on the base domain
+        listing_paths = [p for p in listing_paths if _section_of(site.hosts, p) == section]
     routes.extend(scope.seed(f"{path}feed.{fmt}") for path in listing_paths for fmt in feeds.FORMATS)
-    base = scope.seed("/" if on_host is None else f"/{on_host}/")
-    routes.extend(base + name for name in ["sitemap.xml", "sitemap-news.xml", "robots.txt"])
-    routes.extend(f"{base}assets/{name}" for name in asset_names)
+    routes.extend(home + name for name in ["sitemap.xml", "sitemap-news.xml", "robots.txt"])
+    routes.extend(f"{home}assets/{name}" for name in asset_names)
     return list(dict.fromkeys(routes))
 
 
