@@ -81,4 +81,6 @@ def test_front_page_link_leads_to_the_section_host(
     page.goto(base + "/health/")
     assert page.url == f"http://health.{DOMAIN}:{hosted.port}/"
     assert page.locator("h1").inner_text() == "Health"
-    assert log.errors == []
+    # Chromium ignores (and says so) the Cross-Origin-Opener-Policy header of a plain-http origin other than
+    # localhost; every other console error is a failure (a CSP refusal, a missing asset).
+    assert [e for e in log.errors if "Cross-Origin-Opener-Policy header has been ignored" not in e] == []
