@@ -197,6 +197,12 @@ def test_feeds_use_the_section_host(hosted: LiveServer) -> None:
         assert host.endswith("." + DOMAIN) and host != DOMAIN
 
 
+def test_api_article_urls_name_the_section_host(hosted: LiveServer) -> None:
+    answer = _get(hosted, _host(hosted), "/api/articles?section=health").json()
+    assert answer["items"]
+    assert all(item["url"].startswith(_origin(hosted, "health") + "/content/") for item in answer["items"])
+
+
 def test_each_host_has_its_own_sitemap_and_robots(hosted: LiveServer) -> None:
     origin = _origin(hosted, "politics-government")
     sitemap = ET.fromstring(_get(hosted, _host(hosted, "politics-government"), "/sitemap.xml").content)
