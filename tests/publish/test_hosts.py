@@ -309,8 +309,10 @@ def test_build_writes_one_folder_per_host(tmp_path: Path) -> None:
     ).is_file()
 
 
-def test_gazette_serve_routes_by_host(tmp_path: Path) -> None:
-    """The real `gazette serve` process, configured by a file, answers each host with its own site."""
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_gazette_serve_and_run_route_by_host(tmp_path: Path, command: str) -> None:
+    """The real `gazette serve` and `gazette run` processes, configured by a file, answer each host with its
+    own site."""
     db_url = f"sqlite:///{tmp_path}/c.db"
     db = Database(db_url)
     db.init()
@@ -324,7 +326,7 @@ def test_gazette_serve_routes_by_host(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     proc = subprocess.Popen(
-        [*GAZETTE, "serve", "--port", str(port), "--config", str(config)],
+        [*GAZETTE, command, "--port", str(port), "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
