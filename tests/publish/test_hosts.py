@@ -259,8 +259,10 @@ def test_build_writes_one_folder_per_host(tmp_path: Path) -> None:
     fill(db)
     try:
         report = build_site(settings, db, tmp_path / "out")
+        again = build_site(settings, db, tmp_path / "out")  # incremental: nothing changed, nothing written
     finally:
         db.dispose()
+    assert again.written == [] and again.removed == [] and sorted(again.unchanged) == sorted(report.written)
     out = tmp_path / "out"
     assert report.broken == []
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())

@@ -8,7 +8,8 @@ public URL (``SectionHosts.url``) and a request on a section host back into a si
 the route table, the response cache's tags and the static build all see the same site.
 
 What it leaves alone on purpose: which slugs are sections (the store knows; the caller passes ``is_section``),
-and base_url's path (section hosts serve from their root, so the whole site does).
+base_url's host and path (every host serves from its root), and a section whose slug cannot be a host name (an
+underscore, capitals, over 63 characters): it stays on the base domain at ``/<slug>/``.
 """
 
 from __future__ import annotations
