@@ -35,8 +35,7 @@ def build(
 ) -> None:
     """Write every page, feed and sitemap as static files under OUTDIR; rebuilds rewrite only what changed.
 
-    With [site] section_hosts on, each host gets a folder of its own: OUTDIR/<host>/ (the host name without the
-    port), e.g. OUTDIR/politics-government.example.org/index.html.
+    With site.section_hosts on, one folder per host: OUTDIR/<host>/ (its name without the port).
     """
     from gazette.errors import GazetteError
     from gazette.publish.static import build_site
