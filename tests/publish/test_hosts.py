@@ -260,8 +260,14 @@ def test_build_writes_one_folder_per_host(tmp_path: Path) -> None:
     try:
         report = build_site(settings, db, tmp_path / "out")
         again = build_site(settings, db, tmp_path / "out")  # incremental: nothing changed, nothing written
+        one_host = tmp_path / "one-host"
+        build_site(settings, db, one_host)
+        # switched off, the next build leaves one site at the top and no host folder behind
+        build_site(corpus_settings(settings.database_url, base_url="https://example.org"), db, one_host)
     finally:
         db.dispose()
+    assert (one_host / "index.html").is_file() and (one_host / "_headers").is_file()
+    assert sorted(p.name for p in one_host.iterdir() if p.name.endswith(".org")) == []
     assert again.written == [] and again.removed == [] and sorted(again.unchanged) == sorted(report.written)
     out = tmp_path / "out"
     assert report.broken == []

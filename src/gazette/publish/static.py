@@ -262,6 +262,19 @@ def _write_atomic(target: Path, body: bytes) -> None:
         raise
 
 
+def _removable(rel: str) -> bool:
+    """Whether a manifest entry names a file the build writes under its folder: a page, feed or asset, or a
+    ``_redirects``/``_headers`` file (at the top, or in a host's folder) — never a path that climbs out."""
+    if output_path("/" + rel) == rel:
+        return True
+    folder, _slash, name = rel.rpartition("/")
+    if name not in (REDIRECTS_FILE, HEADERS_FILE):
+        return False
+    if not folder:
+        return rel == name
+    return output_path(f"/{folder}/") == f"{folder}/index.html"
+
+
 def _prune_empty_dirs(outdir: Path, start: Path) -> None:
     folder = start
     while folder != outdir and outdir in folder.parents:
@@ -500,7 +513,7 @@ def build_site(
             raise BuildError(f"cannot write {target}: {exc}") from exc
         report.written.append(rel)
     for rel in sorted(set(previous) - set(manifest)):
-        if output_path("/" + rel) != rel and rel != REDIRECTS_FILE:
+        if not _removable(rel):
             continue  # a manifest entry that does not name a file under the folder: never delete it
         stale = out / rel
         try:
