@@ -72,6 +72,16 @@ class SiteSettings:
         "(false: every request is rendered, as the benchmarks measure).",
         default=True,
     )
+    section_hosts: bool = _doc(
+        "Serve each section and its articles on a host of its own, `<section-slug>.<base_domain>` (scheme "
+        "and port from `base_url`); the front page and every other page stay on `base_domain`.",
+        default=False,
+    )
+    base_domain: str = _doc(
+        "The domain the section hosts are named under (`example.org` gives `politics-government.example.org`);"
+        " required with `section_hosts`.",
+        default="",
+    )
 
 
 @dataclass
@@ -287,9 +297,30 @@ def _validate(s: Settings) -> None:
         raise ConfigError("watch.retry_seconds must be between 0.01 and 86400")
     if not 0.1 <= s.watch.timeout_seconds <= 600:
         raise ConfigError("watch.timeout_seconds must be between 0.1 and 600")
+    _validate_hosts(s.site)
     if not s.database_url or "://" not in s.database_url:
         # The value itself is not shown: it may hold a password.
         raise ConfigError("database_url is not a URL (expected e.g. sqlite:///gazette.db)")
+
+
+# A host name: dot-separated labels of letters, digits and inner hyphens (RFC 1123), no port.
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _validate_hosts(site: SiteSettings) -> None:
+    site.base_domain = site.base_domain.strip().lower().rstrip(".")
+    if site.base_domain and not _DOMAIN.fullmatch(site.base_domain):
+        raise ConfigError(
+            f"site.base_domain {site.base_domain!r} is not a host name (expected e.g. example.org, no scheme or port)"
+        )
+    if not site.section_hosts:
+        return
+    if not site.base_domain:
+        raise ConfigError("site.base_domain must be set when site.section_hosts is true (e.g. example.org)")
+    if not site.base_url.lower().startswith(("http://", "https://")):
+        raise ConfigError("site.base_url must be an http(s) URL when site.section_hosts is true")
 
 
 MASK = "***"

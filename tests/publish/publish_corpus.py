@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -26,6 +27,7 @@ import uvicorn
 from gazette import models
 from gazette.config import Settings
 from gazette.publish.app import create_app
+from gazette.publish.cache import cached_app
 from gazette.store import articles as article_store
 from gazette.store import feeds as feed_store
 from gazette.store.db import Database
@@ -385,12 +387,17 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The app under uvicorn in a background thread on a free 127.0.0.1 port."""
+    """The app under uvicorn in a background thread on a free 127.0.0.1 port (or ``port``); ``cache=True``
+    puts the response cache in front, as `gazette serve` does."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
-        self.port = free_port()
+    def __init__(
+        self, settings: Settings, db: Database, *, port: int | None = None, cache: bool = False
+    ) -> None:
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        app = create_app(settings, db)
+        app: Any = create_app(settings, db)
+        if cache:
+            app = cached_app(app, db, check_interval=0.0)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

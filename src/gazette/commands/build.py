@@ -33,7 +33,10 @@ def build(
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Write every page, feed and sitemap as static files under OUTDIR; rebuilds rewrite only what changed."""
+    """Write every page, feed and sitemap as static files under OUTDIR; rebuilds rewrite only what changed.
+
+    With site.section_hosts on, one folder per host: OUTDIR/<host>/ (its name without the port).
+    """
     from gazette.errors import GazetteError
     from gazette.publish.static import build_site
 

@@ -132,7 +132,7 @@ def article_json(site: Site, a: Article, *, full: bool = False) -> dict[str, Any
     """One article as the API shows it."""
     out: dict[str, Any] = {
         "id": a.id,
-        "url": site.absolute(a.path),
+        "url": site.absolute(a),
         "path": a.path,
         "title": a.title,
         "source": {"name": source_name(a), "slug": a.source.slug if a.source else None},

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -27,8 +28,9 @@ from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
 from gazette.publish import api, feeds
 from gazette.publish.health import healthz, metrics
-from gazette.publish.pages import ASSETS, HTML, Rendered, Site, asset_fingerprints
-from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS
+from gazette.publish.hosts import HostRouter
+from gazette.publish.pages import ASSETS, HTML, Listing, Rendered, Site, asset_fingerprints
+from gazette.publish.policy import ASSET_MAX_AGE, SECURITY_HEADERS, content_security_policy
 from gazette.publish.responses import respond
 from gazette.publish.search import parse_page
 from gazette.store import stories as story_store
@@ -60,27 +62,7 @@ def _site(request: Request) -> Site:
     return site
 
 
-# --- handlers ----------------------------------------------------------------------------------------
-
-
-def front(request: Request) -> Response:
-    return respond(request, _site(request).front())
-
-
-def article(request: Request, year: str, month: str, day: str, filename: str) -> Response:
-    if not filename.endswith(".html"):
-        raise NotFound("no such article")
-    check_slug(filename[:-5])
-    print_view = request.query_params.get("view") == "print"
-    return respond(request, _site(request).article(year, month, day, filename[:-5], print_view=print_view))
-
-
-def archive_day(request: Request, year: str, month: str, day: str) -> Response:
-    return respond(request, _site(request).archive_day(year, month, day))
-
-
-def archive_month(request: Request, year: str, month: str) -> Response:
-    return respond(request, _site(request).archive_month(year, month))
+# --- path parameters: each checked by its name before a handler sees it -------------------------------
 
 
 def _page_number(n: str) -> int:
@@ -89,54 +71,10 @@ def _page_number(n: str) -> int:
     return int(n)
 
 
-def section(request: Request, slug: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, site.listing_page(site.section_listing(slug)))
-
-
-def section_page(request: Request, slug: str, n: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, site.listing_page(site.section_listing(slug), _page_number(n)))
-
-
-def source(request: Request, slug: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, site.listing_page(site.source_listing(slug)))
-
-
-def source_page(request: Request, slug: str, n: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, site.listing_page(site.source_listing(slug), _page_number(n)))
-
-
-def country(request: Request, country: str) -> Response:
-    check_slug(country)
-    site = _site(request)
-    return respond(request, site.listing_page(site.locale_listing(country)))
-
-
-def country_page(request: Request, country: str, n: str) -> Response:
-    check_slug(country)
-    site = _site(request)
-    return respond(request, site.listing_page(site.locale_listing(country), _page_number(n)))
-
-
-def region(request: Request, country: str, region: str) -> Response:
-    check_slug(country)
-    check_slug(region)
-    site = _site(request)
-    return respond(request, site.listing_page(site.locale_listing(country, region)))
-
-
-def region_page(request: Request, country: str, region: str, n: str) -> Response:
-    check_slug(country)
-    check_slug(region)
-    site = _site(request)
-    return respond(request, site.listing_page(site.locale_listing(country, region), _page_number(n)))
+def _sitemap_part(part: str) -> int:
+    if not _DIGITS.fullmatch(part) or part.startswith("0") or len(part) > 6:
+        raise NotFound("no such sitemap")
+    return int(part)
 
 
 def _story_id(value: str) -> int:
@@ -145,160 +83,183 @@ def _story_id(value: str) -> int:
     return int(value)
 
 
-def story(request: Request, story_id: str, slug: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    number = _story_id(story_id)
-    try:
-        return respond(request, site.story(number, slug))
-    except NotFound:
-        # a story merged or split by `gazette recluster` keeps its URL: it leads to where its articles went
-        with site.db.session() as s:
-            target = story_store.redirect_target(s, number)
-            if target is None:
-                raise
-            location = f"{site.prefix}{target.path}"
-        return RedirectResponse(location, status_code=301, headers={"Cache-Control": "public, max-age=3600"})
-
-
-def stories(request: Request) -> Response:
-    return respond(request, _site(request).stories())
-
-
-def stories_page(request: Request, n: str) -> Response:
-    return respond(request, _site(request).stories(_page_number(n)))
-
-
 def _feed_format(fmt: str) -> str:
     if fmt not in feeds.FORMATS:
         raise NotFound("no such feed")
     return fmt
 
 
-def site_feed(request: Request, fmt: str) -> Response:
-    site = _site(request)
-    return respond(request, feeds.render_feed(site, site.site_listing(), _feed_format(fmt)))
+def _article_slug(filename: str) -> str:
+    if not filename.endswith(".html"):
+        raise NotFound("no such article")
+    return check_slug(filename[:-5])
 
 
-def section_feed(request: Request, slug: str, fmt: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, feeds.render_feed(site, site.section_listing(slug), _feed_format(fmt)))
+# A parameter not named here (year, month, day, the asset name) is checked by what reads it.
+PARAMS: dict[str, Callable[[str], Any]] = {
+    "slug": check_slug,
+    "country": check_slug,
+    "region": check_slug,
+    "n": _page_number,
+    "part": _sitemap_part,
+    "story_id": _story_id,
+    "fmt": _feed_format,
+    "filename": _article_slug,
+}
 
 
-def source_feed(request: Request, slug: str, fmt: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, feeds.render_feed(site, site.source_listing(slug), _feed_format(fmt)))
+# --- handlers: (site, request, **checked parameters) → a page, or a whole response ----------------------
+
+Handler = Callable[..., Rendered | Response]
+Pick = Callable[..., Listing]  # (site, **parameters) → the listing a page or feed shows
 
 
-def country_feed(request: Request, country: str, fmt: str) -> Response:
-    check_slug(country)
-    site = _site(request)
-    return respond(request, feeds.render_feed(site, site.locale_listing(country), _feed_format(fmt)))
+def _section(site: Site, slug: str) -> Listing:
+    return site.section_listing(slug)
 
 
-def region_feed(request: Request, country: str, region: str, fmt: str) -> Response:
-    check_slug(country)
-    check_slug(region)
-    site = _site(request)
-    return respond(request, feeds.render_feed(site, site.locale_listing(country, region), _feed_format(fmt)))
+def _source(site: Site, slug: str) -> Listing:
+    return site.source_listing(slug)
 
 
-def watch(request: Request, slug: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, site.listing_page(site.watch_listing(slug)))
+def _locale(site: Site, country: str, region: str | None = None) -> Listing:
+    return site.locale_listing(country, region)
 
 
-def watch_page(request: Request, slug: str, n: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, site.listing_page(site.watch_listing(slug), _page_number(n)))
+def _watch(site: Site, slug: str) -> Listing:
+    return site.watch_listing(slug)
 
 
-def watch_feed(request: Request, slug: str, fmt: str) -> Response:
-    check_slug(slug)
-    site = _site(request)
-    return respond(request, feeds.render_feed(site, site.watch_listing(slug), _feed_format(fmt)))
+def _whole_site(site: Site) -> Listing:
+    return site.site_listing()
 
 
-def search(request: Request) -> Response:
-    site = _site(request)
+def listing_page(pick: Pick) -> Handler:
+    """The handler of a listing's pages: page 1 at its own path, page N under ``page/N/``."""
+
+    def handle(site: Site, request: Request, n: int = 1, **keys: str) -> Rendered:
+        return site.listing_page(pick(site, **keys), n)
+
+    return handle
+
+
+def listing_feed(pick: Pick) -> Handler:
+    """The handler of a listing's feeds (``feed.rss``, ``feed.atom``, ``feed.json``)."""
+
+    def handle(site: Site, request: Request, fmt: str, **keys: str) -> Rendered:
+        return feeds.render_feed(site, pick(site, **keys), fmt)
+
+    return handle
+
+
+def _host(site: Site, request: Request) -> str | None:
+    """The section whose host the request was sent to (None: the base domain, or no section hosts)."""
+    return site.host_section(request.headers.get("host"))
+
+
+def article(
+    site: Site, request: Request, year: str, month: str, day: str, filename: str
+) -> Rendered | Response:
+    print_view = request.query_params.get("view") == "print"
+    page = site.article(year, month, day, filename, print_view=print_view)  # filename: checked to a slug
+    if site.hosts is not None and page.canonical:
+        # an article lives on its section's host: asked on another, it answers where it lives
+        home = site.hosts.section_of(urlsplit(page.canonical).netloc)
+        if home != _host(site, request):
+            location = page.canonical + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(
+                location, status_code=301, headers={"Cache-Control": "public, max-age=3600"}
+            )
+    return page
+
+
+def story(site: Site, request: Request, story_id: int, slug: str) -> Rendered | Response:
+    try:
+        return site.story(story_id, slug)
+    except NotFound:
+        # a story merged or split by `gazette recluster` keeps its URL: it leads to where its articles went
+        with site.db.session() as s:
+            target = story_store.redirect_target(s, story_id)
+            if target is None:
+                raise
+            location = site.href(target.path)
+        return RedirectResponse(location, status_code=301, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def search(site: Site, request: Request) -> Rendered:
     params = request.query_params
     query = (params.get("q") or "").strip()[:500]
     with site.db.session() as s:
         flt, form, ignored = api.read_filter(site, s, params)
-    return respond(request, site.search(query, flt, parse_page(params.get("page")), form, ignored))
+    return site.search(query, flt, parse_page(params.get("page")), form, ignored)
 
 
-def sitemap(request: Request) -> Response:
-    return respond(request, feeds.render_sitemap(_site(request)))
-
-
-def sitemap_part(request: Request, n: str) -> Response:
-    if not _DIGITS.fullmatch(n) or n.startswith("0") or len(n) > 6:
-        raise NotFound("no such sitemap")
-    return respond(request, feeds.render_sitemap_part(_site(request), int(n)))
-
-
-def news_sitemap(request: Request) -> Response:
-    return respond(request, feeds.render_news_sitemap(_site(request)))
-
-
-def robots(request: Request) -> Response:
-    return respond(request, _site(request).robots())
-
-
-def asset(request: Request, name: str) -> Response:
+def asset(site: Site, request: Request, name: str) -> Rendered:
     files: dict[str, Rendered] = request.app.state.assets
     found = files.get(name)  # a fixed table of file names: nothing outside assets/ can be named
     if found is None:
         raise NotFound("no such asset")
-    return respond(request, found)
+    return found
 
 
-def api_docs(request: Request) -> Response:
-    site = _site(request)
-    rendered = Rendered(site.api_docs(request.app.openapi()), max_age=3600, last_modified=STARTED)
-    return respond(request, rendered)
+def api_docs(site: Site, request: Request) -> Rendered:
+    return Rendered(site.api_docs(request.app.openapi()), max_age=3600, last_modified=STARTED)
 
 
 # Every page route, in match order: specific paths before the section catch-all.
-ROUTES: list[tuple[str, Callable[..., Response]]] = [
-    ("/", front),
+ROUTES: list[tuple[str, Handler]] = [
+    ("/", lambda site, request: site.front()),
     ("/content/{year}/{month}/{day}/{filename}", article),
-    ("/archive/{year}/{month}/{day}/", archive_day),
-    ("/archive/{year}/{month}/", archive_month),
+    ("/archive/{year}/{month}/{day}/", lambda site, request, **date: site.archive_day(**date)),
+    ("/archive/{year}/{month}/", lambda site, request, **date: site.archive_month(**date)),
     ("/search", search),
-    ("/feed.{fmt}", site_feed),
-    ("/sitemap.xml", sitemap),
-    ("/sitemap-news.xml", news_sitemap),
-    ("/sitemap-{n}.xml", sitemap_part),
-    ("/robots.txt", robots),
+    ("/feed.{fmt}", listing_feed(_whole_site)),
+    ("/sitemap.xml", lambda site, request: feeds.render_sitemap(site, host=_host(site, request))),
+    ("/sitemap-news.xml", lambda site, request: feeds.render_news_sitemap(site, host=_host(site, request))),
+    (
+        "/sitemap-{part}.xml",
+        lambda site, request, part: feeds.render_sitemap_part(site, part, host=_host(site, request)),
+    ),
+    ("/robots.txt", lambda site, request: site.robots(_host(site, request))),
     ("/assets/{name}", asset),
     ("/api/docs", api_docs),
-    ("/healthz", healthz),
-    ("/metrics", metrics),
+    ("/healthz", lambda site, request: healthz(request)),
+    ("/metrics", lambda site, request: metrics(request)),
     ("/story/{story_id}/{slug}/", story),
-    ("/stories/", stories),
-    ("/stories/page/{n}/", stories_page),
-    ("/source/{slug}/", source),
-    ("/source/{slug}/page/{n}/", source_page),
-    ("/source/{slug}/feed.{fmt}", source_feed),
-    ("/locale/{country}/", country),
-    ("/locale/{country}/page/{n}/", country_page),
-    ("/locale/{country}/feed.{fmt}", country_feed),
-    ("/locale/{country}/{region}/", region),
-    ("/locale/{country}/{region}/page/{n}/", region_page),
-    ("/locale/{country}/{region}/feed.{fmt}", region_feed),
-    ("/watch/{slug}/", watch),
-    ("/watch/{slug}/page/{n}/", watch_page),
-    ("/watch/{slug}/feed.{fmt}", watch_feed),
-    ("/{slug}/", section),
-    ("/{slug}/page/{n}/", section_page),
-    ("/{slug}/feed.{fmt}", section_feed),
+    ("/stories/", lambda site, request: site.stories()),
+    ("/stories/page/{n}/", lambda site, request, n: site.stories(n)),
+    ("/source/{slug}/", listing_page(_source)),
+    ("/source/{slug}/page/{n}/", listing_page(_source)),
+    ("/source/{slug}/feed.{fmt}", listing_feed(_source)),
+    ("/locale/{country}/", listing_page(_locale)),
+    ("/locale/{country}/page/{n}/", listing_page(_locale)),
+    ("/locale/{country}/feed.{fmt}", listing_feed(_locale)),
+    ("/locale/{country}/{region}/", listing_page(_locale)),
+    ("/locale/{country}/{region}/page/{n}/", listing_page(_locale)),
+    ("/locale/{country}/{region}/feed.{fmt}", listing_feed(_locale)),
+    ("/watch/{slug}/", listing_page(_watch)),
+    ("/watch/{slug}/page/{n}/", listing_page(_watch)),
+    ("/watch/{slug}/feed.{fmt}", listing_feed(_watch)),
+    ("/{slug}/", listing_page(_section)),
+    ("/{slug}/page/{n}/", listing_page(_section)),
+    ("/{slug}/feed.{fmt}", listing_feed(_section)),
 ]
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Response]:
+    """The one endpoint every route shares: check the path's parameters, call the handler, answer with
+    validators (``respond``) unless the handler built its own response."""
+
+    def answer(request: Request) -> Response:
+        params = {
+            name: PARAMS[name](value) if name in PARAMS else value
+            for name, value in request.path_params.items()
+        }
+        result = handler(_site(request), request, **params)
+        return result if isinstance(result, Response) else respond(request, result)
+
+    answer.__name__ = getattr(handler, "__name__", "page")
+    return answer
 
 
 def load_assets(folder: Path = ASSETS) -> dict[str, Rendered]:
@@ -329,7 +290,8 @@ def _error_response(
     request: Request, status: int, message: str, extra_headers: dict[str, str] | None = None
 ) -> Response:
     # Security headers are set here too: a 500 is answered outside the middleware that adds them.
-    headers = {**SECURITY_HEADERS, **(extra_headers or {}), "Cache-Control": "no-store"}
+    security: dict[str, str] = request.app.state.security_headers
+    headers = {**security, **(extra_headers or {}), "Cache-Control": "no-store"}
     if request.url.path.startswith("/api/"):
         # A message may quote what the client sent: <, > and & go out as \u escapes, so the body reads the
         # same as JSON and holds no markup for anything that would sniff it as HTML.
@@ -385,7 +347,11 @@ def create_app(
         docs_url=None,  # Swagger UI loads from a CDN; /api/docs is a server-rendered page instead
         redoc_url=None,
     )
-    app.state.site = Site(settings, db, static=static, search_url=search_url)
+    app.state.site = site = Site(settings, db, static=static, search_url=search_url)
+    security = dict(SECURITY_HEADERS)
+    if site.hosts is not None:  # a section host's search form submits to the base domain
+        security["Content-Security-Policy"] = content_security_policy(form_targets=[site.hosts.origin(None)])
+    app.state.security_headers = security
     app.state.assets = load_assets()
     app.include_router(api.router, prefix="/api")
     generate_openapi = app.openapi
@@ -394,13 +360,17 @@ def create_app(
         return api.document_errors(generate_openapi())
 
     app.openapi = openapi  # type: ignore[method-assign]
-    for path, endpoint in ROUTES:
-        app.add_api_route(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
+    for path, handler in ROUTES:
+        app.add_api_route(path, endpoint(handler), methods=["GET", "HEAD"], include_in_schema=False)
     app.add_exception_handler(StarletteHTTPException, handle_error)
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(GazetteError, handle_error)
     app.add_exception_handler(Exception, handle_error)
 
+    if site.hosts is not None:
+        app.add_middleware(
+            HostRouter, hosts=site.hosts, is_section=lambda slug: app.state.site.known_section(slug)
+        )
     # HTML, CSS, feeds and JSON go out compressed to clients that accept gzip (images are excluded by type).
     app.add_middleware(GZipMiddleware, minimum_size=COMPRESS_FROM)
 
@@ -409,7 +379,7 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in security.items():
             response.headers.setdefault(key, value)
         return response
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from gazette.publish.pages import RESERVED
+from gazette.publish.hosts import RESERVED, SITE_PATH
 from gazette.store import counts as counter
 from gazette.store import listings
 from gazette.store.db import Database
@@ -188,7 +188,9 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         self._refresh()
-        key = path.encode("utf-8", "surrogateescape") + b"?" + scope.get("query_string", b"")
+        # Keyed by host too: with section hosts one path is a different page on each host (hosts.py).
+        host = next((bytes(v).lower() for k, v in scope.get("headers", []) if k == b"host"), b"")
+        key = host + b" " + path.encode("utf-8", "surrogateescape") + b"?" + scope.get("query_string", b"")
         if _accepts_gzip(scope):
             key += b"#gzip"  # the app compresses for such clients (create_app's GZipMiddleware): a body of its own
         with self._lock:
@@ -237,7 +239,9 @@ class ResponseCache:
                     cacheable = False
                     chunks.clear()
                 if not message.get("more_body", False) and start is not None:
-                    self._keep(key, scope["path"], start, b"".join(chunks), epoch)
+                    # tagged by the site path the host router chose (``/`` of a section host is its section)
+                    site_path = scope.get(SITE_PATH, scope["path"])
+                    self._keep(key, site_path, start, b"".join(chunks), epoch)
             await send(message)
 
         await self.app(scope, receive, capture)

@@ -26,7 +26,7 @@ from gazette.publish.pages import (
     source_name,
 )
 from gazette.store import listings
-from gazette.store.listings import ArticleFilter
+from gazette.store.listings import EVERY_SECTION, ArticleFilter
 from gazette.store.schema import Article
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _rss(site: Site, articles: list[Article], title: str, page: str, feed: str, 
     _sub(channel, "generator", "Gazette")
     for a in articles:
         item = _sub(channel, "item")
-        link = site.absolute(a.path)
+        link = site.absolute(a)
         _sub(item, "title", a.title)
         _sub(item, "link", link)
         _sub(item, "guid", link, isPermaLink="true")
@@ -157,7 +157,7 @@ def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str,
     _sub(root, f"{ns}generator", "Gazette")
     for a in articles:
         entry = _sub(root, f"{ns}entry")
-        link = site.absolute(a.path)
+        link = site.absolute(a)
         _sub(entry, f"{ns}id", link)
         _sub(entry, f"{ns}title", a.title)
         _sub(entry, f"{ns}updated", _iso(a.updated_at or _dated(a)))
@@ -182,7 +182,7 @@ def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str,
 def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed: str) -> str:
     items: list[dict[str, Any]] = []
     for a in articles:
-        link = site.absolute(a.path)
+        link = site.absolute(a)
         item: dict[str, Any] = {
             "id": link,
             "url": link,
@@ -215,15 +215,28 @@ def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed:
 # --- sitemaps ----------------------------------------------------------------------------------------
 
 
-def _head_paths(site: Site, s: Any) -> list[tuple[str, datetime | None]]:
+def _articles_of(site: Site, host: str | None) -> str | None:
+    """Whose articles a sitemap lists: every one on a single host; with section hosts, a section host's own,
+    and on the base domain (``host`` None) those without a section."""
+    return EVERY_SECTION if site.hosts is None or host == EVERY_SECTION else host
+
+
+def _head_paths(site: Site, s: Any, host: str | None = EVERY_SECTION) -> list[tuple[str, datetime | None]]:
     """The sitemap's entries before the articles: front, listings and their pages, archives, stories — all from
-    counted rows and narrow queries, so their cost follows the number of listings, not of articles."""
-    out: list[tuple[str, datetime | None]] = [("/", listings.latest_change(s))]
+    counted rows and narrow queries, so their cost follows the number of listings, not of articles. With
+    section hosts, a section host's are its section's pages, the base domain's all the others."""
+    scope = _articles_of(site, host)
+    out: list[tuple[str, datetime | None]] = []
     for listing in site.listings_all(s):
+        if scope != EVERY_SECTION and listing.flt.section != scope:
+            continue
         total = listings.count_matching(s, listing.flt)
         changed = listings.latest_change(s, listing.flt)
         pages = max(1, -(-total // site.page_size))
         out.extend((site.page_path(listing.path, n), changed) for n in range(1, pages + 1))
+    if scope not in (EVERY_SECTION, None):
+        return out  # a section host holds its section's pages and articles only
+    out.insert(0, ("/", listings.latest_change(s)))
     days = listings.archive_days(s)
     for month in sorted({d[:7] for d in days}):
         out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
@@ -237,19 +250,19 @@ def _head_paths(site: Site, s: Any) -> list[tuple[str, datetime | None]]:
     return out
 
 
-def sitemap_paths(site: Site) -> list[tuple[str, datetime | None]]:
-    """(path, lastmod) of every HTML page on the site: front, listings and their pages, archives, stories
-    (``/stories/`` and each story told by two articles or more), articles."""
+def sitemap_paths(site: Site, host: str | None = EVERY_SECTION) -> list[tuple[str, datetime | None]]:
+    """(path, lastmod) of every HTML page on the site (or on one host): front, listings and their pages,
+    archives, stories (``/stories/`` and each story told by two articles or more), articles."""
     with site.db.session() as s:
-        return [*_head_paths(site, s), *listings.article_stamps(s)]
+        return [*_head_paths(site, s, host), *listings.article_stamps(s, section=_articles_of(site, host))]
 
 
-def _urlset(site: Site, entries: list[tuple[str, datetime | None]]) -> Rendered:
+def _urlset(site: Site, entries: list[tuple[str, datetime | None]], host: str | None) -> Rendered:
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
     for path, lastmod in entries:
         url = _sub(root, "url")
-        _sub(url, "loc", site.absolute(path))
+        _sub(url, "loc", site.absolute(path, section=host))
         if lastmod is not None:
             _sub(url, "lastmod", _iso(lastmod))
             newest = lastmod if newest is None or lastmod > newest else newest
@@ -258,48 +271,51 @@ def _urlset(site: Site, entries: list[tuple[str, datetime | None]]) -> Rendered:
     )
 
 
-def _size(site: Site, s: Any) -> tuple[list[tuple[str, datetime | None]], int]:
+def _size(site: Site, s: Any, host: str | None) -> tuple[list[tuple[str, datetime | None]], int]:
     """The head entries and the number of entries in all (head plus one per article)."""
-    head = _head_paths(site, s)
-    return head, len(head) + listings.article_count(s)
+    head = _head_paths(site, s, host)
+    return head, len(head) + listings.article_count(s, _articles_of(site, host))
 
 
 def _entries(
-    s: Any, head: list[tuple[str, datetime | None]], start: int, stop: int
+    s: Any, head: list[tuple[str, datetime | None]], start: int, stop: int, section: str | None
 ) -> list[tuple[str, datetime | None]]:
     """Entries [start, stop) of the sitemap: a slice of the head, then articles read from the sort index."""
     out = head[start:stop]
     first_article = max(0, start - len(head))
     wanted = stop - max(start, len(head))
     if wanted > 0:
-        out.extend(listings.article_stamps(s, offset=first_article, limit=wanted))
+        out.extend(listings.article_stamps(s, offset=first_article, limit=wanted, section=section))
     return out
 
 
-def sitemap_files(site: Site, limit: int = SITEMAP_LIMIT) -> list[str]:
-    """The sitemap paths a site has: ``/sitemap.xml``, plus ``/sitemap-N.xml`` parts when it is an index."""
+def sitemap_files(site: Site, limit: int = SITEMAP_LIMIT, host: str | None = None) -> list[str]:
+    """The sitemap paths a site (or a host) has: ``/sitemap.xml``, plus ``/sitemap-N.xml`` parts when it is an
+    index."""
     with site.db.session() as s:
-        _head, total = _size(site, s)
+        _head, total = _size(site, s, host)
     parts = -(-total // limit) if total > limit else 0
     return ["/sitemap.xml", *(f"/sitemap-{n}.xml" for n in range(1, parts + 1))]
 
 
-def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT) -> Rendered:
+def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT, host: str | None = None) -> Rendered:
     """``/sitemap.xml``: every page, or, past ``limit`` URLs (the protocol's 50,000), an index of parts.
+    With section hosts, ``host`` names the section whose host asks (None: the base domain).
 
     The index is computed from counts: the head's entries in memory, and the newest change of each part's
     articles in one grouped pass in the database; no article row reaches Python.
     """
+    section = _articles_of(site, host)
     with site.db.session() as s:
-        head, total = _size(site, s)
+        head, total = _size(site, s, host)
         if total <= limit:
-            return _urlset(site, _entries(s, head, 0, total))
-        newest_articles = listings.article_stamp_groups(s, len(head), limit)
+            return _urlset(site, _entries(s, head, 0, total, section), host)
+        newest_articles = listings.article_stamp_groups(s, len(head), limit, section)
     root = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
     for n in range(1, -(-total // limit) + 1):
         entry = _sub(root, "sitemap")
-        _sub(entry, "loc", site.absolute(f"/sitemap-{n}.xml"))
+        _sub(entry, "loc", _host_url(site, host, f"/sitemap-{n}.xml"))
         stamps = [lastmod for _path, lastmod in head[(n - 1) * limit : n * limit] if lastmod is not None]
         if n - 1 in newest_articles:
             stamps.append(newest_articles[n - 1])
@@ -312,26 +328,39 @@ def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT) -> Rendered:
     )
 
 
-def render_sitemap_part(site: Site, number: int, limit: int = SITEMAP_LIMIT) -> Rendered:
+def _host_url(site: Site, host: str | None, path: str) -> str:
+    """``path`` on the host that asked (a sitemap part lives beside its index)."""
+    if site.hosts is not None:
+        return site.hosts.origin(host) + path
+    return site.absolute(path)
+
+
+def render_sitemap_part(
+    site: Site, number: int, limit: int = SITEMAP_LIMIT, host: str | None = None
+) -> Rendered:
     """Part ``number`` (1-based) of a sitemap index; NotFound when the sitemap is not split that far."""
     with site.db.session() as s:
-        head, total = _size(site, s)
+        head, total = _size(site, s, host)
         parts = -(-total // limit) if total > limit else 0
         if not 1 <= number <= parts:
             raise NotFound(f"no sitemap part {number}")
-        entries = _entries(s, head, (number - 1) * limit, min(total, number * limit))
-    return _urlset(site, entries)
+        entries = _entries(
+            s, head, (number - 1) * limit, min(total, number * limit), _articles_of(site, host)
+        )
+    return _urlset(site, entries, host)
 
 
-def render_news_sitemap(site: Site, now: datetime | None = None) -> Rendered:
-    """Google News sitemap: articles published in the last two days (before ``now``)."""
+def render_news_sitemap(site: Site, now: datetime | None = None, host: str | None = None) -> Rendered:
+    """Google News sitemap: articles published in the last two days (before ``now``); with section hosts, those
+    on the asking host."""
     now = now or datetime.now(UTC)
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
     with site.db.session() as s:
-        for a in listings.published_between(s, now - NEWS_WINDOW, now, limit=NEWS_LIMIT):
+        section = _articles_of(site, host)
+        for a in listings.published_between(s, now - NEWS_WINDOW, now, limit=NEWS_LIMIT, section=section):
             url = _sub(root, "url")
-            _sub(url, "loc", site.absolute(a.path))
+            _sub(url, "loc", site.absolute(a))
             news = _sub(url, f"{{{NEWS_NS}}}news")
             pub = _sub(news, f"{{{NEWS_NS}}}publication")
             _sub(pub, f"{{{NEWS_NS}}}name", site.settings.site.title)

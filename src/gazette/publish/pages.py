@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from gazette.config import Settings
 from gazette.errors import NotFound
+from gazette.publish.hosts import RESERVED, SectionHosts
 from gazette.publish.policy import static_policy
 from gazette.publish.search import SEARCH_HELP_URL
 from gazette.store import listings
@@ -40,23 +41,6 @@ logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 ASSETS = Path(__file__).parent / "assets"
 
-# First path segments that are never section slugs.
-RESERVED = frozenset(
-    {
-        "content",
-        "archive",
-        "locale",
-        "source",
-        "sources",
-        "search",
-        "api",
-        "assets",
-        "story",
-        "stories",
-        "page",
-        "watch",
-    }
-)
 FRONT_PER_SECTION = 5
 SAFE_SCHEMES = ("http://", "https://")
 EXTRACTED_NOTE = "Every sentence of this brief is taken from the source article."
@@ -80,6 +64,7 @@ class Rendered:
     last_modified: datetime | None = None
     max_age: int = 300
     immutable: bool = False  # the URL names these exact bytes (a fingerprinted asset)
+    canonical: str | None = None  # the page's public URL, where the app must check the host it was asked on
 
 
 @dataclass
@@ -224,6 +209,9 @@ class Site:
         self.settings = settings
         self.db = db
         self.base_url = (base_url or settings.site.base_url).rstrip("/")
+        self.hosts = SectionHosts.from_settings(settings)
+        if self.hosts is not None:  # every host serves from its root (hosts.py)
+            self.base_url = self.hosts.origin(None)
         self.prefix = urlsplit(self.base_url).path.rstrip("/")
         self.static = static
         if search_url and search_url.startswith("/"):
@@ -257,16 +245,42 @@ class Site:
         )
 
     # URLs
-    def href(self, path: str) -> str:
-        """A site path as the pages link it (under the base URL's path prefix)."""
+    def href(self, target: str | Article) -> str:
+        """A site path (or an article) as the pages link it: under the base URL's path prefix, or, with
+        section hosts, the absolute URL on the host it lives on (a link between hosts must be absolute)."""
+        if self.hosts is not None:
+            return self.absolute(target)
+        path = target.path if isinstance(target, Article) else target
         return f"{self.prefix}{path}"
 
     def asset(self, name: str) -> str:
-        """The link to an asset by its fingerprinted name ("gazette.css" → "/assets/gazette.3f9c1a2b7d.css")."""
-        return self.href(f"/assets/{asset_fingerprints()[name]}")
+        """The link to an asset by its fingerprinted name ("gazette.css" → "/assets/gazette.3f9c1a2b7d.css");
+        every host serves the assets, so the link stays on the page's own host."""
+        return f"{self.prefix}/assets/{asset_fingerprints()[name]}"
 
-    def absolute(self, path: str) -> str:
+    def absolute(self, target: str | Article, section: str | None = None) -> str:
+        """The public URL of a site path or an article; ``section`` names the host of an article path."""
+        path = target if isinstance(target, str) else target.path
+        if isinstance(target, Article):
+            section = target.section
+        if self.hosts is not None:
+            return self.hosts.url(path, section)
         return f"{self.base_url}{path}" if path.startswith("/") else path
+
+    def known_section(self, slug: str) -> bool:
+        """Whether ``slug`` names a section (a host name's first label, with section hosts)."""
+        if slug in self.settings.sections.taxonomy:
+            return slug not in RESERVED
+        with self.db.session() as s:
+            return self.is_section(s, slug)
+
+    def host_section(self, host: str | None) -> str | None:
+        """The section whose host ``host`` (a Host header) names; None for the base domain or an unknown host,
+        and always None without section hosts."""
+        if self.hosts is None:
+            return None
+        section = self.hosts.section_of(host)
+        return section if section is not None and self.known_section(section) else None
 
     def _render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
@@ -319,7 +333,7 @@ class Site:
                 nav=[] if print_view else self._nav(s),
                 a=art,
                 print_view=print_view,
-                permalink=self.absolute(art.path),
+                permalink=self.absolute(art),
                 day=date_path,
                 prev_day=prev_day,
                 next_day=next_day,
@@ -337,7 +351,12 @@ class Site:
                 extracted_note=EXTRACTED_NOTE,
                 rewritten_label=REWRITTEN_LABEL,
             )
-            return Rendered(body, last_modified=art.updated_at or art.fetched_at, max_age=600)
+            return Rendered(
+                body,
+                last_modified=art.updated_at or art.fetched_at,
+                max_age=600,
+                canonical=self.absolute(art),
+            )
 
     def story(self, story_id: int, slug: str) -> Rendered:
         """``/story/<id>/<slug>/``: every article of a story, oldest first, near-copies marked.
@@ -558,13 +577,15 @@ class Site:
     def api_docs(self, spec: dict[str, Any]) -> str:
         return self._render("api_docs.html", nav=[], spec=spec)
 
-    def robots(self) -> Rendered:
+    def robots(self, section: str | None = None) -> Rendered:
+        """``/robots.txt``; with section hosts, a section host's names that host's own sitemaps."""
+        where = self.hosts.origin(section) if self.hosts is not None else self.base_url
         lines = [
             "User-agent: *",
-            f"Disallow: {self.href('/search')}",
-            f"Disallow: {self.href('/api/')}",
-            f"Sitemap: {self.absolute('/sitemap.xml')}",
-            f"Sitemap: {self.absolute('/sitemap-news.xml')}",
+            f"Disallow: {self.prefix}/search",
+            f"Disallow: {self.prefix}/api/",
+            f"Sitemap: {where}/sitemap.xml",
+            f"Sitemap: {where}/sitemap-news.xml",
         ]
         with self.db.session() as s:
             changed = listings.latest_change(s)

@@ -10,6 +10,10 @@ written only when its bytes changed, and files of the previous build that are no
 Search and the JSON API are live-only; the build never renders them and links search only to a server
 given as ``search_url``. Assets are written under their fingerprinted names only, and ``_headers`` carries the
 security headers and asset caching a static host cannot take from the app (``policy.headers_file``).
+
+With section hosts (``hosts.py``) the app is asked with each host's ``Host`` header and every host gets a folder
+of its own, named by the host without its port: ``OUTDIR/example.org/``, ``OUTDIR/health.example.org/`` …,
+each with its pages, feeds, crawler files, 404 page, ``_headers`` and assets.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ from gazette.config import Settings
 from gazette.errors import GazetteError
 from gazette.publish import feeds
 from gazette.publish.app import create_app
+from gazette.publish.hosts import SectionHosts
 from gazette.publish.pages import Site, asset_fingerprints
 from gazette.publish.policy import headers_file
+from gazette.store import listings
 from gazette.store import stories as story_store
 from gazette.store.db import Database
 
@@ -141,30 +147,72 @@ def links_in(html: str) -> list[str]:
 
 
 class _Scope:
-    """Decides which links are the site's own and turns them into app route paths."""
+    """Decides which links are the site's own and turns them into app route paths.
 
-    def __init__(self, base_url: str) -> None:
+    A route is written ``/path`` on a single host; with section hosts, ``//host[:port]/path`` (the host the
+    app is asked on, and the folder its file goes in).
+    """
+
+    def __init__(self, base_url: str, hosts: SectionHosts | None = None) -> None:
         parts = urlsplit(base_url)
         self.scheme = parts.scheme
         self.netloc = parts.netloc
         self.prefix = parts.path.rstrip("/")
         self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.hosts = hosts
 
     def public_url(self, route: str) -> str:
+        if route.startswith("//"):
+            return f"{self.scheme}:{route}"
         return f"{self.origin}{self.prefix}{route}"
 
     def route_of(self, href: str, page_route: str) -> tuple[str, str] | None:
-        """(route path, query) of an internal link, or None for another site, mailto:, a fragment …"""
+        """(route, query) of an internal link, or None for another site, mailto:, a fragment …"""
         absolute = urljoin(self.public_url(page_route), href)
         parts = urlsplit(absolute)
-        if parts.scheme != self.scheme or parts.netloc != self.netloc:
+        if parts.scheme != self.scheme:
             return None
         path = parts.path or "/"
+        if self.hosts is not None:
+            if parts.netloc != self.netloc and (
+                self.hosts.section_of(parts.netloc) is None or not parts.netloc.endswith(self.hosts.port)
+            ):
+                return None
+            return f"//{parts.netloc}{path}", parts.query
+        if parts.netloc != self.netloc:
+            return None
         if self.prefix:
             if path != self.prefix and not path.startswith(self.prefix + "/"):
                 return None
             path = path[len(self.prefix) :] or "/"
         return path, parts.query
+
+    def seed(self, path: str, section: str | None = None) -> str:
+        """The route of a site path (an article's on ``section``'s host)."""
+        if self.hosts is None:
+            return path
+        url = urlsplit(self.hosts.url(path, section))
+        return f"//{url.netloc}{url.path}"
+
+
+def split_route(route: str) -> tuple[str | None, str]:
+    """(host, path) of a route: ``//politics.example.org:8000/page/2/`` → that host and ``/page/2/``; a plain
+    path is on the one host (None)."""
+    if not route.startswith("//"):
+        return None, route
+    netloc, _slash, rest = route[2:].partition("/")
+    return netloc, "/" + rest
+
+
+def route_file(route: str) -> str | None:
+    """The file that holds a route: ``output_path`` of its path, in a folder named for its host (without the
+    port: a folder is what a web server's virtual host points at, and the port is the server's, not the
+    site's)."""
+    netloc, path = split_route(route)
+    rel = output_path(path)
+    if rel is None or netloc is None:
+        return rel
+    return f"{urlsplit('//' + netloc).hostname}/{rel}"
 
 
 # --- the manifest ------------------------------------------------------------------------------------
@@ -212,6 +260,19 @@ def _write_atomic(target: Path, body: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _removable(rel: str) -> bool:
+    """Whether a manifest entry names a file the build writes under its folder: a page, feed or asset, or a
+    ``_redirects``/``_headers`` file (at the top, or in a host's folder) — never a path that climbs out."""
+    if output_path("/" + rel) == rel:
+        return True
+    folder, _slash, name = rel.rpartition("/")
+    if name not in (REDIRECTS_FILE, HEADERS_FILE):
+        return False
+    if not folder:
+        return rel == name
+    return output_path(f"/{folder}/") == f"{folder}/index.html"
 
 
 def _prune_empty_dirs(outdir: Path, start: Path) -> None:
@@ -265,17 +326,42 @@ def story_redirects(site: Site) -> dict[str, bytes]:
 
 
 def seed_routes(site: Site, asset_names: Iterable[str]) -> list[str]:
-    """Every URL the store says the site has: pages (as the sitemap lists them), feeds, crawler files, assets."""
-    routes = ["/"]
-    routes.extend(path for path, _ in feeds.sitemap_paths(site))
+    """Every URL the store says the site has: pages (as the sitemap lists them), feeds, crawler files, assets
+    — with section hosts, on each host."""
+    if site.hosts is None:
+        return _host_seeds(site, _Scope(site.base_url), None, asset_names)
+    scope = _Scope(site.base_url, site.hosts)
+    with site.db.session() as s:
+        sections = [slug for slug, _name in site.sections_in_order(listings.section_counts(s))]
+    routes = _host_seeds(site, scope, None, asset_names)
+    for section in sections:
+        routes.extend(_host_seeds(site, scope, section, asset_names))
+    return list(dict.fromkeys(routes))
+
+
+def _section_of(hosts: SectionHosts, path: str) -> str | None:
+    found = hosts.split_section(path)
+    return found[0] if found else None
+
+
+def _host_seeds(site: Site, scope: _Scope, section: str | None, asset_names: Iterable[str]) -> list[str]:
+    """The seeds of one host: with section hosts, ``section``'s (None: the base domain's); else the whole
+    site's."""
+    home = scope.seed("/" if section is None else f"/{section}/")  # also the folder of the crawler files
+    routes = [home]
+    on_host = listings.EVERY_SECTION if site.hosts is None else section
+    routes.extend(scope.seed(path, section) for path, _ in feeds.sitemap_paths(site, on_host))
     with site.db.session() as s:
         listing_paths = ["/", *(listing.path for listing in site.listings_all(s))]
         watch_paths = [listing.path for listing in site.watch_listings(s)]
-    routes.extend(watch_paths)
-    listing_paths.extend(watch_paths)
-    routes.extend(f"{path}feed.{fmt}" for path in listing_paths for fmt in feeds.FORMATS)
-    routes.extend(["/sitemap.xml", "/sitemap-news.xml", "/robots.txt"])
-    routes.extend(f"/assets/{name}" for name in asset_names)
+    if section is None:  # watches live on the base domain
+        routes.extend(scope.seed(path) for path in watch_paths)
+        listing_paths.extend(watch_paths)
+    if site.hosts is not None:  # a host's own listings: its section's, or all the others on the base domain
+        listing_paths = [p for p in listing_paths if _section_of(site.hosts, p) == section]
+    routes.extend(scope.seed(f"{path}feed.{fmt}") for path in listing_paths for fmt in feeds.FORMATS)
+    routes.extend(home + name for name in ["sitemap.xml", "sitemap-news.xml", "robots.txt"])
+    routes.extend(f"{home}assets/{name}" for name in asset_names)
     return list(dict.fromkeys(routes))
 
 
@@ -313,11 +399,12 @@ async def _render_all(
                     queue.task_done()
 
         async def fetch(route: str, referrer: str) -> None:
-            target = output_path(route)
-            if target is None or _is_live_only(route):
+            target = route_file(route)
+            host, path = split_route(route)
+            if target is None or _is_live_only(path):
                 skipped.add(route)
                 return
-            response = await client.get(route)
+            response = await client.get(path, headers={"host": host} if host else None)
             if response.status_code != 200:
                 report.broken.append(BrokenLink(route, response.status_code, referrer))
                 return
@@ -342,12 +429,20 @@ async def _render_all(
         if failures:
             raise BuildError(f"rendering failed: {failures[0]}") from failures[0]
 
-        # The error page a static host shows for a missing file: the app's own 404 page.
+        # The error page a static host shows for a missing file: the app's own 404 page (in each host's folder).
         missing = await client.get("/content/0000/00/00/missing.html")
         if missing.status_code == 404 and missing.headers.get("content-type", "").startswith("text/html"):
-            bodies[NOT_FOUND_PAGE.lstrip("/")] = missing.content
+            for folder in host_folders(bodies, scope):
+                bodies[folder + NOT_FOUND_PAGE.lstrip("/")] = missing.content
     report.skipped = sorted(skipped)
     return bodies
+
+
+def host_folders(files: Iterable[str], scope: _Scope) -> list[str]:
+    """The folder prefix of each host in a build: ``""`` on a single host, ``"<host>/"`` per section host."""
+    if scope.hosts is None:
+        return [""]
+    return sorted({rel.split("/", 1)[0] + "/" for rel in files if "/" in rel})
 
 
 def _run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -394,10 +489,13 @@ def build_site(
     report = BuildReport(out)
     # Only the fingerprinted names: they are what pages link, and what _headers caches for a year.
     seeds = seed_routes(site, asset_fingerprints().values())
-    bodies = _run_coroutine(lambda: _render_all(app, seeds, _Scope(site.base_url), report, concurrency))
-    bodies[HEADERS_FILE] = headers_file(site.search_url).encode("utf-8")
+    scope = _Scope(site.base_url, site.hosts)
+    bodies = _run_coroutine(lambda: _render_all(app, seeds, scope, report, concurrency))
+    for folder in host_folders(list(bodies), scope):
+        bodies[folder + HEADERS_FILE] = headers_file(site.search_url).encode("utf-8")
+    base_folder = "" if site.hosts is None else site.hosts.base_domain + "/"
     for rel, body in story_redirects(site).items():
-        bodies.setdefault(rel, body)  # a page the app really serves at that path wins
+        bodies.setdefault(base_folder + rel, body)  # a page the app really serves at that path wins
     report.broken.sort(key=lambda b: (b.path, b.referrer))
 
     previous = read_manifest(out)
@@ -419,7 +517,7 @@ def build_site(
             raise BuildError(f"cannot write {target}: {exc}") from exc
         report.written.append(rel)
     for rel in sorted(set(previous) - set(manifest)):
-        if output_path("/" + rel) != rel and rel != REDIRECTS_FILE:
+        if not _removable(rel):
             continue  # a manifest entry that does not name a file under the folder: never delete it
         stale = out / rel
         try:

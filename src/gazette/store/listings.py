@@ -261,14 +261,26 @@ def all_articles(session: Session) -> list[Article]:
     return list(session.scalars(_loaded(_newest_first(select(Article)))))
 
 
+EVERY_SECTION = "*"  # the articles of every section and of none (not a slug: slugs never hold "*")
+
+
+def _in_section(stmt: Any, section: str | None) -> Any:
+    """``stmt`` limited to one section's articles, to those without a section (None), or all (EVERY_SECTION)."""
+    if section == EVERY_SECTION:
+        return stmt
+    return stmt.where(Article.section.is_(None) if section is None else Article.section == section)
+
+
 def article_stamps(
-    session: Session, *, offset: int = 0, limit: int | None = None
+    session: Session, *, offset: int = 0, limit: int | None = None, section: str | None = EVERY_SECTION
 ) -> list[tuple[str, datetime]]:
     """(page path, last change) of the articles, newest first (``limit`` of them from ``offset``) — four narrow
-    columns read along the sort index, never an article's text."""
+    columns read along the sort index, never an article's text. ``section`` limits them to one section's
+    (a section host's sitemap), or to those without one (None)."""
     stmt = select(Article.date_path, Article.slug, Article.updated_at, Article.fetched_at).order_by(
         SORT_KEY.desc(), Article.id.desc()
     )
+    stmt = _in_section(stmt, section)
     if offset:
         stmt = stmt.offset(offset)
     if limit is not None:
@@ -277,18 +289,28 @@ def article_stamps(
     return [(f"/content/{day}/{slug}.html", updated or fetched) for day, slug, updated, fetched in rows]
 
 
-def article_count(session: Session) -> int:
-    """How many articles the site holds (a counted row, not a COUNT)."""
-    return counter.counted(session, "all", "")
+def article_count(session: Session, section: str | None = EVERY_SECTION) -> int:
+    """How many articles the site holds (a counted row, not a COUNT), or one section holds; those without a
+    section (None) are the rest."""
+    if section == EVERY_SECTION:
+        return counter.counted(session, "all", "")
+    if section is not None:
+        return counter.counted(session, "section", section)
+    return session.scalar(select(func.count()).select_from(Article).where(Article.section.is_(None))) or 0
 
 
-def article_stamp_groups(session: Session, skip: int, size: int) -> dict[int, datetime]:
+def article_stamp_groups(
+    session: Session, skip: int, size: int, section: str | None = EVERY_SECTION
+) -> dict[int, datetime]:
     """The newest last change in each group of ``size`` sitemap entries, when the articles (newest first)
     follow ``skip`` other entries: group number → newest change. One pass over two columns, in the database."""
     changed = func.coalesce(Article.updated_at, Article.fetched_at)
-    ranked = select(
-        (func.row_number().over(order_by=(SORT_KEY.desc(), Article.id.desc())) - 1 + skip).label("pos"),
-        changed.label("changed"),
+    ranked = _in_section(
+        select(
+            (func.row_number().over(order_by=(SORT_KEY.desc(), Article.id.desc())) - 1 + skip).label("pos"),
+            changed.label("changed"),
+        ),
+        section,
     ).subquery()
     group = ranked.c.pos // size
     rows = session.execute(select(group, func.max(ranked.c.changed)).group_by(group))
@@ -315,10 +337,16 @@ def story_stamps(session: Session, min_articles: int) -> list[tuple[int, str, da
 
 
 def published_between(
-    session: Session, start: datetime, end: datetime, *, limit: int = 1000
+    session: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int = 1000,
+    section: str | None = EVERY_SECTION,
 ) -> list[Article]:
-    """Articles published in [start, end], newest first (the news sitemap's window)."""
+    """Articles published in [start, end], newest first (the news sitemap's window), of one section if named."""
     stmt = select(Article).where(Article.published_at >= start, Article.published_at <= end)
+    stmt = _in_section(stmt, section)
     return list(session.scalars(_loaded(_newest_first(stmt)).limit(limit)))
 
 
