@@ -129,7 +129,8 @@ def unpublish(session: Session, article: Article, reason: str, *, now: datetime 
 
     The row's delete takes its places and brief sentences (ORM cascade), its search entry and its counts
     (triggers); its story membership and near-duplicate links are removed first, and a story left empty is
-    deleted (``stories.detach_article``). The story windows of running ingests are told to reload, since an
+    deleted (``stories.detach_article``); a story named after it takes the title of its earliest remaining
+    article. The story windows of running ingests are told to reload, since an
     article they hold is gone.
     """
     stone = Tombstone(
@@ -144,7 +145,12 @@ def unpublish(session: Session, article: Article, reason: str, *, now: datetime 
         source_id=article.source_id,
         feed_url=article.feed.url if article.feed is not None else None,
     )
+    story_store.lock_story_assignment(session)  # no ingest places an article next to it meanwhile
+    member = story_store.membership(session, article.id)
+    story_id = member.story_id if member is not None else None
     emptied = story_store.detach_article(session, article.id)
+    if story_id is not None and emptied is None:
+        story_store.retitle_story(session, story_id, unless=article.title)
     # Copies of it stay published (another publisher's words), no longer marked as copies of a gone article.
     session.execute(delete(Duplicate).where(Duplicate.original_id == article.id))
     session.delete(article)
