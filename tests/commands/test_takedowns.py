@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +34,8 @@ from gazette.store import tombstones as tombstone_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, BriefSentenceRow, Feed
 from gazette.store.story_schema import Story
-from tests.commands.conftest import LiveFeed, _Handler
+from tests.commands.conftest import GAZETTE, LiveFeed, _Handler, gazette_env, wait_until
+from tests.commands.test_run import FAST, Run, _articles, _get, _subscribe
 from tests.conftest import make_settings
 from tests.publish.conftest import parse
 from tests.publish.publish_corpus import free_port
@@ -373,3 +375,50 @@ def test_bad_takedown_commands_say_why_in_one_line(cli_env: str, feed: Condition
     assert "already unpublished" in failing("unpublish", url, "--reason", "again")
     gazette("republish", url)
     assert "no unpublished article at" in failing("republish", url)
+
+
+@pytest.fixture
+def runs() -> Iterator[list[Run]]:
+    started: list[Run] = []
+    yield started
+    for run in started:
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()
+
+
+@pytest.mark.timeout(300)
+def test_gazette_run_drops_an_unpublished_article_from_its_live_site_and_static_build(
+    tmp_path: Path, live_feed: LiveFeed, runs: list[Run]
+) -> None:
+    """`gazette unpublish` in another process, while `gazette run --build` serves and ingests: the running
+    server answers 410 at once (its response cache follows the store) and the next round rebuilds the static
+    site without the article's file, although that round ingested nothing new."""
+    db_url = _subscribe(tmp_path / "desk.db", live_feed.url)
+    live_feed.publish(2)
+    site = tmp_path / "site"
+    run = Run(["--build", str(site)], gazette_env(db_url, **FAST))
+    runs.append(run)
+    wait_until(lambda: len(_articles(db_url)) == 2, "both articles")
+    stored = _articles(db_url)
+    wait_until(lambda: all((site / path.lstrip("/")).is_file() for _, path, _ in stored), "the static build")
+    title, path, _ = stored[0]
+    status, _, body = _get(f"{run.base}{path}")
+    assert status == 200 and html.escape(title) in body
+
+    done = subprocess.run(
+        [*GAZETTE, "unpublish", path, "--reason", "court order"],
+        env=gazette_env(db_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    status, _, body = _get(f"{run.base}{path}")
+    assert status == 410 and html.escape(title) not in body
+    wait_until(lambda: not (site / path.lstrip("/")).exists(), "the rebuild without the article")
+    assert (site / stored[1][1].lstrip("/")).is_file()
+    assert not any(title.encode() in p.read_bytes() for p in site.rglob("*") if p.is_file())
+    code, _ = run.terminate()
+    assert code == 0
