@@ -8,14 +8,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from gazette import models
 from gazette.ingest.warc import plan_ranges, response_record
 from gazette.pipeline import BackfillCounts, Pipeline, backfill_range
+from gazette.store import articles as article_store
+from gazette.store import bulk as bulk_store
 from gazette.store import tombstones as tombstone_store
 from gazette.store.db import Database
 from gazette.store.migrate import copy_database
@@ -145,3 +148,66 @@ def test_migrate_db_copies_the_tombstones(tmp_path: Path, db_url: str) -> None:
         assert _outcome(_backfill(target, warc)) == (12, 0, 0, 11, 1)
     finally:
         target.dispose()
+
+
+def _new_article(url: str, text: str) -> models.Article:
+    return models.Article(
+        url=url,
+        canonical_url=url,
+        title="Caracas releases prisoners",
+        text=text,
+        html=f"<p>{text}</p>",
+        published_at=datetime(2026, 2, 20, 9, 30, tzinfo=UTC),
+        content_hash=f"h-{text}",
+    )
+
+
+def test_an_unpublished_permalink_is_never_handed_to_another_article(db_url: str) -> None:
+    """The same title on the same day after a takedown gets a slug of its own, on the one-by-one and the
+    batch writers, so the old permalink keeps answering 410 Gone; a republished article gets its slug back."""
+    db = Database(db_url)
+    db.init()
+    try:
+        with db.session() as s:
+            row, _ = article_store.save_article(
+                s, _new_article("https://a.example/1", "one"), source_id=None, feed_id=None
+            )
+            gone_path = row.path
+            tombstone_store.unpublish(s, row, "legal")
+        with db.session() as s:
+            second, _ = article_store.save_article(
+                s, _new_article("https://b.example/2", "two"), source_id=None, feed_id=None
+            )
+            assert second.path != gone_path
+            third = bulk_store.store_batch(s, [(_new_article("https://c.example/3", "three"), None)])
+            assert third.new_ids
+            paths = {a.path for a in s.scalars(select(Article))}
+            assert gone_path not in paths and len(paths) == 2
+            stone = tombstone_store.tombstone_by_url(s, ["https://a.example/1"])
+            assert stone is not None and stone.path == gone_path
+            tombstone_store.lift(s, stone)
+        with db.session() as s:
+            back, _ = article_store.save_article(
+                s, _new_article("https://a.example/1", "one"), source_id=None, feed_id=None
+            )
+            assert back.path == gone_path
+    finally:
+        db.dispose()
+
+
+def test_migration_0010_goes_down_and_up_again(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from gazette.store.db import alembic_config
+
+    db = Database(db_url)
+    try:
+        db.init()
+        assert inspect(db.engine).has_table("tombstones")
+        command.downgrade(alembic_config(db.engine), "0009")
+        assert not inspect(db.engine).has_table("tombstones")
+        db.init()
+        assert inspect(db.engine).has_table("tombstones")
+    finally:
+        db.dispose()

@@ -121,13 +121,23 @@ def _free_slugs(session: Session, wanted: list[tuple[str, str]]) -> list[str]:
             tuple_(Article.date_path, Article.slug).in_(keys[i : i + CHUNK])
         )
         taken.update((row[0], row[1]) for row in session.execute(stmt))
+        # an unpublished article's permalink keeps answering 410 Gone: never handed to another article
+        gone = select(tombstone_store.Tombstone.date_path, tombstone_store.Tombstone.slug).where(
+            tuple_(tombstone_store.Tombstone.date_path, tombstone_store.Tombstone.slug).in_(
+                keys[i : i + CHUNK]
+            )
+        )
+        taken.update((row[0], row[1]) for row in session.execute(gone) if row[0] and row[1])
 
     def is_taken(date_path: str, slug: str, base: str) -> bool:
         if (date_path, slug) in taken:
             return True
         # only the base names were read in one go; a numbered one is rare enough to ask for
         stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
-        return slug != base and session.scalar(stmt) is not None
+        return slug != base and (
+            session.scalar(stmt) is not None
+            or tombstone_store.tombstone_at(session, date_path, slug) is not None
+        )
 
     slugs = []
     for date_path, base in bases:
