@@ -278,6 +278,8 @@ def test_an_unpublished_article_leaves_every_surface_and_only_republish_brings_i
             assert title not in page.text and first_lines not in page.text
             api = client.get(f"/api/articles/{gone_id}")
             assert api.status_code == 410 and api.json()["error"]["status"] == 410
+            spec = client.get("/api/openapi.json").json()
+            assert "410" in spec["paths"]["/api/articles/{article_id}"]["get"]["responses"]
             after = fetch_all(client, paths)
             still = [p for p, a in after.items() if shows(a, gone_id, gone_path, title)]
             assert not still, still
