@@ -89,6 +89,10 @@ BAD_ARGUMENTS = [
     ("pause-feed",),
     ("resume-feed", "https://example.org/not-subscribed.xml"),
     ("set-feed", "https://example.org/not-subscribed.xml", "--interval", "-5"),
+    ("unpublish", "https://example.org/never-stored.html", "--reason", "legal"),
+    ("unpublish", "/content/2026/01/01/never-stored.html"),  # no --reason
+    ("unpublished", "--bogus"),
+    ("republish", "https://example.org/never-unpublished.html"),
     ("run", "--port", "70000"),
     ("watch", "add", "Storms"),
     ("watch", "add", "Storms", "--query", "storm", "--webhook", "http://127.0.0.1:9/hook"),

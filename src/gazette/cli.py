@@ -22,6 +22,7 @@ from gazette.commands import (
     sections,
     serve,
     setup,
+    takedowns,
     watch,
 )
 from gazette.commands.common import ConfigOpt, print_error, state
@@ -103,5 +104,6 @@ for _module in (
     maintenance,
     backfill,
     migrate_db,
+    takedowns,
 ):
     _module.register(app)

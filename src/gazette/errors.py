@@ -19,7 +19,8 @@
      ├── ExtractionFailed(reason)    the extractor broke (a bug, a package that cannot load): retried next run
      ├── StorageError                the database refused a write
      │    └── CopyRefused             migrate-db: the target already holds a desk, or the source none
-     └── NotFound                    a page or record that does not exist (HTTP 404)
+     ├── NotFound                    a page or record that does not exist (HTTP 404)
+     └── Gone                        an article that was unpublished (HTTP 410)
 
 Third-party exceptions are wrapped once, where they enter (``raise FetchTimeout(url) from exc``).
 Web-facing classes carry ``status`` so one handler can render them.
@@ -154,6 +155,12 @@ class NotFound(GazetteError):
     status = 404
 
 
+class Gone(GazetteError):
+    """An article that was unpublished (``gazette unpublish``): it existed, and will not come back."""
+
+    status = 410
+
+
 __all__ = [
     "ArchiveError",
     "BlockedAddress",
@@ -165,6 +172,7 @@ __all__ = [
     "FetchError",
     "FetchTimeout",
     "GazetteError",
+    "Gone",
     "HTTPStatusError",
     "NotFound",
     "RobotsDisallowed",

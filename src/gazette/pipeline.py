@@ -58,6 +58,7 @@ from gazette.store import bulk as bulk_store
 from gazette.store import feeds as feed_store
 from gazette.store import search as search_store
 from gazette.store import stories as story_store
+from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
 from gazette.store.db import Database
 from gazette.store.schema import Feed
@@ -109,6 +110,7 @@ class IngestReport:
     unchanged: int = 0
     duplicates: int = 0  # same text as an article the same publisher stored under another URL
     skipped_known: int = 0
+    unpublished: int = 0  # pages of articles taken down (``gazette unpublish``): never stored again
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -538,12 +540,12 @@ class Pipeline:
                 continue
             seen.add(key)
             unique.append(entry)
+        urls = [canonicalize_url(e.url) for e in unique] + [e.url for e in unique]
         with self.db.session() as s:
-            known = article_store.known_urls(
-                s, [canonicalize_url(e.url) for e in unique] + [e.url for e in unique]
-            )
+            known = article_store.known_urls(s, urls)
             if declared_section and known:
                 article_store.file_in_declared_section(s, sorted(known), declared_section)
+            known |= tombstone_store.barred_urls(s, urls)  # unpublished: not even fetched
         return [e for e in unique if e.url not in known and canonicalize_url(e.url) not in known]
 
     # -- storing side ------------------------------------------------------------------------------
@@ -580,6 +582,16 @@ class Pipeline:
             return
         try:
             with self.db.session() as s:
+                if tombstone_store.is_barred(
+                    s,
+                    urls=[article.canonical_url, article.url],
+                    content_hash=article.content_hash,
+                    source_id=job.source_id,
+                ):
+                    # Its page now names an unpublished article's canonical URL, or carries its text.
+                    report.unpublished += 1
+                    logger.info("article unpublished, not stored: %s", article.canonical_url)
+                    return
                 row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
                 if result in (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED):
                     self._place_in_story(s, row)

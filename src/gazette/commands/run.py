@@ -44,7 +44,7 @@ def scheduler_loop(settings: Any, db: Any, stop: threading.Event, build_dir: Pat
     from gazette.store import feeds as feed_store
 
     floor = min(1.0, settings.schedule.min_interval)
-    built_once = False
+    built_version: int | None = None  # the store's change version the static build last showed
     with Pipeline(settings, db, stop=stop) as pipeline:
         while not stop.is_set():
             try:
@@ -59,13 +59,13 @@ def scheduler_loop(settings: Any, db: Any, stop: threading.Event, build_dir: Pat
                     f"{datetime.now(UTC):%H:%M:%S} ingested {fetched} feeds ({report.feeds_failed} failed): "
                     f"{report.new} new, {report.updated} updated"
                 )
-            if (
-                build_dir is not None
-                and not stop.is_set()
-                and (report.new or report.updated or not built_once)
-            ):
-                _build(settings, db, build_dir)
-                built_once = True
+            if build_dir is not None and not stop.is_set():
+                # Rebuilt when the store changed since the last build: this ingest's articles, or a change
+                # made by another command meanwhile (an article unpublished, a correction).
+                version = _store_version(db)
+                if version is None or version != built_version:
+                    _build(settings, db, build_dir)
+                    built_version = version
             try:
                 with db.session() as s:
                     due = feed_store.next_due(s)
@@ -87,6 +87,19 @@ def _deliveries(settings: Any, db: Any, stop: threading.Event) -> None:
         except Exception:
             logger.exception("webhook sender failed; starting again")
             stop.wait(settings.watch.retry_seconds)
+
+
+def _store_version(db: Any) -> int | None:
+    """The store's site-wide change version (None when it cannot be read: then the site is rebuilt)."""
+    from gazette.errors import GazetteError
+    from gazette.store.counts import site_version
+
+    try:
+        with db.session() as s:
+            return site_version(s)
+    except GazetteError as exc:
+        logger.warning("cannot read the store's change version: %s", exc)
+        return None
 
 
 def _build(settings: Any, db: Any, outdir: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from gazette.errors import GazetteError, NotFound
+from gazette.errors import GazetteError, Gone, NotFound
 from gazette.publish.pages import (
     MIN_STORY_ARTICLES,
     Site,
@@ -32,6 +32,7 @@ from gazette.publish.responses import respond_json
 from gazette.publish.search import FILTER_KEYS, parse_filter
 from gazette.store import listings
 from gazette.store import stories as story_store
+from gazette.store import tombstones as tombstone_store
 from gazette.store.listings import ArticleFilter
 from gazette.store.schema import Article
 from gazette.store.story_schema import Story
@@ -283,7 +284,16 @@ def list_articles(
     return respond_json(request, answer, last_modified=changed)
 
 
-@router.get("/articles/{article_id}", summary="One article, with its brief, places and (when allowed) text.")
+@router.get(
+    "/articles/{article_id}",
+    summary="One article, with its brief, places and (when allowed) text.",
+    responses={
+        410: {
+            "description": "The article was unpublished.",
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
+    },
+)
 def get_article(
     request: Request, article_id: int = Path(..., ge=1, le=MAX_ID, description="The article's id.")
 ) -> Response:
@@ -291,6 +301,9 @@ def get_article(
     with site.db.session() as s:
         a = listings.article_by_id(s, article_id)
         if a is None:
+            stone = tombstone_store.tombstone_of_id(s, article_id)
+            if stone is not None:
+                raise Gone(f"article {article_id} was unpublished on {stone.unpublished_at:%Y-%m-%d}")
             raise NotFound(f"no article {article_id}")
         answer = article_json(site, a, full=True)
         return respond_json(request, answer, last_modified=a.updated_at or a.fetched_at, max_age=300)

@@ -24,12 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gazette.config import Settings
-from gazette.errors import NotFound
+from gazette.errors import Gone, NotFound
 from gazette.publish.hosts import RESERVED, SectionHosts
 from gazette.publish.policy import static_policy
 from gazette.publish.search import SEARCH_HELP_URL
 from gazette.store import listings
 from gazette.store import stories as story_store
+from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
 from gazette.store.db import Database
 from gazette.store.listings import ArticleFilter, Place
@@ -107,6 +108,11 @@ def format_date(value: datetime | None) -> str:
         return "date unknown"
     v = value.astimezone(UTC)
     return f"{v:%a}, {v:%B} {v.day}, {v.year}"
+
+
+def gone_notice(when: datetime) -> str:
+    """What the permalink of an unpublished article says (no title, no text, no reason)."""
+    return f"This article was removed on {format_date(when)} and is no longer available."
 
 
 def format_day(day: str) -> str:
@@ -318,6 +324,9 @@ class Site:
         with self.db.session() as s:
             art = listings.article_by_path(s, date_path, slug)
             if art is None:
+                stone = tombstone_store.tombstone_at(s, date_path, slug)
+                if stone is not None:
+                    raise Gone(gone_notice(stone.unpublished_at))
                 raise NotFound(f"no article at /content/{date_path}/{slug}.html")
             prev_day, next_day = listings.neighbour_days(s, date_path)
             story = story_store.story_of(s, art.id)
@@ -569,6 +578,8 @@ class Site:
             return Rendered(body, last_modified=listings.latest_change(s), max_age=0)
 
     def error(self, status: int, message: str) -> str:
+        if status == 410:  # an unpublished article: the short notice, nothing of what it said
+            return self._render("gone.html", nav=[], message=message)
         titles = {404: "Page not found", 400: "Bad request", 500: "Something went wrong"}
         return self._render(
             "error.html", nav=[], status=status, title=titles.get(status, "Error"), message=message

@@ -36,12 +36,16 @@ def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
 
 
 def _unique_slug(session: Session, date_path: str, title: str, exclude_id: int | None = None) -> str:
+    """A slug free that day: no stored article has it, and no unpublished one had it (its permalink keeps
+    answering 410 Gone rather than showing another article)."""
+    from gazette.store.tombstones import tombstone_at
+
     base = slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
     slug, n = base, 2
     while True:
         stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
         found = session.scalar(stmt)
-        if found is None or found == exclude_id:
+        if (found is None or found == exclude_id) and tombstone_at(session, date_path, slug) is None:
             return slug
         slug, n = f"{base}-{n}", n + 1
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from gazette import models
 from gazette.errors import StorageError
 from gazette.store import articles as article_store
+from gazette.store import tombstones as tombstone_store
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow, Source
 from gazette.store.sources import get_or_create_source, source_slug
 from gazette.store.stories import ARTICLE_TIME
@@ -38,7 +39,7 @@ CHUNK = 500  # values per IN (…) list
 class Outcome(enum.StrEnum):
     NEW = "new"
     DUPLICATE = "duplicate"  # the same text from the same source is stored under another URL
-    SKIPPED = "skipped"  # the URL is stored already
+    SKIPPED = "skipped"  # the URL is stored already, or its article was unpublished
 
 
 @dataclass
@@ -58,8 +59,10 @@ def _insert(session: Session, table: Any) -> Any:
 
 
 def known_urls(session: Session, urls: Sequence[str]) -> set[str]:
-    """Which of these canonical or original URLs are stored already."""
-    return article_store.known_urls(session, list(dict.fromkeys(urls)))
+    """Which of these canonical or original URLs are stored already, or belong to an unpublished article (its
+    tombstone keeps a backfill from storing it again: skipped, like a stored one)."""
+    wanted = list(dict.fromkeys(urls))
+    return article_store.known_urls(session, wanted) | tombstone_store.barred_urls(session, wanted)
 
 
 def ensure_sources(session: Session, names: Sequence[str]) -> dict[str, int]:
@@ -118,13 +121,23 @@ def _free_slugs(session: Session, wanted: list[tuple[str, str]]) -> list[str]:
             tuple_(Article.date_path, Article.slug).in_(keys[i : i + CHUNK])
         )
         taken.update((row[0], row[1]) for row in session.execute(stmt))
+        # an unpublished article's permalink keeps answering 410 Gone: never handed to another article
+        gone = select(tombstone_store.Tombstone.date_path, tombstone_store.Tombstone.slug).where(
+            tuple_(tombstone_store.Tombstone.date_path, tombstone_store.Tombstone.slug).in_(
+                keys[i : i + CHUNK]
+            )
+        )
+        taken.update((row[0], row[1]) for row in session.execute(gone) if row[0] and row[1])
 
     def is_taken(date_path: str, slug: str, base: str) -> bool:
         if (date_path, slug) in taken:
             return True
         # only the base names were read in one go; a numbered one is rare enough to ask for
         stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
-        return slug != base and session.scalar(stmt) is not None
+        return slug != base and (
+            session.scalar(stmt) is not None
+            or tombstone_store.tombstone_at(session, date_path, slug) is not None
+        )
 
     slugs = []
     for date_path, base in bases:
@@ -219,10 +232,16 @@ def _store_batch(
 ) -> None:
     known = known_urls(session, [a.canonical_url for a, _ in batch] + [a.url for a, _ in batch])
     same_text = _same_text_stored(session, {(s, a.content_hash) for a, s in batch})
+    unpublished = tombstone_store.barred_pairs(session, [(s, a.content_hash) for a, s in batch])
     todo: list[tuple[models.Article, int | None]] = []
     seen_urls: set[str] = set()
     for article, source_id in batch:
-        if article.canonical_url in known or article.url in known or article.canonical_url in seen_urls:
+        if (
+            article.canonical_url in known
+            or article.url in known
+            or article.canonical_url in seen_urls
+            or (source_id, article.content_hash) in unpublished
+        ):
             result.outcomes[article.url] = Outcome.SKIPPED
         elif (source_id, article.content_hash) in same_text:
             result.outcomes[article.url] = Outcome.DUPLICATE
@@ -263,7 +282,9 @@ def _store_batch(
 
 
 def _store_one(session: Session, article: models.Article, source_id: int | None, result: BatchResult) -> None:
-    if known_urls(session, [article.canonical_url, article.url]):
+    if known_urls(session, [article.canonical_url, article.url]) or tombstone_store.barred_pairs(
+        session, [(source_id, article.content_hash)]
+    ):
         result.outcomes[article.url] = Outcome.SKIPPED
         return
     if _same_text_stored(session, {(source_id, article.content_hash)}):

@@ -126,6 +126,21 @@ def set_paused(session: Session, feed: Feed, paused: bool) -> None:
         feed.next_check = None
 
 
+def refetch_feed(session: Session, url: str) -> Feed | None:
+    """Make the feed at ``url`` due now and fetched whole: its validators (ETag, Last-Modified) are dropped, so
+    a server whose feed has not changed answers 200 with its items, not 304 (``gazette republish``). A paused
+    feed stays paused; None when no feed is subscribed at ``url``."""
+    feed = get_feed(session, url)
+    if feed is None:
+        return None
+    feed.etag = None
+    feed.last_modified = None
+    if not feed.paused:
+        feed.next_check = None
+    session.flush()
+    return feed
+
+
 def set_fixed_interval(feed: Feed, seconds: int | None) -> None:
     """A fixed interval (seconds) replacing the adaptive one; None restores the adaptive one. The next check
     moves so that it is no later than one new interval from the last."""

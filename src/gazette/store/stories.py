@@ -301,6 +301,21 @@ def detach_article(session: Session, article_id: int) -> int | None:
     return None if refresh_story(session, story_id) is not None else story_id
 
 
+def retitle_story(session: Session, story_id: int, *, unless: str) -> bool:
+    """Name a story after its earliest article when its title is ``unless`` (the title of an article taken out
+    of it for good, which must not go on naming it, in its heading or its URL). Returns whether it changed."""
+    story = session.get(Story, story_id)
+    if story is None or story.title != unless:
+        return False
+    members = articles_of(session, story_id)
+    if not members:
+        return False
+    story.title = members[0].title
+    story.slug = slugify(story.title, max_length=SLUG_MAX, word_boundary=True) or "story"
+    session.flush()
+    return True
+
+
 def point_redirects(session: Session, targets: Mapping[int, int | None]) -> None:
     """Point old story ids at the stories that now hold their articles, and re-point chains through them."""
     for old_id, target in targets.items():

@@ -1,0 +1,185 @@
+"""CLI: takedowns — ``gazette unpublish``, ``gazette unpublished`` and ``gazette republish``.
+
+An article is named by the URL it was published under (original or canonical) or by Gazette's permalink,
+absolute (``https://news.example/content/2026/02/10/x.html``) or as a path (``/content/2026/02/10/x.html``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from gazette.commands.common import ConfigOpt, fail, open_db, out, settings_from
+
+UrlArg = Annotated[
+    str,
+    typer.Argument(
+        help="The article's original URL, or its Gazette permalink (absolute, or a path like "
+        "/content/2026/02/10/slug.html).",
+        metavar="URL",
+    ),
+]
+_PERMALINK = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html")
+MAX_REASON = 2000
+
+
+def _candidates(url: str) -> list[str]:
+    """The stored URLs ``url`` may be: as given, and canonicalized."""
+    from gazette.urls import canonicalize_url, is_http_url
+
+    found = [url]
+    if is_http_url(url):
+        canonical = canonicalize_url(url)
+        if canonical != url:
+            found.append(canonical)
+    return found
+
+
+def _permalink(url: str, base_url: str) -> tuple[str, str] | None:
+    """(date path, slug) when ``url`` is a Gazette permalink: a path, or an absolute URL whose path (under the
+    site's base path) is /content/YYYY/MM/DD/<slug>.html."""
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    prefix = urlsplit(base_url).path.rstrip("/")
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    m = _PERMALINK.fullmatch(path)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _find_article(session: Any, url: str, base_url: str) -> Any:
+    from gazette.store import tombstones as tombstone_store
+
+    found = tombstone_store.article_by_url(session, _candidates(url))
+    if found is None and (where := _permalink(url, base_url)) is not None:
+        found = tombstone_store.article_by_path(session, *where)
+    return found
+
+
+def _find_tombstone(session: Any, url: str, base_url: str) -> Any:
+    from gazette.store import tombstones as tombstone_store
+
+    found = tombstone_store.tombstone_by_url(session, _candidates(url))
+    if found is None and (where := _permalink(url, base_url)) is not None:
+        found = tombstone_store.tombstone_at(session, *where)
+    return found
+
+
+def unpublish(
+    url: UrlArg,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why it is taken down (kept with the tombstone; never shown on the site).",
+            metavar="TEXT",
+        ),
+    ],
+    config: ConfigOpt = None,
+) -> None:
+    """Take an article down: its page answers 410 Gone, it leaves every listing, feed, sitemap, search result,
+    API answer, story and the static build, its text and brief are deleted, and a tombstone keeps any later
+    ingest, backfill or copy from bringing it back (`gazette republish` lifts it)."""
+    from gazette.store import tombstones as tombstone_store
+
+    reason = " ".join(reason.split())
+    if not reason:
+        raise fail("--reason must not be empty", 2)
+    if len(reason) > MAX_REASON:
+        raise fail(f"--reason is longer than {MAX_REASON} characters", 2)
+    settings = settings_from(config)
+    db = open_db(settings)
+    base_url = settings.site.base_url
+    with db.session() as s:
+        article = _find_article(s, url, base_url)
+        if article is None:
+            stone = _find_tombstone(s, url, base_url)
+            if stone is not None:
+                raise fail(
+                    f"already unpublished on {stone.unpublished_at:%Y-%m-%d %H:%M} UTC: {stone.canonical_url}"
+                )
+            raise fail(f"no article stored at {url} (give its original URL or its permalink)")
+        takedown = tombstone_store.unpublish(s, article, reason)
+        stone = takedown.tombstone
+        canonical, path, emptied = stone.canonical_url, stone.path, takedown.emptied_story
+    db.dispose()
+    detail = f"{path} now answers 410 Gone"
+    if emptied is not None:
+        detail += f"; story {emptied} had no other article and was removed"
+    out.print(f"unpublished: {canonical} ({detail})", markup=False)
+
+
+def unpublished(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per article and line instead of a table.")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """List unpublished articles: URL, canonical URL, reason and when they were taken down."""
+    from gazette.store import tombstones as tombstone_store
+
+    settings = settings_from(config)
+    db = open_db(settings)
+    with db.session() as s:
+        records = [
+            {
+                "url": t.url,
+                "canonical_url": t.canonical_url,
+                "reason": t.reason,
+                "time": t.unpublished_at.isoformat(),
+            }
+            for t in tombstone_store.list_tombstones(s)
+        ]
+    db.dispose()
+    if as_json:
+        for record in records:
+            out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
+        return
+    if not records:
+        out.print("no unpublished articles", markup=False)
+        return
+    table = Table()
+    table.add_column("url", overflow="fold", min_width=24)  # the key for `gazette republish`: never cut short
+    table.add_column("reason", overflow="fold")
+    table.add_column("time", min_width=16)
+    for r in records:
+        url = r["url"] if r["url"] == r["canonical_url"] else f"{r['url']}\n(canonical {r['canonical_url']})"
+        table.add_row(Text(url), Text(r["reason"]), Text(r["time"][:16].replace("T", " ")))
+    out.print(table)
+
+
+def republish(url: UrlArg, config: ConfigOpt = None) -> None:
+    """Lift an article's tombstone: its feed fetches it again on the next ingest (its validators are dropped so
+    that an unchanged feed is read whole), and a backfill that meets it stores it again."""
+    from gazette.store import feeds as feed_store
+    from gazette.store import tombstones as tombstone_store
+
+    settings = settings_from(config)
+    db = open_db(settings)
+    with db.session() as s:
+        stone = _find_tombstone(s, url, settings.site.base_url)
+        if stone is None:
+            raise fail(f"no unpublished article at {url} (see `gazette unpublished`)")
+        canonical, feed_url = stone.canonical_url, stone.feed_url
+        tombstone_store.lift(s, stone)
+        feed = feed_store.refetch_feed(s, feed_url) if feed_url else None
+        paused = bool(feed is not None and feed.paused)
+    db.dispose()
+    if feed is None:
+        detail = "no subscribed feed lists it: an ingest or backfill that meets it stores it again"
+    elif paused:
+        detail = f"its feed {feed_url} is paused: `gazette resume-feed` to fetch it again"
+    else:
+        detail = f"its feed {feed_url} fetches it again on the next ingest"
+    out.print(f"republished: {canonical} ({detail})", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("unpublish")(unpublish)
+    app.command("unpublished")(unpublished)
+    app.command("republish")(republish)
