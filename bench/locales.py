@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import sys
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _datasets import datasets_dir
 
 from gazette.enrich.locales import fold, get_tagger, tag_locales
 from gazette.enrich.locales.resolve import Tagger
@@ -42,11 +43,6 @@ PUBLISHED = {
 # LGL and TR-News annotate adjectival forms ("Russian", "Palestinians") as toponyms; GeoVirus does not.
 DEMONYM_TOPONYMS = {"lgl", "trnews"}
 FILES = {"lgl": "lgl.xml", "geovirus": "GeoVirus.xml", "trnews": "TR-News.xml"}
-
-
-def datasets_dir() -> Path:
-    env = os.environ.get("GAZETTE_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 @dataclass
@@ -247,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", choices=sorted(FILES), action="append", help="Corpus to score (repeatable).")
     ap.add_argument("--limit", type=int, default=0, help="Only the first N articles of each corpus.")
     args = ap.parse_args(argv)
-    root = datasets_dir() / "geoparsing" / "pragmatic-guide" / "data" / "Corpora"
+    root = datasets_dir("geoparsing") / "geoparsing" / "pragmatic-guide" / "data" / "Corpora"
     t0 = time.perf_counter()
     tagger = get_tagger()
     print(f"gazetteer: {len(tagger.gaz.places):,} places, {len(tagger.gaz.names):,} names, "
