@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from gazette.enrich.locales import find_mentions, fold, locale_line, tag_locales
+from gazette.enrich.locales import find_mentions, fold, get_tagger, locale_line, tag_locales
 from tests.shared import DATASETS
 
 VENEZUELA = (
@@ -29,8 +29,9 @@ SPANISH = (
 )
 
 
-# Measured on the first 150 LGL articles (2026-11-29): F1 0.778, country 0.976, Acc@161 0.873.
-LGL_FLOORS = {"f1": 0.74, "country": 0.95, "acc161": 0.84}
+# Measured on the first 100 LGL articles, recogniser trained on the other 488 (2026-12-06): P 0.866, R 0.812,
+# country 0.964, Acc@161 0.835; the rules alone R 0.739.
+LGL_FLOORS = {"P": 0.84, "R": 0.78, "country": 0.94, "Acc@161": 0.81}
 
 
 def names(locales):
@@ -236,31 +237,42 @@ def test_cli_text_and_jsonl(tmp_path):
     assert row["id"] == 7 and row["locales"] and row["line"].endswith("VENEZUELA")
 
 
-@pytest.mark.slow
-def test_quality_gate_on_lgl_subset():
-    """Bench on the first 150 LGL articles; floors pinned a few points under what was measured."""
+def _bench():
     import importlib.util
     import sys
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_locales", Path(__file__).resolve().parents[2] / "bench" / "locales.py"
-    )
+    bench_dir = Path(__file__).resolve().parents[2] / "bench"
+    if str(bench_dir) not in sys.path:
+        sys.path.insert(0, str(bench_dir))  # the bench imports its sibling _datasets
+    spec = importlib.util.spec_from_file_location("bench_locales", bench_dir / "locales.py")
     bench = importlib.util.module_from_spec(spec)
     sys.modules["bench_locales"] = bench  # dataclasses look their module up there
     spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.slow
+def test_quality_gate_on_lgl_subset():
+    """The first 100 LGL articles, scored by a recogniser trained on the other 488 (never on what it scores);
+    floors pinned a few points under what was measured."""
+    bench = _bench()
     corpus = DATASETS / "geoparsing" / "pragmatic-guide" / "data" / "Corpora" / "lgl.xml"
     if not corpus.exists():
         pytest.skip("geoparsing data set not present")
-    from gazette.enrich.locales import get_tagger
+    from gazette.enrich.locales.recognise import fit
+    from gazette.enrich.locales.resolve import Tagger
 
-    tagger = get_tagger()
-    docs = bench.load_xml(corpus, bench.GoldCodes(tagger), geovirus=False)[:150]
-    ours = bench.score(docs, tagger.find_mentions, demonyms=True)
-    naive = bench.score(docs, tagger.naive_mentions, demonyms=True)
-    p, r = ours.tp / (ours.tp + ours.fp), ours.tp / (ours.tp + ours.fn)
-    f1 = 2 * p * r / (p + r)
-    assert f1 >= LGL_FLOORS["f1"]
-    assert ours.country_ok / ours.resolved >= LGL_FLOORS["country"]
-    assert ours.near_ok / ours.resolved >= LGL_FLOORS["acc161"]
-    assert ours.near_ok / ours.resolved > naive.near_ok / naive.resolved
+    tagger = Tagger(get_tagger().gazetteer)
+    docs = bench.load_xml(corpus, bench.GoldCodes(tagger), geovirus=False)
+    held_out, training = docs[:100], docs[100:]
+    rows, labels = bench.labelled_rows(tagger, [("lgl", doc) for doc in training])
+    tagger.model = fit(rows, labels, threshold=bench.THRESHOLD, c=bench.C)
+    ours = bench.score(held_out, tagger.find_mentions, demonyms=True).metrics()
+    tagger.model = None
+    rules = bench.score(held_out, tagger.find_mentions, demonyms=True).metrics()
+    naive = bench.score(held_out, tagger.naive_mentions, demonyms=True).metrics()
+    for key, floor in LGL_FLOORS.items():
+        assert ours[key] >= floor, (key, ours[key])
+    assert ours["R"] > rules["R"] + 0.03  # the recogniser finds what the rules alone miss
+    assert ours["Acc@161"] > naive["Acc@161"]

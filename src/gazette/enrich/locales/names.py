@@ -403,6 +403,12 @@ JUNK_PHRASES: frozenset[str] = frozenset({"white house", "main street", "city ha
 CURRENCY_NEXT: frozenset[str] = frozenset(
     {"fuerte", "fuertes", "soberano", "soberanos", "digital", "digitales"}
 )
+# Currency units after a country's name or demonym: "68 US dollars", "dólares estadounidenses".
+CURRENCY_UNITS: frozenset[str] = frozenset(
+    {"dollar", "dollars", "dolar", "dolares", "cent", "cents", "peso", "pesos", "pound", "pounds"}
+)
+# Spanish articles, as written: "la Caracas" (the avenue), never before a town's own name.
+SPANISH_ARTICLES: frozenset[str] = frozenset({"la", "el", "los", "las"})
 SPANISH_FIRST_NAMES: frozenset[str] = frozenset({
     "simon", "jose", "juan", "carlos", "luis", "miguel", "jesus", "antonio", "francisco", "pedro",
     "manuel", "rafael", "hugo", "nicolas", "maria", "ana", "alejandro", "fernando", "jorge", "diego",

@@ -35,6 +35,7 @@ from gazette.enrich.locales.gazetteer import (
 )
 from gazette.enrich.locales.recognise import ToponymModel, features, load_model
 from gazette.enrich.locales.rules import (
+    HARD_RULES,
     Candidate,
     Context,
     Link,
@@ -116,6 +117,7 @@ class Tagger:
             self.automaton.add_word(key, key)
         self.automaton.make_automaton()
         self.weak = frozenset(fold(w) for w in handnames.WEAK_NAMES)
+        self.capital_districts = _capital_districts(self.places, gazetteer.region_index)
 
     @property
     def gaz(self) -> Gazetteer:
@@ -163,10 +165,10 @@ class Tagger:
                 found.append(Candidate(start, end, links))
         return _leftmost_longest(found)
 
-    def _candidates(self, text: str) -> list[tuple[Candidate, str]]:
+    def _candidates(self, text: str, *, with_features: bool = False) -> list[tuple[Candidate, str]]:
         """Gazetteer and area names, and (with a model) streets, rivers and parks, leftmost-longest."""
         found = [(c, self._origin(c)) for c in self._raw_matches(text, fold(text))]
-        if self.model is not None:
+        if self.model is not None or with_features:
             for match in _FEATURE_NAME.finditer(text):
                 found.append((Candidate(match.start(), match.end(), []), FEATURE))
         found.sort(key=lambda pair: (pair[0].start, -(pair[0].end - pair[0].start)))
@@ -186,13 +188,7 @@ class Tagger:
         """Every place mention in ``text`` with its resolved reading (demonyms flagged)."""
         if not text:
             return []
-        pairs = self._candidates(text)
-        by_start = {c.start: c for c, _origin in pairs}
-        found = []
-        for candidate, origin in pairs:
-            context = Context.read(text, candidate, by_start, self.places, self.gazetteer.names, self.weak)
-            found.append(Found(candidate, origin, context, objections(context)))
-        kept = self._recognise(text, found)
+        kept = self._recognise(text, self.candidates(text))
         places = [f.candidate for f in kept if f.origin != FEATURE]
         mentions = self._place_counties(self._resolve(text, places, source_country))
         streets = [f.candidate for f in kept if f.origin == FEATURE]
@@ -216,13 +212,47 @@ class Tagger:
                     continue
                 kept.append(f)
             return kept
+        for f, row in self.feature_rows(text, found, surnames):
+            if row is None:
+                kept.append(f)  # a demonym always points at its country
+                continue
+            if HARD_RULES.intersection(f.objections):
+                self._log_drop(f, "")
+                continue
+            probability = self.model.probability(row)
+            if probability >= self.model.threshold:
+                kept.append(f)
+            else:
+                self._log_drop(f, f"recogniser p={probability:.2f}")
+        return kept
+
+    def candidates(self, text: str, *, with_features: bool | None = None) -> list[Found]:
+        """Every candidate of ``text`` read in its context, with the rules' objections (streets and rivers
+        too when the recogniser is there to judge them, or ``with_features``)."""
+        if with_features is None:
+            with_features = self.model is not None
+        pairs = self._candidates(text, with_features=with_features)
+        by_start = {c.start: c for c, _origin in pairs}
+        found = []
+        for candidate, origin in pairs:
+            context = Context.read(text, candidate, by_start, self.places, self.gazetteer.names, self.weak)
+            found.append(Found(candidate, origin, context, objections(context)))
+        return found
+
+    def feature_rows(
+        self, text: str, found: list[Found], surnames: set[str] | None = None
+    ) -> list[tuple[Found, list[str] | None]]:
+        """The recogniser's features of each candidate (``None`` for a demonym, which needs none)."""
+        if surnames is None:
+            surnames = self._surnames(text, found)
         repeats: dict[str, int] = defaultdict(int)
         for f in found:
             repeats[f.context.key] += 1
         lower_words = {fold(w) for w in _LOWER_WORD.findall(text)}
+        rows: list[tuple[Found, list[str] | None]] = []
         for f in found:
             if is_demonym(f.candidate):
-                kept.append(f)
+                rows.append((f, None))
                 continue
             row = features(
                 f.context,
@@ -231,12 +261,8 @@ class Tagger:
                 lower_elsewhere=f.context.key in lower_words,
                 surname=f.context.key in surnames and not _marked_place(text, f.candidate),
             )
-            probability = self.model.probability(row)
-            if probability >= self.model.threshold:
-                kept.append(f)
-            else:
-                self._log_drop(f, f"recogniser p={probability:.2f}")
-        return kept
+            rows.append((f, row))
+        return rows
 
     def _log_drop(self, found: Found, why: str) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
@@ -391,6 +417,7 @@ class Tagger:
             votes = Votes.count(
                 self.places,
                 ((key, readings[n].place_index) for n, key in enumerate(keys) if n not in dropped),
+                self.capital_districts,
             )
             result, dropped = [], set()
             for i, candidate in enumerate(kept):
@@ -452,7 +479,9 @@ class Votes:
     region_total: dict[str, float]
 
     @classmethod
-    def count(cls, places: list[Place], readings: Iterable[tuple[str, int]]) -> Votes:
+    def count(
+        cls, places: list[Place], readings: Iterable[tuple[str, int]], capital_districts: dict[int, str]
+    ) -> Votes:
         first: dict[str, int] = {}
         for key, place_index in readings:
             first.setdefault(key, place_index)
@@ -466,8 +495,9 @@ class Votes:
                 country[p.country_code][key] = COUNTRY_FROM_COUNTRY
             else:
                 country[p.country_code][key] = COUNTRY_FROM_PLACE
-                if p.region_code:
-                    region[p.region_code][key] = REGION_FROM_PLACE
+                region_code = p.region_code or capital_districts.get(place_index)
+                if region_code:
+                    region[region_code][key] = REGION_FROM_PLACE
         return cls(
             dict(country),
             dict(region),
@@ -510,6 +540,22 @@ def get_tagger(cache_dir: Path | None = None) -> Tagger:
         if _tagger is None:
             _tagger = Tagger(load_gazetteer(cache_dir))
         return _tagger
+
+
+def _capital_districts(places: list[Place], region_index: dict[str, int]) -> dict[int, str]:
+    """A capital with no region of its own lies in the district named after it ("Bogotá" in "Bogotá D.C.")."""
+    by_country: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, index in region_index.items():
+        by_country[places[index].country_code].append((fold(places[index].name), code))
+    out = {}
+    for index, p in enumerate(places):
+        if p.kind == "city" and p.capital and not p.region_code:
+            name = fold(p.name)
+            for region_name, code in by_country.get(p.country_code, ()):
+                if region_name.startswith(name):
+                    out[index] = code
+                    break
+    return out
 
 
 def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:

@@ -145,6 +145,8 @@ def currency(ctx: Context) -> str | None:
         return "a currency ('bolívar fuerte')"
     if ctx.prev_word[-1:].isdigit() and ctx.prev_sep.strip() == "":
         return "an amount before it ('500 bolívares')"
+    if ctx.next_word and ctx.next_sep == " " and fold(ctx.next_word) in handnames.CURRENCY_UNITS:
+        return "names a currency ('68 US dollars')"
     return None
 
 
@@ -179,6 +181,13 @@ def hyphen_glued(ctx: Context) -> str | None:
     glued = end + 1 < len(text) and text[end] == "-" and text[end + 1].isupper()
     if glued and ctx.towns_only and (len(ctx.surface) <= 4 or ctx.key in ctx.weak):
         return "glued by a hyphen to a capitalised word ('Wal-Mart')"
+    return None
+
+
+def article_before_town(ctx: Context) -> str | None:
+    """Spanish names no town with an article before it: "la Caracas" is the avenue, "el Bolívar" a ship."""
+    if ctx.towns_only and ctx.prev_sep == " " and ctx.prev_word in handnames.SPANISH_ARTICLES:
+        return "a Spanish article before a town: a street or thing named after it"
     return None
 
 
@@ -244,6 +253,7 @@ RULES: tuple[Rule, ...] = (
     after_person,
     part_of_longer_name,
     hyphen_glued,
+    article_before_town,
     organisation_after,
     first_name_before_surname,
     town_before_unknown_word,
@@ -254,6 +264,10 @@ RULES: tuple[Rule, ...] = (
 
 def is_demonym(candidate: Candidate) -> bool:
     return bool(candidate.links) and all(link.flags & DEMONYM for link in candidate.links)
+
+
+# Rules that drop a candidate whatever the recogniser says: no news text means a place by them.
+HARD_RULES = frozenset({"currency", "article_before_town"})
 
 
 def objections(ctx: Context) -> list[str]:
