@@ -276,3 +276,88 @@ def test_quality_gate_on_lgl_subset():
         assert ours[key] >= floor, (key, ours[key])
     assert ours["R"] > rules["R"] + 0.03  # the recogniser finds what the rules alone miss
     assert ours["Acc@161"] > naive["Acc@161"]
+
+
+ANZOATEGUI = (
+    "Loadings at the Jose terminal in Anzoátegui were halted on Tuesday after a blackout hit eastern Venezuela, "
+    "the state oil company said. Tankers waited off Puerto La Cruz."
+)
+BOGOTA_METRO = (
+    "El metro de Bogotá avanza: las obras en la avenida de la Caracas y en Bolívar, en el Distrito Capital, "
+    "cumplen el cronograma, dijo la empresa Metro de Bogotá."
+)
+
+
+def test_state_in_the_same_sentence_beats_a_namesake_abroad():
+    found = tag_locales(ANZOATEGUI)
+    assert {loc.country_code for loc in found} == {"VE"}
+    assert "Anzoátegui" in {loc.region_name for loc in found}
+    assert "PHILIPPINES" not in locale_line(found)
+
+
+def test_bogota_metro_article_is_colombian():
+    found = tag_locales(BOGOTA_METRO, title="La primera línea del metro de Bogotá")
+    assert {loc.country_code for loc in found} == {"CO"}
+    by_surface = {m.surface: m.place for m in find_mentions(BOGOTA_METRO)}
+    assert by_surface["Bolívar"].country_code == "CO"
+    assert by_surface["Distrito Capital"].region_code == "CO-DC"
+    assert "Caracas" not in by_surface  # "la Caracas" is the avenue
+
+
+def test_currency_is_not_its_country():
+    spans = {m.surface for m in find_mentions("The budget assumes an oil price of 68 US dollars a barrel.")}
+    assert "US" not in spans
+
+
+def test_rules_say_why_a_candidate_is_dropped():
+    from gazette.enrich.locales.rules import Context, first_objection
+
+    tagger = get_tagger()
+    text = "Sheriff Baker said the road was closed."
+    found = {f.context.surface: f for f in tagger.candidates(text)}
+    assert found["Baker"].objections[0] == "title_or_first_name_before"
+    ctx = Context.read(text, found["Baker"].candidate, {}, tagger.places, tagger.gazetteer.names, tagger.weak)
+    rule, reason = first_objection(ctx)
+    assert rule == "title_or_first_name_before" and "person" in reason
+    assert "Baker" not in {m.surface for m in tagger.find_mentions(text)}
+
+
+def test_recogniser_features_carry_no_words_of_the_text():
+    tagger = get_tagger()
+    text = "Zorblatt Quux met officials in Lanark Road, Tyler, on Wednesday before flying to Paris."
+    found = tagger.candidates(text, with_features=True)
+    assert found
+    for _found, row in tagger.feature_rows(text, found):
+        for feature in row or []:
+            for word in text.replace(",", " ").replace(".", " ").split():
+                assert word.lower() not in feature.lower().split("=")[-1].split("|"), (feature, word)
+
+
+def test_shipped_model_is_small_and_records_its_data_and_licence():
+    from gazette.enrich.locales.recognise import MODEL_PATH, load_model
+
+    model = load_model()
+    assert model is not None and 0.0 < model.threshold < 1.0
+    assert MODEL_PATH.stat().st_size < 64_000
+    note = MODEL_PATH.with_suffix(".md").read_text(encoding="utf-8")
+    assert "GPL-3.0" in note and "LGL" in note and "bench/train_toponyms.py" in note
+    assert get_tagger().model is not None  # the tagger uses it
+
+
+def test_street_lies_in_the_town_named_before_it():
+    text = "Police in Tyler, Texas, closed Wichita Drive after a water main broke."
+    mentions = find_mentions(text)
+    street = next(m for m in mentions if m.surface == "Wichita Drive")
+    assert street.place.kind == "feature" and street.place.country_code == "US"
+    assert street.place.region_code == "US-TX"
+    assert all(loc.kind != "feature" for loc in tag_locales(text))  # never a page locale
+
+
+def test_rules_alone_without_a_model():
+    from gazette.enrich.locales.resolve import Tagger
+
+    tagger = Tagger(get_tagger().gazetteer, use_model=False)
+    assert tagger.model is None
+    mentions = tagger.find_mentions(VENEZUELA)
+    assert {m.place.country_code for m in mentions} == {"VE"}
+    assert {m.surface for m in mentions} >= {"Bolívar", "Nueva Esparta", "Maracay"}

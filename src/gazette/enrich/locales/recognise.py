@@ -128,8 +128,17 @@ def _bucket(value: int, edges: tuple[int, ...]) -> str:
     return f">={edges[-1]}"
 
 
-def features(ctx: Context, *, origin: str, repeats: int, lower_elsewhere: bool, surname: bool) -> list[str]:
-    """The recogniser's features for one candidate (``origin``: gazetteer, area or feature)."""
+def features(
+    ctx: Context,
+    *,
+    origin: str,
+    repeats: int,
+    lower_elsewhere: bool,
+    surname: bool,
+    rules: list[str] | None = None,
+) -> list[str]:
+    """The recogniser's features for one candidate (``origin``: gazetteer, area or feature; ``rules``: the
+    names of the rules that object, when already known)."""
     links = ctx.candidate.links
     kinds = sorted({ctx.places[link.place_index].kind for link in links})
     flags = 0
@@ -187,6 +196,6 @@ def features(ctx: Context, *, origin: str, repeats: int, lower_elsewhere: bool, 
         out.append("surname_elsewhere")
     if ctx.region_follows():
         out.append("region_follows")
-    for rule in objections(ctx):
+    for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out

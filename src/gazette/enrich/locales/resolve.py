@@ -88,12 +88,16 @@ class Found:
     objections: list[str] = field(default_factory=list)
 
 
+_FEATURE_WORD = (
+    r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*)"  # "W.", "St." or a capitalised word, never across a full stop
+)
 _FEATURE_NAME = re.compile(
-    r"(?<![\w'’.-])(?:(?:[A-Z][\w'’-]*\.? ){1,3}(?:"
+    r"(?<![\w'’.-])(?:"
+    + rf"(?:{_FEATURE_WORD} ){{1,3}}(?:"
     + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_SUFFIXES, key=len, reverse=True))
     + r")|(?:"
     + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_PREFIXES, key=len, reverse=True))
-    + r") (?:[A-Z][\w'’-]+|\d+))(?![\w'’-])"
+    + r") (?:[A-Z][\w-]+|\d+))(?![\w-])"
 )
 _LOWER_WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
 
@@ -118,6 +122,7 @@ class Tagger:
         self.automaton.make_automaton()
         self.weak = frozenset(fold(w) for w in handnames.WEAK_NAMES)
         self.capital_districts = _capital_districts(self.places, gazetteer.region_index)
+        self._priors: dict[Link, float] = {}
 
     @property
     def gaz(self) -> Gazetteer:
@@ -220,7 +225,7 @@ class Tagger:
                 self._log_drop(f, "")
                 continue
             probability = self.model.probability(row)
-            if probability >= self.model.threshold:
+            if probability >= self.model.threshold or (probability >= SURE_PLACE_FLOOR and _sure_place(f)):
                 kept.append(f)
             else:
                 self._log_drop(f, f"recogniser p={probability:.2f}")
@@ -260,6 +265,7 @@ class Tagger:
                 repeats=repeats[f.context.key],
                 lower_elsewhere=f.context.key in lower_words,
                 surname=f.context.key in surnames and not _marked_place(text, f.candidate),
+                rules=f.objections,
             )
             rows.append((f, row))
         return rows
@@ -341,6 +347,12 @@ class Tagger:
 
     def _prior(self, link: Link) -> float:
         """How likely a reading is before any context: countries first, then by size."""
+        score = self._priors.get(link)
+        if score is None:
+            score = self._priors[link] = self._compute_prior(link)
+        return score
+
+    def _compute_prior(self, link: Link) -> float:
         p = self.places[link.place_index]
         if p.kind == "country":
             score = 8.0
@@ -540,6 +552,14 @@ def get_tagger(cache_dir: Path | None = None) -> Tagger:
         if _tagger is None:
             _tagger = Tagger(load_gazetteer(cache_dir))
         return _tagger
+
+
+SURE_PLACE_FLOOR = 0.3
+
+
+def _sure_place(found: Found) -> bool:
+    """A city of 100,000 or more that no rule objects to: the recogniser's doubt must be strong to drop it."""
+    return found.origin == "gazetteer" and not found.objections and found.context.largest >= 100_000
 
 
 def _capital_districts(places: list[Place], region_index: dict[str, int]) -> dict[int, str]:
