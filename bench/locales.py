@@ -72,18 +72,18 @@ class GoldCodes:
     """Maps gold country and admin1 names to our codes, and points to their nearest city (GeoVirus)."""
 
     def __init__(self, tagger: Tagger) -> None:
-        self.gaz = tagger.gaz
+        self.gazetteer = tagger.gazetteer
         self.countries: dict[str, str] = {}
         self.regions: dict[tuple[str, str], str] = {}
-        for key, links in self.gaz.names.items():
-            for idx, _flags in links:
-                p = self.gaz.places[idx]
+        for key, links in self.gazetteer.names.items():
+            for place_index, _flags in links:
+                p = self.gazetteer.places[place_index]
                 if p.kind == "country":
                     self.countries.setdefault(key, p.country_code)
                 elif p.kind == "region" and p.region_code:
                     self.regions.setdefault((p.country_code, key), p.region_code)
         self._grid: dict[tuple[int, int], list] = {}
-        for p in self.gaz.places:
+        for p in self.gazetteer.places:
             if p.kind == "city" and p.lat is not None and p.lon is not None:
                 self._grid.setdefault((int(p.lat // 1), int(p.lon // 1)), []).append(p)
 
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     root = corpora_root()
     t0 = time.perf_counter()
     tagger = get_tagger()
-    print(f"gazetteer: {len(tagger.gaz.places):,} places, {len(tagger.gaz.names):,} names, "
+    print(f"gazetteer: {len(tagger.gazetteer.places):,} places, {len(tagger.gazetteer.names):,} names, "
           f"loaded in {time.perf_counter() - t0:.1f} s")  # fmt: skip
     codes = GoldCodes(tagger)
     loaded: dict[str, list[Doc]] = {}

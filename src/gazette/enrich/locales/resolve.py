@@ -124,11 +124,6 @@ class Tagger:
         self.capital_districts = _capital_districts(self.places, gazetteer.region_index)
         self._priors: dict[Link, float] = {}
 
-    @property
-    def gaz(self) -> Gazetteer:
-        """The gazetteer (kept for older callers: the bench reads it)."""
-        return self.gazetteer
-
     # -- matching ---------------------------------------------------------------------------
 
     def _links(self, text: str, start: int, end: int, key: str) -> list[Link]:
@@ -156,15 +151,15 @@ class Tagger:
         found: list[Candidate] = []
         for end_index, key in self.automaton.iter(folded):
             end = end_index + 1
-            start = end - len(key)
-            if (
-                start > 0
-                and (text[start - 1].isalnum() or text[start - 1] in "-@#")
-                and not _party_hometown(text, start)
-            ):
-                continue
             if end < n and text[end].isalnum():
-                continue
+                continue  # inside a longer word: most matches end here, so this test comes first
+            start = end - len(key)
+            if start > 0:
+                before = text[start - 1]
+                if (before.isalnum() or before in "-@#") and not (
+                    before == "-" and _party_hometown(text, start)
+                ):
+                    continue
             links = self._links(text, start, end, key)
             if links:
                 found.append(Candidate(start, end, links))
@@ -254,6 +249,17 @@ class Tagger:
         for f in found:
             repeats[f.context.key] += 1
         lower_words = {fold(w) for w in _LOWER_WORD.findall(text)}
+        # Which distinct names have a reading in each region and country: a small town beside another place of
+        # its state ("Chiefland" with "Levy County") is likelier a place than one alone.
+        region_keys: dict[str, set[str]] = defaultdict(set)
+        country_keys: dict[str, set[str]] = defaultdict(set)
+        for f in found:
+            for link in f.candidate.links:
+                p = self.places[link.place_index]
+                if p.region_code:
+                    region_keys[p.region_code].add(f.context.key)
+                if p.country_code:
+                    country_keys[p.country_code].add(f.context.key)
         rows: list[tuple[Found, list[str] | None]] = []
         for f in found:
             if is_demonym(f.candidate):
@@ -267,6 +273,15 @@ class Tagger:
                 surname=f.context.key in surnames and not _marked_place(text, f.candidate),
                 rules=f.objections,
             )
+            others_in_region = max(
+                (_others(region_keys, p.region_code, f.context.key) for p in f.context.readings), default=0
+            )
+            others_in_country = max(
+                (_others(country_keys, p.country_code, f.context.key) for p in f.context.readings), default=0
+            )
+            size = row[4]  # "population=…"
+            row.append(f"region_shared={min(others_in_region, 2)}|{size}")
+            row.append(f"country_shared={min(others_in_country, 3)}")
             rows.append((f, row))
         return rows
 
@@ -554,7 +569,13 @@ def get_tagger(cache_dir: Path | None = None) -> Tagger:
         return _tagger
 
 
-SURE_PLACE_FLOOR = 0.3
+def _others(keys_by_code: dict[str, set[str]], code: str | None, key: str) -> int:
+    """How many names other than ``key`` have a reading in the region or country ``code``."""
+    keys = keys_by_code.get(code or "")
+    return len(keys) - (key in keys) if keys else 0
+
+
+SURE_PLACE_FLOOR = 0.4
 
 
 def _sure_place(found: Found) -> bool:

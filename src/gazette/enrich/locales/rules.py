@@ -46,6 +46,7 @@ class Context:
     prev_sep: str
     next_word: str
     next_sep: str
+    readings: list[Place]  # the places the name may be
     towns_only: bool  # every reading is a city or town
     largest: int  # the population of its most populous reading
     by_start: dict[int, Candidate]  # every candidate of the text, by its first character
@@ -77,6 +78,7 @@ class Context:
             prev_sep=prev_sep,
             next_word=next_word,
             next_sep=next_sep,
+            readings=readings,
             towns_only=all(p.kind == "city" for p in readings),
             largest=max((p.population for p in readings), default=0),
             by_start=by_start,
