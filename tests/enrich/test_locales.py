@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from gazette.enrich.locales import find_mentions, fold, locale_line, tag_locales
+from gazette.enrich.locales import find_mentions, fold, get_tagger, locale_line, tag_locales
 from tests.shared import DATASETS
 
 VENEZUELA = (
@@ -29,8 +29,9 @@ SPANISH = (
 )
 
 
-# Measured on the first 150 LGL articles (2026-11-29): F1 0.778, country 0.976, Acc@161 0.873.
-LGL_FLOORS = {"f1": 0.74, "country": 0.95, "acc161": 0.84}
+# Measured on the first 100 LGL articles, recogniser trained on the other 488 (2026-12-06): P 0.873, R 0.802,
+# country 0.966, Acc@161 0.840; the rules alone R 0.739.
+LGL_FLOORS = {"P": 0.84, "R": 0.78, "country": 0.94, "Acc@161": 0.81}
 
 
 def names(locales):
@@ -236,31 +237,143 @@ def test_cli_text_and_jsonl(tmp_path):
     assert row["id"] == 7 and row["locales"] and row["line"].endswith("VENEZUELA")
 
 
-@pytest.mark.slow
-def test_quality_gate_on_lgl_subset():
-    """Bench on the first 150 LGL articles; floors pinned a few points under what was measured."""
+def _bench():
     import importlib.util
     import sys
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_locales", Path(__file__).resolve().parents[2] / "bench" / "locales.py"
-    )
+    bench_dir = Path(__file__).resolve().parents[2] / "bench"
+    if str(bench_dir) not in sys.path:
+        sys.path.insert(0, str(bench_dir))  # the bench imports its sibling _datasets
+    spec = importlib.util.spec_from_file_location("bench_locales", bench_dir / "locales.py")
     bench = importlib.util.module_from_spec(spec)
     sys.modules["bench_locales"] = bench  # dataclasses look their module up there
     spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.slow
+def test_quality_gate_on_lgl_subset():
+    """The first 100 LGL articles, scored by a recogniser trained on the other 488 (never on what it scores);
+    floors pinned a few points under what was measured."""
+    bench = _bench()
     corpus = DATASETS / "geoparsing" / "pragmatic-guide" / "data" / "Corpora" / "lgl.xml"
     if not corpus.exists():
         pytest.skip("geoparsing data set not present")
-    from gazette.enrich.locales import get_tagger
+    from gazette.enrich.locales.recognise import fit
+    from gazette.enrich.locales.resolve import Tagger
+
+    tagger = Tagger(get_tagger().gazetteer)
+    docs = bench.load_xml(corpus, bench.GoldCodes(tagger), geovirus=False)
+    held_out, training = docs[:100], docs[100:]
+    rows, labels = bench.labelled_rows(tagger, [("lgl", doc) for doc in training])
+    tagger.model = fit(rows, labels, threshold=bench.THRESHOLD, c=bench.C)
+    ours = bench.score(held_out, tagger.find_mentions, demonyms=True).metrics()
+    tagger.model = None
+    rules = bench.score(held_out, tagger.find_mentions, demonyms=True).metrics()
+    naive = bench.score(held_out, tagger.naive_mentions, demonyms=True).metrics()
+    for key, floor in LGL_FLOORS.items():
+        assert ours[key] >= floor, (key, ours[key])
+    assert ours["R"] > rules["R"] + 0.03  # the recogniser finds what the rules alone miss
+    assert ours["Acc@161"] > naive["Acc@161"]
+
+
+ANZOATEGUI = (
+    "Loadings at the Jose terminal in Anzoátegui were halted on Tuesday after a blackout hit eastern Venezuela, "
+    "the state oil company said. Tankers waited off Puerto La Cruz."
+)
+BOGOTA_METRO = (
+    "El metro de Bogotá avanza: las obras en la avenida de la Caracas y en Bolívar, en el Distrito Capital, "
+    "cumplen el cronograma, dijo la empresa Metro de Bogotá."
+)
+
+
+def test_state_in_the_same_sentence_beats_a_namesake_abroad():
+    found = tag_locales(ANZOATEGUI)
+    assert {loc.country_code for loc in found} == {"VE"}
+    assert "Anzoátegui" in {loc.region_name for loc in found}
+    assert "PHILIPPINES" not in locale_line(found)
+
+
+def test_bogota_metro_article_is_colombian():
+    found = tag_locales(BOGOTA_METRO, title="La primera línea del metro de Bogotá")
+    assert {loc.country_code for loc in found} == {"CO"}
+    by_surface = {m.surface: m.place for m in find_mentions(BOGOTA_METRO)}
+    assert by_surface["Bolívar"].country_code == "CO"
+    assert by_surface["Distrito Capital"].region_code == "CO-DC"
+    assert "Caracas" not in by_surface  # "la Caracas" is the avenue
+
+
+def test_currency_is_not_its_country():
+    spans = {m.surface for m in find_mentions("The budget assumes an oil price of 68 US dollars a barrel.")}
+    assert "US" not in spans
+
+
+def test_rules_say_why_a_candidate_is_dropped():
+    from gazette.enrich.locales.rules import Context, first_objection
 
     tagger = get_tagger()
-    docs = bench.load_xml(corpus, bench.GoldCodes(tagger), geovirus=False)[:150]
-    ours = bench.score(docs, tagger.find_mentions, demonyms=True)
-    naive = bench.score(docs, tagger.naive_mentions, demonyms=True)
-    p, r = ours.tp / (ours.tp + ours.fp), ours.tp / (ours.tp + ours.fn)
-    f1 = 2 * p * r / (p + r)
-    assert f1 >= LGL_FLOORS["f1"]
-    assert ours.country_ok / ours.resolved >= LGL_FLOORS["country"]
-    assert ours.near_ok / ours.resolved >= LGL_FLOORS["acc161"]
-    assert ours.near_ok / ours.resolved > naive.near_ok / naive.resolved
+    text = "Sheriff Baker said the road was closed."
+    found = {f.context.surface: f for f in tagger.candidates(text)}
+    assert found["Baker"].objections[0] == "title_or_first_name_before"
+    ctx = Context.read(text, found["Baker"].candidate, {}, tagger.places, tagger.gazetteer.names, tagger.weak)
+    rule, reason = first_objection(ctx)
+    assert rule == "title_or_first_name_before" and "person" in reason
+    assert "Baker" not in {m.surface for m in tagger.find_mentions(text)}
+
+
+def test_recogniser_features_carry_no_words_of_the_text():
+    tagger = get_tagger()
+    text = "Zorblatt Quux met officials in Lanark Road, Tyler, on Wednesday before flying to Paris."
+    found = tagger.candidates(text, with_features=True)
+    assert found
+    for _found, row in tagger.feature_rows(text, found):
+        for feature in row or []:
+            for word in text.replace(",", " ").replace(".", " ").split():
+                assert word.lower() not in feature.lower().split("=")[-1].split("|"), (feature, word)
+
+
+def test_shipped_model_is_small_and_records_its_data_and_licence():
+    from gazette.enrich.locales.recognise import MODEL_PATH, load_model
+
+    model = load_model()
+    assert model is not None and 0.0 < model.threshold < 1.0
+    assert MODEL_PATH.stat().st_size < 64_000
+    note = MODEL_PATH.with_suffix(".md").read_text(encoding="utf-8")
+    assert "GPL-3.0" in note and "LGL" in note and "bench/train_toponyms.py" in note
+    assert get_tagger().model is not None  # the tagger uses it
+
+
+def test_street_lies_in_the_town_named_before_it():
+    text = "Police in Tyler, Texas, closed Wichita Drive after a water main broke."
+    mentions = find_mentions(text)
+    street = next(m for m in mentions if m.surface == "Wichita Drive")
+    assert street.place.kind == "feature" and street.place.country_code == "US"
+    assert street.place.region_code == "US-TX"
+    assert all(loc.kind != "feature" for loc in tag_locales(text))  # never a page locale
+
+
+def test_rules_alone_without_a_model():
+    from gazette.enrich.locales.resolve import Tagger
+
+    tagger = Tagger(get_tagger().gazetteer, use_model=False)
+    assert tagger.model is None
+    mentions = tagger.find_mentions(VENEZUELA)
+    assert {m.place.country_code for m in mentions} == {"VE"}
+    assert {m.surface for m in mentions} >= {"Bolívar", "Nueva Esparta", "Maracay"}
+
+
+def test_every_demo_article_gets_places_and_the_metro_stays_in_colombia():
+    from pathlib import Path
+
+    import gazette
+
+    articles = sorted((Path(gazette.__file__).parent / "demo" / "data" / "articles").glob("*/*.txt"))
+    assert len(articles) == 32
+    for path in articles:
+        header, _, body = path.read_text(encoding="utf-8").partition("\n\n")
+        title = next(line[6:].strip() for line in header.splitlines() if line.startswith("title:"))
+        found = tag_locales(body, title=title)
+        assert found, path.name
+        if path.name == "metro-bogota-avance-obras.txt":
+            assert "VE" not in {loc.country_code for loc in found}

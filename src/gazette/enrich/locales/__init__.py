@@ -68,7 +68,7 @@ def tag_locales(
                 name=p.name,
                 kind=p.kind,
                 country_code=p.country_code,
-                country_name=tagger.gaz.country_names.get(p.country_code, p.country_code),
+                country_name=tagger.gazetteer.country_names.get(p.country_code, p.country_code),
                 region_code=p.region_code,
                 region_name=p.region_name,
                 geonames_id=p.geonames_id,

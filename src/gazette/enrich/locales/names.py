@@ -244,6 +244,7 @@ REGION_DISPLAY: dict[str, str] = {
 REGION_ALIASES: dict[str, tuple[str, ...]] = {
     "US-DC": ("Washington D.C.", "Washington DC"),
     "VE-A": ("Caracas Capital District",),
+    "CO-DC": ("Distrito Capital", "Bogotá D.C.", "Distrito Capital de Bogotá"),
     "ES-CT": ("Catalonia", "Cataluña"),
     "ES-AN": ("Andalusia",),
     "ES-PV": ("Basque Country", "Euskadi"),
@@ -394,3 +395,129 @@ PERSON_NAMES: frozenset[str] = frozenset(
 
 # Multi-word strings that alternate-name lists attach to places but news means otherwise.
 JUNK_PHRASES: frozenset[str] = frozenset({"white house", "main street", "city hall", "high school"})
+
+
+# -- context words read by the tagger's rules and the toponym recogniser's features (accent-folded) ------------
+
+# Words after a currency's name: "500 bolívares fuertes".
+CURRENCY_NEXT: frozenset[str] = frozenset(
+    {"fuerte", "fuertes", "soberano", "soberanos", "digital", "digitales"}
+)
+# Currency units after a country's name or demonym: "68 US dollars", "dólares estadounidenses".
+CURRENCY_UNITS: frozenset[str] = frozenset(
+    {"dollar", "dollars", "dolar", "dolares", "cent", "cents", "peso", "pesos", "pound", "pounds"}
+)
+# Spanish articles, as written: "la Caracas" (the avenue), never before a town's own name.
+SPANISH_ARTICLES: frozenset[str] = frozenset({"la", "el", "los", "las"})
+SPANISH_FIRST_NAMES: frozenset[str] = frozenset({
+    "simon", "jose", "juan", "carlos", "luis", "miguel", "jesus", "antonio", "francisco", "pedro",
+    "manuel", "rafael", "hugo", "nicolas", "maria", "ana", "alejandro", "fernando", "jorge", "diego",
+    "pablo", "andres", "ricardo", "eduardo", "sergio", "javier", "alberto", "gabriel", "leopoldo",
+    "henrique", "diosdado", "hector", "ramon", "julio", "enrique", "rosa", "carmen", "lucia", "elena",
+    "isabel", "teresa", "gloria", "patricia", "laura", "marta", "daniel", "david", "oscar", "luz",
+    "mauricio", "alvaro", "gustavo", "ivan", "camilo", "andrea", "paola", "catalina", "sofia",
+})  # fmt: skip
+TITLES: frozenset[str] = frozenset({
+    "mr", "mrs", "ms", "dr", "president", "presidente", "gen", "general", "gov", "governor",
+    "sen", "senator", "rep", "judge", "sr", "sra", "don", "dona", "saint", "san", "santa",
+    "mayor", "coach", "officer", "sgt", "capt", "lt", "col", "prof", "professor", "sheriff",
+    "deputy", "chief", "detective", "trooper", "pastor", "rev", "father", "sister", "brother",
+    "attorney", "commissioner", "councilman", "councilwoman", "chairman", "superintendent",
+    "principal", "spokesman", "spokeswoman", "secretary", "minister", "ministro", "alcalde",
+    "gobernador", "senador", "diputado", "coronel", "capitan", "padre",
+})  # fmt: skip
+PLACE_PREFIXES: frozenset[str] = frozenset({
+    "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento", "municipio", "northern", "southern", "eastern", "western", "central",
+    "north", "south", "east", "west", "greater", "upper", "lower", "new", "norte", "sur", "of",
+    "de", "del", "in", "en", "from", "to", "near", "at",
+})  # fmt: skip
+STRONG_PLACE_PREFIXES: frozenset[str] = frozenset({
+    "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento",
+    "municipio", "of",
+})  # fmt: skip
+PLACE_SUFFIXES: frozenset[str] = frozenset({
+    "state", "estado", "province", "provincia", "region", "city", "department", "departamento",
+    "county", "parish", "municipality", "valley", "area", "island", "islands",
+})  # fmt: skip
+INSTITUTIONS: frozenset[str] = frozenset({
+    "police", "fire", "city", "town", "council", "school", "schools", "board", "department", "sheriff",
+    "mayor", "parks", "public", "library", "hospital", "medical", "community", "chamber", "high",
+    "middle", "elementary", "regional", "memorial", "municipal", "township", "village", "police's",
+    "planning", "zoning", "housing", "water", "utilities", "court", "district", "area", "airport",
+    "historical", "convention", "downtown", "fairgrounds", "commission", "commissioners",
+})  # fmt: skip
+ORGANISATION_SUFFIXES: frozenset[str] = frozenset({
+    "post", "times", "tech", "university", "college", "inc", "corp", "company", "airlines",
+    "airways", "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "hall",
+    "herald", "tribune", "journal", "daily", "news", "press", "fc", "united", "school",
+    "club", "bank", "church", "senators", "nationals",
+    "redskins", "wizards", "capitals", "state",
+})  # fmt: skip
+FUNCTION_WORDS: frozenset[str] = frozenset({
+    "the", "in", "of", "and", "a", "an", "at", "on", "for", "from", "to", "by", "with", "but",
+    "or", "as", "after", "before", "near", "into", "while", "when", "where", "since", "until",
+    "el", "la", "los", "las", "en", "de", "del", "y", "e", "o", "con", "por", "para", "desde",
+    "hasta", "entre", "sobre", "al", "un", "una", "this", "that", "his", "her", "their", "its",
+    "said", "says", "dijo", "if", "so", "both", "all", "across", "through", "throughout", "via",
+    "outside", "inside", "around", "toward", "towards", "against", "about", "like", "than",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "april", "june", "july", "august", "september", "october",
+    "november", "december", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado",
+    "domingo", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+    "septiembre", "octubre", "noviembre", "diciembre",
+})  # fmt: skip
+LOCATIVE_WORDS: frozenset[str] = frozenset({"in", "en", "from", "desde", "near", "to", "at"})
+COMMON_WORDS: frozenset[str] = frozenset({
+    "mobile", "reading", "march", "may", "young", "bath", "nice", "split", "sale", "hope",
+    "orange", "liberty", "mission", "justice", "commerce", "independence", "opportunity",
+    "enterprise", "friendship", "progress", "victory", "concord", "unity", "wall", "bay",
+    "pride", "police", "hospital", "university", "center", "centre", "bank", "union", "best",
+    "man", "of", "as", "is", "be", "home", "post", "star", "sun", "ocean", "river", "lake",
+    "beach", "park", "city", "valley", "early", "many", "most", "van", "deal",
+    "buy", "why", "who", "what", "mercedes", "ita", "colon", "laguna", "florida", "media",
+    "salt", "gas", "energy", "democrat", "republican", "normal",
+})  # fmt: skip
+
+# -- places the gazetteer has no entry for -------------------------------------------------------------------------
+
+# Continents, seas, unions and named areas: (country it lies in, or "" when it spans several; latitude; longitude).
+# They help the recogniser and resolve other names ("Darfur" supports Sudan) but are never page locales.
+AREAS: dict[str, tuple[str, float, float]] = {
+    "Europe": ("", 48.69, 9.14), "Africa": ("", 7.19, 21.09), "Asia": ("", 29.84, 89.3),
+    "North America": ("", 46.07, -100.55), "South America": ("", -14.6, -57.66),
+    "Latin America": ("", -14.6, -57.66), "Central America": ("", 12.77, -85.6),
+    "Oceania": ("", -18.31, 138.52), "Antarctica": ("", -78.16, 16.41), "Americas": ("", 19.0, -90.0),
+    "Middle East": ("", 29.0, 41.0), "Mideast": ("", 29.0, 41.0), "Caribbean": ("", 15.0, -73.0),
+    "Caucasus": ("", 42.0, 45.0), "Balkans": ("", 42.0, 21.0), "Scandinavia": ("", 62.0, 15.0),
+    "West Africa": ("", 12.0, -2.0), "East Africa": ("", 1.0, 38.0), "North Africa": ("", 27.0, 10.0),
+    "Southern Africa": ("", -22.0, 25.0), "Sub-Saharan Africa": ("", 2.0, 20.0),
+    "Southeast Asia": ("", 5.0, 110.0), "South Asia": ("", 22.0, 79.0), "Central Asia": ("", 45.0, 68.0),
+    "East Asia": ("", 35.0, 115.0), "Western Europe": ("", 48.0, 4.0), "Eastern Europe": ("", 50.0, 30.0),
+    "Northern Europe": ("", 60.0, 15.0), "Southern Europe": ("", 41.0, 14.0),
+    "European Union": ("", 48.69, 9.14), "EU": ("", 48.69, 9.14), "Soviet Union": ("", 60.0, 100.0),
+    "Pacific": ("", 0.0, -160.0), "Pacific Ocean": ("", 0.0, -160.0), "Atlantic": ("", 10.0, -25.0),
+    "Atlantic Ocean": ("", 10.0, -25.0), "Indian Ocean": ("", -10.0, 70.0), "Arctic": ("", 78.0, 0.0),
+    "Arctic Ocean": ("", 85.0, 0.0), "Mediterranean": ("", 35.0, 18.0), "Mediterranean Sea": ("", 35.0, 18.0),
+    "Black Sea": ("", 43.0, 34.0), "Baltic Sea": ("", 58.0, 20.0), "Baltic": ("", 58.0, 20.0),
+    "Caspian Sea": ("", 42.0, 51.0), "Red Sea": ("", 20.0, 38.0), "Persian Gulf": ("", 27.0, 51.0),
+    "Gulf of Mexico": ("", 25.0, -90.0), "South China Sea": ("", 12.0, 114.0), "Sahara": ("", 23.0, 13.0),
+    "New England": ("US", 43.5, -71.5), "Midwest": ("US", 42.0, -93.0), "Pacific Northwest": ("US", 46.0, -121.0),
+    "Great Lakes": ("US", 45.0, -84.0), "Darfur": ("SD", 13.5, 24.0), "Kashmir": ("IN", 34.0, 76.0),
+    "Crimea": ("UA", 45.0, 34.0), "Sumatra": ("ID", 0.0, 102.0), "Borneo": ("ID", 1.0, 114.0),
+    "Siberia": ("RU", 60.0, 105.0), "Patagonia": ("AR", -45.0, -69.0), "Anatolia": ("TR", 39.0, 35.0),
+    "Kurdistan": ("IQ", 36.5, 44.0), "Bavaria": ("DE", 48.9, 11.4), "Tskhinvali": ("GE", 42.23, 43.97),
+    "Newfoundland": ("CA", 49.0, -56.0), "Yucatán": ("MX", 20.5, -89.0), "Amazonia": ("BR", -3.0, -60.0),
+}  # fmt: skip
+
+# Words that end the name of a street, river, park or other feature below a town ("Wichita Drive", "Neches
+# River"): the recogniser reads the capitalised words before one as a candidate place in the article's town.
+FEATURE_SUFFIXES: frozenset[str] = frozenset({
+    "street", "st.", "road", "rd.", "drive", "dr.", "avenue", "ave.", "boulevard", "blvd.", "parkway",
+    "highway", "lane", "way", "pike", "river", "creek", "lake", "park", "bridge", "township", "mountain",
+    "mountains", "island", "valley", "canyon", "bay", "beach", "harbor", "harbour", "square", "plaza", "colony",
+    "hill", "heights", "ridge", "forest", "reservoir", "dam", "airport", "trail", "falls", "springs",
+})  # fmt: skip
+# Words that start one: "Lake Lanier", "Mount Pleasant", "Highway 19".
+FEATURE_PREFIXES: frozenset[str] = frozenset({
+    "lake", "mount", "mt.", "fort", "ft.", "port", "cape", "isla", "rio", "highway", "route", "interstate",
+})  # fmt: skip

@@ -1,4 +1,11 @@
-"""Locales stage: find place mentions with Aho-Corasick and resolve each to one gazetteer entry."""
+"""Locales stage: find place mentions and resolve each to one gazetteer entry.
+
+Candidates come from an Aho-Corasick automaton over the gazetteer's names and the hand-written areas, and from
+the street-and-river pattern ("Wichita Drive"). The trained recogniser (``recognise.py``) keeps those that name a
+place here, weighing the rules' objections (``rules.py``) with the rest; without a model the rules decide alone.
+Each kept candidate's readings are then scored (a prior, the support of the article's other places, the container
+after a comma) and the best picked, three rounds over, so that each reading can lean on the others'.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,9 @@ import math
 import re
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -24,8 +32,32 @@ from gazette.enrich.locales.gazetteer import (
     fold,
     load_gazetteer,
 )
+from gazette.enrich.locales.recognise import ToponymModel, features, load_model
+from gazette.enrich.locales.rules import (
+    HARD_RULES,
+    Candidate,
+    Context,
+    Link,
+    first_name_led,
+    first_objection,
+    follows_person,
+    is_demonym,
+    objections,
+    person_title_or_first_name,
+    word_after,
+    word_before,
+)
+from gazette.enrich.locales.votes import (
+    LONE_TOWN_SUPPORT,
+    VILLAGE,
+    Votes,
+    capital_districts,
+)
 
 logger = logging.getLogger(__name__)
+
+AREA = "area"  # a continent, sea or named area from names.AREAS: resolves others, never a page locale
+FEATURE = "feature"  # a street, river or park, placed in the article's town: never a page locale
 
 
 @dataclass(slots=True)
@@ -41,72 +73,250 @@ class Mention:
     confidence: float
 
 
-class Tagger:
-    """The gazetteer and its automaton; build once per process (``get_tagger``)."""
+class Scored(NamedTuple):
+    """One reading of a candidate with its score and the support it drew from the other places."""
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
-        self.gaz = gazetteer
+    score: float
+    place_index: int
+    flags: int
+    country_support: float
+    region_support: float
+
+
+@dataclass(slots=True)
+class Found:
+    """A candidate with what the recogniser needs to know of it."""
+
+    candidate: Candidate
+    origin: str  # "gazetteer", "area" or "feature"
+    context: Context
+    objections: list[str] = field(default_factory=list)
+
+
+_FEATURE_WORD = (
+    r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*)"  # "W.", "St." or a capitalised word, never across a full stop
+)
+_FEATURE_NAME = re.compile(
+    r"(?<![\w'’.-])(?:"
+    + rf"(?:{_FEATURE_WORD} ){{1,3}}(?:"
+    + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_SUFFIXES, key=len, reverse=True))
+    + r")|(?:"
+    + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_PREFIXES, key=len, reverse=True))
+    + r") (?:[A-Z][\w-]+|\d+))(?![\w-])"
+)
+_LOWER_WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
+
+
+class Tagger:
+    """The gazetteer, its automaton and the recogniser; build once per process (``get_tagger``)."""
+
+    def __init__(
+        self, gazetteer: Gazetteer, model: ToponymModel | None = None, *, use_model: bool = True
+    ) -> None:
+        self.gazetteer = gazetteer
+        self.model = (model or load_model()) if use_model else None
+        # Areas follow the gazetteer's places, so that a place index still names one place.
+        self.places: list[Place] = list(gazetteer.places)
+        self.area_links: dict[str, list[Link]] = defaultdict(list)
+        for name, (country, lat, lon) in handnames.AREAS.items():
+            self.area_links[fold(name)].append(Link(len(self.places), 0))
+            self.places.append(Place(AREA, name, country, None, None, None, lat, lon, 0))
         self.automaton = ahocorasick.Automaton()
-        for key in gazetteer.names:
+        for key in (*gazetteer.names, *self.area_links):
             self.automaton.add_word(key, key)
         self.automaton.make_automaton()
-        self.weak = {fold(w) for w in handnames.WEAK_NAMES}
+        self.weak = frozenset(fold(w) for w in handnames.WEAK_NAMES)
+        self.capital_districts = capital_districts(self.places, gazetteer.region_index)
+        self._priors: dict[Link, float] = {}
 
     # -- matching ---------------------------------------------------------------------------
 
-    def _raw_matches(self, text: str, folded: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    def _links(self, text: str, start: int, end: int, key: str) -> list[Link]:
+        surface = text[start:end]
+        exact = self.gazetteer.exact.get(key)
+        after_comma = start >= 2 and text[start - 2 : start] == ", "
+        capital = surface[0].isupper()
+        links = []
+        for place_index, flags in self.gazetteer.names.get(key, ()):
+            if flags & EXACT_CASE:
+                if not exact or surface not in exact:
+                    continue
+                if flags & AFTER_COMMA and not after_comma:
+                    continue
+            elif not capital and not flags & DEMONYM:
+                continue
+            links.append(Link(place_index, flags))
+        if capital:
+            links.extend(self.area_links.get(key, ()))
+        return links
+
+    def _raw_matches(self, text: str, folded: str) -> list[Candidate]:
+        """Leftmost-longest, non-overlapping gazetteer and area names, bounded by non-word characters."""
         n = len(text)
-        found: list[tuple[int, int, list[tuple[int, int]]]] = []
+        found: list[Candidate] = []
         for end_index, key in self.automaton.iter(folded):
             end = end_index + 1
+            if end < n and text[end].isalnum():
+                continue  # inside a longer word: most matches end here, so this test comes first
             start = end - len(key)
-            if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-@#"):
-                # "Sen. Robert Ford, D-Charleston": a party letter and hyphen before a home town.
-                if not (
-                    start >= 2
-                    and text[start - 1] == "-"
-                    and text[start - 2] in "DRI"
-                    and (start == 2 or not text[start - 3].isalnum())
+            if start > 0:
+                before = text[start - 1]
+                if (before.isalnum() or before in "-@#") and not (
+                    before == "-" and _party_hometown(text, start)
                 ):
                     continue
-            if end < n and text[end].isalnum():
-                continue
-            surface = text[start:end]
-            links = []
-            exact = self.gaz.exact.get(key)
-            after_comma = start >= 2 and text[start - 2 : start] == ", "
-            capital = surface[0].isupper()
-            for idx, flags in self.gaz.names[key]:
-                if flags & EXACT_CASE:
-                    if not exact or surface not in exact:
-                        continue
-                    if flags & AFTER_COMMA and not after_comma:
-                        continue
-                elif not capital and not flags & DEMONYM:
-                    continue
-                links.append((idx, flags))
+            links = self._links(text, start, end, key)
             if links:
-                found.append((start, end, links))
-        # Leftmost-longest, non-overlapping.
-        found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
-        chosen: list[tuple[int, int, list[tuple[int, int]]]] = []
+                found.append(Candidate(start, end, links))
+        return _leftmost_longest(found)
+
+    def _candidates(self, text: str, *, with_features: bool = False) -> list[tuple[Candidate, str]]:
+        """Gazetteer and area names, and (with a model) streets, rivers and parks, leftmost-longest."""
+        found = [(c, self._origin(c)) for c in self._raw_matches(text, fold(text))]
+        if self.model is not None or with_features:
+            for match in _FEATURE_NAME.finditer(text):
+                found.append((Candidate(match.start(), match.end(), []), FEATURE))
+        found.sort(key=lambda pair: (pair[0].start, -(pair[0].end - pair[0].start)))
+        chosen: list[tuple[Candidate, str]] = []
         last_end = -1
-        for m in found:
-            if m[0] >= last_end:
-                chosen.append(m)
-                last_end = m[1]
+        for candidate, origin in found:
+            if candidate.start >= last_end:
+                chosen.append((candidate, origin))
+                last_end = candidate.end
         return chosen
+
+    def _origin(self, candidate: Candidate) -> str:
+        kinds = {self.places[link.place_index].kind for link in candidate.links}
+        return AREA if kinds == {AREA} else "gazetteer"
 
     def find_mentions(self, text: str, *, source_country: str | None = None) -> list[Mention]:
         """Every place mention in ``text`` with its resolved reading (demonyms flagged)."""
         if not text:
             return []
-        folded = fold(text)
-        raw = self._raw_matches(text, folded)
-        by_start = {m[0]: m for m in raw}
-        kept = [m for m in raw if self._plausible(text, m, by_start)]
-        kept = self._drop_surnames(text, raw, kept)
-        return self._place_counties(self._resolve(text, kept, source_country))
+        kept = self._recognise(text, self.candidates(text))
+        places = [f.candidate for f in kept if f.origin != FEATURE]
+        mentions = self._place_counties(self._resolve(text, places, source_country))
+        streets = [f.candidate for f in kept if f.origin == FEATURE]
+        return self._place_features(text, streets, mentions)
+
+    # -- recognition ----------------------------------------------------------------------------
+
+    def _recognise(self, text: str, found: list[Found]) -> list[Found]:
+        """The candidates that name a place here: the model's call, or the rules' without one."""
+        surnames = self._surnames(text, found)
+        kept = []
+        if self.model is None:
+            for f in found:
+                if f.origin == FEATURE:
+                    continue
+                if f.objections:
+                    self._log_drop(f, "")
+                    continue
+                if f.context.key in surnames and not _marked_place(text, f.candidate):
+                    logger.debug("not a place: %r (read as a surname elsewhere)", f.context.surface)
+                    continue
+                kept.append(f)
+            return kept
+        for f, row in self.feature_rows(text, found, surnames):
+            if row is None:
+                kept.append(f)  # a demonym always points at its country
+                continue
+            if HARD_RULES.intersection(f.objections):
+                self._log_drop(f, "")
+                continue
+            probability = self.model.probability(row)
+            if probability >= self.model.threshold or (probability >= SURE_PLACE_FLOOR and _sure_place(f)):
+                kept.append(f)
+            else:
+                self._log_drop(f, f"recogniser p={probability:.2f}")
+        return kept
+
+    def candidates(self, text: str, *, with_features: bool | None = None) -> list[Found]:
+        """Every candidate of ``text`` read in its context, with the rules' objections (streets and rivers
+        too when the recogniser is there to judge them, or ``with_features``)."""
+        if with_features is None:
+            with_features = self.model is not None
+        pairs = self._candidates(text, with_features=with_features)
+        by_start = {c.start: c for c, _origin in pairs}
+        found = []
+        for candidate, origin in pairs:
+            context = Context.read(text, candidate, by_start, self.places, self.gazetteer.names, self.weak)
+            found.append(Found(candidate, origin, context, objections(context)))
+        return found
+
+    def feature_rows(
+        self, text: str, found: list[Found], surnames: set[str] | None = None
+    ) -> list[tuple[Found, list[str] | None]]:
+        """The recogniser's features of each candidate (``None`` for a demonym, which needs none)."""
+        if surnames is None:
+            surnames = self._surnames(text, found)
+        repeats: dict[str, int] = defaultdict(int)
+        for f in found:
+            repeats[f.context.key] += 1
+        lower_words = {fold(w) for w in _LOWER_WORD.findall(text)}
+        # Which distinct names have a reading in each region and country: a small town beside another place of
+        # its state ("Chiefland" with "Levy County") is likelier a place than one alone.
+        region_keys: dict[str, set[str]] = defaultdict(set)
+        country_keys: dict[str, set[str]] = defaultdict(set)
+        for f in found:
+            for link in f.candidate.links:
+                p = self.places[link.place_index]
+                if p.region_code:
+                    region_keys[p.region_code].add(f.context.key)
+                if p.country_code:
+                    country_keys[p.country_code].add(f.context.key)
+        rows: list[tuple[Found, list[str] | None]] = []
+        for f in found:
+            if is_demonym(f.candidate):
+                rows.append((f, None))
+                continue
+            row = features(
+                f.context,
+                origin=f.origin,
+                repeats=repeats[f.context.key],
+                lower_elsewhere=f.context.key in lower_words,
+                surname=f.context.key in surnames and not _marked_place(text, f.candidate),
+                rules=f.objections,
+            )
+            others_in_region = max(
+                (_others(region_keys, p.region_code, f.context.key) for p in f.context.readings), default=0
+            )
+            others_in_country = max(
+                (_others(country_keys, p.country_code, f.context.key) for p in f.context.readings), default=0
+            )
+            size = row[4]  # "population=…"
+            row.append(f"region_shared={min(others_in_region, 2)}|{size}")
+            row.append(f"country_shared={min(others_in_country, 3)}")
+            rows.append((f, row))
+        return rows
+
+    def _log_drop(self, found: Found, why: str) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        objection = first_objection(found.context)
+        reason = objection[1] if objection else "no rule objects"
+        logger.debug("not a place: %r (%s%s)", found.context.surface, f"{why}; " if why else "", reason)
+
+    def _surnames(self, text: str, found: list[Found]) -> set[str]:
+        """Names read as a person's surname somewhere in the text ("Simón Bolívar"): a person elsewhere too,
+        unless marked as a place ("estado Bolívar")."""
+        surnames: set[str] = set()
+        for f in found:
+            if not f.objections or f.origin != "gazetteer":
+                continue
+            candidate = f.candidate
+            if any(self.places[link.place_index].kind == "country" for link in candidate.links):
+                continue
+            surface = f.context.surface
+            if first_name_led(surface):
+                surnames.add(fold(surface.split()[-1]))
+            elif follows_person(text, candidate.start, self.gazetteer.names) or (
+                f.context.prev_capitalised and person_title_or_first_name(f.context.prev_key)
+            ):
+                surnames.add(f.context.key)
+        return surnames
+
+    # -- placing what the gazetteer does not hold -------------------------------------------------
 
     def _place_counties(self, mentions: list[Mention]) -> list[Mention]:
         """Give each county the point of the nearest mentioned town in its state (else the state's)."""
@@ -119,297 +329,173 @@ class Tagger:
             if near:
                 anchor = min(near, key=lambda o: abs(o.start - m.start)).place
             else:
-                region = self.gaz.region_index.get(m.place.region_code or "")
-                anchor = self.gaz.places[region] if region is not None else m.place
+                region = self.gazetteer.region_index.get(m.place.region_code or "")
+                anchor = self.places[region] if region is not None else m.place
             m.place = dataclasses.replace(m.place, lat=anchor.lat, lon=anchor.lon)
         return mentions
+
+    def _place_features(self, text: str, streets: list[Candidate], mentions: list[Mention]) -> list[Mention]:
+        """A street or river lies in the town mentioned nearest before it (else the nearest after it)."""
+        towns = [m for m in mentions if m.place.kind in ("city", "county") and not m.demonym]
+        if not streets or not towns:
+            return mentions
+        out = list(mentions)
+        for street in streets:
+            before = [m for m in towns if m.start < street.start]
+            anchor = (before[-1] if before else min(towns, key=lambda m: m.start - street.start)).place
+            place = Place(
+                FEATURE, text[street.start : street.end], anchor.country_code, anchor.region_code,
+                anchor.region_name, None, anchor.lat, anchor.lon, 0,
+            )  # fmt: skip
+            out.append(Mention(street.start, street.end, place.name, place, -1, False, 0.5))
+        return sorted(out, key=lambda m: m.start)
 
     def naive_mentions(self, text: str) -> list[Mention]:
         """Baseline for the bench: every capitalised match, read as its most populous place."""
         out = []
         for start, end, links in self._raw_matches(text, fold(text)):
-            idx, flags = max(links, key=lambda lf: self.gaz.places[lf[0]].population)
+            best = max(links, key=lambda link: self.places[link.place_index].population)
             out.append(
-                Mention(start, end, text[start:end], self.gaz.places[idx], idx, bool(flags & DEMONYM), 1.0)
-            )
-        return self._place_counties(out)
-
-    # -- non-place readings -----------------------------------------------------------------
-
-    def _plausible(self, text: str, m: tuple[int, int, list[tuple[int, int]]], raw: dict) -> bool:
-        start, end, links = m
-        surface = text[start:end]
-        if all(flags & DEMONYM for _, flags in links):
-            return True
-        prev_word, prev_sep = _word_before(text, start)
-        next_word, next_sep = _word_after(text, end)
-        only_cityish = all(self.gaz.places[i].kind == "city" for i, _ in links)
-        key = fold(surface)
-        # A small town named after a person, read where the person is meant: "Simón Bolívar".
-        if (
-            only_cityish
-            and _first_name_led(surface)
-            and max(self.gaz.places[i].population for i, _ in links) < 100_000
-        ):
-            return False
-        # Currency: "500 bolívares", "bolívar fuerte".
-        if next_word and fold(next_word) in _CURRENCY_NEXT:
-            return False
-        if prev_word and prev_word[-1:].isdigit() and prev_sep.strip() == "":
-            return False
-        # Person: "Simón Bolívar", "Sheriff Baker". An unknown capitalised word before a small town's name
-        # makes it part of a longer name too ("Fort Worth Star"), but not before a country or a region:
-        # "Six Flags Over Texas" still names Texas.
-        if prev_word and prev_sep == " " and prev_word[0].isupper():
-            pw = fold(prev_word.rstrip("."))
-            if pw in _TITLES or pw in handnames.PERSON_NAMES or pw in _FIRST_NAMES_ES:
-                return False
-            if self._after_person(text, start):
-                return False  # "Simón Bolívar Rincón", "Luz Marina Rincón"
-            if (
-                only_cityish
-                and max(self.gaz.places[i].population for i, _ in links) < 100_000
-                and pw not in _PLACE_PREFIXES
-                and pw not in _FUNCTION_WORDS
-                and not _is_place_word(self, text, start - len(prev_word) - 1)
-                and not _sentence_start(text, start - len(prev_word) - 1)
-            ):
-                return False
-        # "Wal-Mart": a name glued to a capitalised word by a hyphen.
-        if (
-            end + 1 < len(text)
-            and text[end] == "-"
-            and text[end + 1].isupper()
-            and only_cityish
-            and (len(surface) <= 4 or key in self.weak)
-        ):
-            return False
-        if next_word and next_sep == " " and next_word[0].isupper():
-            nw = fold(next_word.rstrip(".,"))
-            if nw in _ORG_SUFFIXES:
-                return False
-            # "Chad Johnson", "Jordan Smith": a country that is also a first name, before a surname.
-            if (key in handnames.PERSON_NAMES or key in _FIRST_NAMES_ES) and nw not in _PLACE_SUFFIXES:
-                if (
-                    nw not in _FUNCTION_WORDS
-                    and nw not in _INSTITUTIONS
-                    and not self._region_at(raw, end + 1)
-                ):
-                    return False
-            # "Athens Police Department", "Dublin City Council": a local institution names its town.
-            if (
-                nw not in _INSTITUTIONS
-                and nw not in _PLACE_SUFFIXES
-                and nw not in _FUNCTION_WORDS
-                and only_cityish
-                and not self._region_at(raw, end + 1)
-            ):
-                return False
-        if key in self.weak or (only_cityish and key in _COMMON_WORDS) or self._person_like(key, links):
-            # Common words and surnames count only as "Mobile, Ala." or "Reading, England".
-            if not (next_sep.strip() == "," and _is_place_at(raw, end + len(next_sep))):
-                return False
-        if only_cityish and _sentence_start(text, start) and key in _COMMON_WORDS:
-            return False
-        return True
-
-    def _region_at(self, raw: dict, pos: int) -> bool:
-        """Whether a region or country name starts at ``pos`` ("Miami Florida")."""
-        m = raw.get(pos)
-        return m is not None and any(self.gaz.places[i].kind in ("region", "country") for i, _ in m[2])
-
-    def _after_person(self, text: str, start: int) -> bool:
-        """Whether the capitalised words just before ``start`` begin with a first name or a title."""
-        pos = start
-        for _ in range(3):
-            word, sep = _word_before(text, pos)
-            if not word or sep != " " or not word[0].isupper():
-                return False
-            w = fold(word.rstrip("."))
-            if (
-                w in _TITLES
-                or w in _FIRST_NAMES_ES
-                or (w in handnames.PERSON_NAMES and w not in self.gaz.names)
-            ):
-                return True
-            pos -= len(word) + len(sep)
-        return False
-
-    def _person_like(self, key: str, links: list[tuple[int, int]]) -> bool:
-        """A common first name or surname that is only a town ("Mitchell", "Mary"), not a big city."""
-        if key not in handnames.PERSON_NAMES:
-            return False
-        for idx, _flags in links:
-            p = self.gaz.places[idx]
-            if p.kind == "country" or p.population >= (1_000_000 if p.kind == "region" else 300_000):
-                return False
-        return True
-
-    def _drop_surnames(self, text: str, raw: list, kept: list) -> list:
-        """A name once read as a person's surname ("Simón Bolívar") stays a person unless marked a place."""
-        kept_ids = {id(m) for m in kept}
-        surnames = set()
-        for m in raw:
-            if id(m) in kept_ids:
-                continue
-            if any(self.gaz.places[i].kind == "country" for i, _ in m[2]):
-                continue
-            if _first_name_led(text[m[0] : m[1]]):
-                surnames.add(fold(text[m[0] : m[1]].split()[-1]))
-                continue
-            if self._after_person(text, m[0]):
-                surnames.add(fold(text[m[0] : m[1]]))
-                continue
-            prev_word, prev_sep = _word_before(text, m[0])
-            if prev_word and prev_sep == " " and prev_word[0].isupper():
-                pw = fold(prev_word.rstrip("."))
-                if pw in _TITLES or pw in handnames.PERSON_NAMES or pw in _FIRST_NAMES_ES:
-                    surnames.add(fold(text[m[0] : m[1]]))
-        if not surnames:
-            return kept
-        out = []
-        for m in kept:
-            if fold(text[m[0] : m[1]]) in surnames:
-                prev_word, _ = _word_before(text, m[0])
-                next_word, _ = _word_after(text, m[1])
-                marked = (next_word and fold(next_word) in _PLACE_SUFFIXES) or (
-                    prev_word and fold(prev_word) in _STRONG_PREFIXES
+                Mention(
+                    start, end, text[start:end], self.places[best.place_index], best.place_index,
+                    bool(best.flags & DEMONYM), 1.0,
                 )
-                if not marked:
-                    continue
-            out.append(m)
-        return out
+            )  # fmt: skip
+        return self._place_counties(out)
 
     # -- resolution ---------------------------------------------------------------------------
 
-    def _prior(self, idx: int, flags: int) -> float:
-        p = self.gaz.places[idx]
+    def _prior(self, link: Link) -> float:
+        """How likely a reading is before any context: countries first, then by size."""
+        score = self._priors.get(link)
+        if score is None:
+            score = self._priors[link] = self._compute_prior(link)
+        return score
+
+    def _compute_prior(self, link: Link) -> float:
+        p = self.places[link.place_index]
         if p.kind == "country":
             score = 8.0
+        elif p.kind == AREA:
+            score = 7.5
         elif p.kind == "county":
             # Same-named counties ("Henry County" is in ten states): lean to the more populous state.
-            region = self.gaz.region_index.get(p.region_code or "")
-            state_pop = self.gaz.places[region].population if region is not None else 0
-            score = 5.0 + 0.1 * math.log10(state_pop + 10)
+            region = self.gazetteer.region_index.get(p.region_code or "")
+            state_population = self.places[region].population if region is not None else 0
+            score = 5.0 + 0.1 * math.log10(state_population + 10)
         elif p.kind == "region":
             # A populous region (a US state) outweighs a parish of a small country with a common name.
             score = max(5.0, min(7.0, 3.0 + 0.55 * math.log10(p.population + 10)))
         else:
             score = math.log10(p.population + 10) + (1.0 if p.capital else 0.0)
-        if flags & ALTERNATE:
+        if link.flags & ALTERNATE:
             score -= 1.0
         return score
 
-    def _resolve(self, text: str, kept: list, source_country: str | None) -> list[Mention]:
-        places = self.gaz.places
-        # "Alexandria, La." / "Maracay, Aragua": the next mention after a comma names the container.
-        containers: dict[int, list[tuple[int, int]]] = {}
+    def _score_readings(
+        self,
+        candidate: Candidate,
+        key: str,
+        votes: Votes,
+        container: list[Link] | None,
+        source_country: str | None,
+    ) -> list[Scored]:
+        """Every reading of one candidate, best first."""
+        places = self.places
+        has_region = any(places[link.place_index].kind == "region" for link in candidate.links)
+        # "Colombia" is the country, not the town of Colombia in Huila.
+        countries_named = {
+            places[link.place_index].country_code
+            for link in candidate.links
+            if places[link.place_index].kind == "country"
+        }
+        scored = []
+        for link in candidate.links:
+            p = places[link.place_index]
+            if p.kind != "country" and p.country_code in countries_named:
+                continue
+            country_support = votes.country_support(p.country_code, key)
+            region_support = votes.region_support(p.region_code, key)
+            score = self._prior(link) + country_support + region_support
+            if p.kind == "city" and p.population >= 500_000 and has_region:
+                score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
+            if source_country and p.country_code == source_country.upper():
+                score += 2.0
+            for container_link in container or ():
+                c = places[container_link.place_index]
+                if c.kind == "country" and c.country_code == p.country_code:
+                    score += 6.0
+                elif c.kind == "region" and c.region_code == p.region_code:
+                    score += 8.0
+            scored.append(Scored(score, link.place_index, link.flags, country_support, region_support))
+        scored.sort(reverse=True)
+        return scored
+
+    def _containers(self, text: str, kept: list[Candidate]) -> dict[int, list[Link]]:
+        """ "Alexandria, La." / "Maracay, Aragua": the next mention after a comma names the container."""
+        containers: dict[int, list[Link]] = {}
         for i in range(len(kept) - 1):
-            s, e, _ = kept[i]
-            ns = kept[i + 1][0]
-            if text[e:ns] in (", ", " (", ","):
-                containers[i] = kept[i + 1][2]
-        first = [max(links, key=lambda lf: self._prior(*lf)) for _, _, links in kept]
-        keys = [fold(text[s:e]) for s, e, _ in kept]
+            if text[kept[i].end : kept[i + 1].start] in (", ", " (", ","):
+                containers[i] = kept[i + 1].links
+        return containers
+
+    def _resolve(self, text: str, kept: list[Candidate], source_country: str | None) -> list[Mention]:
+        containers = self._containers(text, kept)
+        keys = [fold(text[c.start : c.end]) for c in kept]
+        readings = [max(c.links, key=self._prior) for c in kept]
         result: list[Mention] = []
         dropped: set[int] = set()
-        for _round in range(3):
-            # Each distinct other name supports the country and region of its current reading once: a name
-            # repeated ten times is not ten witnesses, and a country named is weaker evidence than a town.
-            readings: dict[str, int] = {}
-            for n, (key, (idx, _flags)) in enumerate(zip(keys, first, strict=True)):
-                if n not in dropped:  # a reading judged spurious is no witness for the others
-                    readings.setdefault(key, idx)
-            country_votes: dict[str, dict[str, float]] = defaultdict(dict)
-            region_votes: dict[str, dict[str, float]] = defaultdict(dict)
-            for key, idx in readings.items():
-                q = places[idx]
-                if q.kind == "country":
-                    country_votes[q.country_code][key] = COUNTRY_FROM_COUNTRY
-                else:
-                    country_votes[q.country_code][key] = COUNTRY_FROM_PLACE
-                    if q.region_code:
-                        region_votes[q.region_code][key] = REGION_FROM_PLACE
-            country_total = {c: sum(v.values()) for c, v in country_votes.items()}
-            region_total = {r: sum(v.values()) for r, v in region_votes.items()}
-            new_first = []
-            result = []
-            now_dropped: set[int] = set()
-            for i, (start, end, links) in enumerate(kept):
-                key = keys[i]
-                has_region = any(places[idx].kind == "region" for idx, _ in links)
-                elsewhere = max(
-                    (country_total[c] - votes.get(key, 0.0) for c, votes in country_votes.items()),
-                    default=0.0,
+        for round_number in range(3):
+            votes = Votes.count(
+                self.places,
+                ((key, readings[n].place_index) for n, key in enumerate(keys) if n not in dropped),
+                self.capital_districts,
+            )
+            result, dropped = [], set()
+            for i, candidate in enumerate(kept):
+                scored = self._score_readings(candidate, keys[i], votes, containers.get(i), source_country)
+                best = scored[0]
+                readings[i] = Link(best.place_index, best.flags)
+                why = (
+                    self._unsupported(best, votes.elsewhere(keys[i]), i in containers)
+                    if round_number
+                    else None
                 )
-                scored = []
-                # "Colombia" is the country, not the town of Colombia in Huila.
-                countries_named = {
-                    places[idx].country_code for idx, _ in links if places[idx].kind == "country"
-                }
-                for idx, flags in links:
-                    p = places[idx]
-                    if p.kind != "country" and p.country_code in countries_named:
-                        continue
-                    votes = country_votes.get(p.country_code, {})
-                    cs = min(COUNTRY_CAP, country_total.get(p.country_code, 0.0) - votes.get(key, 0.0))
-                    rs = 0.0
-                    if p.region_code:
-                        rvotes = region_votes.get(p.region_code, {})
-                        rs = min(REGION_CAP, region_total.get(p.region_code, 0.0) - rvotes.get(key, 0.0))
-                    score = self._prior(idx, flags) + cs + rs
-                    if p.kind == "city" and p.population >= 500_000 and has_region:
-                        score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
-                    if source_country and p.country_code == source_country.upper():
-                        score += 2.0
-                    cont = containers.get(i)
-                    if cont:
-                        for cidx, _cf in cont:
-                            c = places[cidx]
-                            if c.kind == "country" and c.country_code == p.country_code:
-                                score += 6.0
-                            elif c.kind == "region" and c.region_code == p.region_code:
-                                score += 8.0
-                    scored.append((score, idx, flags, cs, rs))
-                scored.sort(reverse=True)
-                best_score, best_idx, best_flags, best_cs, best_rs = scored[0]
-                best = places[best_idx]
-                lone_abroad = best_cs == 0 and elsewhere >= LONE_TOWN_SUPPORT and best.population < 300_000
-                # A village counts only beside other places of its region ("Chiefland" with "Levy County").
-                lone_village = best.population < VILLAGE and best_rs == 0 and not containers.get(i)
-                if _round > 0 and best.kind == "city" and (lone_abroad or lone_village):
-                    # A small town abroad in an article firmly set elsewhere is more likely a local name
-                    # the gazetteer lacks ("Margarita island" in a Venezuelan story) than a trip abroad.
-                    new_first.append((best_idx, best_flags))
-                    if lone_abroad:
-                        now_dropped.add(i)
+                if why is not None:
+                    logger.debug("dropped reading %r: %s", text[candidate.start : candidate.end], why)
+                    if why == LONE_ABROAD:
+                        dropped.add(i)
                     continue
-                margin = best_score - scored[1][0] if len(scored) > 1 else 4.0
-                confidence = round(1.0 / (1.0 + math.exp(-margin)), 3)
-                new_first.append((best_idx, best_flags))
+                margin = best.score - scored[1].score if len(scored) > 1 else 4.0
                 result.append(
                     Mention(
-                        start,
-                        end,
-                        text[start:end],
-                        places[best_idx],
-                        best_idx,
-                        bool(best_flags & DEMONYM),
-                        confidence,
+                        candidate.start,
+                        candidate.end,
+                        text[candidate.start : candidate.end],
+                        self.places[best.place_index],
+                        best.place_index,
+                        bool(best.flags & DEMONYM),
+                        round(1.0 / (1.0 + math.exp(-margin)), 3),
                     )
                 )
-            first = new_first
-            dropped = now_dropped
         return result
 
+    def _unsupported(self, best: Scored, elsewhere: float, has_container: bool) -> str | None:
+        """Why the best reading of a town is no mention at all, or ``None``."""
+        place = self.places[best.place_index]
+        if place.kind != "city":
+            return None
+        if best.country_support == 0 and elsewhere >= LONE_TOWN_SUPPORT and place.population < 300_000:
+            # A small town abroad in an article firmly set elsewhere is more likely a local name the gazetteer
+            # lacks ("Margarita island" in a Venezuelan story) than a trip abroad.
+            return LONE_ABROAD
+        if place.population < VILLAGE and best.region_support == 0 and not has_container:
+            return "a village with no other place of its region beside it"
+        return None
 
-LONE_TOWN_SUPPORT = 3.0
-VILLAGE = 5000
-COUNTRY_FROM_COUNTRY = 1.0
-COUNTRY_FROM_PLACE = 1.5
-REGION_FROM_PLACE = 2.5
-COUNTRY_CAP = 4.5
-REGION_CAP = 5.0
+
+LONE_ABROAD = "a small town abroad in an article set elsewhere"
+
 
 _lock = threading.Lock()
 _tagger: Tagger | None = None
@@ -424,117 +510,46 @@ def get_tagger(cache_dir: Path | None = None) -> Tagger:
         return _tagger
 
 
-# -- word context -------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[\w.'’-]+$")
-_WORD_AFTER = re.compile(r"^([\s,(]*)([\w'’.-]+)")
-
-
-def _word_before(text: str, start: int) -> tuple[str, str]:
-    """The word before ``start`` and the separator between them."""
-    i = start
-    while i > 0 and text[i - 1] in " \t,(":
-        i -= 1
-    sep = text[i:start]
-    m = _WORD.search(text, max(0, i - 40), i)
-    return (m.group(0) if m else ""), sep
+def _others(keys_by_code: dict[str, set[str]], code: str | None, key: str) -> int:
+    """How many names other than ``key`` have a reading in the region or country ``code``."""
+    keys = keys_by_code.get(code or "")
+    return len(keys) - (key in keys) if keys else 0
 
 
-def _word_after(text: str, end: int) -> tuple[str, str]:
-    m = _WORD_AFTER.match(text[end : end + 60])
-    if not m:
-        return "", ""
-    return m.group(2), m.group(1)
+SURE_PLACE_FLOOR = 0.4
 
 
-def _first_name_led(surface: str) -> bool:
-    words = surface.split()
-    return len(words) >= 2 and (fold(words[0]) in _FIRST_NAMES_ES or fold(words[0]) in handnames.PERSON_NAMES)
+def _sure_place(found: Found) -> bool:
+    """A city of 100,000 or more that no rule objects to: the recogniser's doubt must be strong to drop it."""
+    return found.origin == "gazetteer" and not found.objections and found.context.largest >= 100_000
 
 
-def _sentence_start(text: str, start: int) -> bool:
-    i = start
-    while i > 0 and text[i - 1] in " \t\"'“‘(":
-        i -= 1
-    return i == 0 or text[i - 1] in ".!?\n:;"
+def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:
+    found.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    chosen: list[Candidate] = []
+    last_end = -1
+    for candidate in found:
+        if candidate.start >= last_end:
+            chosen.append(candidate)
+            last_end = candidate.end
+    return chosen
 
 
-def _is_place_at(raw: dict, pos: int) -> bool:
-    return pos in raw
+def _party_hometown(text: str, start: int) -> bool:
+    """ "Sen. Robert Ford, D-Charleston": a party letter and a hyphen before a home town."""
+    return (
+        start >= 2
+        and text[start - 1] == "-"
+        and text[start - 2] in "DRI"
+        and (start == 2 or not text[start - 3].isalnum())
+    )
 
 
-def _is_place_word(tagger: Tagger, text: str, start: int) -> bool:
-    """Whether the word starting at ``start`` is itself a capitalised gazetteer name or demonym."""
-    m = re.match(r"[\w'-]+", text[max(0, start) :])
-    return m is not None and fold(m.group(0)) in tagger.gaz.names
-
-
-_CURRENCY_NEXT = {"fuerte", "fuertes", "soberano", "soberanos", "digital", "digitales"}
-_FIRST_NAMES_ES = {
-    "simon", "jose", "juan", "carlos", "luis", "miguel", "jesus", "antonio", "francisco", "pedro",
-    "manuel", "rafael", "hugo", "nicolas", "maria", "ana", "alejandro", "fernando", "jorge", "diego",
-    "pablo", "andres", "ricardo", "eduardo", "sergio", "javier", "alberto", "gabriel", "leopoldo",
-    "henrique", "diosdado", "hector", "ramon", "julio", "enrique", "rosa", "carmen", "lucia", "elena",
-    "isabel", "teresa", "gloria", "patricia", "laura", "marta", "daniel", "david", "oscar", "luz",
-    "mauricio", "alvaro", "gustavo", "ivan", "camilo", "andrea", "paola", "catalina", "sofia",
-}  # fmt: skip
-_TITLES = {
-    "mr", "mrs", "ms", "dr", "president", "presidente", "gen", "general", "gov", "governor",
-    "sen", "senator", "rep", "judge", "sr", "sra", "don", "dona", "saint", "san", "santa",
-    "mayor", "coach", "officer", "sgt", "capt", "lt", "col", "prof", "professor", "sheriff",
-    "deputy", "chief", "detective", "trooper", "pastor", "rev", "father", "sister", "brother",
-    "attorney", "commissioner", "councilman", "councilwoman", "chairman", "superintendent",
-    "principal", "spokesman", "spokeswoman", "secretary", "minister", "ministro", "alcalde",
-    "gobernador", "senador", "diputado", "coronel", "capitan", "padre",
-}  # fmt: skip
-_PLACE_PREFIXES = {
-    "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento", "municipio", "northern", "southern", "eastern", "western", "central",
-    "north", "south", "east", "west", "greater", "upper", "lower", "new", "norte", "sur", "of",
-    "de", "del", "in", "en", "from", "to", "near", "at",
-}  # fmt: skip
-_STRONG_PREFIXES = {
-    "estado", "state", "province", "provincia", "city", "ciudad", "county", "region", "departamento",
-    "municipio", "of",
-}  # fmt: skip
-_PLACE_SUFFIXES = {
-    "state", "estado", "province", "provincia", "region", "city", "department", "departamento",
-    "county", "parish", "municipality", "valley", "area", "island", "islands",
-}  # fmt: skip
-_INSTITUTIONS = {
-    "police", "fire", "city", "town", "council", "school", "schools", "board", "department", "sheriff",
-    "mayor", "parks", "public", "library", "hospital", "medical", "community", "chamber", "high",
-    "middle", "elementary", "regional", "memorial", "municipal", "township", "village", "police's",
-    "planning", "zoning", "housing", "water", "utilities", "court", "district", "area", "airport",
-    "historical", "convention", "downtown", "fairgrounds", "commission", "commissioners",
-}  # fmt: skip
-_ORG_SUFFIXES = {
-    "post", "times", "tech", "university", "college", "inc", "corp", "company", "airlines",
-    "airways", "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "hall",
-    "herald", "tribune", "journal", "daily", "news", "press", "fc", "united", "school",
-    "club", "bank", "church", "senators", "nationals",
-    "redskins", "wizards", "capitals", "state",
-}  # fmt: skip
-_FUNCTION_WORDS = {
-    "the", "in", "of", "and", "a", "an", "at", "on", "for", "from", "to", "by", "with", "but",
-    "or", "as", "after", "before", "near", "into", "while", "when", "where", "since", "until",
-    "el", "la", "los", "las", "en", "de", "del", "y", "e", "o", "con", "por", "para", "desde",
-    "hasta", "entre", "sobre", "al", "un", "una", "this", "that", "his", "her", "their", "its",
-    "said", "says", "dijo", "if", "so", "both", "all", "across", "through", "throughout", "via",
-    "outside", "inside", "around", "toward", "towards", "against", "about", "like", "than",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "april", "june", "july", "august", "september", "october",
-    "november", "december", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado",
-    "domingo", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-    "septiembre", "octubre", "noviembre", "diciembre",
-}  # fmt: skip
-_LOCATIVE = {"in", "en", "from", "desde", "near", "to", "at"}
-_COMMON_WORDS = {
-    "mobile", "reading", "march", "may", "young", "bath", "nice", "split", "sale", "hope",
-    "orange", "liberty", "mission", "justice", "commerce", "independence", "opportunity",
-    "enterprise", "friendship", "progress", "victory", "concord", "unity", "wall", "bay",
-    "pride", "police", "hospital", "university", "center", "centre", "bank", "union", "best",
-    "man", "of", "as", "is", "be", "home", "post", "star", "sun", "ocean", "river", "lake",
-    "beach", "park", "city", "valley", "early", "many", "most", "van", "deal",
-    "buy", "why", "who", "what", "mercedes", "ita", "colon", "laguna", "florida", "media",
-    "salt", "gas", "energy", "democrat", "republican", "normal",
-}  # fmt: skip
+def _marked_place(text: str, candidate: Candidate) -> bool:
+    """ "estado Bolívar", "Bolívar state": a word that marks the name as a place."""
+    prev_word, _ = word_before(text, candidate.start)
+    next_word, _ = word_after(text, candidate.end)
+    return bool(
+        (next_word and fold(next_word) in handnames.PLACE_SUFFIXES)
+        or (prev_word and fold(prev_word) in handnames.STRONG_PLACE_PREFIXES)
+    )

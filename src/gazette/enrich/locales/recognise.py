@@ -1,0 +1,201 @@
+"""Locales stage: the trained toponym recogniser, which says whether a candidate span is a place here.
+
+Candidates come from the gazetteer, the hand-written areas and the feature pattern ("Wichita Drive"); the model is
+a logistic regression over features that carry no word of any training text: the shape of the span, what the
+gazetteer knows of the name, our own context word lists (``names.py``), position, and which rules
+(``rules.py``) object. Its weights ship as a small JSON file (``enrich/data/toponym_model.json``), built by
+``bench/train_toponyms.py``; with no model file the tagger falls back to the rules alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gazette.enrich.locales import names as handnames
+from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE
+from gazette.enrich.locales.rules import Context, objections, sentence_start
+
+MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "toponym_model.json"
+MODEL_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ToponymModel:
+    """Feature weights, a bias and the probability from which a candidate counts as a place."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def probability(self, features: Iterable[str]) -> float:
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in features)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self, **about: object) -> str:
+        body = {
+            "format": MODEL_FORMAT,
+            **about,
+            "bias": round(self.bias, 4),
+            "threshold": self.threshold,
+            "weights": {k: round(v, 4) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-4},
+        }
+        return json.dumps(body, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
+
+
+def load_model(path: Path = MODEL_PATH) -> ToponymModel | None:
+    """The shipped model, or ``None`` when there is none (the rules decide alone)."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    if body.get("format") != MODEL_FORMAT:
+        return None
+    return ToponymModel(dict(body["weights"]), float(body["bias"]), float(body["threshold"]))
+
+
+def fit(rows: list[list[str]], labels: list[int], *, threshold: float = 0.5, c: float = 0.5) -> ToponymModel:
+    """Train on feature lists (one per candidate) and 0/1 labels; scikit-learn is needed only here."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectoriser = DictVectorizer()
+    matrix = vectoriser.fit_transform([dict.fromkeys(row, 1) for row in rows])
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit(matrix, labels)
+    weights = dict(zip(vectoriser.get_feature_names_out(), model.coef_[0].tolist(), strict=True))
+    return ToponymModel(weights, float(model.intercept_[0]), threshold)
+
+
+# -- features -----------------------------------------------------------------------------------
+
+_INITIALS = re.compile(r"^(?:[A-Z]\.)+$")
+
+
+def shape(surface: str) -> str:
+    """ "Xx", "X X", "XX", "X.X.": the span's capitalisation, never its letters."""
+    if _INITIALS.match(surface.replace(" ", "")):
+        return "initials"
+    words = surface.split()
+    parts = []
+    for word in words[:3]:
+        if word.isupper() and len(word) > 1:
+            parts.append("XX")
+        elif word[:1].isupper():
+            parts.append("Xx")
+        elif word[:1].isdigit():
+            parts.append("9")
+        else:
+            parts.append("x")
+    return "-".join(parts) + ("+" if len(words) > 3 else "")
+
+
+def word_class(key: str, word: str) -> str:
+    """What our own lists say of a neighbouring word (never the word itself)."""
+    if not word:
+        return "none"
+    for label, words in (
+        ("title", handnames.TITLES),
+        ("locative", handnames.LOCATIVE_WORDS),
+        ("strong_prefix", handnames.STRONG_PLACE_PREFIXES),
+        ("place_prefix", handnames.PLACE_PREFIXES),
+        ("place_suffix", handnames.PLACE_SUFFIXES),
+        ("feature_suffix", handnames.FEATURE_SUFFIXES),
+        ("institution", handnames.INSTITUTIONS),
+        ("organisation", handnames.ORGANISATION_SUFFIXES),
+        ("first_name", handnames.SPANISH_FIRST_NAMES),
+        ("person", handnames.PERSON_NAMES),
+        ("function", handnames.FUNCTION_WORDS),
+        ("currency", handnames.CURRENCY_NEXT),
+    ):
+        if key in words:
+            return label
+    if word[:1].isdigit():
+        return "number"
+    if word[:1].isupper():
+        return "capitalised"
+    return "lower"
+
+
+def _bucket(value: int, edges: tuple[int, ...]) -> str:
+    for edge in edges:
+        if value < edge:
+            return f"<{edge}"
+    return f">={edges[-1]}"
+
+
+def features(
+    ctx: Context,
+    *,
+    origin: str,
+    repeats: int,
+    lower_elsewhere: bool,
+    surname: bool,
+    rules: list[str] | None = None,
+) -> list[str]:
+    """The recogniser's features for one candidate (``origin``: gazetteer, area or feature; ``rules``: the
+    names of the rules that object, when already known)."""
+    links = ctx.candidate.links
+    kinds = sorted({ctx.places[link.place_index].kind for link in links})
+    flags = 0
+    all_flags = ~0 if links else 0
+    for link in links:
+        flags |= link.flags
+        all_flags &= link.flags
+    prev_class = word_class(ctx.prev_key, ctx.prev_word)
+    next_class = word_class(ctx.next_key, ctx.next_word)
+    top_kind = kinds[0] if len(kinds) == 1 else "mixed"
+    out = [
+        "origin=" + origin,
+        "shape=" + shape(ctx.surface),
+        "kinds=" + "+".join(kinds),
+        "readings=" + _bucket(len(links), (2, 3, 6)),
+        "population=" + _bucket(ctx.largest, (1_000, 10_000, 100_000, 1_000_000)),
+        "length=" + _bucket(len(ctx.surface), (4, 6, 10)),
+        "prev=" + prev_class,
+        "prev_sep=" + ctx.prev_sep.strip()[:1],
+        "next=" + next_class,
+        "next_sep=" + ctx.next_sep.strip()[:1],
+        "repeats=" + _bucket(repeats, (2, 3, 5)),
+        f"prev={prev_class}|kind={top_kind}",
+        f"next={next_class}|kind={top_kind}",
+        f"shape={shape(ctx.surface)}|kind={top_kind}",
+    ]
+    if flags & EXACT_CASE:
+        out.append("exact_case")
+    if all_flags & ALTERNATE:
+        out.append("alternate_only")
+    if flags & AFTER_COMMA:
+        out.append("after_comma")
+    if all_flags & DEMONYM:
+        out.append("demonym")
+    if sentence_start(ctx.text, ctx.candidate.start):
+        out.append("sentence_start")
+        out.append(f"sentence_start|kind={top_kind}")
+    if ctx.place_after_comma():
+        out.append("place_after_comma")
+    if ctx.prev_sep.strip() == "," and (ctx.candidate.start - len(ctx.prev_sep) - 1) >= 0:
+        out.append("comma_before")
+    if ctx.key in ctx.weak:
+        out.append("weak_name")
+    if ctx.key in handnames.COMMON_WORDS:
+        out.append("common_word")
+    if ctx.key in handnames.PERSON_NAMES:
+        out.append("person_name")
+    if ctx.key in handnames.SPANISH_FIRST_NAMES:
+        out.append("first_name")
+    if ctx.key in handnames.JUNK_WORDS:
+        out.append("junk_word")
+    if lower_elsewhere:
+        out.append("lower_elsewhere")  # the same word written in lower case elsewhere: a common word
+    if surname:
+        out.append("surname_elsewhere")
+    if ctx.region_follows():
+        out.append("region_follows")
+    for rule in objections(ctx) if rules is None else rules:
+        out.append("rule=" + rule)
+    return out

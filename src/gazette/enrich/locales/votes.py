@@ -1,0 +1,93 @@
+"""Locales stage: how much an article's other place names support each reading of a name.
+
+Each distinct name supports the country and the region of its current reading; the tagger (``resolve.py``) adds
+that support to each reading's prior, three rounds over, and picks the best.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gazette.enrich.locales.gazetteer import Place, fold
+
+LONE_TOWN_SUPPORT = 3.0
+VILLAGE = 5000
+COUNTRY_FROM_COUNTRY = 1.0
+COUNTRY_FROM_PLACE = 1.5
+REGION_FROM_PLACE = 2.5
+COUNTRY_CAP = 4.5
+REGION_CAP = 5.0
+
+
+@dataclass(slots=True)
+class Votes:
+    """How much the article's other names support each country and region.
+
+    Each distinct name supports the country and region of its current reading once: a name repeated ten times is
+    not ten witnesses, and a country named is weaker evidence than a town in it.
+    """
+
+    country: dict[str, dict[str, float]]
+    region: dict[str, dict[str, float]]
+    country_total: dict[str, float]
+    region_total: dict[str, float]
+
+    @classmethod
+    def count(
+        cls, places: list[Place], readings: Iterable[tuple[str, int]], capital_districts: dict[int, str]
+    ) -> Votes:
+        first: dict[str, int] = {}
+        for key, place_index in readings:
+            first.setdefault(key, place_index)
+        country: dict[str, dict[str, float]] = defaultdict(dict)
+        region: dict[str, dict[str, float]] = defaultdict(dict)
+        for key, place_index in first.items():
+            p = places[place_index]
+            if not p.country_code:
+                continue  # a continent or a sea supports no country
+            if p.kind == "country":
+                country[p.country_code][key] = COUNTRY_FROM_COUNTRY
+            else:
+                country[p.country_code][key] = COUNTRY_FROM_PLACE
+                region_code = p.region_code or capital_districts.get(place_index)
+                if region_code:
+                    region[region_code][key] = REGION_FROM_PLACE
+        return cls(
+            dict(country),
+            dict(region),
+            {c: sum(v.values()) for c, v in country.items()},
+            {r: sum(v.values()) for r, v in region.items()},
+        )
+
+    def country_support(self, country_code: str, key: str) -> float:
+        """The support of the other names for a country (a name never supports itself)."""
+        own = self.country.get(country_code, {}).get(key, 0.0)
+        return min(COUNTRY_CAP, self.country_total.get(country_code, 0.0) - own)
+
+    def region_support(self, region_code: str | None, key: str) -> float:
+        if not region_code:
+            return 0.0
+        own = self.region.get(region_code, {}).get(key, 0.0)
+        return min(REGION_CAP, self.region_total.get(region_code, 0.0) - own)
+
+    def elsewhere(self, key: str) -> float:
+        """The strongest support any country draws from names other than ``key``."""
+        return max((self.country_total[c] - v.get(key, 0.0) for c, v in self.country.items()), default=0.0)
+
+
+def capital_districts(places: list[Place], region_index: dict[str, int]) -> dict[int, str]:
+    """A capital with no region of its own lies in the district named after it ("Bogotá" in "Bogotá D.C.")."""
+    by_country: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, index in region_index.items():
+        by_country[places[index].country_code].append((fold(places[index].name), code))
+    out = {}
+    for index, p in enumerate(places):
+        if p.kind == "city" and p.capital and not p.region_code:
+            name = fold(p.name)
+            for region_name, code in by_country.get(p.country_code, ()):
+                if region_name.startswith(name):
+                    out[index] = code
+                    break
+    return out
