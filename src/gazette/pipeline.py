@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.exc import DataError, IntegrityError
 
 from gazette import metrics, models
 from gazette import schedule as scheduling
@@ -45,7 +44,7 @@ from gazette.errors import (
     GazetteError,
     HTTPStatusError,
     RobotsDisallowed,
-    StorageError,
+    StorageRejected,
     TooLarge,
     TooManyRedirects,
 )
@@ -581,9 +580,9 @@ class Pipeline:
                 row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
                 if result in (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED):
                     self._place_in_story(s, row)
-        except StorageError as exc:
-            if not isinstance(exc.__cause__, IntegrityError | DataError):
-                raise  # the database itself failed (disk full, lock, lost server): stop the run cleanly
+        except (
+            StorageRejected
+        ) as exc:  # the row is bad; StorageUnavailable (the database is) stops the run cleanly
             logger.warning("article not stored: %s: %s", article.url, exc)
             report.failures.append(Failure(article.url, f"not stored: {exc}", job.url))
             return

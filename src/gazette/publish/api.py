@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from gazette.errors import GazetteError, NotFound
+from gazette.errors import BadRequest, NotFound
 from gazette.publish.pages import (
     MIN_STORY_ARTICLES,
     Site,
@@ -92,12 +92,6 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-
-
-class BadRequest(GazetteError):
-    """A malformed API parameter (HTTP 400)."""
-
-    status = 400
 
 
 def _site(request: Request) -> Site:

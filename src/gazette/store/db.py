@@ -11,10 +11,17 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from gazette.errors import StorageError
+from gazette.errors import StorageError, StorageRejected, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +55,12 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def migrate(engine: Engine, *, failure: str = "migration failed") -> None:
+    """Bring the schema to the newest Alembic revision; ``failure`` opens the one-line error if it cannot."""
     try:
         command.upgrade(alembic_config(engine), "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"migration failed: {exc}") from exc
+        raise storage_error(exc, failure) from exc
 
 
 def is_initialized(engine: Engine) -> bool:
@@ -66,6 +73,30 @@ def describe_db_error(exc: SQLAlchemyError) -> str:
     text = str(orig) if orig is not None else str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+def storage_error(exc: SQLAlchemyError, context: str = "") -> StorageError:
+    """The one place a SQLAlchemy error becomes ours: ``StorageRejected`` when the row is bad (a constraint, a
+    value the column cannot hold), ``StorageUnavailable`` when the database is (locked, full, unreachable, the
+    connection dropped), plain ``StorageError`` for the rest (a bug in our SQL). Raise it ``from exc``."""
+    message = describe_db_error(exc)
+    if context:
+        message = f"{context}: {message}"
+    if isinstance(exc, IntegrityError | DataError):
+        return StorageRejected(message)
+    if isinstance(exc, OperationalError | InterfaceError) and not _is_wrong_statement(exc):
+        return StorageUnavailable(message)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return StorageUnavailable(message)
+    return StorageError(message)
+
+
+SQLITE_ERROR = 1  # sqlite3 reports a syntax error or a missing table as OperationalError with this code
+
+
+def _is_wrong_statement(exc: SQLAlchemyError) -> bool:
+    """SQLite's generic error is our statement's fault, not the database's: retrying it cannot help."""
+    return getattr(getattr(exc, "orig", None), "sqlite_errorcode", None) == SQLITE_ERROR
 
 
 class Database:
@@ -92,7 +123,7 @@ class Database:
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
-            raise StorageError(describe_db_error(exc)) from exc
+            raise storage_error(exc) from exc
         except BaseException:
             session.rollback()
             raise
