@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -48,7 +52,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def alembic_config(engine: Engine | None) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -61,10 +65,20 @@ def migrate(engine: Engine, *, failure: str = "migration failed") -> None:
         command.upgrade(alembic_config(engine), "head")
     except SQLAlchemyError as exc:
         raise storage_error(exc, failure) from exc
+    except CommandError as exc:  # e.g. a revision this version does not know: the database is newer than us
+        raise StorageError(f"{failure}: {exc}") from exc
 
 
-def is_initialized(engine: Engine) -> bool:
-    return inspect(engine).has_table("articles")
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None: a database Gazette has never set up)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest revision this version of Gazette knows."""
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
 def describe_db_error(exc: SQLAlchemyError) -> str:
@@ -111,7 +125,15 @@ class Database:
         migrate(self.engine)
 
     def ensure_initialized(self) -> None:
-        if not is_initialized(self.engine):
+        """Bring the database to the newest schema: a new one is created, an older one is upgraded (Alembic
+        ``upgrade head``), one already at the head is left alone (only its revision is read)."""
+        try:
+            current = current_revision(self.engine)
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, "cannot read the schema revision") from exc
+        if current != head_revision():
+            if current is not None:
+                logger.info("upgrading the database schema from revision %s", current)
             self.init()
 
     @contextmanager
