@@ -665,6 +665,18 @@ class Pipeline:
         else:
             metrics.FEED_FETCHES.labels("failed").inc()
 
+    def _count_feed(self, event: _FeedDone | _FeedFailed, report: IngestReport) -> None:
+        match event:
+            case _FeedDone(doc=doc) if doc.not_modified:
+                report.feeds_not_modified += 1
+            case _FeedDone():
+                report.feeds_ok += 1
+            case _FeedFailed(job=job, reason=reason):
+                report.feeds_failed += 1
+                report.failures.append(Failure(job.url, reason, job.url))
+                logger.warning("feed failed: %s: %s", job.url, reason)
+        self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
+
     def _release_leases(self, feed_ids: list[int]) -> None:
         """Best effort after an aborted run, so that the next run in this process can take the feeds."""
         if not feed_ids:
@@ -710,30 +722,22 @@ class Pipeline:
                         event = None
                     if self.stop.is_set():
                         break  # stopped from outside: the last article is stored, nothing is half-done
-                    if event is None:
-                        continue
-                    if isinstance(event, _Entries):
-                        self.progress("entries", {"feed": event.job.url, "count": event.count})
-                    elif isinstance(event, _PageFetched):
-                        self._store_page(event.job, event.work, report)
-                    elif isinstance(event, _PageFailed):
-                        report.failures.append(Failure(event.url, event.reason, event.job.url))
-                        logger.warning("article failed: %s: %s", event.url, event.reason)
-                        self.progress("article", {"url": event.url, "ok": False, "reason": event.reason})
-                    elif isinstance(event, _FeedDone | _FeedFailed):
-                        pending -= 1
-                        self._finish_feed(event)
-                        finished.add(event.job.id)
-                        if isinstance(event, _FeedDone):
-                            if event.doc.not_modified:
-                                report.feeds_not_modified += 1
-                            else:
-                                report.feeds_ok += 1
-                        else:
-                            report.feeds_failed += 1
-                            report.failures.append(Failure(event.job.url, event.reason, event.job.url))
-                            logger.warning("feed failed: %s: %s", event.job.url, event.reason)
-                        self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
+                    match event:
+                        case None:
+                            continue
+                        case _Entries(job=job, count=count):
+                            self.progress("entries", {"feed": job.url, "count": count})
+                        case _PageFetched(job=job, work=work):
+                            self._store_page(job, work, report)
+                        case _PageFailed(job=job, url=url, reason=reason):
+                            report.failures.append(Failure(url, reason, job.url))
+                            logger.warning("article failed: %s: %s", url, reason)
+                            self.progress("article", {"url": url, "ok": False, "reason": reason})
+                        case _FeedDone() | _FeedFailed():
+                            pending -= 1
+                            self._finish_feed(event)
+                            finished.add(event.job.id)
+                            self._count_feed(event, report)
             except BaseException:
                 stop.set()
                 self._stopping.set()
