@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gazette.extract.sanitize import LINK_REL, plain_text, sanitize_html
+from gazette.extract.sanitize import plain_text, sanitize_html
+from gazette.htmlpolicy import LINK_REL
 from tests.extract.safety import executable_constructs
 
 BASE = "https://news.example.com/world/story.html"

@@ -25,10 +25,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-import nh3
 from feedparser.exceptions import NonXMLContentType
 
-from gazette import models
+from gazette import htmlpolicy, models
 from gazette.errors import FeedError
 from gazette.ingest.charset import decode_feed
 
@@ -76,13 +75,6 @@ _AUTHOR_RUN_RE = re.compile(
 )
 _EMAIL_NAME_RE = re.compile(r"^[^\s@()<>]+@[^\s()<>]+\s*\((?P<name>[^()]+)\)$")
 _NAME_EMAIL_RE = re.compile(r"^(?P<name>[^<>]+?)\s*<[^\s@<>]+@[^\s<>]+>$")
-
-SUMMARY_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "cite", "code", "em", "figcaption", "figure", "h2", "h3",
-    "h4", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "u", "ul",
-}  # fmt: skip
-SUMMARY_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
-
 
 # -- the prolog check ----------------------------------------------------------------------------------
 
@@ -182,7 +174,7 @@ def plain_text(value: Any, limit: int = MAX_TITLE, *, markup: bool = True) -> st
         return None
     value = _clean_chars(value)
     if markup and _MARKUP_RE.search(value):
-        value = html.unescape(nh3.clean(value, tags=set()))
+        value = html.unescape(htmlpolicy.TEXT.clean(value))
         value = _clean_chars(value)
     value = _BIDI_RE.sub("", value)
     value = _SPACE_RE.sub(" ", unicodedata.normalize("NFC", value)).strip()
@@ -198,14 +190,7 @@ def sanitize_summary(value: Any) -> str | None:
     value = _clean_chars(value)[:MAX_SUMMARY]
     if not value.strip():
         return None
-    cleaned = nh3.clean(
-        value,
-        tags=SUMMARY_TAGS,
-        attributes=SUMMARY_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    cleaned = htmlpolicy.SUMMARY.clean(value)
     return cleaned.strip() or None
 
 
