@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gazette.errors import FeedError, GazetteError
-from gazette.ingest.feeds import parse_feed, plain_text
+from gazette.ingest.feeds import one_line_text, parse_feed
 from gazette.models import FetchedDocument, ParsedFeed
 from tests.ingest.conftest import FIXTURES, FetcherFactory, FixtureHTTPServer
 from tests.workcount import count_calls
@@ -208,11 +208,11 @@ def test_titles_are_plain_capped_and_clean() -> None:
 
 
 def test_plain_text_helper() -> None:
-    assert plain_text("  Tom &amp; Jerry  ") == "Tom & Jerry"
-    assert plain_text("<script>alert(1)</script>Hello") == "Hello"
-    assert plain_text("AT&T <3 you") == "AT&T <3 you"
-    assert plain_text("bad\x00\ud800text") == "badtext"
-    assert plain_text(None) is None and plain_text("   ") is None
+    assert one_line_text("  Tom &amp; Jerry  ") == "Tom & Jerry"
+    assert one_line_text("<script>alert(1)</script>Hello") == "Hello"
+    assert one_line_text("AT&T <3 you") == "AT&T <3 you"
+    assert one_line_text("bad\x00\ud800text") == "badtext"
+    assert one_line_text(None) is None and one_line_text("   ") is None
 
 
 def test_json_feed_with_lone_surrogates_and_html_title() -> None:

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from gazette.demo.site import DemoArticle, DemoFeed, Page, Site
+from gazette.demo.site import DemoArticle, DemoFeed, DemoSite, Page
 from gazette.errors import GazetteError
 
 __all__ = ["DEMO_PORT", "DemoArticle", "DemoFeed", "DemoPublisher"]
@@ -91,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    site: Site
+    site: DemoSite
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up mid-response (a fetcher over its size limit) is routine, not a traceback.
@@ -118,7 +118,7 @@ class DemoPublisher:
         return self._site.base_url
 
     @property
-    def _site(self) -> Site:
+    def _site(self) -> DemoSite:
         if self._server is None:
             raise GazetteError("the demo publisher is not running; call start() first")
         return self._server.site
@@ -135,7 +135,7 @@ class DemoPublisher:
             logger.warning("demo publisher: port %d is taken (%s); using a free port", self.port, exc)
             server = _Server((self.host, 0), _Handler)
         try:
-            server.site = Site(f"http://{self.host}:{server.server_address[1]}")
+            server.site = DemoSite(f"http://{self.host}:{server.server_address[1]}")
         except BaseException:
             server.server_close()
             raise

@@ -130,7 +130,7 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         logger.warning("nh3 failed; falling back to escaped text", exc_info=True)
         from html import escape
 
-        return f"<p>{escape(plain_text(html))}</p>"
+        return f"<p>{escape(html_to_text(html))}</p>"
 
 
 def _collect_text(el: etree._Element, out: list[str], pre: bool = False) -> None:
@@ -156,7 +156,7 @@ def _collect_text(el: etree._Element, out: list[str], pre: bool = False) -> None
     add(el.tail)
 
 
-def plain_text(html: str) -> str:
+def html_to_text(html: str) -> str:
     """Text of an HTML fragment: one paragraph per block element, paragraphs separated by a blank line.
 
     Plain text in (a feed summary without markup) comes out with its whitespace tidied.
@@ -180,4 +180,4 @@ def _tidy(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-__all__ = ["plain_text", "sanitize_html"]
+__all__ = ["html_to_text", "sanitize_html"]
