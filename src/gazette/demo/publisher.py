@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC
-from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from gazette.demo.site import DemoArticle, DemoFeed, DemoSite, Page
 from gazette.errors import GazetteError
+from gazette.revalidation import http_date, is_not_modified
 
 __all__ = ["DEMO_PORT", "DemoArticle", "DemoFeed", "DemoPublisher"]
 
@@ -48,28 +47,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {"ETag": page.etag, "Cache-Control": "max-age=60"}
         if page.last_modified is not None:
-            headers["Last-Modified"] = format_datetime(page.last_modified.astimezone(UTC), usegmt=True)
+            headers["Last-Modified"] = http_date(page.last_modified)
         if self._not_modified(page):
             self._send(304, None, b"", headers, head_only=True)
             return
         self._send(200, page.content_type, page.body, headers, head_only)
 
     def _not_modified(self, page: Page) -> bool:
-        """RFC 9110: ``If-None-Match`` wins; ``If-Modified-Since`` counts only without it."""
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-            return page.etag in tags or "*" in tags
-        ims = self.headers.get("If-Modified-Since")
-        if ims and page.last_modified is not None:
-            try:
-                since = parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-            return page.last_modified.replace(microsecond=0) <= since
-        return False
+        inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        return is_not_modified(inm, ims, page.etag, page.last_modified)
 
     def _send(
         self, status: int, content_type: str | None, body: bytes, headers: dict[str, str], head_only: bool
