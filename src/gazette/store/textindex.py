@@ -27,6 +27,8 @@ from functools import cache, lru_cache
 
 import Stemmer
 
+from gazette.textfold import fold
+
 logger = logging.getLogger(__name__)
 
 # The languages whose articles are stemmed, by ISO 639-1 code: the four of the Americas. Each query word is
@@ -42,12 +44,6 @@ MIN_PREFIX_CHARS = 3  # "a*" would list a good part of the vocabulary; shorter p
 
 _WORD = re.compile(r"[^\W_]+")
 _RAW_PIECE = re.compile(r'-?"[^"]*"|\S+')
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or other combining marks: "Mérida" → "merida", "ÅNGSTRÖM" → "angstrom"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def base_language(language: str | None) -> str | None:
