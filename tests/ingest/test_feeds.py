@@ -240,23 +240,30 @@ def test_recoverable_problems_become_a_warning() -> None:
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "refused"),
     [
-        b"<rss" * 50_000,
-        b"<" + b"a>" * 10_000,
-        b"<rss version='2.0'>" + b"<x>" * 10_000,
-        b"\xff\xfe<\x00r\x00",
-        b'<?xml version="1.0" encoding="bogus-enc"?><rss version="2.0"><channel><title>x</title></channel></rss>',
-        b"<!DOCTYPE rss SYSTEM>",
-        b"<!ELEMENT x ANY><rss/>",
-        b'{"version": "https://jsonfeed.org/version/1", "items": [1, null, {"url": 5}, {"url": "https://ok.example/"}]}',
+        (b"<rss" * 50_000, "not well-formed"),
+        (b"<" + b"a>" * 10_000, "no element found"),
+        (b"<rss version='2.0'>" + b"<x>" * 10_000, "no element found"),
+        (b"\xff\xfe<\x00r\x00", "unclosed token"),
+        (b"<!DOCTYPE rss SYSTEM>", "references an external DTD"),
+        (b"<!ELEMENT x ANY><rss/>", "unexpected markup declaration"),
     ],
 )
-def test_garbage_raises_only_gazette_errors(content: bytes) -> None:
-    try:
+def test_garbage_is_refused_with_a_feed_error(content: bytes, refused: str) -> None:
+    with pytest.raises(FeedError, match=refused):
         parse_feed(doc_for(content))
-    except GazetteError:
-        pass
+
+
+def test_an_unknown_encoding_name_is_read_anyway() -> None:
+    doc = b'<?xml version="1.0" encoding="bogus-enc"?><rss version="2.0"><channel><title>x</title></channel></rss>'
+    feed = parse_feed(doc_for(doc))
+    assert feed.title == "x" and feed.entries == []
+
+
+def test_json_feed_items_that_are_not_objects_or_lack_a_url_are_skipped() -> None:
+    doc = b'{"version": "https://jsonfeed.org/version/1", "items": [1, null, {"url": 5}, {"url": "https://ok.example/"}]}'
+    assert [e.url for e in parse_feed(doc_for(doc)).entries] == ["https://ok.example/"]
 
 
 def test_feed_fetched_and_parsed_over_http(server: FixtureHTTPServer, make_fetcher: FetcherFactory) -> None:
