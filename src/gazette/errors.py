@@ -112,31 +112,26 @@ class ArchiveError(GazetteError):
         return (type(self), (self.path, self.message))
 
 
-class ExtractionRejected(GazetteError):
+class _PageError(GazetteError):
+    """A page's URL and the reason it gave no article (not drawn: a shape the two extraction errors share)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self._reason = reason
+        super().__init__(f"{reason}: {url}")
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+
+class ExtractionRejected(_PageError):
     """A page yielded no usable article; ``reason`` says why."""
 
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self._reason = reason
-        super().__init__(f"{reason}: {url}")
 
-    @property
-    def reason(self) -> str:
-        return self._reason
-
-
-class ExtractionFailed(GazetteError):
+class ExtractionFailed(_PageError):
     """The extractor itself failed on a page (an unexpected exception, a missing package); the page may be
     fine, so the run keeps the feed's validators and the next run tries it again."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self._reason = reason
-        super().__init__(f"{reason}: {url}")
-
-    @property
-    def reason(self) -> str:
-        return self._reason
 
 
 class StorageError(GazetteError):

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
-from xml.sax.saxutils import quoteattr
 
 from gazette.demo.corpus import CorpusArticle, FeedSpec, Source
 from gazette.errors import ConfigError
+from gazette.ingest.opml import OpmlFeed, write_opml
 
 CONTENT_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -152,28 +152,17 @@ def _json_feed(doc: FeedDocument, items: list[FeedItem], section_label: str | No
 
 
 def render_opml(sources: list[Source], base_url: str, created: datetime) -> str:
-    """OPML 2.0: one outline per source, one child per feed (``category`` holds the declared section slug)."""
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<opml version="2.0">',
-        "  <head><title>Gazette demo feeds</title>"
-        f"<dateCreated>{format_datetime(created, usegmt=True)}</dateCreated></head>",
-        "  <body>",
+    """OPML 2.0: one folder per source, one outline per feed (``category`` holds the declared section slug)."""
+    feeds = [
+        OpmlFeed(
+            url=f"{base_url}/{s.slug}/{f.path}",
+            title=f.title,
+            section=f.section,
+            source=s.name,
+            html_url=f"{base_url}/{s.slug}/",
+            language=s.language,
+        )
+        for s in sources
+        for f in s.feeds
     ]
-    for s in sources:
-        out.append(f"    <outline text={quoteattr(s.name)} title={quoteattr(s.name)}>")
-        for f in s.feeds:
-            attrs = {
-                "type": "rss",  # OPML's word for any feed
-                "text": s.name,
-                "title": f.title,
-                "xmlUrl": f"{base_url}/{s.slug}/{f.path}",
-                "htmlUrl": f"{base_url}/{s.slug}/",
-                "language": s.language,
-            }
-            if f.section:
-                attrs["category"] = f.section
-            out.append("      <outline " + " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items()) + "/>")
-        out.append("    </outline>")
-    out += ["  </body>", "</opml>", ""]
-    return "\n".join(out)
+    return write_opml(feeds, "Gazette demo feeds", folder_of=lambda feed: feed.source, created=created)
