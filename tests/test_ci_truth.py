@@ -31,7 +31,7 @@ def _pytest(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("ci", ["true", ""], ids=["ci", "developer"])
 def test_a_missing_postgresql_fails_under_ci_and_skips_otherwise(ci: str) -> None:
     done = _pytest(
-        ["tests/store/test_store.py", "-k", "migrations_are_idempotent"],
+        ["tests/store/test_db.py", "-k", "migrations_are_idempotent"],
         CI=ci,
         GAZETTE_TEST_PG_URL=NOWHERE_PG,
     )

@@ -75,3 +75,34 @@ def test_demo_ingests_once_and_twice_is_idempotent(db: Database, publisher: Demo
         # the article listed in two feeds (once with tracking parameters) is stored once
         assert len({r.canonical_url for r in rows}) == len(rows)
         assert not any("utm_" in r.canonical_url for r in rows)
+
+
+def test_each_feed_is_reported_once_as_ok_not_modified_or_failed(
+    sqlite_url: str, publisher: DemoPublisher
+) -> None:
+    """The run's events: one "feed" event per feed (ok or not), entries counted, each article said; a second
+    run gets 304 for the feeds that did not change."""
+    db = Database(sqlite_url)
+    db.init()
+    try:
+        settings = make_settings(db.url)
+        broken = f"{publisher.base_url}/no-such-feed.xml"
+        urls = _subscribe(db, publisher, [broken])
+        events: list[tuple[str, dict[str, object]]] = []
+        with Pipeline(settings, db, progress=lambda kind, data: events.append((kind, data))) as pipeline:
+            first = pipeline.ingest(urls, force=True)
+        feed_events = [data for kind, data in events if kind == "feed"]
+        assert sorted(str(d["url"]) for d in feed_events) == sorted(urls)
+        assert [d["url"] for d in feed_events if not d["ok"]] == [broken]
+        assert (first.feeds_ok, first.feeds_not_modified, first.feeds_failed) == (len(urls) - 1, 0, 1)
+        entries = sum(int(d["count"]) for kind, d in events if kind == "entries")  # type: ignore[call-overload]
+        assert entries >= first.new > 0
+        assert sum(1 for kind, d in events if kind == "article" and d["ok"]) >= first.new
+
+        with Pipeline(settings, db) as pipeline:
+            second = pipeline.ingest(urls, force=True)
+        assert second.feeds_failed == 1 and second.new == 0
+        assert second.feeds_not_modified >= 1
+        assert second.feeds_ok + second.feeds_not_modified == len(urls) - 1
+    finally:
+        db.dispose()

@@ -8,6 +8,7 @@ environment names by joining with ``_``: ``[fetch] allow_hosts`` is ``GAZETTE_FE
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -189,17 +190,33 @@ class Settings:
 SECRET_KEYS = {("brief", "llm_api_key")}
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def _coerce(value: Any, typ: Any, key: str) -> Any:
+    """``value`` as the field's type, or a ConfigError naming ``key``: "ture" is not read as false, 2.5 is
+    not read as 2, and "nan" is not a timeout."""
     origin = getattr(typ, "__origin__", None)
     try:
         if typ is bool:
             if isinstance(value, bool):
                 return value
-            return str(value).strip().lower() in {"1", "true", "yes", "on"}
+            word = str(value).strip().lower()
+            if word not in TRUE_WORDS | FALSE_WORDS:
+                raise ValueError("not a boolean (true or false)")
+            return word in TRUE_WORDS
         if typ is int:
-            return int(value)
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise TypeError("not a whole number")
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
         if typ is float:
-            return float(value)
+            if isinstance(value, bool):
+                raise TypeError("not a number")
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError("not a finite number")
+            return number
         if typ is str:
             if not isinstance(value, str | int | float):
                 raise TypeError(type(value).__name__)
@@ -240,7 +257,8 @@ def _from_env(obj: Any, env: Mapping[str, str], prefix: str, path: tuple[str, ..
         if dataclasses.is_dataclass(typ):
             _from_env(getattr(obj, f.name), env, name + "_", path + (f.name,))
         elif name in env:
-            setattr(obj, f.name, _coerce(env[name], typ, name))
+            key = ".".join(path + (f.name,))
+            setattr(obj, f.name, _coerce(env[name], typ, f"{key} ({name})"))
 
 
 def load_settings(
@@ -276,7 +294,27 @@ def load_settings(
     return settings
 
 
+MAX_PAGE_SIZE = 1000  # a listing page is rendered whole; more rows than this is a typo, not a layout
+
+
 def _validate(s: Settings) -> None:
+    timeouts = {
+        "fetch.connect_timeout": s.fetch.connect_timeout,
+        "fetch.timeout_seconds": s.fetch.timeout_seconds,
+        "fetch.total_timeout": s.fetch.total_timeout,
+        "brief.llm_timeout": s.brief.llm_timeout,
+    }
+    for key, seconds in timeouts.items():
+        if seconds <= 0:
+            raise ConfigError(f"{key} must be a number of seconds > 0, not {seconds:g}")
+    if s.fetch.max_retry_after < 0:
+        raise ConfigError("fetch.max_retry_after must be >= 0")
+    if s.fetch.max_items < 1:
+        raise ConfigError("fetch.max_items must be >= 1")
+    if not 1 <= s.site.page_size <= MAX_PAGE_SIZE:
+        raise ConfigError(f"site.page_size must be between 1 and {MAX_PAGE_SIZE}")
+    if s.brief.sentences < 1:
+        raise ConfigError("brief.sentences must be >= 1")
     if s.fetch.delay_seconds < 0:
         raise ConfigError("fetch.delay_seconds must be >= 0")
     if s.fetch.max_bytes <= 0:

@@ -4,7 +4,7 @@
 
     GazetteError
      ├── ConfigError                 bad settings file, variable or flag
- ├── InputError                  a file or text named on the command line cannot be read
+     ├── InputError                  a file or text named on the command line cannot be read (HTTP 400)
      ├── FetchError(url)             anything that stops a fetch
      │    ├── BlockedAddress          private/loopback/link-local target, or a refused URL scheme
      │    ├── RobotsDisallowed        robots.txt forbids the URL
@@ -17,8 +17,12 @@
      ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article (permanent: never retried)
      ├── ExtractionFailed(reason)    the extractor broke (a bug, a package that cannot load): retried next run
-     ├── StorageError                the database refused a write
+     ├── StorageError                the database refused or lost a write
+     │    ├── StorageRejected         the row is bad (a constraint, a value out of range): skip it, go on
+     │    ├── StorageUnavailable      the database is (locked, disk full, connection lost): retry later
      │    └── CopyRefused             migrate-db: the target already holds a desk, or the source none
+     ├── BuildError                  the static build cannot render or write its output folder
+     ├── BadRequest                  a malformed API parameter (HTTP 400)
      ├── NotFound                    a page or record that does not exist (HTTP 404)
      └── Gone                        an article that was unpublished (HTTP 410)
 
@@ -114,39 +118,54 @@ class ArchiveError(GazetteError):
         return (type(self), (self.path, self.message))
 
 
-class ExtractionRejected(GazetteError):
+class _PageError(GazetteError):
+    """A page's URL and the reason it gave no article (not drawn: a shape the two extraction errors share)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self._reason = reason
+        super().__init__(f"{reason}: {url}")
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+
+class ExtractionRejected(_PageError):
     """A page yielded no usable article; ``reason`` says why."""
 
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self._reason = reason
-        super().__init__(f"{reason}: {url}")
 
-    @property
-    def reason(self) -> str:
-        return self._reason
-
-
-class ExtractionFailed(GazetteError):
+class ExtractionFailed(_PageError):
     """The extractor itself failed on a page (an unexpected exception, a missing package); the page may be
     fine, so the run keeps the feed's validators and the next run tries it again."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self._reason = reason
-        super().__init__(f"{reason}: {url}")
-
-    @property
-    def reason(self) -> str:
-        return self._reason
 
 
 class StorageError(GazetteError):
     """The database refused or lost a write."""
 
 
+class StorageRejected(StorageError):
+    """The database refused this row (a unique or foreign key constraint, a value too long for its column):
+    the row is bad, so skip it and go on; the next row may be stored."""
+
+
+class StorageUnavailable(StorageError):
+    """The database itself failed (locked, disk full, connection lost, server gone): no row can be stored
+    now, so stop and retry later."""
+
+
 class CopyRefused(StorageError):
     """A desk copy that must not start: the target already holds articles, or the source holds no desk."""
+
+
+class BuildError(GazetteError):
+    """The static build could not render its pages or write its output folder."""
+
+
+class BadRequest(GazetteError):
+    """A malformed API parameter (HTTP 400)."""
+
+    status = 400
 
 
 class NotFound(GazetteError):
@@ -163,7 +182,9 @@ class Gone(GazetteError):
 
 __all__ = [
     "ArchiveError",
+    "BadRequest",
     "BlockedAddress",
+    "BuildError",
     "ConfigError",
     "CopyRefused",
     "ExtractionFailed",
@@ -174,9 +195,12 @@ __all__ = [
     "GazetteError",
     "Gone",
     "HTTPStatusError",
+    "InputError",
     "NotFound",
     "RobotsDisallowed",
     "StorageError",
+    "StorageRejected",
+    "StorageUnavailable",
     "TooLarge",
     "TooManyRedirects",
 ]

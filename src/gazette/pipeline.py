@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.exc import DataError, IntegrityError
 
 from gazette import metrics, models
 from gazette import schedule as scheduling
@@ -45,7 +44,7 @@ from gazette.errors import (
     GazetteError,
     HTTPStatusError,
     RobotsDisallowed,
-    StorageError,
+    StorageRejected,
     TooLarge,
     TooManyRedirects,
 )
@@ -597,9 +596,7 @@ class Pipeline:
                     self._place_in_story(s, row)
                 if result is article_store.SaveResult.NEW:
                     match_watches(s, row.id, datetime.now(UTC))
-        except StorageError as exc:
-            if not isinstance(exc.__cause__, IntegrityError | DataError):
-                raise  # the database itself failed (disk full, lock, lost server): stop the run cleanly
+        except StorageRejected as exc:  # the row is bad; StorageUnavailable (the database is) stops the run
             logger.warning("article not stored: %s: %s", article.url, exc)
             report.failures.append(Failure(article.url, f"not stored: {exc}", job.url))
             return
@@ -682,6 +679,18 @@ class Pipeline:
         else:
             metrics.FEED_FETCHES.labels("failed").inc()
 
+    def _count_feed(self, event: _FeedDone | _FeedFailed, report: IngestReport) -> None:
+        match event:
+            case _FeedDone(doc=doc) if doc.not_modified:
+                report.feeds_not_modified += 1
+            case _FeedDone():
+                report.feeds_ok += 1
+            case _FeedFailed(job=job, reason=reason):
+                report.feeds_failed += 1
+                report.failures.append(Failure(job.url, reason, job.url))
+                logger.warning("feed failed: %s: %s", job.url, reason)
+        self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
+
     def _release_leases(self, feed_ids: list[int]) -> None:
         """Best effort after an aborted run, so that the next run in this process can take the feeds."""
         if not feed_ids:
@@ -727,30 +736,22 @@ class Pipeline:
                         event = None
                     if self.stop.is_set():
                         break  # stopped from outside: the last article is stored, nothing is half-done
-                    if event is None:
-                        continue
-                    if isinstance(event, _Entries):
-                        self.progress("entries", {"feed": event.job.url, "count": event.count})
-                    elif isinstance(event, _PageFetched):
-                        self._store_page(event.job, event.work, report)
-                    elif isinstance(event, _PageFailed):
-                        report.failures.append(Failure(event.url, event.reason, event.job.url))
-                        logger.warning("article failed: %s: %s", event.url, event.reason)
-                        self.progress("article", {"url": event.url, "ok": False, "reason": event.reason})
-                    elif isinstance(event, _FeedDone | _FeedFailed):
-                        pending -= 1
-                        self._finish_feed(event)
-                        finished.add(event.job.id)
-                        if isinstance(event, _FeedDone):
-                            if event.doc.not_modified:
-                                report.feeds_not_modified += 1
-                            else:
-                                report.feeds_ok += 1
-                        else:
-                            report.feeds_failed += 1
-                            report.failures.append(Failure(event.job.url, event.reason, event.job.url))
-                            logger.warning("feed failed: %s: %s", event.job.url, event.reason)
-                        self.progress("feed", {"url": event.job.url, "ok": isinstance(event, _FeedDone)})
+                    match event:
+                        case None:
+                            continue
+                        case _Entries(job=job, count=count):
+                            self.progress("entries", {"feed": job.url, "count": count})
+                        case _PageFetched(job=job, work=work):
+                            self._store_page(job, work, report)
+                        case _PageFailed(job=job, url=url, reason=reason):
+                            report.failures.append(Failure(url, reason, job.url))
+                            logger.warning("article failed: %s: %s", url, reason)
+                            self.progress("article", {"url": url, "ok": False, "reason": reason})
+                        case _FeedDone() | _FeedFailed():
+                            pending -= 1
+                            self._finish_feed(event)
+                            finished.add(event.job.id)
+                            self._count_feed(event, report)
             except BaseException:
                 stop.set()
                 self._stopping.set()

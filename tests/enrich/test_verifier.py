@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from gazette.cli import app
 from gazette.enrich.briefs import brief_score, verify_brief
 from gazette.enrich.briefs.numbers import find_numbers
-from gazette.enrich.briefs.verifier import find_names, find_quotes, fold
+from gazette.enrich.briefs.verifier import comparable_text, find_names, find_quotes
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "briefs"
 from tests.shared import seed_text  # noqa: E402
@@ -83,7 +83,7 @@ def test_seed_rewrite_flags_exactly_the_added_items(seed_pair: tuple[str, str]) 
     for check in supported:
         assert check.source_span is not None
         start, end = check.source_span
-        assert fold(check.sentence) in fold(source[start:end])
+        assert comparable_text(check.sentence) in comparable_text(source[start:end])
 
 
 PLANTED = {

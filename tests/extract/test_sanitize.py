@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gazette.extract.sanitize import LINK_REL, plain_text, sanitize_html
+from gazette.extract.sanitize import html_to_text, sanitize_html
+from gazette.htmlpolicy import LINK_REL
 from tests.extract.safety import executable_constructs
 
 BASE = "https://news.example.com/world/story.html"
@@ -114,10 +115,10 @@ def test_text_is_escaped_not_interpreted() -> None:
 
 def test_plain_text() -> None:
     html = "<h2>Head</h2><p>One <b>two</b>\n three</p><ul><li>a</li><li>b</li></ul><p>x<br>y</p><script>no</script>"
-    assert plain_text(html) == "Head\n\nOne two three\n\na\n\nb\n\nx\ny"
-    assert plain_text("just text &amp; more") == "just text & more"
-    assert plain_text("") == ""
-    assert plain_text("<p>\x00nul</p>") == "nul"
+    assert html_to_text(html) == "Head\n\nOne two three\n\na\n\nb\n\nx\ny"
+    assert html_to_text("just text &amp; more") == "just text & more"
+    assert html_to_text("") == ""
+    assert html_to_text("<p>\x00nul</p>") == "nul"
 
 
 # -- property: whatever goes in, nothing executable comes out --------------------------------------
@@ -234,7 +235,7 @@ def test_sanitized_output_never_executes(html: str, base: str | None) -> None:
 @given(st.text(max_size=200))
 def test_sanitize_and_plain_text_never_raise(s: str) -> None:
     assert executable_constructs(sanitize_html(s, BASE)) == []
-    assert isinstance(plain_text(s), str)
+    assert isinstance(html_to_text(s), str)
 
 
 def test_free_text_attributes_and_bait_links_are_dropped() -> None:

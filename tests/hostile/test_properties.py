@@ -16,7 +16,7 @@ from gazette.demo.corpus import load_corpus
 from gazette.errors import ExtractionRejected, FeedError
 from gazette.extract.article import extract_article
 from gazette.extract.sanitize import sanitize_html
-from gazette.ingest.feeds import parse_feed, plain_text, sanitize_summary
+from gazette.ingest.feeds import one_line_text, parse_feed, sanitize_summary
 from gazette.store import articles as article_store
 from gazette.store.db import Database
 from gazette.urls import TRACKING_PARAMS, canonicalize_url
@@ -201,7 +201,7 @@ def test_sanitizer_output_never_executes(html: str, base: str | None) -> None:
 @given(html_soup)
 def test_feed_summaries_and_titles_never_execute(html: str) -> None:
     assert active_content(sanitize_summary(html) or "") == []
-    title = plain_text(html) or ""
+    title = one_line_text(html) or ""
     assert not re.search("[\x00-\x08\ud800-\udfff\u202a-\u202e]", title)  # plain text, clean characters
     assert "\n" not in title
 

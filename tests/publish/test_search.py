@@ -2,7 +2,7 @@
 and Spanish, every piece of the query syntax), filters, hostile queries, the page and its marks.
 
 Each search behaviour (folding, stemming, syntax, ranking, the index's transaction) has its own test in
-tests/store/test_search_index.py."""
+tests/store/test_search.py."""
 
 from __future__ import annotations
 

@@ -54,6 +54,19 @@ def read_inputs(inputs: list[str] | None) -> list[tuple[str, str]]:
     return texts
 
 
+def read_texts(inputs: list[str] | None) -> list[tuple[str, str]]:
+    """``read_inputs`` for a command that reads words: an unreadable input stops it in one line, and so does a
+    blank one (nothing to classify or tag is said as such, never answered as if it were text); exit status 2."""
+    try:
+        texts = read_inputs(inputs)
+    except InputError as exc:
+        raise fail(str(exc), 2) from exc
+    empty = [label for label, text in texts if not text.strip()]
+    if empty:
+        raise fail(f"{NO_TEXT}: {', '.join(empty)}", 2)
+    return texts
+
+
 def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
     """Each JSON object of a JSON-lines file, in order; blank lines are skipped and a line that is not an object
     is answered on standard output with ``{"line": N, "error": ...}`` so batch output stays one line per input."""

@@ -121,24 +121,22 @@ def remove_feed(
 
 def pause_feed(url: UrlArg, config: ConfigOpt = None) -> None:
     """Stop fetching a feed (its articles stay); `gazette resume-feed` starts again."""
-    from gazette.store import feeds as feed_store
-
-    _, db = _open(config)
-    with db.session() as s:
-        feed_store.set_paused(s, _feed_or_fail(s, url), True)
-    db.dispose()
-    out.print(f"feed paused: {url}", markup=False)
+    _set_paused(url, config, True)
 
 
 def resume_feed(url: UrlArg, config: ConfigOpt = None) -> None:
     """Fetch a paused feed again, starting with the next ingest."""
+    _set_paused(url, config, False)
+
+
+def _set_paused(url: str, config: Path | None, paused: bool) -> None:
     from gazette.store import feeds as feed_store
 
     _, db = _open(config)
     with db.session() as s:
-        feed_store.set_paused(s, _feed_or_fail(s, url), False)
+        feed_store.set_paused(s, _feed_or_fail(s, url), paused)
     db.dispose()
-    out.print(f"feed resumed: {url}", markup=False)
+    out.print(f"feed {'paused' if paused else 'resumed'}: {url}", markup=False)
 
 
 def set_feed(

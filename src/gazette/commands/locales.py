@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.common import NO_TEXT, fail, jsonl_objects, read_inputs
+from gazette.commands.common import fail, jsonl_objects, read_texts
 from gazette.errors import InputError
 
 
@@ -75,13 +75,7 @@ def locales(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
 
-    try:
-        texts = read_inputs(inputs)
-    except InputError as exc:
-        raise fail(str(exc), 2) from exc
-    empty = [label for label, text in texts if not text.strip()]
-    if empty:
-        raise fail(f"{NO_TEXT}: {', '.join(empty)}", 2)
+    texts = read_texts(inputs)
     for label, text in texts:
         found = locales_stage.tag_locales(text, title=title, source_country=source_country)
         if as_json:

@@ -16,7 +16,7 @@ from gazette.commands.common import (
     fail,
     jsonl_objects,
     out,
-    read_inputs,
+    read_texts,
     resolve_section,
     settings_from,
 )
@@ -124,13 +124,7 @@ def section(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
 
-    try:
-        texts = read_inputs(inputs)
-    except InputError as exc:
-        raise fail(str(exc), 2) from exc
-    empty = [label for label, content in texts if not content.strip()]
-    if empty:  # nothing to classify is not "Society at 0.10"
-        raise fail(f"{NO_TEXT}: {', '.join(empty)}", 2)
+    texts = read_texts(inputs)
     for label, content in texts:
         title, text = _split_title(content)
         row = _result(title, text, classifier, settings)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC
-from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from gazette.demo.site import DemoArticle, DemoFeed, Page, Site
+from gazette.demo.site import DemoArticle, DemoFeed, DemoSite, Page
 from gazette.errors import GazetteError
+from gazette.revalidation import http_date, is_not_modified
 
 __all__ = ["DEMO_PORT", "DemoArticle", "DemoFeed", "DemoPublisher"]
 
@@ -48,28 +47,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {"ETag": page.etag, "Cache-Control": "max-age=60"}
         if page.last_modified is not None:
-            headers["Last-Modified"] = format_datetime(page.last_modified.astimezone(UTC), usegmt=True)
+            headers["Last-Modified"] = http_date(page.last_modified)
         if self._not_modified(page):
             self._send(304, None, b"", headers, head_only=True)
             return
         self._send(200, page.content_type, page.body, headers, head_only)
 
     def _not_modified(self, page: Page) -> bool:
-        """RFC 9110: ``If-None-Match`` wins; ``If-Modified-Since`` counts only without it."""
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-            return page.etag in tags or "*" in tags
-        ims = self.headers.get("If-Modified-Since")
-        if ims and page.last_modified is not None:
-            try:
-                since = parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-            return page.last_modified.replace(microsecond=0) <= since
-        return False
+        inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        return is_not_modified(inm, ims, page.etag, page.last_modified)
 
     def _send(
         self, status: int, content_type: str | None, body: bytes, headers: dict[str, str], head_only: bool
@@ -91,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    site: Site
+    site: DemoSite
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up mid-response (a fetcher over its size limit) is routine, not a traceback.
@@ -118,7 +104,7 @@ class DemoPublisher:
         return self._site.base_url
 
     @property
-    def _site(self) -> Site:
+    def _site(self) -> DemoSite:
         if self._server is None:
             raise GazetteError("the demo publisher is not running; call start() first")
         return self._server.site
@@ -135,7 +121,7 @@ class DemoPublisher:
             logger.warning("demo publisher: port %d is taken (%s); using a free port", self.port, exc)
             server = _Server((self.host, 0), _Handler)
         try:
-            server.site = Site(f"http://{self.host}:{server.server_address[1]}")
+            server.site = DemoSite(f"http://{self.host}:{server.server_address[1]}")
         except BaseException:
             server.server_close()
             raise

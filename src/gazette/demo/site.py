@@ -187,7 +187,7 @@ def inject_hostile(texts: tuple[str, ...], rendered: list[str]) -> list[str]:
     return out
 
 
-class Site:
+class DemoSite:
     """Every response of the demo publisher for one base URL, keyed by path."""
 
     def __init__(self, base_url: str) -> None:

@@ -24,7 +24,6 @@ import heapq
 import logging
 import math
 import re
-import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
@@ -37,6 +36,8 @@ import numpy as np
 from gazette.config import ENRICH_MAX_CHARS
 from gazette.enrich import readable_text
 from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint
+from gazette.stopwords import stop_words
+from gazette.textfold import fold
 
 logger = logging.getLogger(__name__)
 
@@ -55,32 +56,21 @@ FEATURES_VERSION = 1  # bump when extract_features changes, so stored features a
 STEM_CHARS = 6
 TITLE_WEIGHT = 2
 
-_STOPWORDS = frozenset(
+# Too common in news to tell two stories apart, on top of the languages' stop words.
+_NEWS_WORDS = frozenset(
     """
-    a about after again against all also an and any are as at be been before being between both but by can could
-    did do does during each few for from further had has have he her here him his how i if in into is it its just
-    last late more most new no nor not now of off on once one only or other our out over own said same say says she
-    should since so some still such than that the their them then there these they this those through to too two
-    under until up very was we were what when where which while who whom why will with would year years you your
-    week day days monday tuesday wednesday thursday friday saturday sunday mr mrs ms told according people three
-    al ante bajo como con contra cual cuando de del desde donde dos durante e el ella ellas ellos en entre era es
-    esa ese eso esta este esto fue fueron ha han hasta hay la las le les lo los mas me mi muy ni no nos o otra otro
-    para pero por porque que se segun ser si sin sino sobre su sus tambien tras un una uno unos unas y ya lunes
-    martes miercoles jueves viernes sabado domingo dijo afirmo anos ano dia dias este esta estos estas
-    au aux avec ce ces dans des du elle en et il ils la le les leur mais ou par pas pour qui sur un une
-    ao aos com da das do dos em na nas no nos os ou pela pelo um uma
+    day days week year years monday tuesday wednesday thursday friday saturday sunday mr mrs ms people new last
+    late two three dos dia dias ano anos afirmo lunes martes miercoles jueves viernes sabado domingo
     """.split()
 )
+_STOPWORDS = stop_words() | _NEWS_WORDS
 _NAME = "\x00"  # prefix keeping names apart from terms in the shared vocabulary
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SENTENCE_MARKS = frozenset('.!?:;"“”«»—')
 
 
-@functools.lru_cache(maxsize=1 << 16)  # words repeat: most of an article's words were folded before
-def fold(word: str) -> str:
-    """Case-folded, accents stripped: the comparison form of a word in any Latin-script language."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+# Words repeat: most of an article's words were folded before.
+_fold_word = functools.lru_cache(maxsize=1 << 16)(fold)
 
 
 @dataclass(frozen=True)
@@ -112,7 +102,7 @@ class StoryFeatures:
 @functools.lru_cache(maxsize=1 << 16)
 def _term(raw: str) -> str | None:
     """The term a word counts as (stem, or a number of two digits or more), or None for a stop word."""
-    folded = fold(raw)
+    folded = _fold_word(raw)
     if folded.isdigit():
         return folded if len(folded) >= 2 else None
     if folded in _STOPWORDS or len(folded) < 3:
@@ -140,7 +130,7 @@ def extract_features(
                 terms.update(t for t in map(_term, _WORD.findall(chunk, match.start())) if t is not None)
                 break
             raw = match.group()
-            folded = fold(raw)
+            folded = _fold_word(raw)
             # a capital after a sentence or paragraph break is just grammar; elsewhere it marks a name
             gap = chunk[previous_end : match.start()]
             sentence_start = previous_end == 0 or "\n" in gap or any(ch in _SENTENCE_MARKS for ch in gap)

@@ -26,7 +26,7 @@ from lxml import etree
 from gazette import models
 from gazette.errors import ExtractionFailed, ExtractionRejected, GazetteError
 from gazette.extract.dates import published_date, settle_date, updated_date
-from gazette.extract.sanitize import plain_text, sanitize_html
+from gazette.extract.sanitize import html_to_text, sanitize_html
 from gazette.extract.text import decode_html, detect_language, repair_text
 from gazette.urls import canonicalize_url, is_http_url, same_site
 
@@ -121,11 +121,11 @@ def _extract(doc: models.FetchedDocument, entry: models.FeedEntry | None) -> mod
     body_html = _tidy_headings(body_html, title)
     # Repaired once, as HTML: the text is read from the repaired markup (ftfy costs per character).
     repaired = repair_text(body_html) if body_html else ""
-    text = plain_text(repaired) if repaired else ""
+    text = html_to_text(repaired) if repaired else ""
     html_out = sanitize_html(repaired, base) if repaired else ""
 
     if _word_count(text) < MIN_WORDS and entry is not None and entry.summary:
-        summary_text = repair_text(plain_text(entry.summary))
+        summary_text = repair_text(html_to_text(entry.summary))
         if _word_count(summary_text) > _word_count(text):
             logger.debug("page text too short on %s; using the feed summary", url)
             text = summary_text

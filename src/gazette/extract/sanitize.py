@@ -1,5 +1,7 @@
 """Extract stage, last step: article HTML reduced to an allow-list (nh3) so nothing in it can execute.
 
+The allow-list itself is ``htmlpolicy.ARTICLE``; this module resolves links against the page and checks them.
+
 What survives: text structure (paragraphs, headings h2–h4, lists, quotes, code, simple tables, figures and
 captions, line breaks, emphasis) and links to http, https and mailto URLs, each link marked
 ``rel="noopener noreferrer nofollow"``. Relative URLs are resolved against the page's URL, or dropped when
@@ -20,98 +22,11 @@ from html import unescape
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
-import nh3
 from lxml import etree
 
-logger = logging.getLogger(__name__)
+from gazette.htmlpolicy import ARTICLE, DROPPED_WITH_CONTENT, URL_SCHEMES
 
-ALLOWED_TAGS: frozenset[str] = frozenset(
-    {
-        "p",
-        "br",
-        "a",
-        "em",
-        "strong",
-        "i",
-        "b",
-        "u",
-        "s",
-        "sub",
-        "sup",
-        "small",
-        "mark",
-        "q",
-        "cite",
-        "abbr",
-        "time",
-        "blockquote",
-        "ul",
-        "ol",
-        "li",
-        "dl",
-        "dt",
-        "dd",
-        "h2",
-        "h3",
-        "h4",
-        "figure",
-        "figcaption",
-        "code",
-        "pre",
-        "kbd",
-        "hr",
-        "table",
-        "caption",
-        "thead",
-        "tbody",
-        "tfoot",
-        "tr",
-        "th",
-        "td",
-    }
-)
-# No free-text attributes (title, alt, lang): a value can hold any words, and "onerror=" inside a quoted
-# title is inert but trips every naive check downstream. "*" empty also turns off nh3's generic lang/title.
-ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
-    "*": set(),
-    "a": {"href"},
-    "time": {"datetime"},
-    "th": {"colspan", "rowspan", "scope"},
-    "td": {"colspan", "rowspan"},
-    "ol": {"start"},
-}
-URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
-LINK_REL = "noopener noreferrer nofollow"
-# Removed with everything inside them (the others not allowed are unwrapped, keeping their text).
-DROPPED_WITH_CONTENT: frozenset[str] = frozenset(
-    {
-        "script",
-        "style",
-        "iframe",
-        "frame",
-        "frameset",
-        "object",
-        "embed",
-        "applet",
-        "svg",
-        "math",
-        "noscript",
-        "noembed",
-        "noframes",
-        "template",
-        "textarea",
-        "select",
-        "button",
-        "title",
-        "head",
-        "xmp",
-        "plaintext",
-        "canvas",
-        "audio",
-        "video",
-        "form",
-    }
-)
+logger = logging.getLogger(__name__)
 
 _URL_ATTRS = frozenset({"href", "src", "cite"})
 _WS = re.compile(r"[ \t\r\f\v]+")
@@ -210,22 +125,12 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         return value
 
     try:
-        return nh3.clean(
-            html,
-            tags=set(ALLOWED_TAGS),
-            clean_content_tags=set(DROPPED_WITH_CONTENT),
-            attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-            attribute_filter=filter_attribute,
-            url_schemes=set(URL_SCHEMES),
-            url_relative=resolve,
-            link_rel=LINK_REL,
-            strip_comments=True,
-        ).strip()
+        return ARTICLE.clean(html, attribute_filter=filter_attribute, url_relative=resolve).strip()
     except Exception:  # nh3 raising would be a bug; fail closed with the text only
         logger.warning("nh3 failed; falling back to escaped text", exc_info=True)
         from html import escape
 
-        return f"<p>{escape(plain_text(html))}</p>"
+        return f"<p>{escape(html_to_text(html))}</p>"
 
 
 def _collect_text(el: etree._Element, out: list[str], pre: bool = False) -> None:
@@ -251,7 +156,7 @@ def _collect_text(el: etree._Element, out: list[str], pre: bool = False) -> None
     add(el.tail)
 
 
-def plain_text(html: str) -> str:
+def html_to_text(html: str) -> str:
     """Text of an HTML fragment: one paragraph per block element, paragraphs separated by a blank line.
 
     Plain text in (a feed summary without markup) comes out with its whitespace tidied.
@@ -275,4 +180,4 @@ def _tidy(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-__all__ = ["ALLOWED_TAGS", "LINK_REL", "URL_SCHEMES", "plain_text", "sanitize_html"]
+__all__ = ["html_to_text", "sanitize_html"]

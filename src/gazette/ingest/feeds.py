@@ -25,10 +25,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-import nh3
 from feedparser.exceptions import NonXMLContentType
 
-from gazette import models
+from gazette import htmlpolicy, models
 from gazette.errors import FeedError
 from gazette.ingest.charset import decode_feed
 
@@ -76,13 +75,6 @@ _AUTHOR_RUN_RE = re.compile(
 )
 _EMAIL_NAME_RE = re.compile(r"^[^\s@()<>]+@[^\s()<>]+\s*\((?P<name>[^()]+)\)$")
 _NAME_EMAIL_RE = re.compile(r"^(?P<name>[^<>]+?)\s*<[^\s@<>]+@[^\s<>]+>$")
-
-SUMMARY_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "cite", "code", "em", "figcaption", "figure", "h2", "h3",
-    "h4", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "u", "ul",
-}  # fmt: skip
-SUMMARY_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
-
 
 # -- the prolog check ----------------------------------------------------------------------------------
 
@@ -172,7 +164,7 @@ def _clean_chars(value: str) -> str:
     return _BAD_CHARS_RE.sub("", value)
 
 
-def plain_text(value: Any, limit: int = MAX_TITLE, *, markup: bool = True) -> str | None:
+def one_line_text(value: Any, limit: int = MAX_TITLE, *, markup: bool = True) -> str | None:
     """A one-line plain-text version of a title or name: tags dropped, entities decoded, capped.
 
     With ``markup=False`` the value is already text (an Atom ``type="text"`` title, an RSS title feedparser
@@ -182,7 +174,7 @@ def plain_text(value: Any, limit: int = MAX_TITLE, *, markup: bool = True) -> st
         return None
     value = _clean_chars(value)
     if markup and _MARKUP_RE.search(value):
-        value = html.unescape(nh3.clean(value, tags=set()))
+        value = html.unescape(htmlpolicy.TEXT.clean(value))
         value = _clean_chars(value)
     value = _BIDI_RE.sub("", value)
     value = _SPACE_RE.sub(" ", unicodedata.normalize("NFC", value)).strip()
@@ -198,14 +190,7 @@ def sanitize_summary(value: Any) -> str | None:
     value = _clean_chars(value)[:MAX_SUMMARY]
     if not value.strip():
         return None
-    cleaned = nh3.clean(
-        value,
-        tags=SUMMARY_TAGS,
-        attributes=SUMMARY_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    cleaned = htmlpolicy.SUMMARY.clean(value)
     return cleaned.strip() or None
 
 
@@ -335,11 +320,11 @@ def _parse(doc: models.FetchedDocument, max_items: int) -> models.ParsedFeed:
         url=url,
         title=_title(meta),
         link=absolute_url(meta.get("link"), base),
-        language=plain_text(meta.get("language"), 35),
+        language=one_line_text(meta.get("language"), 35),
         warning=warning,
-        ttl=plain_text(meta.get("ttl"), 20),
-        update_period=plain_text(meta.get("sy_updateperiod"), 20),
-        update_frequency=plain_text(meta.get("sy_updatefrequency"), 20),
+        ttl=one_line_text(meta.get("ttl"), 20),
+        update_period=one_line_text(meta.get("sy_updateperiod"), 20),
+        update_frequency=one_line_text(meta.get("sy_updatefrequency"), 20),
     )
     for raw in entries_raw[:max_items]:
         entry = _xml_entry(raw, base, feed_base)
@@ -382,7 +367,7 @@ def _xml_entry(raw: Any, base: str, feed_base: str) -> models.FeedEntry | None:
         guid=_clean_chars(guid)[:MAX_GUID] if isinstance(guid, str) and guid.strip() else None,
         title=_title(raw),
         summary=sanitize_summary(summary),
-        author=plain_text(author, MAX_AUTHOR),
+        author=one_line_text(author, MAX_AUTHOR),
         published_at=published,
     )
 
@@ -391,7 +376,7 @@ def _title(obj: Any) -> str | None:
     """A feed's or entry's title as text, read the way feedparser typed it (``title_detail.type``)."""
     detail = obj.get("title_detail")
     kind = detail.get("type") if isinstance(detail, dict) else None
-    return plain_text(obj.get("title"), markup=kind != "text/plain")
+    return one_line_text(obj.get("title"), markup=kind != "text/plain")
 
 
 def _author_name(value: Any) -> str | None:
@@ -436,9 +421,9 @@ def _parse_json_feed(doc: models.FetchedDocument, text: str, max_items: int) -> 
         base = absolute_url(data["feed_url"], base) or base
     parsed = models.ParsedFeed(
         url=url,
-        title=plain_text(data.get("title")),
+        title=one_line_text(data.get("title")),
         link=absolute_url(data.get("home_page_url"), base),
-        language=plain_text(data.get("language"), 35),
+        language=one_line_text(data.get("language"), 35),
     )
     if len(items) > max_items:
         parsed.warning = f"more than {max_items} items; read the first {max_items}"
@@ -460,9 +445,9 @@ def _parse_json_feed(doc: models.FetchedDocument, text: str, max_items: int) -> 
             models.FeedEntry(
                 url=link,
                 guid=_clean_chars(ident)[:MAX_GUID] if ident else None,
-                title=plain_text(item.get("title")),
+                title=one_line_text(item.get("title")),
                 summary=sanitize_summary(summary),
-                author=plain_text(_json_author(item) or _json_author(data), MAX_AUTHOR),
+                author=one_line_text(_json_author(item) or _json_author(data), MAX_AUTHOR),
                 published_at=_iso_to_utc(item.get("date_published"))
                 or _iso_to_utc(item.get("date_modified")),
             )

@@ -9,6 +9,7 @@ folder outline per section, so other feed readers show the sections as folders.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -34,6 +35,8 @@ class OpmlFeed:
     title: str | None = None
     section: str | None = None
     source: str | None = None
+    html_url: str | None = None  # written (htmlUrl), not read: the site the feed belongs to
+    language: str | None = None  # written, not read
 
 
 def _attr(el: Element, name: str) -> str | None:
@@ -99,27 +102,42 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
     return feeds
 
 
-def write_opml(feeds: list[OpmlFeed], title: str = "Gazette feeds") -> str:
-    """An OPML 2.0 document listing ``feeds``, one folder outline per section (feeds without one at the top)."""
+def write_opml(
+    feeds: list[OpmlFeed],
+    title: str = "Gazette feeds",
+    *,
+    folder_of: Callable[[OpmlFeed], str | None] = lambda feed: feed.section,
+    created: datetime | None = None,
+) -> str:
+    """An OPML 2.0 document listing ``feeds``, one folder outline per ``folder_of(feed)`` (by default the
+    section; feeds without one at the top). Each feed's section is also its ``category``, so a reader that
+    ignores folders still gets it. The one OPML writer: ``gazette feeds export`` and the demo publisher."""
     root = Element("opml", version="2.0")
     head = SubElement(root, "head")
     SubElement(head, "title").text = title
-    SubElement(head, "dateCreated").text = format_datetime(datetime.now(UTC), usegmt=True)
+    SubElement(head, "dateCreated").text = format_datetime(created or datetime.now(UTC), usegmt=True)
     body = SubElement(root, "body")
     folders: dict[str, Element] = {}
     for feed in feeds:
         parent = body
-        if feed.section:
-            parent = folders.get(feed.section)  # type: ignore[assignment]
+        name = folder_of(feed)
+        if name:
+            parent = folders.get(name)  # type: ignore[assignment]
             if parent is None:
-                parent = folders[feed.section] = SubElement(
-                    body, "outline", text=feed.section, title=feed.section
-                )
-        attrs = {"type": "rss", "text": feed.title or feed.url, "xmlUrl": feed.url}
-        if feed.title:
-            attrs["title"] = feed.title
-        if feed.source:
-            attrs["source"] = feed.source
+                parent = folders[name] = SubElement(body, "outline", text=name, title=name)
+        attrs = {
+            "type": "rss",
+            "text": feed.title or feed.url,
+            "xmlUrl": feed.url,
+        }  # "rss": OPML's word for any feed
+        optional = {
+            "title": feed.title,
+            "htmlUrl": feed.html_url,
+            "language": feed.language,
+            "category": feed.section,
+            "source": feed.source,
+        }
+        attrs |= {key: value for key, value in optional.items() if value}
         SubElement(parent, "outline", attrs)
     indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode") + "\n"

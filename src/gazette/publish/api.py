@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from gazette.errors import GazetteError, Gone, NotFound
+from gazette.errors import BadRequest, Gone, NotFound
 from gazette.publish.pages import (
     MIN_STORY_ARTICLES,
     Site,
@@ -93,12 +93,6 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-
-
-class BadRequest(GazetteError):
-    """A malformed API parameter (HTTP 400)."""
-
-    status = 400
 
 
 def _site(request: Request) -> Site:
@@ -186,8 +180,19 @@ FILTER_DOC = {
 }
 
 
-def _filter_params(request: Request) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items() if k in FILTER_DOC}
+def filter_params(
+    section: str | None = Query(None, description=FILTER_DOC["section"]),
+    source: str | None = Query(None, description=FILTER_DOC["source"]),
+    locale: str | None = Query(None, description=FILTER_DOC["locale"]),
+    language: str | None = Query(None, description=FILTER_DOC["language"]),
+    date_from: str | None = Query(None, alias="from", description=FILTER_DOC["from"]),
+    date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
+) -> dict[str, str]:
+    """The article filters, declared once for every endpoint that takes them (a FastAPI dependency): the
+    values given, by their query-string names."""
+    given = {"section": section, "source": source, "locale": locale, "language": language}
+    given |= {"from": date_from, "to": date_to}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 _NOT_UNDERSTOOD = {
@@ -236,8 +241,10 @@ def read_filter(
     return flt, form, ignored
 
 
-def _api_filter(site: Site, session: Session, request: Request) -> tuple[ArticleFilter, dict[str, str]]:
-    flt, form, ignored = read_filter(site, session, _filter_params(request))
+def _api_filter(
+    site: Site, session: Session, params: Mapping[str, str]
+) -> tuple[ArticleFilter, dict[str, str]]:
+    flt, form, ignored = read_filter(site, session, params)
     if ignored:
         raise BadRequest("; ".join(str(i) for i in ignored))
     return flt, form
@@ -246,12 +253,7 @@ def _api_filter(site: Site, session: Session, request: Request) -> tuple[Article
 @router.get("/articles", summary="List articles, newest first, with filters and cursor pagination.")
 def list_articles(
     request: Request,
-    section: str | None = Query(None, description=FILTER_DOC["section"]),
-    source: str | None = Query(None, description=FILTER_DOC["source"]),
-    locale: str | None = Query(None, description=FILTER_DOC["locale"]),
-    language: str | None = Query(None, description=FILTER_DOC["language"]),
-    date_from: str | None = Query(None, alias="from", description=FILTER_DOC["from"]),
-    date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
+    filters: dict[str, str] = Depends(filter_params),
     cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
     limit: int = Query(20, ge=1, le=100, description="Articles per answer."),
 ) -> Response:
@@ -271,7 +273,7 @@ def list_articles(
         if not 0 <= after[1] <= MAX_ID:
             raise BadRequest("invalid cursor")
     with site.db.session() as s:
-        flt, applied = _api_filter(site, s, request)
+        flt, applied = _api_filter(site, s, filters)
         rows = listings.articles_after_cursor(s, flt, after, limit + 1)
         items = [article_json(site, a) for a in rows[:limit]]
         next_cursor = None
@@ -279,8 +281,7 @@ def list_articles(
             last = rows[limit - 1]
             next_cursor = _encode([listings.sort_key_of(last).isoformat(), last.id])
         changed = listings.latest_change(s, flt)
-    filters = {k: v for k, v in applied.items() if v}
-    answer = {"items": items, "next_cursor": next_cursor, "filters": filters}
+    answer = {"items": items, "next_cursor": next_cursor, "filters": {k: v for k, v in applied.items() if v}}
     return respond_json(request, answer, last_modified=changed)
 
 
@@ -378,19 +379,14 @@ def search(
         description='Words to find, in any form and with or without accents; "phrase", OR, -word and word* '
         "work as in docs/search.md. Hits with only some of the words follow the others, marked partial.",
     ),
-    section: str | None = Query(None, description=FILTER_DOC["section"]),
-    source: str | None = Query(None, description=FILTER_DOC["source"]),
-    locale: str | None = Query(None, description=FILTER_DOC["locale"]),
-    language: str | None = Query(None, description=FILTER_DOC["language"]),
-    date_from: str | None = Query(None, alias="from", description=FILTER_DOC["from"]),
-    date_to: str | None = Query(None, alias="to", description=FILTER_DOC["to"]),
+    filters: dict[str, str] = Depends(filter_params),
     cursor: str | None = Query(None, description="The next_cursor of the previous answer."),
     limit: int = Query(20, ge=1, le=100, description="Hits per answer."),
 ) -> Response:
     site = _site(request)
     offset = _offset_cursor(cursor)
     with site.db.session() as s:
-        flt, applied = _api_filter(site, s, request)
+        flt, applied = _api_filter(site, s, filters)
         hits, total = listings.search_articles(s, q[:500], flt, limit=limit, offset=offset)
         items = [
             {

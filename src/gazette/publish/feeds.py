@@ -1,20 +1,28 @@
 """Publish: feeds out (RSS 2.0, Atom 1.0, JSON Feed 1.1) for any listing, and the sitemaps.
 
-XML is built with ElementTree, so every value is escaped by the serializer, never by hand.
+The feeds are written by ``feedwriter`` (shared with the demo publisher); this module says what a listing's
+feed holds. XML is built with ElementTree, so every value is escaped by the serializer, never by hand.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import logging
-import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from typing import Any
 
 from gazette.errors import NotFound
+from gazette.feedwriter import (
+    CONTENT_TYPES,
+    Category,
+    Channel,
+    Item,
+    sub_element,
+    write_atom,
+    write_json_feed,
+    write_rss,
+    xml_document,
+)
 from gazette.publish.pages import (
     MIN_STORY_ARTICLES,
     Listing,
@@ -32,12 +40,7 @@ from gazette.store.schema import Article
 logger = logging.getLogger(__name__)
 
 FEED_ITEMS = 50
-FORMATS = {
-    "rss": "application/rss+xml; charset=utf-8",
-    "atom": "application/atom+xml; charset=utf-8",
-    "json": "application/feed+json; charset=utf-8",
-}
-ATOM_NS = "http://www.w3.org/2005/Atom"
+FORMATS = CONTENT_TYPES
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, by the sitemap protocol
@@ -45,7 +48,6 @@ NEWS_WINDOW = timedelta(days=2)
 NEWS_LIMIT = (
     1000  # URLs per news sitemap, by Google's rules  # news sitemaps list only the last two days' articles
 )
-ET.register_namespace("atom", ATOM_NS)
 ET.register_namespace("news", NEWS_NS)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -73,37 +75,6 @@ def _dated(article: Article) -> datetime:
     return listings.sort_key_of(article)
 
 
-def html_paragraphs(text: str) -> str:
-    """Plain text as the HTML that RSS ``<description>`` holds: each paragraph escaped and wrapped in ``<p>``.
-
-    Readers treat a description as HTML, so text that merely looks like markup (``<img onerror=…>`` in an
-    article) must arrive as characters, not as an element.
-    """
-    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs(text))
-
-
-def _xml(root: ET.Element) -> str:
-    return ET.tostring(root, encoding="unicode", xml_declaration=False).join(
-        ['<?xml version="1.0" encoding="utf-8"?>\n', "\n"]
-    )
-
-
-# Characters XML 1.0 forbids even when escaped (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_text(value: str) -> str:
-    """``value`` without the characters that would make the document not well-formed."""
-    return _NOT_XML.sub("", value)
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
-    if text is not None:
-        el.text = xml_text(text)
-    return el
-
-
 def render_feed(site: Site, listing: Listing, fmt: str) -> Rendered:
     """The feed of a listing in ``fmt`` ("rss", "atom" or "json"), newest ``FEED_ITEMS`` articles."""
     with site.db.session() as s:
@@ -122,94 +93,47 @@ def render_feed(site: Site, listing: Listing, fmt: str) -> Rendered:
     return Rendered(body, media_type=FORMATS[fmt], last_modified=changed, max_age=300)
 
 
+def _channel(site: Site, title: str, page: str, feed: str, updated: datetime) -> Channel:
+    return Channel(
+        title=title,
+        home_url=page,
+        self_url=feed,
+        updated=updated.astimezone(UTC),
+        description=f"{title}: briefs with links to the original reporting.",
+        author=site.settings.site.title,
+        generator="Gazette",
+    )
+
+
+def _item(site: Site, a: Article) -> Item:
+    link = site.absolute(a)
+    dated = _dated(a).astimezone(UTC)
+    return Item(
+        id=link,
+        link=link,
+        title=a.title,
+        summary=_summary(a),
+        full_text=_full_text(a),
+        published=dated,
+        updated=a.updated_at.astimezone(UTC) if a.updated_at else dated,
+        author=a.author or source_name(a),
+        category=Category(site.settings.section_name(a.section), a.section) if a.section else None,
+        language=a.language,
+        related_url=safe_url(a.original_url),
+        extra={"date_modified": _iso(a.updated_at or a.fetched_at)},
+    )
+
+
 def _rss(site: Site, articles: list[Article], title: str, page: str, feed: str, updated: datetime) -> str:
-    rss = ET.Element("rss", {"version": "2.0"})
-    channel = _sub(rss, "channel")
-    _sub(channel, "title", title)
-    _sub(channel, "link", page)
-    _sub(channel, "description", f"{title}: briefs with links to the original reporting.")
-    _sub(channel, f"{{{ATOM_NS}}}link", href=feed, rel="self", type="application/rss+xml")
-    _sub(channel, "lastBuildDate", format_datetime(updated.astimezone(UTC), usegmt=True))
-    _sub(channel, "generator", "Gazette")
-    for a in articles:
-        item = _sub(channel, "item")
-        link = site.absolute(a)
-        _sub(item, "title", a.title)
-        _sub(item, "link", link)
-        _sub(item, "guid", link, isPermaLink="true")
-        _sub(item, "pubDate", format_datetime(_dated(a).astimezone(UTC), usegmt=True))
-        _sub(item, "description", html_paragraphs(_full_text(a) or _summary(a)))
-        if a.section:
-            _sub(item, "category", site.settings.section_name(a.section))
-    return _xml(rss)
+    return write_rss(_channel(site, title, page, feed, updated), [_item(site, a) for a in articles])
 
 
 def _atom(site: Site, articles: list[Article], title: str, page: str, feed: str, updated: datetime) -> str:
-    ns = f"{{{ATOM_NS}}}"
-    root = ET.Element(f"{ns}feed")
-    _sub(root, f"{ns}id", feed)
-    _sub(root, f"{ns}title", title)
-    _sub(root, f"{ns}updated", _iso(updated))
-    _sub(root, f"{ns}link", href=feed, rel="self", type="application/atom+xml")
-    _sub(root, f"{ns}link", href=page, rel="alternate", type="text/html")
-    author = _sub(root, f"{ns}author")
-    _sub(author, f"{ns}name", site.settings.site.title)
-    _sub(root, f"{ns}generator", "Gazette")
-    for a in articles:
-        entry = _sub(root, f"{ns}entry")
-        link = site.absolute(a)
-        _sub(entry, f"{ns}id", link)
-        _sub(entry, f"{ns}title", a.title)
-        _sub(entry, f"{ns}updated", _iso(a.updated_at or _dated(a)))
-        _sub(entry, f"{ns}published", _iso(_dated(a)))
-        _sub(entry, f"{ns}link", href=link, rel="alternate", type="text/html")
-        original = safe_url(a.original_url)
-        if original:
-            _sub(entry, f"{ns}link", href=original, rel="related", type="text/html")
-        entry_author = _sub(entry, f"{ns}author")
-        _sub(entry_author, f"{ns}name", a.author or source_name(a))
-        if a.section:
-            _sub(entry, f"{ns}category", term=a.section, label=site.settings.section_name(a.section))
-        # type="html" with escaped paragraphs, as in RSS: a reader that ignores type="text" and renders the
-        # text as HTML would otherwise turn an article's "<img onerror=…>" into an element.
-        _sub(entry, f"{ns}summary", html_paragraphs(_summary(a)), type="html")
-        full = _full_text(a)
-        if full:
-            _sub(entry, f"{ns}content", html_paragraphs(full), type="html")
-    return _xml(root)
+    return write_atom(_channel(site, title, page, feed, updated), [_item(site, a) for a in articles])
 
 
 def _json_feed(site: Site, articles: list[Article], title: str, page: str, feed: str) -> str:
-    items: list[dict[str, Any]] = []
-    for a in articles:
-        link = site.absolute(a)
-        item: dict[str, Any] = {
-            "id": link,
-            "url": link,
-            "title": a.title,
-            "content_text": _full_text(a) or _summary(a),
-            "summary": _summary(a),
-            "date_published": _iso(_dated(a)),
-            "date_modified": _iso(a.updated_at or a.fetched_at),
-            "authors": [{"name": a.author or source_name(a)}],
-        }
-        original = safe_url(a.original_url)
-        if original:
-            item["external_url"] = original
-        if a.section:
-            item["tags"] = [site.settings.section_name(a.section)]
-        if a.language:
-            item["language"] = a.language
-        items.append(item)
-    doc = {
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": title,
-        "home_page_url": page,
-        "feed_url": feed,
-        "description": f"{title}: briefs with links to the original reporting.",
-        "items": items,
-    }
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    return write_json_feed(_channel(site, title, page, feed, EPOCH), [_item(site, a) for a in articles])
 
 
 # --- sitemaps ----------------------------------------------------------------------------------------
@@ -261,13 +185,13 @@ def _urlset(site: Site, entries: list[tuple[str, datetime | None]], host: str | 
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
     for path, lastmod in entries:
-        url = _sub(root, "url")
-        _sub(url, "loc", site.absolute(path, section=host))
+        url = sub_element(root, "url")
+        sub_element(url, "loc", site.absolute(path, section=host))
         if lastmod is not None:
-            _sub(url, "lastmod", _iso(lastmod))
+            sub_element(url, "lastmod", _iso(lastmod))
             newest = lastmod if newest is None or lastmod > newest else newest
     return Rendered(
-        _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+        xml_document(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
     )
 
 
@@ -314,17 +238,17 @@ def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT, host: str | None = No
     root = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
     for n in range(1, -(-total // limit) + 1):
-        entry = _sub(root, "sitemap")
-        _sub(entry, "loc", _host_url(site, host, f"/sitemap-{n}.xml"))
+        entry = sub_element(root, "sitemap")
+        sub_element(entry, "loc", _host_url(site, host, f"/sitemap-{n}.xml"))
         stamps = [lastmod for _path, lastmod in head[(n - 1) * limit : n * limit] if lastmod is not None]
         if n - 1 in newest_articles:
             stamps.append(newest_articles[n - 1])
         changed = max(stamps, default=None)
         if changed is not None:
-            _sub(entry, "lastmod", _iso(changed))
+            sub_element(entry, "lastmod", _iso(changed))
             newest = changed if newest is None or changed > newest else newest
     return Rendered(
-        _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+        xml_document(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
     )
 
 
@@ -359,18 +283,18 @@ def render_news_sitemap(site: Site, now: datetime | None = None, host: str | Non
     with site.db.session() as s:
         section = _articles_of(site, host)
         for a in listings.published_between(s, now - NEWS_WINDOW, now, limit=NEWS_LIMIT, section=section):
-            url = _sub(root, "url")
-            _sub(url, "loc", site.absolute(a))
-            news = _sub(url, f"{{{NEWS_NS}}}news")
-            pub = _sub(news, f"{{{NEWS_NS}}}publication")
-            _sub(pub, f"{{{NEWS_NS}}}name", site.settings.site.title)
-            _sub(pub, f"{{{NEWS_NS}}}language", (a.language or "en")[:2])
-            _sub(news, f"{{{NEWS_NS}}}publication_date", _iso(a.published_at or a.fetched_at))
-            _sub(news, f"{{{NEWS_NS}}}title", a.title)
+            url = sub_element(root, "url")
+            sub_element(url, "loc", site.absolute(a))
+            news = sub_element(url, f"{{{NEWS_NS}}}news")
+            pub = sub_element(news, f"{{{NEWS_NS}}}publication")
+            sub_element(pub, f"{{{NEWS_NS}}}name", site.settings.site.title)
+            sub_element(pub, f"{{{NEWS_NS}}}language", (a.language or "en")[:2])
+            sub_element(news, f"{{{NEWS_NS}}}publication_date", _iso(a.published_at or a.fetched_at))
+            sub_element(news, f"{{{NEWS_NS}}}title", a.title)
             changed = a.updated_at or a.fetched_at
             newest = changed if newest is None or changed > newest else newest
         if newest is None:
             newest = listings.latest_change(s)
     return Rendered(
-        _xml(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+        xml_document(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
     )

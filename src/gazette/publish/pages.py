@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import nh3
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from gazette.config import Settings
 from gazette.errors import Gone, NotFound
+from gazette.htmlpolicy import RENDER
 from gazette.publish.hosts import RESERVED, SectionHosts
 from gazette.publish.policy import static_policy
 from gazette.publish.search import SEARCH_HELP_URL
@@ -33,7 +33,7 @@ from gazette.store import stories as story_store
 from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
 from gazette.store.db import Database
-from gazette.store.listings import ArticleFilter, Place
+from gazette.store.listings import ArticleFilter, PlaceListing
 from gazette.store.schema import Article, ArticleLocale
 from gazette.store.story_schema import Duplicate, Story
 
@@ -138,12 +138,7 @@ def safe_url(url: str | None) -> str | None:
 
 def clean_html(fragment: str) -> Markup:
     """Sanitize stored HTML again at render time (defence in depth): no script, no handlers, http(s) links."""
-    cleaned = nh3.clean(
-        fragment,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        clean_content_tags={"script", "style"},
-    )
+    cleaned = RENDER.clean(fragment)
     # An image the publisher left without alt text is decoration to a screen reader, not a file name.
     cleaned = _IMG_WITHOUT_ALT.sub('<img alt=""', cleaned)
     return Markup(cleaned)  # noqa: S704 - nh3 output is safe HTML
@@ -484,7 +479,7 @@ class Site:
             page = listings.page_of(s, listing.flt, number, self.page_size)
             if number < 1 or (number > 1 and number > page.pages):
                 raise NotFound(f"no page {number} of {listing.path}")
-            place: Place | None = None
+            place: PlaceListing | None = None
             if listing.kind == "locale":
                 parts = listing.path.strip("/").split("/")
                 place = listings.find_place(s, parts[1], parts[2] if len(parts) > 2 else None)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
 
 from gazette.publish.pages import Rendered
+from gazette.revalidation import http_date, is_not_modified
 
 JSON = "application/json"
 
@@ -25,20 +25,10 @@ def etag_for(body: bytes) -> str:
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or etag in tags
-    ims = request.headers.get("if-modified-since")
-    if ims and last_modified is not None:
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return last_modified.replace(microsecond=0) <= since
-    return False
+    headers = request.headers
+    return is_not_modified(
+        headers.get("if-none-match"), headers.get("if-modified-since"), etag, last_modified
+    )
 
 
 def respond(request: Request, rendered: Rendered, status_code: int = 200) -> Response:
@@ -52,7 +42,7 @@ def respond(request: Request, rendered: Rendered, status_code: int = 200) -> Res
     if rendered.immutable:
         headers["Cache-Control"] += ", immutable"
     if rendered.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(rendered.last_modified.astimezone(UTC), usegmt=True)
+        headers["Last-Modified"] = http_date(rendered.last_modified)
     if status_code == 200 and _not_modified(request, etag, rendered.last_modified):
         return Response(status_code=304, headers=headers)
     return Response(body, status_code=status_code, media_type=rendered.media_type, headers=headers)

@@ -37,7 +37,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from gazette.config import Settings
-from gazette.errors import GazetteError
+from gazette.errors import BuildError
 from gazette.publish import feeds
 from gazette.publish.app import create_app
 from gazette.publish.hosts import SectionHosts
@@ -58,10 +58,6 @@ NOT_FOUND_PAGE = "/404.html"  # what static hosts (GitHub Pages, Netlify …) sh
 LIVE_ONLY = ("/search", "/api/")  # answered by a server only; never written as files
 CONCURRENCY = 8
 LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "source": "src", "iframe": "src"}
-
-
-class BuildError(GazetteError):
-    """The static build could not write its output folder."""
 
 
 @dataclass

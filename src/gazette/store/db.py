@@ -5,16 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import SQLAlchemyError
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from gazette.errors import StorageError
+from gazette.errors import StorageError, StorageRejected, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -41,23 +52,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def alembic_config(engine: Engine | None) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def migrate(engine: Engine, *, failure: str = "migration failed") -> None:
+    """Bring the schema to the newest Alembic revision; ``failure`` opens the one-line error if it cannot."""
     try:
         command.upgrade(alembic_config(engine), "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"migration failed: {exc}") from exc
+        raise storage_error(exc, failure) from exc
+    except CommandError as exc:  # e.g. a revision this version does not know: the database is newer than us
+        raise StorageError(f"{failure}: {exc}") from exc
 
 
-def is_initialized(engine: Engine) -> bool:
-    return inspect(engine).has_table("articles")
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None: a database Gazette has never set up)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest revision this version of Gazette knows."""
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
 def describe_db_error(exc: SQLAlchemyError) -> str:
@@ -66,6 +87,30 @@ def describe_db_error(exc: SQLAlchemyError) -> str:
     text = str(orig) if orig is not None else str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+def storage_error(exc: SQLAlchemyError, context: str = "") -> StorageError:
+    """The one place a SQLAlchemy error becomes ours: ``StorageRejected`` when the row is bad (a constraint, a
+    value the column cannot hold), ``StorageUnavailable`` when the database is (locked, full, unreachable, the
+    connection dropped), plain ``StorageError`` for the rest (a bug in our SQL). Raise it ``from exc``."""
+    message = describe_db_error(exc)
+    if context:
+        message = f"{context}: {message}"
+    if isinstance(exc, IntegrityError | DataError):
+        return StorageRejected(message)
+    if isinstance(exc, OperationalError | InterfaceError) and not _is_wrong_statement(exc):
+        return StorageUnavailable(message)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return StorageUnavailable(message)
+    return StorageError(message)
+
+
+SQLITE_ERROR = 1  # sqlite3 reports a syntax error or a missing table as OperationalError with this code
+
+
+def _is_wrong_statement(exc: SQLAlchemyError) -> bool:
+    """SQLite's generic error is our statement's fault, not the database's: retrying it cannot help."""
+    return getattr(getattr(exc, "orig", None), "sqlite_errorcode", None) == SQLITE_ERROR
 
 
 class Database:
@@ -80,7 +125,15 @@ class Database:
         migrate(self.engine)
 
     def ensure_initialized(self) -> None:
-        if not is_initialized(self.engine):
+        """Bring the database to the newest schema: a new one is created, an older one is upgraded (Alembic
+        ``upgrade head``), one already at the head is left alone (only its revision is read)."""
+        try:
+            current = current_revision(self.engine)
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, "cannot read the schema revision") from exc
+        if current != head_revision():
+            if current is not None:
+                logger.info("upgrading the database schema from revision %s", current)
             self.init()
 
     @contextmanager
@@ -92,7 +145,7 @@ class Database:
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
-            raise StorageError(describe_db_error(exc)) from exc
+            raise storage_error(exc) from exc
         except BaseException:
             session.rollback()
             raise

@@ -173,7 +173,7 @@ class Page:
 
 
 @dataclass
-class Place:
+class PlaceListing:
     """A country or region that articles are about, with its slug and article count."""
 
     kind: str  # "country" | "region"
@@ -184,7 +184,7 @@ class Place:
     country_slug: str
     region_code: str | None = None
     count: int = 0
-    regions: list[Place] = field(default_factory=list)
+    regions: list[PlaceListing] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -487,7 +487,7 @@ def country_label(code: str, name: str | None) -> str:
     return str(found.name) if found is not None else code
 
 
-def list_places(session: Session) -> list[Place]:
+def list_places(session: Session) -> list[PlaceListing]:
     """Every country with articles (most articles first), each with its regions; slugs computed here."""
     # Counted rows: an article counts once per place; a region is listed under the greatest name it was given.
     country_rows = [(code, name, n) for code, name, n in counter.labelled(session, "country")]
@@ -496,19 +496,19 @@ def list_places(session: Session) -> list[Place]:
         code, _, rcode = key.partition("/")
         if rname is not None:
             region_rows.append((code, rcode, rname, n))
-    countries: dict[str, Place] = {}
+    countries: dict[str, PlaceListing] = {}
     for code, name, n in country_rows:
         if not code:
             continue
         label = country_label(code, name)
         slug = place_slug(label)
-        countries[code] = Place("country", label, slug, code, label, slug, count=n)
+        countries[code] = PlaceListing("country", label, slug, code, label, slug, count=n)
     for code, rcode, rname, n in region_rows:
         country = countries.get(code)
         if country is None or not rname:
             continue
         country.regions.append(
-            Place(
+            PlaceListing(
                 "region",
                 rname,
                 place_slug(rname),
@@ -524,7 +524,7 @@ def list_places(session: Session) -> list[Place]:
     return sorted(countries.values(), key=lambda p: (-p.count, p.name))
 
 
-def find_place(session: Session, country_slug: str, region_slug: str | None = None) -> Place | None:
+def find_place(session: Session, country_slug: str, region_slug: str | None = None) -> PlaceListing | None:
     """The country (or region in it) whose slug is given, or None."""
     for country in list_places(session):
         if country.slug != country_slug:

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gazette.errors import CopyRefused, StorageError
-from gazette.store.db import describe_db_error, make_engine, migrate
+from gazette.store.db import make_engine, migrate, storage_error
 from gazette.store.search import rebuild_index
 
 logger = logging.getLogger(__name__)
@@ -151,9 +151,7 @@ def _preflight(source: Engine, target: Engine) -> None:
             with engine.connect():
                 pass
         except SQLAlchemyError as exc:
-            raise StorageError(
-                f"cannot connect to {masked(str(engine.url))}: {describe_db_error(exc)}"
-            ) from exc
+            raise storage_error(exc, f"cannot connect to {masked(str(engine.url))}") from exc
     try:
         if not inspect(source).has_table("articles"):
             raise CopyRefused(f"{masked(str(source.url))} holds no Gazette desk")
@@ -162,7 +160,7 @@ def _preflight(source: Engine, target: Engine) -> None:
                 f"{masked(str(target.url))} already holds articles; copy into an empty database"
             )
     except SQLAlchemyError as exc:
-        raise StorageError(describe_db_error(exc)) from exc
+        raise storage_error(exc) from exc
 
 
 def copy_database(source_url: str, target_url: str, *, on_progress: Progress | None = None) -> CopyReport:
@@ -174,7 +172,7 @@ def copy_database(source_url: str, target_url: str, *, on_progress: Progress | N
         _preflight(source, target)
         return _copy(source, target, on_progress or (lambda table, done, total: None))
     except SQLAlchemyError as exc:
-        raise StorageError(describe_db_error(exc)) from exc
+        raise storage_error(exc) from exc
     finally:
         source.dispose()
         target.dispose()
@@ -182,12 +180,7 @@ def copy_database(source_url: str, target_url: str, *, on_progress: Progress | N
 
 def _copy(source: Engine, target: Engine, progress: Progress) -> CopyReport:
     for engine in (source, target):
-        try:
-            migrate(engine)
-        except StorageError as exc:  # one line, as the database said it
-            cause = exc.__cause__
-            reason = describe_db_error(cause) if isinstance(cause, SQLAlchemyError) else str(exc)
-            raise StorageError(f"cannot create the schema in {masked(str(engine.url))}: {reason}") from exc
+        migrate(engine, failure=f"cannot create the schema in {masked(str(engine.url))}")
     src_meta, tgt_meta = MetaData(), MetaData()
     _reflect(src_meta, source)
     _reflect(tgt_meta, target)

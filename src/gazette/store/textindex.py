@@ -21,11 +21,13 @@ import html
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 import Stemmer
+
+from gazette.textfold import fold
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +44,6 @@ MIN_PREFIX_CHARS = 3  # "a*" would list a good part of the vocabulary; shorter p
 
 _WORD = re.compile(r"[^\W_]+")
 _RAW_PIECE = re.compile(r'-?"[^"]*"|\S+')
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or other combining marks: "Mérida" → "merida", "ÅNGSTRÖM" → "angstrom"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def base_language(language: str | None) -> str | None:
@@ -224,46 +220,64 @@ def parse_query(raw: str) -> Query:
 # FTS5: every term is quoted, so no word can be read as an operator; a phrase is one quoted string.
 
 
-def _fts_clause(clause: Clause) -> str:
+@dataclass(frozen=True)
+class _Syntax:
+    """How one engine writes a parsed query: the same tree, two spellings."""
+
+    term: Callable[[str], str]
+    phrase: Callable[[Sequence[str]], str]
+    prefix: str
+    any_of: str
+    all_of: str
+    but_not: str
+
+
+_FTS5 = _Syntax(
+    term=lambda key: f'"{key}"',
+    phrase=lambda words: '"' + " ".join(words) + '"',
+    prefix="*",
+    any_of=" OR ",
+    all_of=" AND ",
+    but_not=" NOT ",
+)
+_TSQUERY = _Syntax(
+    term=lambda key: f"'{key}'",
+    phrase=lambda words: "(" + " <-> ".join(f"'{w}'" for w in words) + ")",
+    prefix=":*",
+    any_of=" | ",
+    all_of=" & ",
+    but_not=" & !",
+)
+
+
+def _clause(clause: Clause, syntax: _Syntax) -> str:
     if isinstance(clause, Phrase):
-        options = ['"' + " ".join(ws) + '"' for ws in clause.per_language()]
+        options = [syntax.phrase(words) for words in clause.per_language()]
     else:
-        star = "*" if clause.prefix else ""
-        options = [f'"{key}"{star}' for key in clause.keys]
-    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+        star = syntax.prefix if clause.prefix else ""
+        options = [syntax.term(key) + star for key in clause.keys]
+    return options[0] if len(options) == 1 else "(" + syntax.any_of.join(options) + ")"
+
+
+def _expression(query: Query, syntax: _Syntax) -> str:
+    groups = []
+    for group in query.groups:
+        parts = [_clause(c, syntax) for c in group]
+        groups.append(parts[0] if len(parts) == 1 else "(" + syntax.any_of.join(parts) + ")")
+    expression = syntax.all_of.join(groups)
+    if query.excluded:
+        expression = f"({expression})" + "".join(syntax.but_not + _clause(c, syntax) for c in query.excluded)
+    return expression
 
 
 def fts_match(query: Query) -> str:
     """The FTS5 MATCH expression of a parsed (non-empty) query."""
-    groups = []
-    for group in query.groups:
-        parts = [_fts_clause(c) for c in group]
-        groups.append(parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
-    expression = " AND ".join(groups)
-    if query.excluded:
-        expression = f"({expression})" + "".join(f" NOT {_fts_clause(c)}" for c in query.excluded)
-    return expression
-
-
-def _ts_clause(clause: Clause) -> str:
-    if isinstance(clause, Phrase):
-        options = ["(" + " <-> ".join(f"'{w}'" for w in ws) + ")" for ws in clause.per_language()]
-    else:
-        star = ":*" if clause.prefix else ""
-        options = [f"'{key}'{star}" for key in clause.keys]
-    return options[0] if len(options) == 1 else "(" + " | ".join(options) + ")"
+    return _expression(query, _FTS5)
 
 
 def tsquery(query: Query) -> str:
     """The PostgreSQL ``tsquery`` literal of a parsed (non-empty) query, meaning what ``fts_match`` means."""
-    groups = []
-    for group in query.groups:
-        parts = [_ts_clause(c) for c in group]
-        groups.append(parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")")
-    expression = " & ".join(groups)
-    if query.excluded:
-        expression = f"({expression})" + "".join(f" & !{_ts_clause(c)}" for c in query.excluded)
-    return expression
+    return _expression(query, _TSQUERY)
 
 
 # --- snippets ----------------------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gazette.enrich.briefs.numbers import NumberMention, find_numbers
 from gazette.enrich.briefs.sentences import SentenceSpan, split_sentences
+from gazette.stopwords import stop_words
+from gazette.textfold import fold
 
 SUPPORT_THRESHOLD = 0.55  # faithful paraphrases in the test pairs score >= 0.59, added claims <= 0.46
 MAX_WINDOW = 3  # source sentences one brief sentence may draw on
@@ -33,18 +34,7 @@ _QUOTE_REGION = re.compile(r'"[^"\n]+"|“[^”\n]+”|«[^»\n]+»|„[^“”\
 _QUOTE = re.compile(r"[\"“”„«»]([^\"“”„«»]{2,}?)[\"“”„«»]|‘([^‘’]{2,}?)’(?!\w)")
 _CAPITALIZED = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*", re.UNICODE)
 
-STOPWORDS = frozenset(
-    """a an the and or but if then than that this these those there here of in on at to for from by with
-    about as into onto over under after before between through during without within upon via is are was
-    were be been being am do does did doing have has had having will would shall should can could may
-    might must it its it's he him his she her hers they them their theirs we us our you your i me my who
-    whom whose which what when where why how all any both each few more most other some such only own
-    same so too very just also not no nor said says say told according while although though because
-    since until again further once one s t
-    el la los las un una unos unas y o pero si de del al en por para con sin sobre entre hasta desde
-    que quien quienes cuyo cual como cuando donde es son fue fueron ser era eran ha han había hay se su
-    sus lo le les este esta estos estas ese esa eso muy más también ya no dijo según""".split()
-)
+STOPWORDS = stop_words("en", "es")
 NEGATIONS = frozenset(
     """not no never none nobody nothing neither nor cannot n't isn't wasn't aren't weren't
     don't doesn't didn't won't wouldn't can't couldn't shouldn't hasn't haven't hadn't denied denies
@@ -68,10 +58,10 @@ _DATE_WORDS = frozenset(
 _NAME_JOINERS = frozenset({"of", "de", "del", "la", "las", "los", "the", "van", "von", "da", "di", "y"})
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, one kind of quote and dash, single spaces."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+def comparable_text(text: str) -> str:
+    """``textfold.fold``, then one kind of quote and dash and single spaces: the form a brief and its
+    source are compared in."""
+    text = fold(text)
     text = re.sub(r"[‘’`´]", "'", text)
     text = re.sub(r"[“”„«»]", '"', text)
     text = re.sub(r"[‐-―−]", "-", text)
@@ -111,7 +101,7 @@ def stem(word: str) -> str:
 def content_tokens(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stopwords and punctuation dropped)."""
     out = []
-    for token in _TOKEN.findall(fold(text)):
+    for token in _TOKEN.findall(comparable_text(text)):
         token = token.replace("'", "")
         if token in STOPWORDS or (len(token) < 2 and not token.isdigit()):
             continue
@@ -145,10 +135,10 @@ class SourceIndex:
 
     def __init__(self, source: str) -> None:
         self.text = source
-        self.folded = " " + fold(source) + " "
+        self.folded = " " + comparable_text(source) + " "
         self.verbatim = _verbatim(source)
         self.sentences: list[SentenceSpan] = split_sentences(source)
-        self.folded_sentences = [fold(s.text) for s in self.sentences]
+        self.folded_sentences = [comparable_text(s.text) for s in self.sentences]
         self.sentence_tokens = [set(content_tokens(s.text)) for s in self.sentences]
         self.sentence_bigrams = [_bigrams(content_tokens(s.text)) for s in self.sentences]
         self.sentence_negated = [_negated_words(s.text) for s in self.sentences]
@@ -175,7 +165,7 @@ class SourceIndex:
         if not self.sentences:
             return 0.0, -1, -1
         if sentence:
-            folded = fold(sentence)
+            folded = comparable_text(sentence)
             for i, other in enumerate(self.folded_sentences):
                 if folded in other:
                     return 1.0, i, i
@@ -202,7 +192,7 @@ class SourceIndex:
 
 
 def _word_trigrams(text: str) -> set[tuple[str, ...]]:
-    words = _TOKEN.findall(fold(text))
+    words = _TOKEN.findall(comparable_text(text))
     return set(zip(words, words[1:], words[2:], strict=False))
 
 
@@ -227,7 +217,7 @@ def _is_negation(token: str) -> bool:
 
 def _negated_words(text: str) -> list[set[str]]:
     """For each negation in ``text``, the stems of the content words it governs."""
-    tokens = _TOKEN.findall(fold(text))
+    tokens = _TOKEN.findall(comparable_text(text))
     scopes = []
     for i, token in enumerate(tokens):
         if _is_negation(token):
@@ -298,7 +288,7 @@ def find_dates(sentence: str) -> list[str]:
     found = []
     for match in re.finditer(r"\b[A-ZÁÉÍÓÚ][a-záéíóú]+\b", sentence):
         word = match.group(0)
-        if fold(word) not in _DATE_WORDS:
+        if comparable_text(word) not in _DATE_WORDS:
             continue
         if word == "May" and not sentence[: match.start()].strip(" \"'“‘«¿¡"):
             continue  # the verb
@@ -307,7 +297,7 @@ def find_dates(sentence: str) -> list[str]:
 
 
 def _name_in_source(name: str, index: SourceIndex) -> bool:
-    folded = fold(name)
+    folded = comparable_text(name)
     if f" {folded} " in index.folded or re.search(rf"\b{re.escape(folded)}\b", index.folded):
         return True
     tokens = [t for t in re.findall(r"\w+", folded) if t not in _NAME_JOINERS and t not in _NOT_NAMES]
@@ -342,7 +332,7 @@ def check_sentence(sentence: str, index: SourceIndex, *, quotes: list[str] | Non
         if not _name_in_source(name, index):
             problems.append(f"name not in source: {name}")
     for day in find_dates(sentence):
-        if not re.search(rf"\b{fold(day)}\b", index.folded):
+        if not re.search(rf"\b{comparable_text(day)}\b", index.folded):
             problems.append(f"date not in source: {day}")
     tokens = content_tokens(sentence)
     support, first, last = index.best_passage(tokens, sentence)

@@ -1,4 +1,4 @@
-"""Store: migrations and the idempotent article upsert, on SQLite and PostgreSQL."""
+"""store/articles.py: the idempotent article upsert, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -29,12 +29,6 @@ def _article(url: str = "https://news.example/a/1", text: str = "Body text.", **
     )
     base.update(kw)
     return models.Article(**base)  # type: ignore[arg-type]
-
-
-def test_migrations_are_idempotent(db: Database) -> None:
-    db.init()  # a second upgrade to head changes nothing and does not fail
-    with db.session() as s:
-        assert article_store.count_articles(s) == 0
 
 
 def test_save_twice_stores_once(db: Database) -> None:
@@ -89,15 +83,3 @@ def test_unknown_date_uses_fetch_day_and_keeps_null(db: Database) -> None:
         )
         assert row.published_at is None
         assert row.date_path == "2026/11/03"
-
-
-def test_feed_error_backs_off_and_success_resets(db: Database) -> None:
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-    with db.session() as s:
-        feed = feed_store.add_feed(s, "https://news.example/rss")
-        feed_store.record_feed_error(s, feed, "HTTP 503", retry_after=7200, now=now)
-        assert feed.error_count == 1 and feed.last_error == "HTTP 503"
-        assert feed.next_check is not None and (feed.next_check - now).total_seconds() >= 7200
-        assert feed_store.due_feeds(s, now) == []
-        feed_store.record_feed_success(s, feed, etag='"v1"', last_modified=None, now=now)
-        assert feed.error_count == 0 and feed.etag == '"v1"'

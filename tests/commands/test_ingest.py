@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from gazette.cli import app
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "extract" / "fixtures"
 KEYS = {"url", "title", "date", "author", "site", "language", "text"}
 
 

@@ -1,0 +1,45 @@
+"""Accent folding: the one comparison form of a word that search, stories and briefs (and later sections and
+locales) share, so "Mérida", "MERIDA" and "merida" meet wherever Gazette compares words.
+
+``fold`` case-folds (so "Straße" meets "strasse") and drops every combining mark after a compatibility
+decomposition ("ﬁ" becomes "fi", "é" becomes "e"). ``fold_keeping_length`` does the same one character at a
+time and keeps one output character per input character, for code that maps matches back to spans of the
+original text. Left alone on purpose: scripts without combining accents pass through (lower-cased only), and
+no letter is transliterated ("ø", "ł" and "đ" stay themselves: they are letters, not accented ones).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Case-folded, accents and other combining marks dropped: "Mérida" → "merida", "ÅNGSTRÖM" → "angstrom"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class _OneForOne(dict[int, str]):
+    """A ``str.translate`` table that lower-cases and drops accents one character at a time."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        low = (base or char).lower()
+        out = low[0] if low else char
+        if char in "’‘`´":
+            out = "'"
+        self[code] = out
+        return out
+
+
+_ONE_FOR_ONE = _OneForOne()
+
+
+def fold_keeping_length(text: str) -> str:
+    """``fold`` one character for one ("Straße" → "straße"), curly apostrophes made straight: an offset in the
+    result is the same offset in ``text``."""
+    return text.translate(_ONE_FOR_ONE)
+
+
+__all__ = ["fold", "fold_keeping_length"]

@@ -1,0 +1,41 @@
+"""textfold and stopwords: the one accent fold and the one stop-word list per language."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gazette.stopwords import STOP_WORDS, stop_words
+from gazette.textfold import fold, fold_keeping_length
+
+
+def test_fold_examples() -> None:
+    assert fold("Mérida") == fold("MERIDA") == "merida"
+    assert fold("ÅNGSTRÖM") == "angstrom"
+    assert fold("Straße") == "strasse"  # case-folded, not only lower-cased
+    assert fold("ﬁnal São Tomé") == "final sao tome"
+    assert fold("Łódź") == "łodz"  # ł is a letter of its own, not an accented l
+
+
+def test_fold_keeping_length_maps_offsets_one_for_one() -> None:
+    text = "Mérida’s MAYOR, Straße"
+    folded = fold_keeping_length(text)
+    assert folded == "merida's mayor, straße"
+    assert len(folded) == len(text)
+
+
+@given(st.text())
+def test_fold_is_idempotent_and_keeping_length_keeps_it(text: str) -> None:
+    assert fold(fold(text)) == fold(text)
+    assert len(fold_keeping_length(text)) == len(text)
+
+
+def test_stop_words_are_in_folded_form_and_per_language() -> None:
+    for language, words in STOP_WORDS.items():
+        assert words, language
+        assert all(fold(w) == w for w in words), language
+    assert "the" in stop_words("en") and "the" not in stop_words("es")
+    assert {"tambien", "segun", "mas"} <= stop_words("es")  # folded, so folded tokens meet them
+    assert stop_words("en", "es") == STOP_WORDS["en"] | STOP_WORDS["es"]
+    assert stop_words() >= stop_words("fr") | stop_words("pt")
+    assert stop_words("xx") == frozenset()
