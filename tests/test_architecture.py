@@ -18,7 +18,7 @@ import gazette
 
 SRC = Path(gazette.__file__).parent
 STAGES = ("ingest", "extract", "enrich")
-CHAINING = ("pipeline", "commands", "cli", "demo")
+CHAINING = ("pipeline", "webhooks", "commands", "cli", "demo")
 
 
 def _imports(path: Path) -> set[str]:

@@ -203,4 +203,5 @@ __all__ = [
     "StorageUnavailable",
     "TooLarge",
     "TooManyRedirects",
+    "WebhookError",
 ]

@@ -40,7 +40,7 @@ def ingest(
 
 def _deliver_webhooks(settings: Any, db: Any) -> None:
     """Send the topic watches' webhook deliveries that are due (new matches, and retries whose time came)."""
-    from gazette.publish.webhooks import Sender
+    from gazette.webhooks import Sender
 
     try:
         with Sender(settings, db) as sender:

@@ -1,7 +1,7 @@
 """CLI: ``gazette run`` — serve the site and keep ingesting each feed when it is due, in one process.
 
 The web server runs in a thread; the scheduler loop (the existing ``Pipeline``, one round per due batch) runs
-in another, and the topic watches' webhook sender (``publish.webhooks.delivery_loop``) in a third; the main
+in another, and the topic watches' webhook sender (``webhooks.delivery_loop``) in a third; the main
 thread only waits for SIGTERM or Ctrl-C. On either, the pipeline stores the article in
 hand and returns (each article is one transaction, a feed's validators are written after its items), the
 server stops, and the process exits 0. Should a network read still hold a worker after the grace period, the
@@ -79,7 +79,7 @@ def scheduler_loop(settings: Any, db: Any, stop: threading.Event, build_dir: Pat
 def _deliveries(settings: Any, db: Any, stop: threading.Event) -> None:
     """The webhook sender beside the scheduler: a failure here is logged and the sender starts again, so one
     bad row cannot stop the desk (every row it took is due again when its claim runs out)."""
-    from gazette.publish.webhooks import delivery_loop
+    from gazette.webhooks import delivery_loop
 
     while not stop.is_set():
         try:

@@ -1,8 +1,8 @@
-"""Publish: topic-watch webhooks — each outbox row POSTed once as signed JSON, retried with backoff until a 2xx.
+"""Topic-watch webhooks — each outbox row POSTed once as signed JSON, retried with backoff until a 2xx.
 
-Webhooks live in ``publish/`` because they are one more way an article leaves Gazette, beside pages, feeds and
-the API: the body's ``article`` is the API's own serializer (``api.article_json``), so a receiver sees exactly
-what ``/api/articles/{id}`` answers. A delivery:
+Like ``pipeline``, this module chains rooms and belongs to none: the body's ``article`` is the API's own
+serializer (``publish.api.article_json``), so a receiver sees exactly what ``/api/articles/{id}`` answers; the
+outbox is ``store.watches``; the connection is the fetcher's guarded transport (``ingest``). A delivery:
 
 1. claims a due outbox row (``store.watches.claim``: the attempt is counted and the row is held until the
    request's timeout has passed, so a sender killed mid-request leaves it due again soon after);

@@ -1,4 +1,4 @@
-"""Webhook delivery (publish.webhooks) on SQLite and PostgreSQL, over real HTTP on 127.0.0.1: a timeout and a
+"""Webhook delivery (webhooks) on SQLite and PostgreSQL, over real HTTP on 127.0.0.1: a timeout and a
 refused address are failed attempts retried later, two senders at once deliver a row once, a 2xx ends it."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from gazette.pipeline import match_watches
-from gazette.publish.webhooks import MAX_BACKOFF, Sender, backoff_seconds, sign
 from gazette.store import articles as article_store
 from gazette.store import watches as watch_store
 from gazette.store.db import Database
 from gazette.store.watch_schema import Delivery, Watch
+from gazette.webhooks import MAX_BACKOFF, Sender, backoff_seconds, sign
 from tests.commands.receiver import webhook_receiver
 from tests.conftest import make_settings
 from tests.publish.publish_corpus import build_articles
