@@ -7,7 +7,8 @@ import logging
 from gazette import models
 from gazette.config import ENRICH_MAX_CHARS
 from gazette.enrich import readable_text
-from gazette.enrich.locales.gazetteer import Gazetteer, build_gazetteer, fold, load_gazetteer
+from gazette.enrich.locales.builder import build_gazetteer
+from gazette.enrich.locales.gazetteer import Gazetteer, fold, load_gazetteer
 from gazette.enrich.locales.resolve import Mention, Tagger, get_tagger
 
 logger = logging.getLogger(__name__)
