@@ -107,7 +107,9 @@ def locale_line(locales: list[models.Locale]) -> str:
     countries: dict[str, tuple[str, float, int]] = {}
     for order, loc in enumerate(locales):
         if loc.kind in ("region", "city") and loc.region_code and loc.region_name and loc.country_code:
-            name, sal, first, cc = regions.get(loc.region_code, (loc.region_name, 0.0, order, loc.country_code))
+            name, sal, first, cc = regions.get(
+                loc.region_code, (loc.region_name, 0.0, order, loc.country_code)
+            )
             regions[loc.region_code] = (name, sal + loc.salience, first, cc)
         if loc.country_code:
             cname = loc.country_name or loc.country_code
