@@ -29,14 +29,20 @@ SRC = Path(gazette.__file__).parent
 
 
 def small_gazetteer() -> Gazetteer:
+    """Every kind of place and link flag, None where a source has nothing, regions listed after cities."""
     places = [
         Place("country", "Venezuela", "VE", None, None, 3625428, 8.0, -66.0, 28_000_000),
         Place("country", "Colombia", "CO", None, None, None, None, None, 0),
         Place("region", "Bolívar", "VE", "VE-F", "Bolívar", None, 7.1, -64.3, 1_500_000),
         Place("region", "Bolívar", "CO", "CO-BOL", "Bolívar", None, None, None, 0),
-        Place("city", "Caracas", "VE", "VE-A", None, 3646738, 10.488, -66.8792, 3_000_000, True),
+        Place(
+            "city", "Caracas", "VE", "VE-A", "Distrito Capital", 3646738, 10.488, -66.8792, 3_000_000, True
+        ),
         Place("city", "Ciudad Bolívar", "VE", "VE-F", "Bolívar", 3645528, 8.1222, -63.5497, 338_000),
-        Place("county", "Laurel County", "US", "US-KY", None, None, None, None, 0),
+        Place("city", "Bogotá", "CO", None, None, 3688689, 4.6097, -74.0817, 7_600_000, True),
+        Place("county", "Laurel County", "US", "US-KY", "Kentucky", None, None, None, 0),
+        Place("region", "Distrito Capital", "VE", "VE-A", "Distrito Capital", None, 10.5, -66.9, 0),
+        Place("region", "Kentucky", "US", "US-KY", "Kentucky", None, 37.8, -84.3, 0),
     ]
     names = {
         "venezuela": [(0, 0)],
@@ -45,14 +51,15 @@ def small_gazetteer() -> Gazetteer:
         "bolivar": [(2, 0), (3, 0)],
         "caracas": [(4, 0), (4, ALTERNATE | EXACT_CASE)],
         "ciudad bolivar": [(5, 0)],
-        "laurel county": [(6, 0)],
+        "bogota": [(6, 0)],
+        "laurel county": [(7, 0)],
     }
     return Gazetteer(
         places,
         names,
         {"ve": {"VE"}},
-        {"VE": "Venezuela", "CO": "Colombia"},
-        {"VE-F": 2, "CO-BOL": 3},
+        {"VE": "Venezuela", "CO": "Colombia", "US": "United States"},
+        {"VE-F": 2, "CO-BOL": 3, "VE-A": 8, "US-KY": 9},
         {"VE": 0, "CO": 1},
     )
 
@@ -74,10 +81,11 @@ def test_the_same_gazetteer_writes_the_same_bytes(tmp_path: Path) -> None:
     assert one.read_bytes() == two.read_bytes()
 
 
-def test_a_region_listed_after_its_cities_is_refused(tmp_path: Path) -> None:
+def test_a_place_in_a_region_the_gazetteer_lacks_is_refused(tmp_path: Path) -> None:
+    """The reader derives each place's region name from its region: a file must not lose one."""
     gaz = small_gazetteer()
-    gaz.places.append(Place("region", "Aragua", "VE", "VE-D", "Aragua", None, None, None, 0))
-    with pytest.raises(ValueError, match="before the places inside them"):
+    gaz.places.append(Place("city", "Maracay", "VE", "VE-D", "Aragua", 3632998, 10.2, -67.6, 1_000_000))
+    with pytest.raises(ValueError, match="must name a region of the gazetteer"):
         write_gazetteer_file(gaz, tmp_path / "bad.zip", {})
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import sys
 import unicodedata
 import zipfile
@@ -170,56 +169,46 @@ def _numbers(archive: zipfile.ZipFile, member: str, typecode: str) -> list[Any]:
 
 
 def _read_gazetteer(archive: zipfile.ZipFile, meta: dict[str, Any]) -> Gazetteer:
-    intern = sys.intern
+    # Column by column, so that the loops run in C; codes are indexes into short tables, so each country and
+    # region code is one shared string.
+    countries: list[str] = meta["countries"]
     kinds = [KINDS[k] for k in _numbers(archive, "place_kind", "B")]
-    capitals = set(meta["capitals"])
-    places: list[Place] = []
-    region_index: dict[str, int] = {}
-    country_index: dict[str, int] = {}
-    rows = zip(
-        kinds,
-        _lines(archive, "place_name"),
-        _lines(archive, "place_country"),
-        _lines(archive, "place_region"),
-        _numbers(archive, "place_geonames_id", "q"),
-        _numbers(archive, "place_lat", "d"),
-        _numbers(archive, "place_lon", "d"),
-        _numbers(archive, "place_population", "q"),
-        strict=True,
-    )
-    for idx, (kind, name, cc, rcode, gid, lat, lon, pop) in enumerate(rows):
-        cc = intern(cc)
-        region_code = region_name = None
-        if rcode:
-            region_code = intern(rcode)
-            if kind == "region":
-                region_index[region_code] = idx
-                region_name = name
-            elif region_code in region_index:
-                region_name = places[region_index[region_code]].name
-        elif kind == "country":
-            country_index[cc] = idx
-        places.append(
-            Place(
-                kind,
-                name,
-                cc,
-                region_code,
-                region_name,
-                gid if gid >= 0 else None,
-                None if math.isnan(lat) else lat,
-                None if math.isnan(lon) else lon,
-                pop,
-                idx in capitals,
-            )
+    names_of_places = _lines(archive, "place_name")
+    country_codes = [countries[i] for i in _numbers(archive, "place_country", "H")]
+    region_places = _numbers(archive, "place_region", "i")  # the region's place index, -1 for none
+    region_places_in_order = [i for i, kind in enumerate(kinds) if kind == "region"]
+    code_at = dict(zip(region_places_in_order, _lines(archive, "region_code"), strict=True))
+    region_code_of = [None if i < 0 else code_at[i] for i in region_places]
+    region_name_of = [None if i < 0 else names_of_places[i] for i in region_places]
+    capitals = [False] * len(kinds)
+    for idx in meta["capitals"]:
+        capitals[idx] = True
+    lats = [None if x != x else x for x in _numbers(archive, "place_lat", "d")]
+    lons = [None if x != x else x for x in _numbers(archive, "place_lon", "d")]
+    geonames_ids = [None if x < 0 else x for x in _numbers(archive, "place_geonames_id", "q")]
+    places = list(
+        map(
+            Place,
+            kinds,
+            names_of_places,
+            country_codes,
+            region_code_of,
+            region_name_of,
+            geonames_ids,
+            lats,
+            lons,
+            _numbers(archive, "place_population", "q"),
+            capitals,
         )
-    links = _numbers(archive, "name_links", "I")
-    counts = _numbers(archive, "name_counts", "I")
+    )
+    region_index = {p.region_code: i for i, p in enumerate(places) if p.kind == "region" and p.region_code}
+    country_index = {p.country_code: i for i, p in enumerate(places) if p.kind == "country"}
     mask = (1 << _FLAG_BITS) - 1
+    pairs = [(code >> _FLAG_BITS, code & mask) for code in _numbers(archive, "name_links", "I")]
     names: dict[str, list[tuple[int, int]]] = {}
     at = 0
-    for key, count in zip(_lines(archive, "name_keys"), counts, strict=True):
-        names[key] = [(code >> _FLAG_BITS, code & mask) for code in links[at : at + count]]
+    for key, count in zip(_lines(archive, "name_keys"), _numbers(archive, "name_counts", "I"), strict=True):
+        names[key] = pairs[at : at + count]
         at += count
     exact = {key: set(surfaces) for key, surfaces in meta["exact"].items()}
     return Gazetteer(places, names, exact, meta["country_names"], region_index, country_index)
@@ -229,31 +218,39 @@ def write_gazetteer_file(gaz: Gazetteer, path: Path, sources: dict[str, str]) ->
     """Write ``gaz`` as a gazetteer file: a zip of columns (text lines and little-endian numbers) that reads
     back without parsing, byte for byte the same each build."""
     places = gaz.places
-    if any(p.kind == "region" and p.region_name != p.name for p in places):
-        raise ValueError("a region's region_name must be its name")  # the reader derives it so
-    rank = {"country": 0, "region": 1}
-    if [rank.get(p.kind, 2) for p in places] != sorted(rank.get(p.kind, 2) for p in places):
-        raise ValueError("countries and regions must come before the places inside them")
-    texts = [p.name for p in places] + [p.region_code or "" for p in places] + list(gaz.names)
+    region_at = {p.region_code: i for i, p in enumerate(places) if p.kind == "region" and p.region_code}
+    for i, p in enumerate(places):
+        at = region_at.get(p.region_code or "")
+        if p.kind == "region" and (at != i or p.region_name != p.name):
+            raise ValueError(f"region {p.name!r} must carry its own code once, and its name as region_name")
+        shown = places[at].name if at is not None else None
+        if p.kind != "region" and (p.region_name != shown or (p.region_code and at is None)):
+            raise ValueError(f"{p.kind} {p.name!r} must name a region of the gazetteer, as it is shown")
+    texts = [p.name for p in places] + list(gaz.names)
     if any("\n" in text for text in texts):
         raise ValueError("a name holds a line break")
+    countries = sorted({p.country_code for p in places})
+    country_at = {cc: i for i, cc in enumerate(countries)}
     meta = {
         "format": FORMAT_VERSION,
         "digest": builder_digest(),
         "sources": sources,
         "places": len(places),
         "names": len(gaz.names),
+        "countries": countries,
         "country_names": gaz.country_names,
         "capitals": [i for i, p in enumerate(places) if p.capital],
         "exact": {key: sorted(surfaces) for key, surfaces in gaz.exact.items()},
     }
     nan = float("nan")
+    region_places = [region_at.get(p.region_code or "", -1) for p in places]
     members: dict[str, bytes] = {
         "meta.json": json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"),
         "place_kind": _pack("B", [KINDS.index(p.kind) for p in places]),
         "place_name": "\n".join(p.name for p in places).encode("utf-8"),
-        "place_country": "\n".join(p.country_code for p in places).encode("utf-8"),
-        "place_region": "\n".join(p.region_code or "" for p in places).encode("utf-8"),
+        "place_country": _pack("H", [country_at[p.country_code] for p in places]),
+        "place_region": _pack("i", region_places),
+        "region_code": "\n".join(p.region_code or "" for p in places if p.kind == "region").encode("utf-8"),
         "place_geonames_id": _pack("q", [-1 if p.geonames_id is None else p.geonames_id for p in places]),
         "place_lat": _pack("d", [nan if p.lat is None else p.lat for p in places]),
         "place_lon": _pack("d", [nan if p.lon is None else p.lon for p in places]),
