@@ -123,29 +123,24 @@ def load_gazetteer(path: Path | None = None) -> Gazetteer:
     try:
         with zipfile.ZipFile(path) as archive:
             meta = _read_meta(archive)
-            if meta.get("digest") != builder_digest():
-                logger.warning(
-                    "gazetteer file %s is older than its builder; building it in memory "
-                    "(run `python scripts/build_gazetteer.py` to rebuild the file)",
-                    path,
-                )
-                return _build_in_memory()
-            return _read_gazetteer(archive, meta)
+            if meta.get("digest") == builder_digest():
+                return _read_gazetteer(archive, meta)
+        logger.warning(
+            "gazetteer file %s is older than its builder; building it in memory "
+            "(run `python scripts/build_gazetteer.py` to rebuild the file)",
+            path,
+        )
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         logger.warning("gazetteer file %s unreadable (%s); building it in memory", path, exc)
-        return _build_in_memory()
+    from gazette.enrich.locales.builder import build_gazetteer
+
+    return build_gazetteer()
 
 
 def read_gazetteer_meta(path: Path) -> dict[str, Any]:
     """The small part of a gazetteer file: format, digest, source package versions, counts."""
     with zipfile.ZipFile(path) as archive:
         return _read_meta(archive)
-
-
-def _build_in_memory() -> Gazetteer:
-    from gazette.enrich.locales.builder import build_gazetteer
-
-    return build_gazetteer()
 
 
 def _read_meta(archive: zipfile.ZipFile) -> dict[str, Any]:
