@@ -38,6 +38,10 @@ SOURCE_PACKAGES = ("pycountry", "Babel", "countrystatecity-countries", "geonames
 # GeoNames admin1 codes and ISO 3166-2 codes are matched through cities both sources place within this distance.
 SAME_CITY_KM = 25.0
 
+# ... and an admin1 code no city votes for goes to the region whose point lies this close to its biggest city
+# (Bogotá is 36 km from the point given for Bogotá D.C., whose district runs south into the páramo).
+DISTRICT_KM = 50.0
+
 _LATIN_OK = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ' .\-]+$")
 
 
@@ -301,6 +305,33 @@ class GazetteerBuilder:
                     if top:
                         votes[(cc, a1)][top] += 1
         self.admin1_to_iso = {key: counter.most_common(1)[0][0] for key, counter in votes.items()}
+        self._map_unvoted_admin1_codes()
+
+    def _map_unvoted_admin1_codes(self) -> None:
+        """A capital district that the two sources spell apart ("Bogotá" and "Bogotá D.C.", Asunción) gets no
+        vote: its admin1 goes to a region no other code claimed, named like its most populous city, whose point
+        lies near it. Only a like name is trusted (by distance alone Drammen would land in Oslo); GeoNames' "no
+        admin1" codes stay unmapped."""
+        biggest: dict[tuple[str, str], dict[str, Any]] = {}
+        for city in self.geonames.get_cities().values():
+            key = (city["countrycode"], city["admin1code"])
+            if key in self.admin1_to_iso or key[1] in ("", "00"):
+                continue
+            if city["population"] > biggest.get(key, {}).get("population", -1):
+                biggest[key] = city
+        claimed = set(self.admin1_to_iso.values())
+        for key, city in sorted(biggest.items()):
+            near = [
+                (_haversine_km(place.lat, place.lon, city["latitude"], city["longitude"]), code)
+                for code, idx in self.region_index.items()
+                if (place := self.places[idx]).country_code == key[0]
+                and code not in claimed
+                and place.lat is not None
+                and place.lon is not None
+                and name_similarity(place.name, city["name"]) >= 0.5
+            ]
+            if near and min(near)[0] < DISTRICT_KM:
+                self.admin1_to_iso[key] = min(near)[1]
 
     def _first_level(self, code: str) -> str | None:
         sub = self.pycountry.subdivisions.get(code=code)
