@@ -33,15 +33,15 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: install
 	$(BIN)/mypy src
 
 format: install
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
 
 ## bench: every benchmark at its quick size through bench/run.py, then one summary table (see bench/README.md)
 bench: install

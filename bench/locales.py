@@ -28,7 +28,7 @@ from pathlib import Path
 
 from _datasets import datasets_dir
 
-from gazette.enrich.locales import fold, get_tagger, tag_locales
+from gazette.enrich.locales import fold_keeping_length, get_tagger, tag_locales
 from gazette.enrich.locales.recognise import fit
 from gazette.enrich.locales.resolve import Tagger
 
@@ -88,12 +88,12 @@ class GoldCodes:
                 self._grid.setdefault((int(p.lat // 1), int(p.lon // 1)), []).append(p)
 
     def country(self, name: str | None) -> str | None:
-        return self.countries.get(fold(name.strip())) if name else None
+        return self.countries.get(fold_keeping_length(name.strip())) if name else None
 
     def region(self, country: str | None, name: str | None) -> str | None:
         if not name:
             return None
-        key = fold(name.strip())
+        key = fold_keeping_length(name.strip())
         for suffix in (" state", " province", " region", " oblast", " governorate"):
             if key.endswith(suffix) and (country or "", key[: -len(suffix)]) in self.regions:
                 key = key[: -len(suffix)]
@@ -223,7 +223,7 @@ COLUMNS = ("P", "R", "F1", "country", "region", "Acc@161", "Acc@161*")
 
 
 def mean_metrics(scores: list[Score]) -> dict[str, float | None]:
-    """The mean of each figure over the folds (a figure no fold has stays None)."""
+    """The mean of each figure over the folds (a figure no fold_keeping_length has stays None)."""
     per_fold = [s.metrics() for s in scores]
     out: dict[str, float | None] = {}
     for column in COLUMNS:
@@ -291,7 +291,7 @@ TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 
 
 def cross_validate(tagger: Tagger, loaded: dict[str, list[Doc]], folds: int) -> dict[str, list[Score]]:
-    """Train on all corpora but one fold, score that fold; every fold in turn (articles dealt round-robin)."""
+    """Train on all corpora but one fold_keeping_length, score that fold_keeping_length; every fold_keeping_length in turn (articles dealt round-robin)."""
     shipped = tagger.model
     scores: dict[str, list[Score]] = {name: [] for name in loaded}
     try:
@@ -365,7 +365,11 @@ def main(argv: list[str] | None = None) -> int:
             tagger.model = shipped
         naive = score(loaded[name], tagger.naive_mentions, demonyms).metrics()
         rows.append(
-            [name, f"gazette, recogniser ({args.folds}-fold CV mean)", *(fmt(ours[c]) for c in COLUMNS)]
+            [
+                name,
+                f"gazette, recogniser ({args.folds}-fold_keeping_length CV mean)",
+                *(fmt(ours[c]) for c in COLUMNS),
+            ]
         )
         rows.append([name, "gazette, rules only", *(fmt(rules[c]) for c in COLUMNS)])
         rows.append([name, "baseline: today (2026-12-06)", *(fmt(BASELINE[name].get(c)) for c in COLUMNS)])

@@ -166,10 +166,11 @@ def first_lines(article: Article, limit: int = 240) -> str:
 
 def locale_labels(locales: list[ArticleLocale]) -> list[tuple[str, str]]:
     """(label, path) for the "Locales:" line: regions by salience (a city counts for its region), then
-    countries in upper case, e.g. Bolívar, Nueva Esparta, Aragua, VENEZUELA."""
+    countries in upper case, e.g. Bolívar, Nueva Esparta, Aragua, VENEZUELA. When the places lie in several
+    countries each region names its own ("Bolívar (Colombia), Distrito Capital (Venezuela), COLOMBIA,
+    VENEZUELA"): a name that two countries use is never left for the reader to place."""
     ordered = sorted(locales, key=lambda loc: (-(loc.salience or 0.0), loc.position))
-    regions: list[tuple[str, str]] = []
-    seen_regions: set[str] = set()
+    regions: dict[tuple[str, str], str] = {}  # (country slug, region) → the region's country
     countries: list[tuple[str, str]] = []
     seen_countries: set[str] = set()
     for loc in ordered:
@@ -177,13 +178,17 @@ def locale_labels(locales: list[ArticleLocale]) -> list[tuple[str, str]]:
         country_slug = listings.place_slug(country) if country else ""
         if loc.kind in ("region", "city"):
             region = loc.region_name or (loc.name if loc.kind == "region" else None)
-            if region and region not in seen_regions and country_slug:
-                seen_regions.add(region)
-                regions.append((region, f"/locale/{country_slug}/{listings.place_slug(region)}/"))
+            if region and country_slug:
+                regions.setdefault((country_slug, region), country)
         if country and country not in seen_countries:
             seen_countries.add(country)
             countries.append((country.upper(), f"/locale/{country_slug}/"))
-    return regions + countries
+    several = len(countries) > 1
+    labelled = [
+        (f"{region} ({country})" if several else region, f"/locale/{slug}/{listings.place_slug(region)}/")
+        for (slug, region), country in regions.items()
+    ]
+    return labelled + countries
 
 
 def source_name(article: Article) -> str:

@@ -7,8 +7,10 @@ import logging
 from gazette import models
 from gazette.config import ENRICH_MAX_CHARS
 from gazette.enrich import readable_text
-from gazette.enrich.locales.gazetteer import Gazetteer, build_gazetteer, fold, load_gazetteer
+from gazette.enrich.locales.builder import build_gazetteer
+from gazette.enrich.locales.gazetteer import Gazetteer, load_gazetteer
 from gazette.enrich.locales.resolve import Mention, Tagger, get_tagger
+from gazette.textfold import fold_keeping_length
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +20,7 @@ __all__ = [
     "Tagger",
     "build_gazetteer",
     "find_mentions",
-    "fold",
+    "fold_keeping_length",
     "get_tagger",
     "load_gazetteer",
     "locale_line",
@@ -99,17 +101,25 @@ def tag_locales(
 
 def locale_line(locales: list[models.Locale]) -> str:
     """'Bolívar, Nueva Esparta, Aragua, VENEZUELA': regions by salience (a city counts for its region),
-    then countries in upper case."""
-    regions: dict[str, tuple[str, float, int]] = {}
+    then countries in upper case. When the places lie in several countries, each region names its own, so that
+    no region is left for the reader to place: 'Bolívar (Colombia), Distrito Capital (Venezuela), COLOMBIA,
+    VENEZUELA'."""
+    regions: dict[str, tuple[str, float, int, str]] = {}
     countries: dict[str, tuple[str, float, int]] = {}
     for order, loc in enumerate(locales):
-        if loc.kind in ("region", "city") and loc.region_code and loc.region_name:
-            name, sal, first = regions.get(loc.region_code, (loc.region_name, 0.0, order))
-            regions[loc.region_code] = (name, sal + loc.salience, first)
+        if loc.kind in ("region", "city") and loc.region_code and loc.region_name and loc.country_code:
+            name, sal, first, cc = regions.get(
+                loc.region_code, (loc.region_name, 0.0, order, loc.country_code)
+            )
+            regions[loc.region_code] = (name, sal + loc.salience, first, cc)
         if loc.country_code:
             cname = loc.country_name or loc.country_code
             name, sal, first = countries.get(loc.country_code, (cname, 0.0, order))
             countries[loc.country_code] = (name, sal + loc.salience, first)
     ordered_regions = sorted(regions.values(), key=lambda v: (-v[1], v[2]))
     ordered_countries = sorted(countries.values(), key=lambda v: (-v[1], v[2]))
-    return ", ".join([r[0] for r in ordered_regions] + [c[0].upper() for c in ordered_countries])
+    if len(countries) > 1:
+        region_labels = [f"{name} ({countries[cc][0]})" for name, _, _, cc in ordered_regions]
+    else:
+        region_labels = [name for name, _, _, _ in ordered_regions]
+    return ", ".join(region_labels + [c[0].upper() for c in ordered_countries])

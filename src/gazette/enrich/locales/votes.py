@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gazette.enrich.locales.gazetteer import Place, fold
+from gazette.enrich.locales.gazetteer import Place
+from gazette.textfold import fold_keeping_length
 
 LONE_TOWN_SUPPORT = 3.0
 VILLAGE = 5000
@@ -81,11 +82,11 @@ def capital_districts(places: list[Place], region_index: dict[str, int]) -> dict
     """A capital with no region of its own lies in the district named after it ("Bogotá" in "Bogotá D.C.")."""
     by_country: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for code, index in region_index.items():
-        by_country[places[index].country_code].append((fold(places[index].name), code))
+        by_country[places[index].country_code].append((fold_keeping_length(places[index].name), code))
     out = {}
     for index, p in enumerate(places):
         if p.kind == "city" and p.capital and not p.region_code:
-            name = fold(p.name)
+            name = fold_keeping_length(p.name)
             for region_name, code in by_country.get(p.country_code, ()):
                 if region_name.startswith(name):
                     out[index] = code
