@@ -13,6 +13,7 @@ from gazette.commands import (
     backfill,
     brief,
     build,
+    corrections,
     feeds,
     ingest,
     locales,
@@ -99,6 +100,7 @@ for _module in (
     locales,
     brief,
     maintenance,
+    corrections,
     backfill,
     migrate_db,
 ):

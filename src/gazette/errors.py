@@ -16,6 +16,8 @@
      ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article (permanent: never retried)
      ├── ExtractionFailed(reason)    the extractor broke (a bug, a package that cannot load): retried next run
+     ├── CorrectionRefused           a correction that cannot be made: unknown article, section, date or
+     │                                place, an ambiguous place, or nothing to change
      ├── StorageError                the database refused a write
      │    └── CopyRefused             migrate-db: the target already holds a desk, or the source none
      └── NotFound                    a page or record that does not exist (HTTP 404)
@@ -135,6 +137,12 @@ class ExtractionFailed(GazetteError):
         return self._reason
 
 
+class CorrectionRefused(GazetteError):
+    """An editor's correction that cannot be made as asked; the message says why, and nothing was changed."""
+
+    status = 400
+
+
 class StorageError(GazetteError):
     """The database refused or lost a write."""
 
@@ -154,6 +162,7 @@ __all__ = [
     "BlockedAddress",
     "ConfigError",
     "CopyRefused",
+    "CorrectionRefused",
     "ExtractionFailed",
     "ExtractionRejected",
     "FeedError",
