@@ -209,11 +209,20 @@ def overrides_of(session: Session, article_id: int) -> dict[str, ArticleOverride
     return {o.field: o for o in rows}
 
 
+def _lock(session: Session, row: Article) -> None:
+    """On PostgreSQL, hold the article's row (read afresh) until the transaction ends, so that a refresh and an
+    editor's correction of the same article run one after the other instead of writing over each other
+    (SQLite runs one writer at a time already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(row, with_for_update=True)
+
+
 def lift(session: Session, row: Article) -> dict[str, ArticleOverride]:
     """Put the row's extracted values back (not its places, which a refresh rewrites whole) before a write
     path compares the stored article with a fetched one; returns the overrides for ``restore``."""
     if row.id is None:
         return {}
+    _lock(session, row)
     overrides = overrides_of(session, row.id)
     for name, override in overrides.items():
         if name != "places":
@@ -263,6 +272,7 @@ def correct(
         raise CorrectionRefused(f"{', '.join(sorted(both))}: cannot be corrected and reverted at once")
     if not changes:
         raise CorrectionRefused("nothing to change: give a field to correct or --revert FIELD")
+    _lock(session, row)
     overrides = overrides_of(session, row.id)
     for name in changes.revert:
         if name not in overrides:
