@@ -395,3 +395,31 @@ def test_migrate_db_keeps_corrections(
     gazette("correct", url, "--revert", "title")
     assert stored(target, url)["title"] == revised_feed.revised_title(0)
     target.dispose()
+
+
+def test_a_backfill_of_the_same_pages_keeps_corrections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    from tests.backfill_corpus import write_warc
+
+    _cli_env(monkeypatch, tmp_path, sqlite_url)
+    warc = str(write_warc(tmp_path / "a.warc.gz", gz=True))
+    gazette("backfill", warc, "--workers", "1")
+    db = Database(sqlite_url)
+    with db.session() as s:
+        url = s.scalars(select(Article.canonical_url).order_by(Article.id)).first()
+    assert url is not None
+    gazette(
+        "correct",
+        url,
+        "--title",
+        "Port Marlow strike: the corrected headline",
+        "--section",
+        "Business and Finance",
+    )
+    corrected = stored(db, url)
+    second = gazette("backfill", warc, "--workers", "1")
+    assert "0 new" in second
+    assert stored(db, url) == corrected and corrected["section"] == "business-finance"
+    assert_counts_true(db)
+    db.dispose()
