@@ -423,3 +423,25 @@ def test_a_backfill_of_the_same_pages_keeps_corrections(
     assert stored(db, url) == corrected and corrected["section"] == "business-finance"
     assert_counts_true(db)
     db.dispose()
+
+
+def test_a_feed_that_declares_a_section_keeps_the_editors(cli_env: str, revised_feed: RevisedFeed) -> None:
+    db_url = cli_env
+    subscribe_and_ingest(db_url, revised_feed, count=1)
+    db = Database(db_url)
+    url = revised_feed.url.rsplit("/", 1)[0] + "/a/0.html"
+    gazette("correct", url, "--section", "Sports", "--add-place", "VE-F")
+    corrected = stored(db, url)
+    assert corrected["section"] == "sports" and ("region", "Bolívar", "VE", "VE-F") in corrected["places"]
+    gazette("set-feed", revised_feed.url, "--section", "Health")  # the feed now files its items in Health
+    report = ingest(db_url)
+    assert not report.failures and report.new == 0
+    assert stored(db, url) == corrected
+    with db.session() as s:
+        override = s.get(ArticleOverride, (corrected["id"], "section"))
+        assert override is not None and override.extracted["slug"] == "health"
+    assert_counts_true(db)
+    gazette("correct", url, "--revert", "section")
+    assert stored(db, url)["section"] == "health"
+    assert_counts_true(db)
+    db.dispose()

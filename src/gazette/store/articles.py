@@ -195,15 +195,18 @@ def save_article(
         return row, SaveResult.NEW
     # An editor's correction outlives the refresh: compared and updated as extracted, then put back on top.
     overrides = corrections.lift(session, row)
-    result = _refresh(row, article, fetched_at, now)
-    corrections.restore(session, row, overrides, places_rewritten=result is SaveResult.UPDATED)
+    result, rewritten = _refresh(row, article, fetched_at, now)
+    corrections.restore(session, row, overrides, places_rewritten=rewritten)
     if result is SaveResult.UPDATED:
         session.flush()
     return row, result
 
 
-def _refresh(row: Article, article: models.Article, fetched_at: datetime, now: datetime) -> SaveResult:
-    """Update a stored article from a fetched one (its extracted values on the row)."""
+def _refresh(
+    row: Article, article: models.Article, fetched_at: datetime, now: datetime
+) -> tuple[SaveResult, bool]:
+    """Update a stored article from a fetched one (its extracted values on the row); the flag says whether its
+    text and enrichment (places included) were written anew."""
     if row.content_hash == article.content_hash and row.title == article.title:
         declared = article.section
         if declared is not None and declared.method == "feed" and row.section_method != "feed":
@@ -211,8 +214,8 @@ def _refresh(row: Article, article: models.Article, fetched_at: datetime, now: d
             row.section = declared.slug
             row.section_confidence = declared.confidence
             row.section_method = declared.method
-            return SaveResult.UPDATED
-        return SaveResult.UNCHANGED
+            return SaveResult.UPDATED, False
+        return SaveResult.UNCHANGED, False
     row.title = article.title
     row.text = article.text
     row.html = article.html
@@ -225,7 +228,7 @@ def _refresh(row: Article, article: models.Article, fetched_at: datetime, now: d
     if article.published_at and row.published_at is None:
         row.published_at = article.published_at
     _set_enrichment(row, article)
-    return SaveResult.UPDATED
+    return SaveResult.UPDATED, True
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
