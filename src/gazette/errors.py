@@ -17,6 +17,8 @@
      ├── ArchiveError(path)          a WARC file that cannot be opened or read to its end
      ├── ExtractionRejected(reason)  a page gave no usable article (permanent: never retried)
      ├── ExtractionFailed(reason)    the extractor broke (a bug, a package that cannot load): retried next run
+     ├── CorrectionRefused           a correction that cannot be made: unknown article, section, date or
+     │                                place, an ambiguous place, or nothing to change
      ├── StorageError                the database refused or lost a write
      │    ├── StorageRejected         the row is bad (a constraint, a value out of range): skip it, go on
      │    ├── StorageUnavailable      the database is (locked, disk full, connection lost): retry later
@@ -140,6 +142,12 @@ class ExtractionFailed(_PageError):
     fine, so the run keeps the feed's validators and the next run tries it again."""
 
 
+class CorrectionRefused(GazetteError):
+    """An editor's correction that cannot be made as asked; the message says why, and nothing was changed."""
+
+    status = 400
+
+
 class StorageError(GazetteError):
     """The database refused or lost a write."""
 
@@ -187,6 +195,7 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "CopyRefused",
+    "CorrectionRefused",
     "ExtractionFailed",
     "ExtractionRejected",
     "FeedError",

@@ -28,7 +28,7 @@ from gazette.htmlpolicy import RENDER
 from gazette.publish.hosts import RESERVED, SectionHosts
 from gazette.publish.policy import static_policy
 from gazette.publish.search import SEARCH_HELP_URL
-from gazette.store import listings
+from gazette.store import corrections, listings
 from gazette.store import stories as story_store
 from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
@@ -334,6 +334,7 @@ class Site:
                 story = None
             more = story_store.more_on_story(s, art.id, limit=MORE_ON_STORY) if story else []
             # "Related articles" leaves out what the story section shows and near-copies of this article.
+            corrected = corrections.corrected_on(s, art.id)
             shown = {m.id for m in more}
             if story is not None:
                 shown.update(copy.id for copy, _similarity in story_store.duplicates_of(s, art.id))
@@ -359,13 +360,12 @@ class Site:
                 more_on_story=more,
                 extracted_note=EXTRACTED_NOTE,
                 rewritten_label=REWRITTEN_LABEL,
+                corrected_on=corrected,
             )
-            return Rendered(
-                body,
-                last_modified=art.updated_at or art.fetched_at,
-                max_age=600,
-                canonical=self.absolute(art),
-            )
+            changed = art.updated_at or art.fetched_at
+            if corrected is not None and corrected > changed:
+                changed = corrected  # a correction is a change of the page (If-Modified-Since)
+            return Rendered(body, last_modified=changed, max_age=600, canonical=self.absolute(art))
 
     def story(self, story_id: int, slug: str) -> Rendered:
         """``/story/<id>/<slug>/``: every article of a story, oldest first, near-copies marked.

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from slugify import slugify
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gazette import models
+from gazette.store import corrections
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
+from gazette.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
 SLUG_MAX = 80
+_PERMALINK = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html$")
 
 
 class SaveResult(enum.StrEnum):
@@ -93,7 +98,12 @@ def file_in_declared_section(session: Session, urls: list[str], slug: str) -> in
             (Article.section_method.is_(None)) | (Article.section_method != "feed"),
         )
         for row in session.scalars(stmt):
+            overrides = corrections.lift(session, row)
+            if row.section_method == "feed" and row.section == slug:
+                corrections.restore(session, row, overrides, places_rewritten=False)
+                continue  # an editor's section over the same declared one: nothing to file
             row.section, row.section_confidence, row.section_method = slug, 1.0, "feed"
+            corrections.restore(session, row, overrides, places_rewritten=False)
             changed += 1
     return changed
 
@@ -187,6 +197,20 @@ def save_article(
         session.add(row)
         session.flush()
         return row, SaveResult.NEW
+    # An editor's correction outlives the refresh: compared and updated as extracted, then put back on top.
+    overrides = corrections.lift(session, row)
+    result, rewritten = _refresh(row, article, fetched_at, now)
+    corrections.restore(session, row, overrides, places_rewritten=rewritten)
+    if result is SaveResult.UPDATED:
+        session.flush()
+    return row, result
+
+
+def _refresh(
+    row: Article, article: models.Article, fetched_at: datetime, now: datetime
+) -> tuple[SaveResult, bool]:
+    """Update a stored article from a fetched one (its extracted values on the row); the flag says whether its
+    text and enrichment (places included) were written anew."""
     if row.content_hash == article.content_hash and row.title == article.title:
         declared = article.section
         if declared is not None and declared.method == "feed" and row.section_method != "feed":
@@ -194,8 +218,8 @@ def save_article(
             row.section = declared.slug
             row.section_confidence = declared.confidence
             row.section_method = declared.method
-            return row, SaveResult.UPDATED
-        return row, SaveResult.UNCHANGED
+            return SaveResult.UPDATED, False
+        return SaveResult.UNCHANGED, False
     row.title = article.title
     row.text = article.text
     row.html = article.html
@@ -208,8 +232,7 @@ def save_article(
     if article.published_at and row.published_at is None:
         row.published_at = article.published_at
     _set_enrichment(row, article)
-    session.flush()
-    return row, SaveResult.UPDATED
+    return SaveResult.UPDATED, True
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
@@ -225,3 +248,32 @@ def count_articles(session: Session) -> int:
     from sqlalchemy import func
 
     return session.scalar(select(func.count(Article.id))) or 0
+
+
+def find_by_url(session: Session, url: str, base_url: str | None = None) -> Article | None:
+    """The article at ``url``: its original or canonical URL (as given or canonicalized), else Gazette's
+    permalink (``…/content/YYYY/MM/DD/slug.html``, under ``base_url``'s path when one is given)."""
+    url = url.strip()
+    candidates = {url}
+    try:
+        candidates.add(canonicalize_url(url))
+    except Exception:  # not a URL canonicalize_url can read: only the text as given is looked up
+        logger.debug("cannot canonicalize %r", url)
+    row = session.scalars(
+        select(Article)
+        .where(or_(Article.canonical_url.in_(candidates), Article.original_url.in_(candidates)))
+        .order_by(Article.id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row
+    path = urlsplit(url).path if "://" in url else url
+    prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    match = _PERMALINK.search(path)
+    if match is None:
+        return None
+    return session.scalar(
+        select(Article).where(Article.date_path == match.group(1), Article.slug == match.group(2))
+    )
