@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 
-from gazette.enrich.locales.gazetteer import ALTERNATE, DEMONYM, Gazetteer, Place, fold
+from gazette.enrich.locales.gazetteer import ALTERNATE, DEMONYM, Gazetteer, Place
+from gazette.textfold import fold_keeping_length
 
 KINDS = ("country", "region", "city")
 _ISO_3166_2 = re.compile(r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$")
 _ALPHA_2 = re.compile(r"^[A-Za-z]{2}$")
 
 
-def find_places(gaz: Gazetteer, query: str) -> list[Place]:
+def find_places(gazetteer: Gazetteer, query: str) -> list[Place]:
     """Every place ``query`` can name, best-known first (empty: none).
 
     - a GeoNames id ("3646738"): the place with that id;
@@ -30,32 +31,32 @@ def find_places(gaz: Gazetteer, query: str) -> list[Place]:
         return []
     if query.isdigit():
         wanted = int(query)
-        return [p for p in gaz.places if p.geonames_id == wanted and p.kind in KINDS][:1]
+        return [p for p in gazetteer.places if p.geonames_id == wanted and p.kind in KINDS][:1]
     if _ISO_3166_2.match(query):
-        idx = gaz.region_index.get(query.upper())
-        return [gaz.places[idx]] if idx is not None else []
+        idx = gazetteer.region_index.get(query.upper())
+        return [gazetteer.places[idx]] if idx is not None else []
     name, _, country = query.rpartition(",")
     if not name:
         name, country = query, ""
     country = country.strip().upper()
     if not country and _ALPHA_2.match(query) and query.isupper():
-        idx = gaz.country_index.get(query)
+        idx = gazetteer.country_index.get(query)
         if idx is not None:
-            return [gaz.places[idx]]
+            return [gazetteer.places[idx]]
     if country and not _ALPHA_2.match(country):
         # "Springfield, Illinois": the part after the comma is a region's name or code, not a country
-        return _by_name(gaz, name, None, region=country)
-    return _by_name(gaz, name, country or None)
+        return _by_name(gazetteer, name, None, region=country)
+    return _by_name(gazetteer, name, country or None)
 
 
-def _by_name(gaz: Gazetteer, name: str, country: str | None, region: str | None = None) -> list[Place]:
-    links = gaz.names.get(fold(name.strip()), [])
+def _by_name(gazetteer: Gazetteer, name: str, country: str | None, region: str | None = None) -> list[Place]:
+    links = gazetteer.names.get(fold_keeping_length(name.strip()), [])
     found: list[tuple[int, Place]] = []
     seen: set[int] = set()
     for idx, flags in links:
         if flags & DEMONYM or idx in seen:
             continue
-        place = gaz.places[idx]
+        place = gazetteer.places[idx]
         if place.kind not in KINDS or (country and place.country_code != country):
             continue
         if region and not _in_region(place, region):
@@ -69,9 +70,9 @@ def _by_name(gaz: Gazetteer, name: str, country: str | None, region: str | None 
 
 
 def _in_region(place: Place, region: str) -> bool:
-    wanted = fold(region)
+    wanted = fold_keeping_length(region)
     return bool(place.region_code and place.region_code.upper() == region) or (
-        place.region_name is not None and fold(place.region_name) == wanted
+        place.region_name is not None and fold_keeping_length(place.region_name) == wanted
     )
 
 
