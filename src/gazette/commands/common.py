@@ -8,13 +8,14 @@ import json
 import logging
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from rich.text import Text
 
 from gazette.config import Settings, load_settings, mask_secrets, mask_url
@@ -144,6 +145,24 @@ def open_db(settings: Settings, *, create: bool = True) -> Any:
         reason = describe_db_error(exc) if isinstance(exc, SQLAlchemyError) else str(exc)
         raise fail(f"database {mask_url(url)}: {mask_secrets(reason, url)}") from exc
     return db
+
+
+def print_records(
+    records: list[dict[str, Any]],
+    *,
+    as_json: bool,
+    empty: str,
+    table: Callable[[list[dict[str, Any]]], Table],
+) -> None:
+    """A listing command's output: with ``--json`` one object per line (nothing for no records), else ``empty``
+    when there is nothing to list, else the Rich table that ``table`` makes of the records."""
+    if as_json:
+        for record in records:
+            out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
+    elif not records:
+        out.print(empty, markup=False)
+    else:
+        out.print(table(records))
 
 
 def resolve_section(settings: Settings, section: str) -> str:

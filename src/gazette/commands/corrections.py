@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gazette.commands.common import ConfigOpt, fail, open_db, out, resolve_section, settings_from
+from gazette.commands.common import (
+    ConfigOpt,
+    fail,
+    open_db,
+    out,
+    print_records,
+    resolve_section,
+    settings_from,
+)
 from gazette.errors import CorrectionRefused, GazetteError
 
 FIELDS = ("section", "title", "published", "author", "places")
@@ -198,22 +205,7 @@ def _quoted(value: str | None) -> str:
     return "(none)" if value is None else repr(value)
 
 
-def history(
-    url: UrlArg,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per change (keys field, old, new, by, time).")
-    ] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Print every correction of an article: which field, from what to what, by whom and when."""
-    rows = _history_rows(config, url)
-    if as_json:
-        for r in rows:
-            out.print(json.dumps(r, ensure_ascii=False), markup=False, highlight=False)
-        return
-    if not rows:
-        out.print(f"no corrections of {url}", markup=False)
-        return
+def _history_table(rows: list[dict[str, Any]]) -> Table:
     table = Table()
     for name in ("time", "field", "old", "new", "by"):
         table.add_column(name, overflow="fold")
@@ -225,7 +217,20 @@ def history(
             Text(r["new"] if r["new"] is not None else "-"),
             Text(r["by"]),
         )
-    out.print(table)
+    return table
+
+
+def history(
+    url: UrlArg,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per change (keys field, old, new, by, time).")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Print every correction of an article: which field, from what to what, by whom and when."""
+    rows = _history_rows(config, url)
+
+    print_records(rows, as_json=as_json, empty=f"no corrections of {url}", table=_history_table)
 
 
 def _history_rows(config: Path | None, url: str) -> list[dict[str, Any]]:

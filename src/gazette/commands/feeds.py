@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gazette.commands.common import ConfigOpt, fail, open_db, out, print_error, resolve_section, settings_from
+from gazette.commands.common import (
+    ConfigOpt,
+    fail,
+    open_db,
+    out,
+    print_error,
+    print_records,
+    resolve_section,
+    settings_from,
+)
 from gazette.errors import GazetteError
 from gazette.schedule import feed_status
 
@@ -36,6 +44,26 @@ def _feed_or_fail(session: Any, url: str) -> Any:
     if feed is None:
         raise fail(f"no feed subscribed at {url} (see `gazette feeds`)")
     return feed
+
+
+def _feeds_table(records: list[dict[str, Any]]) -> Table:
+    table = Table()
+    table.add_column("url", overflow="fold", min_width=24)  # the key for the other commands: never cut short
+    for name in ("status", "source", "section", "last fetched", "next due", "errors", "articles"):
+        table.add_column(name, min_width=min(len(name), 8))
+    for r in records:
+        status = Text(r["status"], style={"failing": "red", "paused": "yellow"}.get(r["status"], "green"))
+        table.add_row(
+            Text(r["url"]),
+            status,
+            Text(r["source"] or "-"),
+            Text(r["section"] or (f"({r['default_section']})" if r["default_section"] else "-")),
+            Text(_short(r["last_fetched"])),
+            Text("paused" if r["status"] == "paused" else _short(r["next_due"]) or "now"),
+            Text(str(r["error_count"]) + (f": {r['last_error'][:60]}" if r["last_error"] else "")),
+            Text(str(r["articles"])),
+        )
+    return table
 
 
 def feeds(
@@ -68,30 +96,10 @@ def feeds(
                 }
             )
     db.dispose()
-    if as_json:
-        for record in records:
-            out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
-        return
-    if not records:
-        out.print("no feeds; subscribe with `gazette add-feed URL`", markup=False)
-        return
-    table = Table()
-    table.add_column("url", overflow="fold", min_width=24)  # the key for the other commands: never cut short
-    for name in ("status", "source", "section", "last fetched", "next due", "errors", "articles"):
-        table.add_column(name, min_width=min(len(name), 8))
-    for r in records:
-        status = Text(r["status"], style={"failing": "red", "paused": "yellow"}.get(r["status"], "green"))
-        table.add_row(
-            Text(r["url"]),
-            status,
-            Text(r["source"] or "-"),
-            Text(r["section"] or (f"({r['default_section']})" if r["default_section"] else "-")),
-            Text(_short(r["last_fetched"])),
-            Text("paused" if r["status"] == "paused" else _short(r["next_due"]) or "now"),
-            Text(str(r["error_count"]) + (f": {r['last_error'][:60]}" if r["last_error"] else "")),
-            Text(str(r["articles"])),
-        )
-    out.print(table)
+
+    print_records(
+        records, as_json=as_json, empty="no feeds; subscribe with `gazette add-feed URL`", table=_feeds_table
+    )
 
 
 def _short(value: str | None) -> str:

@@ -6,7 +6,6 @@ absolute (``https://news.example/content/2026/02/10/x.html``) or as a path (``/c
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -15,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gazette.commands.common import ConfigOpt, fail, open_db, out, settings_from
+from gazette.commands.common import ConfigOpt, fail, open_db, out, print_records, settings_from
 
 UrlArg = Annotated[
     str,
@@ -114,6 +113,17 @@ def unpublish(
     out.print(f"unpublished: {canonical} ({detail})", markup=False)
 
 
+def _tombstones_table(records: list[dict[str, Any]]) -> Table:
+    table = Table()
+    table.add_column("url", overflow="fold", min_width=24)  # the key for `gazette republish`: never cut short
+    table.add_column("reason", overflow="fold")
+    table.add_column("time", min_width=16)
+    for r in records:
+        url = r["url"] if r["url"] == r["canonical_url"] else f"{r['url']}\n(canonical {r['canonical_url']})"
+        table.add_row(Text(url), Text(r["reason"]), Text(r["time"][:16].replace("T", " ")))
+    return table
+
+
 def unpublished(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per article and line instead of a table.")
@@ -136,21 +146,8 @@ def unpublished(
             for t in tombstone_store.list_tombstones(s)
         ]
     db.dispose()
-    if as_json:
-        for record in records:
-            out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
-        return
-    if not records:
-        out.print("no unpublished articles", markup=False)
-        return
-    table = Table()
-    table.add_column("url", overflow="fold", min_width=24)  # the key for `gazette republish`: never cut short
-    table.add_column("reason", overflow="fold")
-    table.add_column("time", min_width=16)
-    for r in records:
-        url = r["url"] if r["url"] == r["canonical_url"] else f"{r['url']}\n(canonical {r['canonical_url']})"
-        table.add_row(Text(url), Text(r["reason"]), Text(r["time"][:16].replace("T", " ")))
-    out.print(table)
+
+    print_records(records, as_json=as_json, empty="no unpublished articles", table=_tombstones_table)
 
 
 def republish(url: UrlArg, config: ConfigOpt = None) -> None:

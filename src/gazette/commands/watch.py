@@ -7,7 +7,6 @@ would not. It matches the articles stored after it was created; its page is ``/w
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gazette.commands.common import ConfigOpt, fail, open_db, out, resolve_section, settings_from
+from gazette.commands.common import (
+    ConfigOpt,
+    fail,
+    open_db,
+    out,
+    print_records,
+    resolve_section,
+    settings_from,
+)
 
 app = typer.Typer(
     name="watch",
@@ -160,6 +167,23 @@ def add(
     out.print(f"watch added: {name} → {settings.site.base_url.rstrip('/')}{path}", markup=False)
 
 
+def _watches_table(records: list[dict[str, Any]]) -> Table:
+    table = Table()
+    for column in ("name", "query", "filters", "webhook", "delivered", "pending", "failed"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        table.add_row(
+            Text(r["name"]),
+            Text(r["query"]),
+            Text(", ".join(f"{k}={v}" for k, v in sorted(r["filters"].items())) or "-"),
+            Text(r["webhook"] or "-"),
+            Text(str(r["delivered"])),
+            Text(str(r["pending"])),
+            Text(str(r["failed"]), style="red" if r["failed"] else ""),
+        )
+    return table
+
+
 @app.command("list")
 def list_(
     as_json: Annotated[
@@ -188,27 +212,13 @@ def list_(
                 }
             )  # the secret stays in the store
     db.dispose()
-    if as_json:
-        for record in records:
-            out.print(json.dumps(record, ensure_ascii=False), markup=False, highlight=False)
-        return
-    if not records:
-        out.print("no watches; add one with `gazette watch add NAME --query WORDS`", markup=False)
-        return
-    table = Table()
-    for column in ("name", "query", "filters", "webhook", "delivered", "pending", "failed"):
-        table.add_column(column, overflow="fold")
-    for r in records:
-        table.add_row(
-            Text(r["name"]),
-            Text(r["query"]),
-            Text(", ".join(f"{k}={v}" for k, v in sorted(r["filters"].items())) or "-"),
-            Text(r["webhook"] or "-"),
-            Text(str(r["delivered"])),
-            Text(str(r["pending"])),
-            Text(str(r["failed"]), style="red" if r["failed"] else ""),
-        )
-    out.print(table)
+
+    print_records(
+        records,
+        as_json=as_json,
+        empty="no watches; add one with `gazette watch add NAME --query WORDS`",
+        table=_watches_table,
+    )
 
 
 @app.command("remove")
