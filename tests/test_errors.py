@@ -22,14 +22,14 @@ def _drawn_tree() -> dict[str, str]:
     parents: dict[int, str] = {}
     tree: dict[str, str] = {}
     for line in doc.splitlines():
-        match = re.match(r"^(\s*(?:[│ ]\s*)*)(?:[├└]── )?([A-Z][A-Za-z]+)", line)
+        match = re.match(r"^[\s│]*(?:[├└]── )?([A-Z][A-Za-z]+)", line)  # linear: one class of leading marks
         if not match or not line.strip().startswith(("├", "└", "│", "GazetteError")):
             continue
-        depth = line.index(match.group(2))
+        depth = line.index(match.group(1))
         parents = {d: name for d, name in parents.items() if d < depth}
         if parents:
-            tree[match.group(2)] = parents[max(parents)]
-        parents[depth] = match.group(2)
+            tree[match.group(1)] = parents[max(parents)]
+        parents[depth] = match.group(1)
     return tree
 
 
