@@ -75,3 +75,35 @@ def test_demo_ingests_once_and_twice_is_idempotent(db: Database, publisher: Demo
         # the article listed in two feeds (once with tracking parameters) is stored once
         assert len({r.canonical_url for r in rows}) == len(rows)
         assert not any("utm_" in r.canonical_url for r in rows)
+
+
+def test_feed_default_section_catches_what_the_classifier_is_unsure_of(
+    db: Database, publisher: DemoPublisher
+) -> None:
+    """Over real HTTP: below ``sections.threshold`` a feed's default section is used; a declared section
+    still wins; a feed without either gets ``sections.default``."""
+    # A threshold no classifier reaches puts every undeclared article below it.
+    settings = make_settings(db.url, sections={"threshold": 0.9999, "default": "society"})
+    feeds = publisher.feeds()
+    declared = next(f for f in feeds if f.section)
+    # feeds of other publishers than the declaring feed's, so that no article is listed in two of them
+    undeclared = [f for f in feeds if not f.section and f.source != declared.source]
+    assert len(undeclared) >= 2, "the demo publisher needs two other publishers' feeds without a section"
+    with_default, without_default = undeclared[0], undeclared[1]
+    with db.session() as s:
+        feed_store.add_feed(s, declared.url, section=declared.section, default_section="environment")
+        feed_store.add_feed(s, with_default.url, default_section="health")
+        feed_store.add_feed(s, without_default.url)
+    urls = [declared.url, with_default.url, without_default.url]
+    with Pipeline(settings, db) as pipeline:
+        report = pipeline.ingest(urls, force=True)
+    assert report.new > 0
+    with db.session() as s:
+        filed: dict[str, set[tuple[str | None, str | None]]] = {}
+        for row in s.scalars(select(Article)):
+            feed = s.get(Feed, row.feed_id)
+            assert feed is not None
+            filed.setdefault(feed.url, set()).add((row.section, row.section_method))
+    assert filed[declared.url] == {(declared.section, "feed")}
+    assert filed[with_default.url] == {("health", "feed-default")}
+    assert filed[without_default.url] == {("society", "default")}

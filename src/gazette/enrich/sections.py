@@ -488,22 +488,28 @@ def assign_section(
     feed_section: str | None,
     classifier: Classifier | None,
     settings: SectionSettings,
+    feed_default: str | None = None,
     language: str | None = None,
     max_chars: int = ENRICH_MAX_CHARS,
 ) -> models.SectionAssignment:
-    """The feed's declared section, else the classifier's choice above the threshold, else the default.
+    """The feed's declared section, else the classifier's choice at or above the threshold, else the
+    feed's default section (``add-feed --default-section``), else ``sections.default``.
 
     ``language``: the article's language tag when known (``Article.language``); None means guess it.
+    A ``feed_default`` outside the taxonomy is ignored. The method says which rule decided: "feed",
+    "classifier", "feed-default" or "default"; the classifier's confidence is kept whenever it ran.
     """
     taxonomy = settings.taxonomy
     if feed_section and feed_section in taxonomy:
         return models.SectionAssignment(taxonomy[feed_section], feed_section, 1.0, "feed")
+    confidence = 0.0
     if classifier is not None:
         slug, confidence = classify(title, text, classifier, settings, language=language, max_chars=max_chars)
         if confidence >= settings.threshold and slug in taxonomy:
             return models.SectionAssignment(taxonomy[slug], slug, round(confidence, 4), "classifier")
-        logger.debug("section %s at %.2f is below the threshold; default used", slug, confidence)
-        return models.SectionAssignment(
-            taxonomy[settings.default], settings.default, round(confidence, 4), "default"
-        )
-    return models.SectionAssignment(taxonomy[settings.default], settings.default, 0.0, "default")
+        logger.debug("section %s at %.2f is below the threshold; a default is used", slug, confidence)
+    if feed_default and feed_default in taxonomy:
+        return models.SectionAssignment(taxonomy[feed_default], feed_default, round(confidence, 4), "feed-default")
+    return models.SectionAssignment(
+        taxonomy[settings.default], settings.default, round(confidence, 4), "default"
+    )
