@@ -86,7 +86,9 @@ def encode(weights: dict[str, np.ndarray], ids: np.ndarray, heads: int = 12) -> 
         )
         h = _gelu(lin(x, "intermediate.dense"))
         x = _layer_norm(
-            x + lin(h, "output.dense"), weights[p + "output.LayerNorm.weight"], weights[p + "output.LayerNorm.bias"]
+            x + lin(h, "output.dense"),
+            weights[p + "output.LayerNorm.weight"],
+            weights[p + "output.LayerNorm.bias"],
         )
         layer += 1
     return x.mean(axis=1)

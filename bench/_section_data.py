@@ -1,4 +1,4 @@
-"""Training and evaluation material for sections, shared by ``build_sections_model.py`` and ``sections.py``.
+"""Training and evaluation material for sections, shared by ``_build_sections_model.py`` and ``sections.py``.
 
 - BBC News (Greene & Cunningham 2006; research use): 2,225 articles in 5 classes, mapped to our sections.
 - IPTC Media Topics (2019-04-06, en-GB; CC BY 4.0): every concept's label and definition, filed in the

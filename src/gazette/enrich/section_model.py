@@ -12,7 +12,7 @@
    cues and sections BBC has no examples of) goes through the logistic layer; a softmax at the fitted
    temperature gives calibrated probabilities.
 
-Everything is one pickle-free ``.npz`` (``data/section_model.npz``, built by ``bench/build_sections_model.py``
+Everything is one pickle-free ``.npz`` (``data/section_model.npz``, built by ``bench/_build_sections_model.py``
 from the inputs listed in ``data/section_model.md``); only numpy runs at classification time.
 """
 
@@ -290,12 +290,16 @@ def fit_layer(
     """A multinomial logistic layer over ``features``: (coef (labels, features), intercept (labels))."""
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=2000)
-    model.fit(features, y, sample_weight=sample_weight)
+    # Fitted on standardised features (quick, well-conditioned), then folded back into raw-feature weights.
+    mean = features.mean(axis=0)
+    std = features.std(axis=0) + 1e-6
+    model = LogisticRegression(C=c, max_iter=500, tol=1e-4)
+    model.fit((features - mean) / std, y, sample_weight=sample_weight)
     coef = np.zeros((n_labels, features.shape[1]), dtype=np.float64)
     intercept = np.full(n_labels, -30.0)  # a label absent from the training data is never chosen
-    coef[model.classes_] = model.coef_
-    intercept[model.classes_] = model.intercept_
+    raw = model.coef_ / std
+    coef[model.classes_] = raw
+    intercept[model.classes_] = model.intercept_ - raw @ mean
     return coef, intercept
 
 

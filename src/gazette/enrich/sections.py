@@ -1,20 +1,26 @@
 """Enrichment stage: file each article in one section of the site's taxonomy.
 
-Two classifiers share one small interface (``labels`` and ``predict``):
+Three classifiers share one small interface (``labels`` and ``predict``):
 
-- ``LexiconClassifier``, the shipped default: weighted cue words per section, hand-written after the IPTC
-  Media Topics top level, in English (``enrich/data/section_lexicon.json``) and Spanish
-  (``section_lexicon_es.json``). It needs no training data, so it is not trained on any evaluation set.
+- the shipped default, ``section_model.EmbeddedClassifier`` (``default_classifier``): a static embedding
+  distilled from all-MiniLM-L6-v2 and the lexicons' probabilities, read by a logistic layer trained on BBC
+  News, IPTC Media Topics definitions and examples written for Gazette, with a fitted temperature so that
+  its confidence is calibrated (``data/section_model.npz``, built by ``bench/_build_sections_model.py``);
+- ``LexiconClassifier`` (``lexicon_classifier``): weighted cue words per section, hand-written after the
+  IPTC Media Topics top level, in English (``data/section_lexicon.json``) and Spanish
+  (``section_lexicon_es.json``). It is the learned model's feature for Spanish and for the sections BBC
+  lacks, and the baseline in ``bench/sections.py``;
 - ``LinearClassifier``: TF-IDF + multinomial logistic regression trained by ``gazette train-sections`` on the
   site's own labelled articles, saved as one ``.npz`` of plain arrays (no pickle) at
   ``sections.model_path``; when that file exists it is used instead of the default.
 
 ``assign_section`` applies the precedence: the feed's declared section, else the classifier when its
-confidence reaches ``sections.threshold``, else ``sections.default``.
+confidence reaches ``sections.threshold``, else the feed's default section, else ``sections.default``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -31,7 +37,7 @@ import numpy as np
 
 from gazette import models
 from gazette.config import ENRICH_MAX_CHARS, SectionSettings
-from gazette.enrich import readable_text
+from gazette.enrich import readable_text, section_model
 from gazette.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -223,8 +229,10 @@ class LexiconClassifier:
         temperature: float = TEMPERATURE,
         language: str = PRIMARY_LANGUAGE,
         others: Mapping[str, Lexicon] | None = None,
+        max_words: int = MAX_WORDS,
     ) -> None:
         others = dict(others or {})
+        self.max_words = max_words
         self.labels = list(lexicon)
         for other in others.values():
             self.labels += [slug for slug in other if slug not in self.labels]
@@ -253,7 +261,7 @@ class LexiconClassifier:
         return out
 
     def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
-        words = article_words(title, text, accents=False)
+        words = article_words(title, text, self.max_words, accents=False)
         raw = self.scores(words, normalize_language(language))
         if not raw.any():
             return {slug: 1.0 / len(self.labels) for slug in self.labels}
@@ -274,8 +282,14 @@ def load_lexicon(
     return dict(data["sections"]), {k: float(v) for k, v in data.get("zipf", {}).items()}
 
 
-def default_classifier(taxonomy: Iterable[str] | None = None) -> LexiconClassifier:
-    """The shipped classifier (every shipped language), limited to the sections of ``taxonomy`` it knows."""
+def lexicon_classifier(
+    taxonomy: Iterable[str] | None = None, *, max_words: int = MAX_WORDS
+) -> LexiconClassifier:
+    """The hand-written lexicons (every shipped language), limited to the sections of ``taxonomy`` they know.
+
+    It is the shipped model's lexicon feature (over all ten sections) and the baseline in
+    ``bench/sections.py``; ``max_words`` is how much of the body it reads.
+    """
     lexicon, zipf = load_lexicon(PRIMARY_LANGUAGE)
     others = {code: load_lexicon(code)[0] for code in LEXICON_FILES if code != PRIMARY_LANGUAGE}
     if taxonomy is not None:
@@ -283,8 +297,26 @@ def default_classifier(taxonomy: Iterable[str] | None = None) -> LexiconClassifi
         lexicon = {slug: entry for slug, entry in lexicon.items() if slug in wanted}
         others = {code: {s: e for s, e in lex.items() if s in wanted} for code, lex in others.items()}
         if not lexicon:
-            raise ConfigError("none of the taxonomy's sections is known to the built-in classifier")
-    return LexiconClassifier(lexicon, zipf=zipf, others=others)
+            raise ConfigError("none of the taxonomy's sections is known to the built-in lexicons")
+    return LexiconClassifier(lexicon, zipf=zipf, others=others, max_words=max_words)
+
+
+@functools.cache
+def _shipped_model() -> section_model.EmbeddedClassifier:
+    # Loaded once per process (about 0.1 s); workers forked after it share the arrays.
+    meta_words = int(section_model.read_model()["meta"]["lexicon_words"])
+    return section_model.load_embedded(lexicon_classifier(max_words=meta_words))
+
+
+def default_classifier(taxonomy: Iterable[str] | None = None) -> section_model.EmbeddedClassifier:
+    """The shipped learned classifier (``section_model``); ``ConfigError`` if it knows none of ``taxonomy``.
+
+    It scores all ten sections it was built for; ``classify`` keeps those of the taxonomy.
+    """
+    model = _shipped_model()
+    if taxonomy is not None and not set(model.labels) & set(taxonomy):
+        raise ConfigError("none of the taxonomy's sections is known to the built-in classifier")
+    return model
 
 
 # -- the site-specific model ----------------------------------------------------------------------
@@ -509,7 +541,9 @@ def assign_section(
             return models.SectionAssignment(taxonomy[slug], slug, round(confidence, 4), "classifier")
         logger.debug("section %s at %.2f is below the threshold; a default is used", slug, confidence)
     if feed_default and feed_default in taxonomy:
-        return models.SectionAssignment(taxonomy[feed_default], feed_default, round(confidence, 4), "feed-default")
+        return models.SectionAssignment(
+            taxonomy[feed_default], feed_default, round(confidence, 4), "feed-default"
+        )
     return models.SectionAssignment(
         taxonomy[settings.default], settings.default, round(confidence, 4), "default"
     )
