@@ -148,12 +148,19 @@ def run_learned_cv(
     y = np.array([labels.index(it.section) for it in items])
     y_extra = np.array([labels.index(it.section) for it in extra])
     probs = np.zeros((len(items), len(labels)))
-    c = float(model.meta.get("c", 4.0))
+    c = float(model.meta["c"])
+    k, blend = len(model.lexicon_labels), model.blend("en")
+
+    def offset(rows: np.ndarray) -> np.ndarray:  # the lexicon blend the model adds to its logits
+        return blend * rows[:, -k:] / model.lexicon_scale
+
     for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(x, y):
         xt = np.vstack([x[train], x_lead[train], x_extra])
         yt = np.concatenate([y[train], y[train], y_extra])
-        coef, intercept, temperature = section_model.fit_calibrated(xt, yt, len(labels), c=c, folds=3)
-        logits = x[test] @ coef.T + intercept
+        coef, intercept, temperature = section_model.fit_calibrated(
+            xt, yt, len(labels), c=c, folds=3, offset=offset(xt)
+        )
+        logits = x[test] @ coef.T + intercept + offset(x[test])
         probs[test] = np.exp(logits / temperature - (logits / temperature).max(1, keepdims=True))
     probs /= probs.sum(1, keepdims=True)
     gold = [it.section for it in items]

@@ -808,6 +808,8 @@ def test_quality_gate_learned_training_on_a_bbc_fold() -> None:
     )
     hits = 0
     for it in test:
-        logits = clf.features(it.title, it.text) @ coef.T + intercept
+        feats = clf.features(it.title, it.text)
+        lexicon_log = feats[-len(clf.lexicon_labels) :] / clf.lexicon_scale
+        logits = feats @ coef.T + intercept + clf.blend("en") * lexicon_log
         hits += clf.labels[int(np.argmax(logits))] == it.section
     assert hits / len(test) >= FLOOR_LEARNED_BBC_FOLD

@@ -185,21 +185,33 @@ class EmbeddedClassifier:
         self.temperature = temperature
         self.meta = meta or {}
 
-    def features(self, title: str, text: str, *, language: str | None = None) -> np.ndarray:
-        """The vector the logistic layer reads: embedding, then scaled lexicon log-probabilities."""
+    def features_and_language(
+        self, title: str, text: str, *, language: str | None = None
+    ) -> tuple[np.ndarray, str | None]:
+        """The vector the logistic layer reads (embedding, then scaled lexicon log-probabilities) and the
+        article's language as the lexicon read it."""
         emb = self.embedder.embed(title, text)
-        probs = self.lexicon.predict(title, text, language=language)
+        probs, lang = self.lexicon.predict_with_language(title, text, language=language)
         lex = np.array([probs.get(s, 0.0) for s in self.lexicon_labels], dtype=np.float32)
-        return np.concatenate([emb, self.lexicon_scale * np.log(lex + 1e-3)])
+        return np.concatenate([emb, self.lexicon_scale * np.log(lex + 1e-3)]), lang
 
-    def logits(self, features: np.ndarray) -> np.ndarray:
-        """Raw scores per label of one feature vector or a matrix of them (rows)."""
-        return features @ self.coef.T + self.intercept
+    def features(self, title: str, text: str, *, language: str | None = None) -> np.ndarray:
+        return self.features_and_language(title, text, language=language)[0]
+
+    def blend(self, language: str | None) -> float:
+        """How much the lexicon's log-probabilities add to the logits for an article in ``language``."""
+        weights = self.meta.get("lexicon_blend", {})
+        return float(weights.get(language or "", weights.get("other", 0.0)))
+
+    def logits(self, features: np.ndarray, language: str | None = "en") -> np.ndarray:
+        """Scores per label (before the temperature) of one feature vector or a matrix of them (rows)."""
+        lexicon_log = features[..., -len(self.lexicon_labels) :] / self.lexicon_scale
+        return features @ self.coef.T + self.intercept + self.blend(language) * lexicon_log
 
     def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
         """Calibrated probability per label; ``language`` is passed to the lexicon features."""
-        logits = self.logits(self.features(title, text, language=language))
-        probs = _softmax(logits / self.temperature)
+        features, lang = self.features_and_language(title, text, language=language)
+        probs = _softmax(self.logits(features, lang) / self.temperature)
         return dict(zip(self.labels, probs.tolist(), strict=True))
 
 
@@ -342,11 +354,20 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
 
 
 def fit_calibrated(
-    features: np.ndarray, y: np.ndarray, n_labels: int, *, c: float, folds: int = 5, seed: int = 0
+    features: np.ndarray,
+    y: np.ndarray,
+    n_labels: int,
+    *,
+    c: float,
+    folds: int = 5,
+    seed: int = 0,
+    offset: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """The logistic layer on all of ``features`` and a temperature fitted on its held-out folds' logits.
 
     Labels are balanced by sample weight (the training material has far more articles of some sections).
+    ``offset`` (rows like the logits) is added to the logits before the temperature is fitted: the lexicon
+    blend that ``EmbeddedClassifier.logits`` adds.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -356,6 +377,6 @@ def fit_calibrated(
     for train, test in splitter.split(features, y):
         coef, intercept = fit_layer(features[train], y[train], n_labels, c=c, sample_weight=weights[train])
         held_out[test] = features[test] @ coef.T + intercept
-    temperature = fit_temperature(held_out, y)
+    temperature = fit_temperature(held_out + (0.0 if offset is None else offset), y)
     coef, intercept = fit_layer(features, y, n_labels, c=c, sample_weight=weights)
     return coef, intercept, temperature

@@ -261,8 +261,19 @@ class LexiconClassifier:
         return out
 
     def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
+        return self.predict_with_language(title, text, language=language)[0]
+
+    def predict_with_language(
+        self, title: str, text: str, *, language: str | None = None
+    ) -> tuple[dict[str, float], str | None]:
+        """``predict``'s probabilities and the language the cues were read in (given, else guessed)."""
         words = article_words(title, text, self.max_words, accents=False)
-        raw = self.scores(words, normalize_language(language))
+        lang = normalize_language(language)
+        lang = lang if lang in self._tables else guess_language(words)
+        return self._probabilities(words, lang), lang
+
+    def _probabilities(self, words: Sequence[str], lang: str | None) -> dict[str, float]:
+        raw = self.scores(words, lang)
         if not raw.any():
             return {slug: 1.0 / len(self.labels) for slug in self.labels}
         # Each section's share of the evidence decides; a text with little evidence (a cue or two) is
