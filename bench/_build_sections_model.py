@@ -117,13 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dims", type=int, default=DIMS)
     parser.add_argument("--c", type=float, default=C, help="inverse regularisation of the logistic layer")
     parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument(
+        "--without-bbc",
+        action="store_true",
+        help="leave BBC News out (its terms are non-commercial research)",
+    )
     args = parser.parse_args(argv)
 
     vocab, full = token_table(args.tokens)
     vectors, scale = reduce(full, args.dims)
     weights = sif_weights(vocab)
     clf = untrained(vocab, vectors, scale, weights)
-    items = data.training_material(data.load_bbc())
+    items = data.training_material([] if args.without_bbc else data.load_bbc())
     x = featurise(clf, items)
     y = labels_of(clf, items)
     offset = LEXICON_BLEND["en"] * x[:, -len(clf.lexicon_labels) :] / LEXICON_SCALE

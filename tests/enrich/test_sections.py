@@ -456,7 +456,11 @@ def test_unknown_language_falls_back_to_guessing() -> None:
 def test_taxonomy_subset_limits_spanish_candidates_too() -> None:
     settings = SectionSettings(taxonomy={"sports": "Deportes", "society": "Sociedad"})
     clf = sections.load_classifier(settings)
-    assert sorted(clf.labels) == ["society", "sports"]
+    # the model scores its ten sections; only the taxonomy's are candidates
+    assert {sections.classify(t, x, clf, settings, language="es")[0] for t, x, _ in OBVIOUS_ES} == {
+        "society",
+        "sports",
+    }
     title, text, _ = OBVIOUS_ES[8]
     got = sections.assign_section(title, text, feed_section=None, classifier=clf, settings=settings)
     assert (got.slug, got.name) == ("sports", "Deportes")
@@ -511,7 +515,7 @@ def test_no_classifier_means_default() -> None:
 def test_taxonomy_subset_limits_candidates() -> None:
     settings = SectionSettings(taxonomy={"sports": "Sport", "society": "Society"})
     clf = sections.load_classifier(settings)
-    assert sorted(clf.labels) == ["society", "sports"]
+    assert {sections.classify(t, x, clf, settings)[0] for t, x, _ in OBVIOUS} == {"society", "sports"}
     title, text, _ = OBVIOUS[0]
     got = sections.assign_section(title, text, feed_section=None, classifier=clf, settings=settings)
     assert (got.slug, got.name) == ("sports", "Sport")
