@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 MODEL_FORMAT = "gazette-sections-embedded/1"
 MODEL_FILE = "section_model.npz"
 
+# Far more characters than a word and its space take (news averages about 6); a prefix this long of
+# N words' worth holds the first N words of any prose.
+CHARS_PER_WORD = 20
 _SPLIT = re.compile(r"[^\W_]+|[^\w\s]|_", re.UNICODE)
 
 
@@ -96,6 +99,8 @@ class WordPieceTokenizer:
 
     def encode(self, text: str, max_words: int | None = None) -> list[int]:
         """Token ids of ``text`` (of its first ``max_words`` words when given)."""
+        if max_words is not None:
+            text = text[: max_words * CHARS_PER_WORD]  # no need to split what will be cut
         words = self.words(text)
         if max_words is not None:
             words = words[:max_words]
@@ -117,8 +122,11 @@ class StaticEmbedder:
         *,
         title_repeat: int,
         max_words: int,
+        lead_words: int = 0,
+        lead_repeat: int = 1,
     ) -> None:
         self.tokenizer = tokenizer
+        self.lead_words, self.lead_repeat = lead_words, lead_repeat
         self.vectors = vectors  # int8 (tokens, dims)
         self.scale = scale.astype(np.float32)  # per dimension
         self.weights = weights.astype(np.float32)  # per token
@@ -135,6 +143,10 @@ class StaticEmbedder:
         body = self.tokenizer.encode(text or "", self.max_words)
         ids = np.fromiter(body, dtype=np.int64, count=len(body))
         counts = np.bincount(ids, minlength=0) if len(ids) else np.zeros(0, dtype=np.int64)
+        if self.lead_words and self.lead_repeat > 1 and len(ids):
+            # the first sentences say what the article is about; the rest may wander (a river, its floods)
+            lead = np.asarray(self.tokenizer.encode(text or "", self.lead_words), dtype=np.int64)
+            counts = counts + (self.lead_repeat - 1) * np.bincount(lead, minlength=len(counts))
         used = np.nonzero(counts)[0]
         mult = counts[used].astype(np.float32)
         if head:
@@ -246,6 +258,8 @@ def build_embedder(data: dict[str, Any]) -> StaticEmbedder:
         data["weights"],
         title_repeat=int(meta["title_repeat"]),
         max_words=int(meta["max_words"]),
+        lead_words=int(meta.get("lead_words", 0)),
+        lead_repeat=int(meta.get("lead_repeat", 1)),
     )
 
 

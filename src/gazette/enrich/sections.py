@@ -84,7 +84,7 @@ def tokenize(text: str, *, accents: bool = True) -> list[str]:
 def article_words(title: str, text: str, max_words: int = MAX_WORDS, *, accents: bool = True) -> list[str]:
     """The words a classifier reads: the title repeated, then the start of the body."""
     head = tokenize(title or "", accents=accents)
-    body = tokenize(text or "", accents=accents)[:max_words]
+    body = tokenize((text or "")[: max_words * 20], accents=accents)[:max_words]  # 20 chars hold a word
     return head * TITLE_REPEAT + body
 
 
