@@ -36,6 +36,12 @@ logger = logging.getLogger(__name__)
 MODEL_FORMAT = "gazette-sections-embedded/1"
 MODEL_FILE = "section_model.npz"
 
+# Every combining mark of the Basic Multilingual Plane as one character class: removing them with one regex
+# substitution costs a tenth of testing each character in Python (marks beyond the BMP are left as they are).
+COMBINING = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c))) + "]+"
+)
+
 # Far more characters than a word and its space take (news averages about 6); a prefix this long of
 # N words' worth holds the first N words of any prose.
 CHARS_PER_WORD = 20
@@ -61,7 +67,7 @@ class WordPieceTokenizer:
         text = text.lower()
         if text.isascii():
             return text
-        return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+        return COMBINING.sub("", unicodedata.normalize("NFD", text))
 
     def word_ids(self, word: str) -> tuple[int, ...]:
         """The pieces of one normalised word: the longest vocabulary prefix, then "##" continuations."""

@@ -67,7 +67,7 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return unicodedata.normalize("NFC", section_model.COMBINING.sub("", decomposed))
 
 
 def tokenize(text: str, *, accents: bool = True) -> list[str]:
