@@ -704,9 +704,10 @@ DEV_TOPICS = {
     "sports": {"sports"},
     "scitech": {"science-technology"},
 }
-# 0.95 measured on the whole dev set (bench/sections.py, 2026-12-06); pinned under it for noise.
+# Measured 2026-12-06 (bench/sections.py): dev set 0.970; one BBC fold of this subset about 0.95 (the whole
+# set's 5-fold 0.942). Pinned under them for noise.
 FLOOR_LEARNED_DEV = 0.88
-FLOOR_LEARNED_BBC_FOLD = 0.93
+FLOOR_LEARNED_BBC_FOLD = 0.90
 
 # Written for these tests: the case, and its first paragraph alone.
 FLOOD_TITLE = "Early warning for Orinoco villages as scientists wire the river with cheap sensors"
