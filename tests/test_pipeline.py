@@ -82,8 +82,9 @@ def test_feed_default_section_catches_what_the_classifier_is_unsure_of(
 ) -> None:
     """Over real HTTP: below ``sections.threshold`` a feed's default section is used; a declared section
     still wins; a feed without either gets ``sections.default``."""
-    # A threshold no classifier reaches puts every undeclared article below it.
-    settings = make_settings(db.url, sections={"threshold": 0.9999, "default": "society"})
+    # A high threshold puts most undeclared articles below it (the shipped model is sure of a few).
+    threshold = 0.995
+    settings = make_settings(db.url, sections={"threshold": threshold, "default": "society"})
     feeds = publisher.feeds()
     declared = next(f for f in feeds if f.section)
     # feeds of other publishers than the declaring feed's, so that no article is listed in two of them
@@ -98,12 +99,21 @@ def test_feed_default_section_catches_what_the_classifier_is_unsure_of(
     with Pipeline(settings, db) as pipeline:
         report = pipeline.ingest(urls, force=True)
     assert report.new > 0
+    filed: dict[str, list[tuple[str | None, str | None, float | None]]] = {}
     with db.session() as s:
-        filed: dict[str, set[tuple[str | None, str | None]]] = {}
         for row in s.scalars(select(Article)):
             feed = s.get(Feed, row.feed_id)
             assert feed is not None
-            filed.setdefault(feed.url, set()).add((row.section, row.section_method))
-    assert filed[declared.url] == {(declared.section, "feed")}
-    assert filed[with_default.url] == {("health", "feed-default")}
-    assert filed[without_default.url] == {("society", "default")}
+            filed.setdefault(feed.url, []).append((row.section, row.section_method, row.section_confidence))
+    assert {(slug, method) for slug, method, _ in filed[declared.url]} == {(declared.section, "feed")}
+    for url, fallback in (
+        (with_default.url, ("health", "feed-default")),
+        (without_default.url, ("society", "default")),
+    ):
+        rows = filed[url]
+        unsure = [(slug, method) for slug, method, conf in rows if conf is not None and conf < threshold]
+        assert unsure and set(unsure) == {fallback}, url
+        # what the classifier was sure of stays where it put it
+        assert all(
+            method == "classifier" for _, method, conf in rows if conf is not None and conf >= threshold
+        )
