@@ -36,6 +36,7 @@ QUICK: dict[str, list[str]] = {
     "backfill.py": ["--articles", "300"],
     "adversarial.py": ["--repeat", "1"],
     "gazetteer.py": ["--repeat", "1"],
+    "sections.py": ["--limit", "400"],
 }
 # Benches that must run after another (make_corpus writes what a backfill bench may read).
 ORDER = ["make_corpus.py"]

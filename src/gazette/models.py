@@ -79,7 +79,7 @@ class SectionAssignment:
     name: str
     slug: str
     confidence: float = 1.0
-    method: str = "feed"  # "feed" | "classifier" | "default"
+    method: str = "feed"  # "feed" | "classifier" | "feed-default" | "default"
 
 
 @dataclass

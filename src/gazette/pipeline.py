@@ -127,6 +127,7 @@ class _FeedJob:
     source_country: str | None
     etag: str | None
     last_modified: str | None
+    default_section: str | None = None  # the feed's fallback when the classifier is unsure
 
 
 # Events a feed worker sends to the storing thread.
@@ -204,8 +205,13 @@ def process_page(
     *,
     feed_section: str | None,
     source_country: str | None,
+    default_section: str | None = None,
 ) -> Processed:
-    """Extract and enrich one fetched page — the CPU-bound part of ingest and backfill, run in a worker."""
+    """Extract and enrich one fetched page — the CPU-bound part of ingest and backfill, run in a worker.
+
+    ``default_section`` is the feed's section for articles the classifier is unsure of (below
+    ``sections.threshold``); ``feed_section``, a section the feed declares, wins over everything.
+    """
     url = entry.url if entry is not None else page.url
     started = time.perf_counter()
     try:
@@ -217,7 +223,9 @@ def process_page(
         return Processed(url, reason=f"internal error: {type(exc).__name__}: {exc}", transient=True)
     extract_seconds = time.perf_counter() - started
     try:
-        enricher.enrich(article, feed_section=feed_section, source_country=source_country)
+        enricher.enrich(
+            article, feed_section=feed_section, source_country=source_country, default_section=default_section
+        )
     except Exception as exc:  # enrichment is best effort; the article is still worth storing
         logger.exception("enrichment failed for %s", article.url)
         return Processed(
@@ -260,10 +268,16 @@ def _process_in_worker(
     entry: models.FeedEntry | None,
     feed_section: str | None,
     source_country: str | None,
+    default_section: str | None = None,
 ) -> Processed:
     assert _worker_enricher is not None, "worker not initialised"
     return process_page(
-        _worker_enricher, page, entry, feed_section=feed_section, source_country=source_country
+        _worker_enricher,
+        page,
+        entry,
+        feed_section=feed_section,
+        source_country=source_country,
+        default_section=default_section,
     )
 
 
@@ -278,9 +292,11 @@ class _PageWork:
         source_country: str | None,
         future: Future[Processed] | None,
         release: Callable[[], None] | None = None,
+        default_section: str | None = None,
     ) -> None:
         self.page, self.entry = page, entry
         self.feed_section, self.source_country = feed_section, source_country
+        self.default_section = default_section
         self.future = future
         self._release = release
         self.fetched_at = datetime.now(UTC)
@@ -301,6 +317,7 @@ class _PageWork:
                 self.entry,
                 feed_section=self.feed_section,
                 source_country=self.source_country,
+                default_section=self.default_section,
             )
         finally:
             if self._release is not None:
@@ -321,7 +338,12 @@ class Enricher:
         return self._classifier
 
     def enrich(
-        self, article: models.Article, *, feed_section: str | None, source_country: str | None
+        self,
+        article: models.Article,
+        *,
+        feed_section: str | None,
+        source_country: str | None,
+        default_section: str | None = None,
     ) -> None:
         feed_section = feed_section if feed_section in self.settings.sections.taxonomy else None
         classifier = None if feed_section else self._get_classifier()
@@ -332,6 +354,7 @@ class Enricher:
             feed_section=feed_section,
             classifier=classifier,
             settings=self.settings.sections,
+            feed_default=default_section,
             language=article.language,
             max_chars=max_chars,
         )
@@ -425,6 +448,7 @@ class Pipeline:
                         source_country=src.country if src else None,
                         etag=f.etag,
                         last_modified=f.last_modified,
+                        default_section=f.default_section,
                     )
                 )
         return jobs
@@ -489,12 +513,16 @@ class Pipeline:
     def _submit(self, job: _FeedJob, page: models.FetchedDocument, entry: models.FeedEntry) -> _PageWork:
         """Hand a fetched page to a worker process (or keep it for the storing thread with one worker)."""
         if self.processes == 1:
-            return _PageWork(page, entry, job.section, job.source_country, None)
+            return _PageWork(page, entry, job.section, job.source_country, None, None, job.default_section)
         while not self._in_flight.acquire(timeout=0.5):
             if self._stopping.is_set():  # the storing thread stopped: it will take no more pages
-                return _PageWork(page, entry, job.section, job.source_country, None)
+                return _PageWork(
+                    page, entry, job.section, job.source_country, None, None, job.default_section
+                )
         try:
-            future = self._get_pool().submit(_process_in_worker, page, entry, job.section, job.source_country)
+            future = self._get_pool().submit(
+                _process_in_worker, page, entry, job.section, job.source_country, job.default_section
+            )
         except (
             BrokenProcessPool,
             RuntimeError,
@@ -503,7 +531,9 @@ class Pipeline:
                 "extraction workers unavailable (%s); processing %s in the ingesting process", exc, entry.url
             )
             future = None
-        return _PageWork(page, entry, job.section, job.source_country, future, self._in_flight.release)
+        return _PageWork(
+            page, entry, job.section, job.source_country, future, self._in_flight.release, job.default_section
+        )
 
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._pool_lock:

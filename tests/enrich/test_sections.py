@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from gazette.cli import app
 from gazette.config import SectionSettings
-from gazette.enrich import sections
+from gazette.enrich import section_model, sections
+from gazette.textfold import fold
 
 OBVIOUS = [
     (
@@ -79,7 +81,7 @@ OBVIOUS = [
 def test_default_classifier_gets_obvious_examples_right() -> None:
     settings = SectionSettings()
     clf = sections.load_classifier(settings)
-    assert isinstance(clf, sections.LexiconClassifier)
+    assert isinstance(clf, section_model.EmbeddedClassifier)
     for title, text, slug in OBVIOUS:
         got = sections.assign_section(title, text, feed_section=None, classifier=clf, settings=settings)
         assert (got.slug, got.method) == (slug, "classifier"), title
@@ -377,11 +379,11 @@ def test_accents_and_capitals_do_not_change_the_section() -> None:
     settings = SectionSettings()
     clf = sections.load_classifier(settings)
     for title, text, slug in OBVIOUS_ES:
-        bare_title = sections.fold(title).upper()  # a headline typed in capitals without accents
-        bare_text = sections.fold(text)
+        bare_title = fold(title).upper()  # a headline typed in capitals without accents
+        bare_text = fold(text)
         assert sections.classify(bare_title, bare_text, clf, settings, language="es")[0] == slug, title
     # The same folded word, however it was written.
-    assert sections.fold("Canción PÚBLICA año Ñandú") == "cancion publica ano nandu"
+    assert fold("Canción PÚBLICA año Ñandú") == "cancion publica ano nandu"
     assert sections.tokenize("Política económica", accents=False) == ["politica", "economica"]
     assert sections.tokenize("Política") == ["política"]  # the trained model keeps accents
 
@@ -435,7 +437,7 @@ def test_language_tags_and_guessing() -> None:
 
 
 def test_article_language_weights_its_own_cues_more() -> None:
-    clf = sections.default_classifier()
+    clf = sections.lexicon_classifier()
     assert clf.languages == ["en", "es"]
     # Spanish cues count in full in a Spanish text and at a fifth in an English one.
     words = sections.tokenize("Elecciones en el congreso", accents=False)
@@ -455,7 +457,11 @@ def test_unknown_language_falls_back_to_guessing() -> None:
 def test_taxonomy_subset_limits_spanish_candidates_too() -> None:
     settings = SectionSettings(taxonomy={"sports": "Deportes", "society": "Sociedad"})
     clf = sections.load_classifier(settings)
-    assert sorted(clf.labels) == ["society", "sports"]
+    # the model scores its ten sections; only the taxonomy's are candidates
+    assert {sections.classify(t, x, clf, settings, language="es")[0] for t, x, _ in OBVIOUS_ES} == {
+        "society",
+        "sports",
+    }
     title, text, _ = OBVIOUS_ES[8]
     got = sections.assign_section(title, text, feed_section=None, classifier=clf, settings=settings)
     assert (got.slug, got.name) == ("sports", "Deportes")
@@ -510,7 +516,7 @@ def test_no_classifier_means_default() -> None:
 def test_taxonomy_subset_limits_candidates() -> None:
     settings = SectionSettings(taxonomy={"sports": "Sport", "society": "Society"})
     clf = sections.load_classifier(settings)
-    assert sorted(clf.labels) == ["society", "sports"]
+    assert {sections.classify(t, x, clf, settings)[0] for t, x, _ in OBVIOUS} == {"society", "sports"}
     title, text, _ = OBVIOUS[0]
     got = sections.assign_section(title, text, feed_section=None, classifier=clf, settings=settings)
     assert (got.slug, got.name) == ("sports", "Sport")
@@ -663,11 +669,12 @@ def _bbc_subset() -> list[sections.LabelledArticle]:
 
 
 @pytest.mark.skipif(not BBC.is_dir(), reason="BBC News data set not present")
-def test_quality_gate_default_classifier_on_bbc() -> None:
+def test_quality_gate_lexicon_classifier_on_bbc() -> None:
+    """The lexicons alone (the learned model's feature and the bench's baseline) keep their figures."""
     items = _bbc_subset()
     all_ten = SectionSettings()
     five = SectionSettings(taxonomy={s: all_ten.taxonomy[s] for s in BBC_TO_SECTION.values()})
-    clf = sections.load_classifier(all_ten)
+    clf = sections.lexicon_classifier()
     hits10 = sum(sections.classify(it.title, it.text, clf, all_ten)[0] == it.section for it in items)
     hits5 = sum(sections.classify(it.title, it.text, clf, five)[0] == it.section for it in items)
     assert hits10 / len(items) >= FLOOR_DEFAULT_ALL_TEN
@@ -687,3 +694,128 @@ def test_quality_gate_train_sections_on_bbc() -> None:
             probs = model.predict(items[i].title, items[i].text)
             hits += max(probs, key=probs.__getitem__) == gold[i]
     assert hits / len(items) >= FLOOR_TRAINED
+
+
+# -- the shipped learned model --------------------------------------------------------------------
+
+BENCH_DATA = Path(__file__).resolve().parents[2] / "bench" / "data"
+DEV_TOPICS = {
+    "world": {"politics-government", "conflict-security", "crime-justice"},
+    "business": {"business-finance"},
+    "sports": {"sports"},
+    "scitech": {"science-technology"},
+}
+# Measured 2026-12-06 (bench/sections.py): dev set 0.970; one BBC fold of this subset about 0.95 (the whole
+# set's 5-fold 0.942). Pinned under them for noise.
+FLOOR_LEARNED_DEV = 0.88
+FLOOR_LEARNED_BBC_FOLD = 0.90
+
+# Written for these tests: the issue's case, and its first paragraph alone.
+FLOOD_TITLE = "Early warning for Orinoco villages as scientists wire the river with cheap sensors"
+FLOOD_LEAD = (
+    "A team of researchers has installed thirty low-cost flood sensors along the Orinoco between Ciudad "
+    "Bolívar and the delta and published a paper on how the devices, assembled from parts costing under 50 "
+    "dollars, report the river's level every ten minutes over the mobile network."
+)
+FLOOD_REST = (
+    "Families in riverside villages now get a text message when the water rises fast. Last year floods "
+    "swept through several neighbourhoods and farmers lost their crops and cattle. The regional government "
+    "said it would pay for more sensors and a siren in every village; residents say the alerts gave them "
+    "hours to move their animals and belongings to higher ground."
+)
+
+
+def test_flood_sensor_article_goes_to_science_and_technology() -> None:
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    for text in (FLOOD_LEAD + "\n\n" + FLOOD_REST, FLOOD_LEAD):
+        got = sections.assign_section(FLOOD_TITLE, text, feed_section=None, classifier=clf, settings=settings)
+        assert (got.slug, got.method) == ("science-technology", "classifier")
+
+
+def test_demo_spanish_twin_goes_where_its_english_twin_goes() -> None:
+    from gazette.demo.corpus import load_corpus
+
+    settings = SectionSettings()
+    clf = sections.load_classifier(settings)
+    by_title = {a.title: a for a in load_corpus()}
+    twins = [("Blackout leaves eastern Venezuela", "Apagón deja sin luz")]
+    for en, es in twins:
+        got = []
+        for prefix in (en, es):
+            article = next(a for t, a in by_title.items() if t.startswith(prefix))
+            got.append(
+                sections.assign_section(
+                    article.title,
+                    article.text,
+                    feed_section=None,
+                    classifier=clf,
+                    settings=settings,
+                    language=article.language,
+                ).slug
+            )
+        assert got[0] == got[1], (en, got)
+
+
+def test_learned_model_file_is_small_and_records_its_inputs() -> None:
+    data = section_model.read_model()
+    meta = data["meta"]
+    assert meta["format"] == section_model.MODEL_FORMAT
+    assert meta["labels"] == list(SectionSettings().taxonomy)
+    assert 0.2 < meta["temperature"] < 5.0
+    shipped = Path(section_model.__file__).parent / "data"
+    assert (shipped / section_model.MODEL_FILE).stat().st_size < 5_000_000
+    record = (shipped / "section_model.md").read_text(encoding="utf-8")
+    for needed in ("all-MiniLM-L6-v2", "IPTC Media Topics", "CC BY 4.0", "BBC", "_build_sections_model.py"):
+        assert needed in record
+
+
+def test_wordpiece_tokenizer_follows_bert_rules() -> None:
+    vocab = ["[PAD]", "[UNK]", "sensor", "##s", "rio", ",", "the", "orinoco", "o", "##rin"]
+    tok = section_model.WordPieceTokenizer(vocab)
+    assert tok.encode("The sensors, Río!") == [6, 2, 3, 5, 4, 1]
+    assert tok.encode("ORINOCO") == [7]
+    assert tok.encode("sensors sensors", max_words=1) == [2, 3]
+
+
+def test_calibration_table_counts_every_prediction() -> None:
+    ece, rows = section_model.calibration_table([0.95, 0.95, 0.55, 0.15], [True, False, True, False])
+    assert sum(n for _, _, n, _, _ in rows) == 4
+    # bins: 0.9–1.0 conf 0.95 acc 0.5; 0.5–0.6 conf 0.55 acc 1; 0.1–0.2 conf 0.15 acc 0
+    assert ece == pytest.approx((2 * 0.45 + 0.45 + 0.15) / 4)
+
+
+def test_quality_gate_learned_model_on_the_dev_set() -> None:
+    """The written four-topic dev set (never trained on): accuracy and calibration."""
+    clf = sections.load_classifier(SectionSettings())
+    conf, correct = [], []
+    for line in (BENCH_DATA / "sections_dev.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        probs = clf.predict(item["title"], item["text"])
+        top = max(probs, key=probs.__getitem__)
+        conf.append(probs[top])
+        correct.append(top in DEV_TOPICS[item["topic"]])
+    assert len(correct) == 100
+    assert sum(correct) / len(correct) >= FLOOR_LEARNED_DEV
+    ece, _ = section_model.calibration_table(conf, correct)
+    assert ece <= 0.10
+
+
+@pytest.mark.skipif(not BBC.is_dir(), reason="BBC News data set not present")
+def test_quality_gate_learned_training_on_a_bbc_fold() -> None:
+    """The model's training procedure on four fifths of the BBC subset, scored on the fifth it never saw."""
+    items = _bbc_subset()
+    clf = sections.default_classifier()
+    train, test = [it for i, it in enumerate(items) if i % 5], items[::5]
+    x = np.stack([clf.features(it.title, it.text) for it in train])
+    y = np.array([clf.labels.index(it.section) for it in train])
+    coef, intercept = section_model.fit_layer(
+        x, y, len(clf.labels), c=float(clf.meta["c"]), sample_weight=section_model.balanced_weights(y)
+    )
+    hits = 0
+    for it in test:
+        feats = clf.features(it.title, it.text)
+        lexicon_log = feats[-len(clf.lexicon_labels) :] / clf.lexicon_scale
+        logits = feats @ coef.T + intercept + clf.blend("en") * lexicon_log
+        hits += clf.labels[int(np.argmax(logits))] == it.section
+    assert hits / len(test) >= FLOOR_LEARNED_BBC_FOLD

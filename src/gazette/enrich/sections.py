@@ -1,25 +1,30 @@
 """Enrichment stage: file each article in one section of the site's taxonomy.
 
-Two classifiers share one small interface (``labels`` and ``predict``):
+Three classifiers share one small interface (``labels`` and ``predict``):
 
-- ``LexiconClassifier``, the shipped default: weighted cue words per section, hand-written after the IPTC
-  Media Topics top level, in English (``enrich/data/section_lexicon.json``) and Spanish
-  (``section_lexicon_es.json``). It needs no training data, so it is not trained on any evaluation set.
+- the shipped default, ``section_model.EmbeddedClassifier`` (``default_classifier``): a static embedding
+  distilled from all-MiniLM-L6-v2 and the lexicons' probabilities, read by a logistic layer trained on BBC
+  News, IPTC Media Topics definitions and examples written for Gazette, with a fitted temperature so that
+  its confidence is calibrated (``data/section_model.npz``, built by ``bench/_build_sections_model.py``);
+- ``LexiconClassifier`` (``lexicon_classifier``): weighted cue words per section, hand-written after the
+  IPTC Media Topics top level, in English (``data/section_lexicon.json``) and Spanish
+  (``section_lexicon_es.json``). It is the learned model's feature for Spanish and for the sections BBC
+  lacks, and the baseline in ``bench/sections.py``;
 - ``LinearClassifier``: TF-IDF + multinomial logistic regression trained by ``gazette train-sections`` on the
   site's own labelled articles, saved as one ``.npz`` of plain arrays (no pickle) at
   ``sections.model_path``; when that file exists it is used instead of the default.
 
 ``assign_section`` applies the precedence: the feed's declared section, else the classifier when its
-confidence reaches ``sections.threshold``, else ``sections.default``.
+confidence reaches ``sections.threshold``, else the feed's default section, else ``sections.default``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,8 +36,9 @@ import numpy as np
 
 from gazette import models
 from gazette.config import ENRICH_MAX_CHARS, SectionSettings
-from gazette.enrich import readable_text
+from gazette.enrich import readable_text, section_model
 from gazette.errors import ConfigError
+from gazette.textfold import fold
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +61,6 @@ EVIDENCE_HALF = 5.0  # evidence (about 3 strong cues) at which confidence is shr
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
-def fold(text: str) -> str:
-    """Lower case without accents or other combining marks: "Canción" → "cancion", "año" → "ano"."""
-    text = text.lower()
-    if text.isascii():
-        return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-
-
 def tokenize(text: str, *, accents: bool = True) -> list[str]:
     """Lower-cased words (letters only; hyphenated and apostrophe words kept whole).
 
@@ -78,7 +75,7 @@ def tokenize(text: str, *, accents: bool = True) -> list[str]:
 def article_words(title: str, text: str, max_words: int = MAX_WORDS, *, accents: bool = True) -> list[str]:
     """The words a classifier reads: the title repeated, then the start of the body."""
     head = tokenize(title or "", accents=accents)
-    body = tokenize(text or "", accents=accents)[:max_words]
+    body = tokenize((text or "")[: max_words * 20], accents=accents)[:max_words]  # 20 chars hold a word
     return head * TITLE_REPEAT + body
 
 
@@ -223,8 +220,10 @@ class LexiconClassifier:
         temperature: float = TEMPERATURE,
         language: str = PRIMARY_LANGUAGE,
         others: Mapping[str, Lexicon] | None = None,
+        max_words: int = MAX_WORDS,
     ) -> None:
         others = dict(others or {})
+        self.max_words = max_words
         self.labels = list(lexicon)
         for other in others.values():
             self.labels += [slug for slug in other if slug not in self.labels]
@@ -253,8 +252,19 @@ class LexiconClassifier:
         return out
 
     def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
-        words = article_words(title, text, accents=False)
-        raw = self.scores(words, normalize_language(language))
+        return self.predict_with_language(title, text, language=language)[0]
+
+    def predict_with_language(
+        self, title: str, text: str, *, language: str | None = None
+    ) -> tuple[dict[str, float], str | None]:
+        """``predict``'s probabilities and the language the cues were read in (given, else guessed)."""
+        words = article_words(title, text, self.max_words, accents=False)
+        lang = normalize_language(language)
+        lang = lang if lang in self._tables else guess_language(words)
+        return self._probabilities(words, lang), lang
+
+    def _probabilities(self, words: Sequence[str], lang: str | None) -> dict[str, float]:
+        raw = self.scores(words, lang)
         if not raw.any():
             return {slug: 1.0 / len(self.labels) for slug in self.labels}
         # Each section's share of the evidence decides; a text with little evidence (a cue or two) is
@@ -274,8 +284,14 @@ def load_lexicon(
     return dict(data["sections"]), {k: float(v) for k, v in data.get("zipf", {}).items()}
 
 
-def default_classifier(taxonomy: Iterable[str] | None = None) -> LexiconClassifier:
-    """The shipped classifier (every shipped language), limited to the sections of ``taxonomy`` it knows."""
+def lexicon_classifier(
+    taxonomy: Iterable[str] | None = None, *, max_words: int = MAX_WORDS
+) -> LexiconClassifier:
+    """The hand-written lexicons (every shipped language), limited to the sections of ``taxonomy`` they know.
+
+    It is the shipped model's lexicon feature (over all ten sections) and the baseline in
+    ``bench/sections.py``; ``max_words`` is how much of the body it reads.
+    """
     lexicon, zipf = load_lexicon(PRIMARY_LANGUAGE)
     others = {code: load_lexicon(code)[0] for code in LEXICON_FILES if code != PRIMARY_LANGUAGE}
     if taxonomy is not None:
@@ -283,8 +299,26 @@ def default_classifier(taxonomy: Iterable[str] | None = None) -> LexiconClassifi
         lexicon = {slug: entry for slug, entry in lexicon.items() if slug in wanted}
         others = {code: {s: e for s, e in lex.items() if s in wanted} for code, lex in others.items()}
         if not lexicon:
-            raise ConfigError("none of the taxonomy's sections is known to the built-in classifier")
-    return LexiconClassifier(lexicon, zipf=zipf, others=others)
+            raise ConfigError("none of the taxonomy's sections is known to the built-in lexicons")
+    return LexiconClassifier(lexicon, zipf=zipf, others=others, max_words=max_words)
+
+
+@functools.cache
+def _shipped_model() -> section_model.EmbeddedClassifier:
+    # Loaded once per process (about 0.1 s); workers forked after it share the arrays.
+    meta_words = int(section_model.read_model()["meta"]["lexicon_words"])
+    return section_model.load_embedded(lexicon_classifier(max_words=meta_words))
+
+
+def default_classifier(taxonomy: Iterable[str] | None = None) -> section_model.EmbeddedClassifier:
+    """The shipped learned classifier (``section_model``); ``ConfigError`` if it knows none of ``taxonomy``.
+
+    It scores all ten sections it was built for; ``classify`` keeps those of the taxonomy.
+    """
+    model = _shipped_model()
+    if taxonomy is not None and not set(model.labels) & set(taxonomy):
+        raise ConfigError("none of the taxonomy's sections is known to the built-in classifier")
+    return model
 
 
 # -- the site-specific model ----------------------------------------------------------------------
@@ -488,22 +522,30 @@ def assign_section(
     feed_section: str | None,
     classifier: Classifier | None,
     settings: SectionSettings,
+    feed_default: str | None = None,
     language: str | None = None,
     max_chars: int = ENRICH_MAX_CHARS,
 ) -> models.SectionAssignment:
-    """The feed's declared section, else the classifier's choice above the threshold, else the default.
+    """The feed's declared section, else the classifier's choice at or above the threshold, else the
+    feed's default section (``add-feed --default-section``), else ``sections.default``.
 
     ``language``: the article's language tag when known (``Article.language``); None means guess it.
+    A ``feed_default`` outside the taxonomy is ignored. The method says which rule decided: "feed",
+    "classifier", "feed-default" or "default"; the classifier's confidence is kept whenever it ran.
     """
     taxonomy = settings.taxonomy
     if feed_section and feed_section in taxonomy:
         return models.SectionAssignment(taxonomy[feed_section], feed_section, 1.0, "feed")
+    confidence = 0.0
     if classifier is not None:
         slug, confidence = classify(title, text, classifier, settings, language=language, max_chars=max_chars)
         if confidence >= settings.threshold and slug in taxonomy:
             return models.SectionAssignment(taxonomy[slug], slug, round(confidence, 4), "classifier")
-        logger.debug("section %s at %.2f is below the threshold; default used", slug, confidence)
+        logger.debug("section %s at %.2f is below the threshold; a default is used", slug, confidence)
+    if feed_default and feed_default in taxonomy:
         return models.SectionAssignment(
-            taxonomy[settings.default], settings.default, round(confidence, 4), "default"
+            taxonomy[feed_default], feed_default, round(confidence, 4), "feed-default"
         )
-    return models.SectionAssignment(taxonomy[settings.default], settings.default, 0.0, "default")
+    return models.SectionAssignment(
+        taxonomy[settings.default], settings.default, round(confidence, 4), "default"
+    )
