@@ -263,7 +263,9 @@ class GazetteerBuilder:
         # romanisation ("Seoul-teukbyeolsi"); ISO's local names stay as match names.
         english = csc.get("name") if csc.get("name") and is_latin(csc["name"]) else None
         display = handnames.REGION_DISPLAY.get(code) or english or (variants[0] if variants else sub.name)
-        lat, lon = _float_or_none(csc.get("latitude")), _float_or_none(csc.get("longitude"))
+        lat, lon = handnames.REGION_POINTS.get(
+            code, (_float_or_none(csc.get("latitude")), _float_or_none(csc.get("longitude")))
+        )
         if lat is None or lon is None:
             lat = lon = None
         idx = self._add(Place("region", display, sub.country_code, code, display, None, lat, lon, 0))

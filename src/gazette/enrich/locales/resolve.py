@@ -409,6 +409,9 @@ class Tagger:
             for link in candidate.links
             if places[link.place_index].kind == "country"
         }
+        # Which of a town's namesakes: the regions the other names may lie in help choose ("Lebanon" the country
+        # is never read as a town for them).
+        towns_only = all(places[link.place_index].kind in ("city", "county") for link in candidate.links)
         scored = []
         for link in candidate.links:
             p = places[link.place_index]
@@ -417,6 +420,8 @@ class Tagger:
             country_support = votes.country_support(p.country_code, key)
             region_support = votes.region_support(p.region_code, key)
             score = self._prior(link) + country_support + region_support
+            if towns_only:
+                score += votes.possible_support(p.region_code, key)
             if p.kind == "city" and p.population >= 500_000 and has_region:
                 score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
             if source_country and p.country_code == source_country.upper():
@@ -443,6 +448,7 @@ class Tagger:
         containers = self._containers(text, kept)
         keys = [fold_keeping_length(text[c.start : c.end]) for c in kept]
         readings = [max(c.links, key=self._prior) for c in kept]
+        possible = {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}
         result: list[Mention] = []
         dropped: set[int] = set()
         for round_number in range(3):
@@ -451,6 +457,7 @@ class Tagger:
                 ((key, readings[n].place_index) for n, key in enumerate(keys) if n not in dropped),
                 self.capital_districts,
             )
+            votes.add_possible(self.places, possible.items())
             result, dropped = [], set()
             for i, candidate in enumerate(kept):
                 scored = self._score_readings(candidate, keys[i], votes, containers.get(i), source_country)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gazette.enrich.locales.gazetteer import Place
 from gazette.textfold import fold_keeping_length
@@ -20,6 +20,10 @@ COUNTRY_FROM_PLACE = 1.5
 REGION_FROM_PLACE = 2.5
 COUNTRY_CAP = 4.5
 REGION_CAP = 5.0
+# A name that may lie in several regions ("Lebanon", "Boone County") lends each of them a share of this, whatever
+# reading it holds now: two ambiguous names that share a state pull each other there.
+POSSIBLE_REGION = 1.5
+POSSIBLE_CAP = 3.0
 
 
 @dataclass(slots=True)
@@ -34,6 +38,8 @@ class Votes:
     region: dict[str, dict[str, float]]
     country_total: dict[str, float]
     region_total: dict[str, float]
+    possible: dict[str, dict[str, float]] = field(default_factory=dict)
+    possible_total: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def count(
@@ -72,6 +78,27 @@ class Votes:
             return 0.0
         own = self.region.get(region_code, {}).get(key, 0.0)
         return min(REGION_CAP, self.region_total.get(region_code, 0.0) - own)
+
+    def possible_support(self, region_code: str | None, key: str) -> float:
+        """What the other names lend a region they may lie in (``add_possible``)."""
+        if not region_code:
+            return 0.0
+        own = self.possible.get(region_code, {}).get(key, 0.0)
+        return min(POSSIBLE_CAP, self.possible_total.get(region_code, 0.0) - own)
+
+    def add_possible(self, places: list[Place], names: Iterable[tuple[str, Iterable[int]]]) -> None:
+        """Let each name lend every region it may lie in a share of ``POSSIBLE_REGION``."""
+        possible: dict[str, dict[str, float]] = defaultdict(dict)
+        for key, place_indexes in names:
+            regions = {
+                p.region_code
+                for i in place_indexes
+                if (p := places[i]).region_code and p.kind in ("city", "county", "region")
+            }
+            for region_code in regions:
+                possible[region_code][key] = POSSIBLE_REGION / len(regions)
+        self.possible = dict(possible)
+        self.possible_total = {r: sum(v.values()) for r, v in possible.items()}
 
     def elsewhere(self, key: str) -> float:
         """The strongest support any country draws from names other than ``key``."""
