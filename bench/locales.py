@@ -223,7 +223,7 @@ COLUMNS = ("P", "R", "F1", "country", "region", "Acc@161", "Acc@161*")
 
 
 def mean_metrics(scores: list[Score]) -> dict[str, float | None]:
-    """The mean of each figure over the folds (a figure no fold_keeping_length has stays None)."""
+    """The mean of each figure over the folds (a figure no fold has stays None)."""
     per_fold = [s.metrics() for s in scores]
     out: dict[str, float | None] = {}
     for column in COLUMNS:
@@ -291,7 +291,7 @@ TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 
 
 def cross_validate(tagger: Tagger, loaded: dict[str, list[Doc]], folds: int) -> dict[str, list[Score]]:
-    """Train on all corpora but one fold_keeping_length, score that fold_keeping_length; every fold_keeping_length in turn (articles dealt round-robin)."""
+    """Train on all corpora but one fold, score that fold; every fold in turn (articles dealt round-robin)."""
     shipped = tagger.model
     scores: dict[str, list[Score]] = {name: [] for name in loaded}
     try:
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             [
                 name,
-                f"gazette, recogniser ({args.folds}-fold_keeping_length CV mean)",
+                f"gazette, recogniser ({args.folds}-fold CV mean)",
                 *(fmt(ours[c]) for c in COLUMNS),
             ]
         )
