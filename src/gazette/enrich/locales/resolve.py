@@ -448,13 +448,17 @@ class Tagger:
         containers = self._containers(text, kept)
         keys = [fold_keeping_length(text[c.start : c.end]) for c in kept]
         readings = [max(c.links, key=self._prior) for c in kept]
+        sure = [
+            _share([self._prior(link) for link in c.links], self._prior(r))
+            for c, r in zip(kept, readings, strict=True)
+        ]
         possible = {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}
         result: list[Mention] = []
         dropped: set[int] = set()
         for round_number in range(3):
             votes = Votes.count(
                 self.places,
-                ((key, readings[n].place_index) for n, key in enumerate(keys) if n not in dropped),
+                ((key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped),
                 self.capital_districts,
             )
             votes.add_possible(self.places, possible.items())
@@ -463,6 +467,7 @@ class Tagger:
                 scored = self._score_readings(candidate, keys[i], votes, containers.get(i), source_country)
                 best = scored[0]
                 readings[i] = Link(best.place_index, best.flags)
+                sure[i] = _share([r.score for r in scored], best.score)
                 why = (
                     self._unsupported(best, votes.elsewhere(keys[i]), i in containers)
                     if round_number
@@ -530,6 +535,14 @@ SURE_PLACE_FLOOR = 0.4
 def _sure_place(found: Found) -> bool:
     """A city of 100,000 or more that no rule objects to: the recogniser's doubt must be strong to drop it."""
     return found.origin == "gazetteer" and not found.objections and found.context.largest >= 100_000
+
+
+SHARE_SCALE = 1.0
+
+
+def _share(scores: list[float], best: float) -> float:
+    """How much of a softmax over ``scores`` the reading scored ``best`` holds."""
+    return 1.0 / sum(math.exp(SHARE_SCALE * (score - best)) for score in scores)
 
 
 def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:

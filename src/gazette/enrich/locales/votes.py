@@ -43,14 +43,19 @@ class Votes:
 
     @classmethod
     def count(
-        cls, places: list[Place], readings: Iterable[tuple[str, int]], capital_districts: dict[int, str]
+        cls,
+        places: list[Place],
+        readings: Iterable[tuple[str, int, float]],
+        capital_districts: dict[int, str],
     ) -> Votes:
-        first: dict[str, int] = {}
-        for key, place_index in readings:
-            first.setdefault(key, place_index)
+        """``readings``: each name, its current reading and how sure that reading is (0–1): a town whose
+        namesake elsewhere is far likelier lends its region little."""
+        first: dict[str, tuple[int, float]] = {}
+        for key, place_index, sure in readings:
+            first.setdefault(key, (place_index, sure))
         country: dict[str, dict[str, float]] = defaultdict(dict)
         region: dict[str, dict[str, float]] = defaultdict(dict)
-        for key, place_index in first.items():
+        for key, (place_index, sure) in first.items():
             p = places[place_index]
             if not p.country_code:
                 continue  # a continent or a sea supports no country
@@ -60,7 +65,7 @@ class Votes:
                 country[p.country_code][key] = COUNTRY_FROM_PLACE
                 region_code = p.region_code or capital_districts.get(place_index)
                 if region_code:
-                    region[region_code][key] = REGION_FROM_PLACE
+                    region[region_code][key] = REGION_FROM_PLACE * sure
         return cls(
             dict(country),
             dict(region),
