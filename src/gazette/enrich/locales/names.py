@@ -359,7 +359,7 @@ JUNK_WORDS: frozenset[str] = frozenset(
 # Common first names and surnames that are also town names: places only with context ("Mitchell, S.D.").
 PERSON_NAMES: frozenset[str] = frozenset(
     """
-    mary george david douglas james john paul peter michael robert william thomas richard charles joseph
+    angus mary george david douglas james john paul peter michael robert william thomas richard charles joseph
     daniel mark steven kevin brian edward ronald anthony kenneth jason jeffrey gary timothy larry scott
     eric stephen andrew raymond gregory joshua jerry dennis walter patrick harold carl arthur ryan roger
     joe albert jonathan justin terry gerald keith samuel ralph lawrence nicholas roy benjamin bruce

@@ -321,8 +321,8 @@ class Tagger:
     def _place_counties(self, mentions: list[Mention]) -> list[Mention]:
         """Give each county the point of the nearest mentioned town in its state (else the state's)."""
         for m in mentions:
-            if m.place.kind != "county":
-                continue
+            if m.place.kind != "county" or m.place.lat is not None:
+                continue  # a British county comes with its point
             near = [
                 o for o in mentions if o.place.kind == "city" and o.place.region_code == m.place.region_code
             ]

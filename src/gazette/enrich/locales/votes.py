@@ -100,6 +100,8 @@ class Votes:
                 for i in place_indexes
                 if (p := places[i]).region_code and p.kind in ("city", "county", "region")
             }
+            if len(regions) < 2:
+                continue  # a name of one region already lends it its whole vote
             for region_code in regions:
                 possible[region_code][key] = POSSIBLE_REGION / len(regions)
         self.possible = dict(possible)
