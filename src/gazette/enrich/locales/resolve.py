@@ -51,6 +51,7 @@ from gazette.enrich.locales.votes import (
     VILLAGE,
     Votes,
     capital_districts,
+    possible_votes,
 )
 from gazette.textfold import fold_keeping_length
 
@@ -452,7 +453,10 @@ class Tagger:
             _share([self._prior(link) for link in c.links], self._prior(r))
             for c, r in zip(kept, readings, strict=True)
         ]
-        possible = {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}
+        possible = possible_votes(
+            self.places,
+            {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}.items(),
+        )
         result: list[Mention] = []
         dropped: set[int] = set()
         for round_number in range(3):
@@ -461,7 +465,7 @@ class Tagger:
                 ((key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped),
                 self.capital_districts,
             )
-            votes.add_possible(self.places, possible.items())
+            votes.add_possible(possible)
             result, dropped = [], set()
             for i, candidate in enumerate(kept):
                 scored = self._score_readings(candidate, keys[i], votes, containers.get(i), source_country)
@@ -542,7 +546,9 @@ SHARE_SCALE = 1.0
 
 def _share(scores: list[float], best: float) -> float:
     """How much of a softmax over ``scores`` the reading scored ``best`` holds."""
-    return 1.0 / sum(math.exp(SHARE_SCALE * (score - best)) for score in scores)
+    if len(scores) == 1:
+        return 1.0
+    return 1.0 / sum(math.exp(SHARE_SCALE * (score - best)) for score in scores if score - best > -20.0)
 
 
 def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:

@@ -91,25 +91,32 @@ class Votes:
         own = self.possible.get(region_code, {}).get(key, 0.0)
         return min(POSSIBLE_CAP, self.possible_total.get(region_code, 0.0) - own)
 
-    def add_possible(self, places: list[Place], names: Iterable[tuple[str, Iterable[int]]]) -> None:
-        """Let each name lend every region it may lie in a share of ``POSSIBLE_REGION``."""
-        possible: dict[str, dict[str, float]] = defaultdict(dict)
-        for key, place_indexes in names:
-            regions = {
-                p.region_code
-                for i in place_indexes
-                if (p := places[i]).region_code and p.kind in ("city", "county", "region")
-            }
-            if len(regions) < 2:
-                continue  # a name of one region already lends it its whole vote
-            for region_code in regions:
-                possible[region_code][key] = POSSIBLE_REGION / len(regions)
-        self.possible = dict(possible)
-        self.possible_total = {r: sum(v.values()) for r, v in possible.items()}
+    def add_possible(self, possible: tuple[dict[str, dict[str, float]], dict[str, float]]) -> None:
+        """Take the regions each name may lie in (``possible_votes``, counted once per article)."""
+        self.possible, self.possible_total = possible
 
     def elsewhere(self, key: str) -> float:
         """The strongest support any country draws from names other than ``key``."""
         return max((self.country_total[c] - v.get(key, 0.0) for c, v in self.country.items()), default=0.0)
+
+
+def possible_votes(
+    places: list[Place], names: Iterable[tuple[str, Iterable[int]]]
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Each name of several regions lends every one of them a share of ``POSSIBLE_REGION``, whatever its reading
+    (a name of one region lends it its whole vote through its reading already)."""
+    possible: dict[str, dict[str, float]] = defaultdict(dict)
+    for key, place_indexes in names:
+        regions = {
+            p.region_code
+            for i in place_indexes
+            if (p := places[i]).region_code and p.kind in ("city", "county", "region")
+        }
+        if len(regions) < 2:
+            continue
+        for region_code in regions:
+            possible[region_code][key] = POSSIBLE_REGION / len(regions)
+    return dict(possible), {r: sum(v.values()) for r, v in possible.items()}
 
 
 def capital_districts(places: list[Place], region_index: dict[str, int]) -> dict[int, str]:
