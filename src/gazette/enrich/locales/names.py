@@ -359,8 +359,9 @@ JUNK_WORDS: frozenset[str] = frozenset(
 # Common first names and surnames that are also town names: places only with context ("Mitchell, S.D.").
 PERSON_NAMES: frozenset[str] = frozenset(
     """
-    angus mary george david douglas james john paul peter michael robert william thomas richard charles joseph
-    daniel mark steven kevin brian edward ronald anthony kenneth jason jeffrey gary timothy larry scott
+    angus christopher matthew donald mary george david douglas james john paul peter michael robert
+    william thomas richard charles joseph daniel mark steven kevin brian edward ronald anthony kenneth jason
+    jeffrey gary timothy larry scott
     eric stephen andrew raymond gregory joshua jerry dennis walter patrick harold carl arthur ryan roger
     joe albert jonathan justin terry gerald keith samuel ralph lawrence nicholas roy benjamin bruce
     adam harry fred wayne billy steve louis jeremy aaron randy howard russell bobby victor ernest
