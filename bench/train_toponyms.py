@@ -3,7 +3,7 @@
 It trains a logistic regression on every candidate span the tagger finds in LGL, TR-News and GeoVirus (labelled:
 the span is a gold toponym or not) over features that carry no word of those texts (``recognise.features``), and
 writes the weights with a note of the training data and its licence beside them (``toponym_model.md``).
-``bench/locales.py`` scores models trained the same way by cross-validation, never on the fold_keeping_length it scores.
+``bench/locales.py`` scores models trained the same way by cross-validation, never on the fold it scores.
 Usage: ``python bench/train_toponyms.py [--output PATH]`` (data from $GAZETTE_DATASETS or ../shared/datasets).
 """
 

@@ -162,6 +162,7 @@ class GazetteerBuilder:
         self.map_admin1_codes()
         self.add_cities()
         self.add_counties()
+        self.add_british_counties()
         self.sum_region_populations()
         logger.info("gazetteer built: %d places, %d names", len(self.places), len(self.names))
         return Gazetteer(
@@ -263,7 +264,9 @@ class GazetteerBuilder:
         # romanisation ("Seoul-teukbyeolsi"); ISO's local names stay as match names.
         english = csc.get("name") if csc.get("name") and is_latin(csc["name"]) else None
         display = handnames.REGION_DISPLAY.get(code) or english or (variants[0] if variants else sub.name)
-        lat, lon = _float_or_none(csc.get("latitude")), _float_or_none(csc.get("longitude"))
+        lat, lon = handnames.REGION_POINTS.get(
+            code, (_float_or_none(csc.get("latitude")), _float_or_none(csc.get("longitude")))
+        )
         if lat is None or lon is None:
             lat = lon = None
         idx = self._add(Place("region", display, sub.country_code, code, display, None, lat, lon, 0))
@@ -390,15 +393,57 @@ class GazetteerBuilder:
                 "county", county["name"], "US", code, self.region_names.get(code), None, None, None, 0
             )
             idx = self._add(place)
-            self.link(county["name"], idx)
-            if county["name"].endswith(" County"):
-                self.link(county["name"][: -len("County")] + "Co.", idx)
+            for name in county_name_variants(county["name"]):
+                self.link(name, idx)
+                if name.endswith(" County"):
+                    self.link(name[: -len("County")] + "Co.", idx)
+
+    def add_british_counties(self) -> None:
+        """Counties and council areas of the United Kingdom ("Lancashire", "Fife"), at the package's point: like
+        US counties, they resolve the towns around them and are not page locales. A name that is also a British
+        town's ("Durham") stays the town's."""
+        towns = {
+            fold_keeping_length(p.name) for p in self.places if p.kind == "city" and p.country_code == "GB"
+        }
+        for sub in sorted(self.pycountry.subdivisions.get(country_code="GB"), key=lambda sub: sub.code):
+            if sub.type not in BRITISH_COUNTY_TYPES or not sub.parent_code:
+                continue
+            csc = self.csc_states.get(sub.code, {})
+            lat, lon = _float_or_none(csc.get("latitude")), _float_or_none(csc.get("longitude"))
+            region = sub.parent_code if sub.parent_code in self.region_index else None
+            if lat is None or lon is None or region is None:
+                continue
+            names = [n for n in iso_name_variants(sub.name) if fold_keeping_length(n) not in towns]
+            if not names:
+                continue
+            place = Place("county", names[0], "GB", region, self.region_names.get(region), None, lat, lon, 0)
+            idx = self._add(place)
+            for name in names:
+                self.link(name, idx)
 
     def sum_region_populations(self) -> None:
         """A region weighs what its cities weigh (used by the naive baseline and as a tie-breaker)."""
         for place in self.places:
             if place.kind == "city" and place.region_code in self.region_index:
                 self.places[self.region_index[place.region_code]].population += place.population
+
+
+# The British subdivisions read as counties (metropolitan districts and London boroughs are named after towns).
+BRITISH_COUNTY_TYPES = frozenset({"Two-tier county", "Council area", "Unitary authority"})
+
+_JOINED_PREFIX = re.compile(r"^(De|La|Le|Du)([A-Z][a-z]+)")
+_SPLIT_PREFIX = re.compile(r"^(De|La|Le|Du) ([A-Z][a-z]+)")
+
+
+def county_name_variants(name: str) -> list[str]:
+    """ "DeSoto County" and "De Soto County", "St. Clair County" and "Saint Clair County": how papers write it."""
+    out = [name]
+    out.append(_JOINED_PREFIX.sub(r"\1 \2", name))
+    out.append(_SPLIT_PREFIX.sub(r"\1\2", name))
+    if name.startswith("St. "):
+        out.append("Saint " + name[4:])
+        out.append("St " + name[4:])
+    return list(dict.fromkeys(out))
 
 
 def build_gazetteer(min_city_population: int = 1000) -> Gazetteer:

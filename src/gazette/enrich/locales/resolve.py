@@ -51,6 +51,7 @@ from gazette.enrich.locales.votes import (
     VILLAGE,
     Votes,
     capital_districts,
+    possible_votes,
 )
 from gazette.textfold import fold_keeping_length
 
@@ -321,8 +322,8 @@ class Tagger:
     def _place_counties(self, mentions: list[Mention]) -> list[Mention]:
         """Give each county the point of the nearest mentioned town in its state (else the state's)."""
         for m in mentions:
-            if m.place.kind != "county":
-                continue
+            if m.place.kind != "county" or m.place.lat is not None:
+                continue  # a British county comes with its point
             near = [
                 o for o in mentions if o.place.kind == "city" and o.place.region_code == m.place.region_code
             ]
@@ -409,6 +410,9 @@ class Tagger:
             for link in candidate.links
             if places[link.place_index].kind == "country"
         }
+        # Which of a town's namesakes: the regions the other names may lie in help choose ("Lebanon" the country
+        # is never read as a town for them).
+        towns_only = all(places[link.place_index].kind in ("city", "county") for link in candidate.links)
         scored = []
         for link in candidate.links:
             p = places[link.place_index]
@@ -417,6 +421,8 @@ class Tagger:
             country_support = votes.country_support(p.country_code, key)
             region_support = votes.region_support(p.region_code, key)
             score = self._prior(link) + country_support + region_support
+            if towns_only:
+                score += votes.possible_support(p.region_code, key)
             if p.kind == "city" and p.population >= 500_000 and has_region:
                 score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
             if source_country and p.country_code == source_country.upper():
@@ -443,19 +449,29 @@ class Tagger:
         containers = self._containers(text, kept)
         keys = [fold_keeping_length(text[c.start : c.end]) for c in kept]
         readings = [max(c.links, key=self._prior) for c in kept]
+        sure = [
+            _share([self._prior(link) for link in c.links], self._prior(r))
+            for c, r in zip(kept, readings, strict=True)
+        ]
+        possible = possible_votes(
+            self.places,
+            {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}.items(),
+        )
         result: list[Mention] = []
         dropped: set[int] = set()
         for round_number in range(3):
             votes = Votes.count(
                 self.places,
-                ((key, readings[n].place_index) for n, key in enumerate(keys) if n not in dropped),
+                ((key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped),
                 self.capital_districts,
             )
+            votes.add_possible(possible)
             result, dropped = [], set()
             for i, candidate in enumerate(kept):
                 scored = self._score_readings(candidate, keys[i], votes, containers.get(i), source_country)
                 best = scored[0]
                 readings[i] = Link(best.place_index, best.flags)
+                sure[i] = _share([r.score for r in scored], best.score)
                 why = (
                     self._unsupported(best, votes.elsewhere(keys[i]), i in containers)
                     if round_number
@@ -523,6 +539,16 @@ SURE_PLACE_FLOOR = 0.4
 def _sure_place(found: Found) -> bool:
     """A city of 100,000 or more that no rule objects to: the recogniser's doubt must be strong to drop it."""
     return found.origin == "gazetteer" and not found.objections and found.context.largest >= 100_000
+
+
+SHARE_SCALE = 1.0
+
+
+def _share(scores: list[float], best: float) -> float:
+    """How much of a softmax over ``scores`` the reading scored ``best`` holds."""
+    if len(scores) == 1:
+        return 1.0
+    return 1.0 / sum(math.exp(SHARE_SCALE * (score - best)) for score in scores if score - best > -20.0)
 
 
 def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:

@@ -146,7 +146,8 @@ def town_named_after_person(ctx: Context) -> str | None:
 def currency(ctx: Context) -> str | None:
     if ctx.next_word and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_NEXT:
         return "a currency ('bolívar fuerte')"
-    if ctx.prev_word[-1:].isdigit() and ctx.prev_sep.strip() == "":
+    if ctx.prev_word[-1:].isdigit() and ctx.prev_sep.strip() == "" and ctx.surface[:1].islower():
+        # a currency is written in lower case; "1935 Orchard St." and "2009 MANSFIELD" are an address, a date
         return "an amount before it ('500 bolívares')"
     if (
         ctx.next_word

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gazette.enrich.locales.gazetteer import Place
 from gazette.textfold import fold_keeping_length
@@ -20,6 +20,10 @@ COUNTRY_FROM_PLACE = 1.5
 REGION_FROM_PLACE = 2.5
 COUNTRY_CAP = 4.5
 REGION_CAP = 5.0
+# A name that may lie in several regions ("Lebanon", "Boone County") lends each of them a share of this, whatever
+# reading it holds now: two ambiguous names that share a state pull each other there.
+POSSIBLE_REGION = 1.5
+POSSIBLE_CAP = 3.0
 
 
 @dataclass(slots=True)
@@ -34,17 +38,24 @@ class Votes:
     region: dict[str, dict[str, float]]
     country_total: dict[str, float]
     region_total: dict[str, float]
+    possible: dict[str, dict[str, float]] = field(default_factory=dict)
+    possible_total: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def count(
-        cls, places: list[Place], readings: Iterable[tuple[str, int]], capital_districts: dict[int, str]
+        cls,
+        places: list[Place],
+        readings: Iterable[tuple[str, int, float]],
+        capital_districts: dict[int, str],
     ) -> Votes:
-        first: dict[str, int] = {}
-        for key, place_index in readings:
-            first.setdefault(key, place_index)
+        """``readings``: each name, its current reading and how sure that reading is (0–1): a town whose
+        namesake elsewhere is far likelier lends its region little."""
+        first: dict[str, tuple[int, float]] = {}
+        for key, place_index, sure in readings:
+            first.setdefault(key, (place_index, sure))
         country: dict[str, dict[str, float]] = defaultdict(dict)
         region: dict[str, dict[str, float]] = defaultdict(dict)
-        for key, place_index in first.items():
+        for key, (place_index, sure) in first.items():
             p = places[place_index]
             if not p.country_code:
                 continue  # a continent or a sea supports no country
@@ -54,7 +65,7 @@ class Votes:
                 country[p.country_code][key] = COUNTRY_FROM_PLACE
                 region_code = p.region_code or capital_districts.get(place_index)
                 if region_code:
-                    region[region_code][key] = REGION_FROM_PLACE
+                    region[region_code][key] = REGION_FROM_PLACE * sure
         return cls(
             dict(country),
             dict(region),
@@ -73,9 +84,39 @@ class Votes:
         own = self.region.get(region_code, {}).get(key, 0.0)
         return min(REGION_CAP, self.region_total.get(region_code, 0.0) - own)
 
+    def possible_support(self, region_code: str | None, key: str) -> float:
+        """What the other names lend a region they may lie in (``add_possible``)."""
+        if not region_code:
+            return 0.0
+        own = self.possible.get(region_code, {}).get(key, 0.0)
+        return min(POSSIBLE_CAP, self.possible_total.get(region_code, 0.0) - own)
+
+    def add_possible(self, possible: tuple[dict[str, dict[str, float]], dict[str, float]]) -> None:
+        """Take the regions each name may lie in (``possible_votes``, counted once per article)."""
+        self.possible, self.possible_total = possible
+
     def elsewhere(self, key: str) -> float:
         """The strongest support any country draws from names other than ``key``."""
         return max((self.country_total[c] - v.get(key, 0.0) for c, v in self.country.items()), default=0.0)
+
+
+def possible_votes(
+    places: list[Place], names: Iterable[tuple[str, Iterable[int]]]
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Each name of several regions lends every one of them a share of ``POSSIBLE_REGION``, whatever its reading
+    (a name of one region lends it its whole vote through its reading already)."""
+    possible: dict[str, dict[str, float]] = defaultdict(dict)
+    for key, place_indexes in names:
+        regions = {
+            p.region_code
+            for i in place_indexes
+            if (p := places[i]).region_code and p.kind in ("city", "county", "region")
+        }
+        if len(regions) < 2:
+            continue
+        for region_code in regions:
+            possible[region_code][key] = POSSIBLE_REGION / len(regions)
+    return dict(possible), {r: sum(v.values()) for r, v in possible.items()}
 
 
 def capital_districts(places: list[Place], region_index: dict[str, int]) -> dict[int, str]:
