@@ -19,8 +19,6 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from gazette.config import Settings
 from gazette.errors import Gone, NotFound
@@ -32,10 +30,10 @@ from gazette.store import corrections, listings
 from gazette.store import stories as story_store
 from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
-from gazette.store.db import Database
+from gazette.store.db import Database, Session
 from gazette.store.listings import ArticleFilter, PlaceListing
 from gazette.store.schema import Article, ArticleLocale
-from gazette.store.story_schema import Duplicate, Story
+from gazette.store.story_schema import Story
 
 logger = logging.getLogger(__name__)
 
@@ -633,13 +631,7 @@ def watch_listing(watch: Any) -> Listing:
 
 def story_entries(session: Session, members: list[Article]) -> list[StoryEntry]:
     """A story's rows (page and API): each article with the original it copies (when it is a near-duplicate)."""
-    ids = [a.id for a in members]
-    original_of: dict[int, int] = {}
-    for i in range(0, len(ids), 500):
-        stmt = select(Duplicate.article_id, Duplicate.original_id).where(
-            Duplicate.article_id.in_(ids[i : i + 500])
-        )
-        original_of.update({row[0]: row[1] for row in session.execute(stmt)})
+    original_of = story_store.originals_of(session, [a.id for a in members])
     by_id = {a.id: a for a in members}
     missing = sorted({o for o in original_of.values() if o not in by_id})
     if missing:  # an original outside the story (its text changed since): still named and linked
