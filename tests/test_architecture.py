@@ -5,6 +5,8 @@
 - ``store/`` owns the database and knows no stage; ``publish/`` reads through ``store/``, never the stages, and
   runs no SQL of its own: nothing under ``publish/`` imports ``sqlalchemy`` (a query it needs is a named function
   in a ``store/`` module).
+- Rooms split along their seams: no module under ``publish/`` or ``store/`` passes 600 lines (``publish/pages/``
+  is one renderer per area behind the ``Site`` façade).
 - ``commands/`` share plumbing through ``commands/common.py``: nothing imports ``gazette.cli`` back.
 Every import counts, at the top of a module or inside a function (where a cycle is usually being dodged).
 """
@@ -78,6 +80,20 @@ def test_publish_runs_no_sql_of_its_own() -> None:
         if name.split(".")[0] == "sqlalchemy"
     ]
     assert importers == []
+
+
+MAX_LINES = 600
+
+
+@pytest.mark.parametrize("room", ("publish", "store"))
+def test_no_module_in_the_room_passes_600_lines(room: str) -> None:
+    big = [
+        f"{path.relative_to(SRC)}: {n} lines"
+        for path in sorted((SRC / room).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert big == []
 
 
 def test_no_command_imports_the_cli_back() -> None:
