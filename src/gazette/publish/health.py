@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gazette.errors import GazetteError
 from gazette.metrics import FEEDS_DUE, REGISTRY
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database, ping
 
 logger = logging.getLogger(__name__)
