@@ -69,12 +69,18 @@ def read_texts(inputs: list[str] | None) -> list[tuple[str, str]]:
 
 
 def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
-    """Each JSON object of a JSON-lines file, in order; blank lines are skipped and a line that is not an object
-    is answered on standard output with ``{"line": N, "error": ...}`` so batch output stays one line per input."""
+    """Each JSON object of a batch command's JSON-lines file, in order. A file that cannot be read is the
+    command's one error line (exit 2), raised here before anything is printed; blank lines are skipped, and a
+    line that is not an object is answered on standard output with ``{"line": N, "error": ...}`` when the
+    iteration reaches it, so batch output stays one line per input and in input order."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        raise fail(f"cannot read {path}: {exc.strerror}", 2) from exc
+    return _json_objects(lines)
+
+
+def _json_objects(lines: list[str]) -> Iterator[dict[str, Any]]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
