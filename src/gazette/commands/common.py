@@ -221,17 +221,25 @@ def serve_on(app_: Any, sock: socket.socket, *, workers: int = 1) -> None:
         raise fail("the server did not start")
 
 
-def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: bool = False) -> Any:
-    from gazette.pipeline import Pipeline
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
+def progress_display(
+    label: str = "{task.description}", *, to: Console | None = None, transient: bool = True
+) -> Progress:
+    """The progress display of a long command: its label, a bar, done of total and the time elapsed, on stderr
+    (``to``: another console); a transient one is cleared when done, leaving the command's summary alone."""
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+        console=to or console,
+        transient=transient,
+    )
+
+
+def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: bool = False) -> Any:
+    from gazette.pipeline import Pipeline
+
+    with progress_display("[bold]{task.description}", transient=False) as progress:
         feeds_task = progress.add_task("feeds", total=None)
         pages_task = progress.add_task("articles", total=0)
 
