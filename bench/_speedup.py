@@ -29,7 +29,7 @@ from _datasets import datasets_dir
 
 from gazette.config import load_settings
 from gazette.pipeline import Pipeline, process_page
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 
 

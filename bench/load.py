@@ -162,7 +162,7 @@ def run_wrk(name: str, base: str, script: Path, duration: float, connections: in
 def build_database(workdir: Path) -> tuple[str, dict[str, str]]:
     from gazette.demo.publisher import DemoPublisher
     from gazette.pipeline import Pipeline
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
     from gazette.store.db import Database
 
     url = f"sqlite:///{workdir / 'load.db'}"

@@ -2,7 +2,11 @@
 
 - The stages (``ingest/``, ``extract/``, ``enrich/``) are pure: they import neither ``store/`` nor ``publish/``,
   nor each other, nor what chains them (``pipeline``, ``commands/``, ``cli``); they exchange ``models``.
-- ``store/`` owns the database and knows no stage; ``publish/`` reads through ``store/``, never the stages.
+- ``store/`` owns the database and knows no stage; ``publish/`` reads through ``store/``, never the stages, and
+  runs no SQL of its own: nothing under ``publish/`` imports ``sqlalchemy`` (a query it needs is a named function
+  in a ``store/`` module).
+- Rooms split along their seams: no module under ``publish/`` or ``store/`` passes 600 lines (``publish/pages/``
+  is one renderer per area behind the ``Site`` façade).
 - ``commands/`` share plumbing through ``commands/common.py``: nothing imports ``gazette.cli`` back.
 Every import counts, at the top of a module or inside a function (where a cycle is usually being dodged).
 """
@@ -21,9 +25,9 @@ STAGES = ("ingest", "extract", "enrich")
 CHAINING = ("pipeline", "webhooks", "commands", "cli", "demo")
 
 
-def _imports(path: Path) -> set[str]:
-    """Every ``gazette.*`` module that ``path`` imports, by absolute name (``from gazette import x`` counts
-    as ``gazette.x``)."""
+def _all_imports(path: Path) -> set[str]:
+    """Every module that ``path`` imports, by absolute name (``from gazette import x`` counts as both
+    ``gazette`` and ``gazette.x``)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
@@ -33,7 +37,12 @@ def _imports(path: Path) -> set[str]:
             if node.module:
                 found.add(node.module)
                 found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.startswith("gazette.")}
+    return found
+
+
+def _imports(path: Path) -> set[str]:
+    """Every ``gazette.*`` module that ``path`` imports."""
+    return {name for name in _all_imports(path) if name.startswith("gazette.")}
 
 
 def _room_of(module: str) -> str:
@@ -63,6 +72,30 @@ def test_publish_reads_through_the_store_never_the_stages() -> None:
     assert _breaches("publish", (*STAGES, *CHAINING)) == []
 
 
+def test_publish_runs_no_sql_of_its_own() -> None:
+    importers = [
+        f"{path.relative_to(SRC)} imports {name}"
+        for path in sorted((SRC / "publish").rglob("*.py"))
+        for name in sorted(_all_imports(path))
+        if name.split(".")[0] == "sqlalchemy"
+    ]
+    assert importers == []
+
+
+MAX_LINES = 600
+
+
+@pytest.mark.parametrize("room", ("publish", "store"))
+def test_no_module_in_the_room_passes_600_lines(room: str) -> None:
+    big = [
+        f"{path.relative_to(SRC)}: {n} lines"
+        for path in sorted((SRC / room).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert big == []
+
+
 def test_no_command_imports_the_cli_back() -> None:
     assert _breaches("commands", ("cli",)) == []
     importers = [
@@ -77,3 +110,9 @@ def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from gazette.cli import app\n    import gazette.store.db\n")
     assert _imports(module) == {"gazette.cli", "gazette.cli.app", "gazette.store.db"}
+
+
+def test_the_checker_sees_a_third_party_import(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from sqlalchemy.orm import Session\n\ndef f():\n    import sqlalchemy\n")
+    assert {n.split(".")[0] for n in _all_imports(module)} == {"sqlalchemy"}

@@ -80,6 +80,7 @@ BAD_ARGUMENTS = [
     ("section", "blank.txt"),
     ("section", "--jsonl", "missing.jsonl"),
     ("locales", "empty.txt"),
+    ("locales", "--jsonl", "missing.jsonl"),
     ("brief",),
     ("brief", "empty.txt"),
     ("brief", "--check", "empty.txt"),

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gazette.demo.publisher import DemoPublisher
 from gazette.pipeline import Pipeline
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, Feed
 from tests.conftest import make_settings

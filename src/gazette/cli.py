@@ -14,7 +14,6 @@ from gazette.commands import (
     brief,
     build,
     corrections,
-    feeds,
     ingest,
     locales,
     maintenance,
@@ -23,6 +22,7 @@ from gazette.commands import (
     sections,
     serve,
     setup,
+    subscriptions,
     takedowns,
     watch,
 )
@@ -93,7 +93,7 @@ def main(
 # Every command lives in ``gazette.commands.<room>`` and registers itself here, in the order of `--help`.
 for _module in (
     setup,
-    feeds,
+    subscriptions,
     ingest,
     serve,
     build,

@@ -1,5 +1,5 @@
 """Feeds out: RSS 2.0, Atom 1.0 and JSON Feed 1.1 written from one description of a feed, for the site
-(``publish/feeds.py``) and the demo publisher (``demo/feeds.py``).
+(``publish/syndication.py``) and the demo publisher (``demo/feed_documents.py``).
 
 XML is built with ElementTree, so every value is escaped by the serializer, never by hand, and the characters
 XML 1.0 forbids even escaped are dropped. Text is plain: where a format carries HTML (RSS ``description``, Atom

@@ -2,8 +2,8 @@
 
 - ``ARTICLE`` (``extract/sanitize.py``): a fetched page's article body. Text structure and links only; no
   images, no free-text attributes; scripts, frames, SVG, forms and the like go with their content.
-- ``SUMMARY`` (``ingest/feeds.py``): a feed entry's summary, which readers expect to keep its images.
-- ``RENDER`` (``publish/pages.py``): stored HTML sanitized once more when a page is rendered (defence in
+- ``SUMMARY`` (``ingest/feed_parser.py``): a feed entry's summary, which readers expect to keep its images.
+- ``RENDER`` (``publish/pages/formatting.py``): stored HTML sanitized once more when a page is rendered (defence in
   depth), with nh3's own allow-list.
 - ``TEXT``: no tag at all, for titles and names made plain.
 

@@ -50,13 +50,13 @@ from gazette.errors import (
 )
 from gazette.extract.article import extract_article
 from gazette.ingest import warc as warc_reader
-from gazette.ingest.feeds import parse_feed
+from gazette.ingest.feed_parser import parse_feed
 from gazette.ingest.fetcher import Fetcher, parse_retry_after
 from gazette.store import articles as article_store
 from gazette.store import bulk as bulk_store
-from gazette.store import feeds as feed_store
 from gazette.store import search as search_store
 from gazette.store import stories as story_store
+from gazette.store import subscriptions as feed_store
 from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
 from gazette.store.db import Database

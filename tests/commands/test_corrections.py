@@ -25,7 +25,7 @@ from gazette.publish.app import create_app
 from gazette.publish.cache import cached_app
 from gazette.publish.static import build_site
 from gazette.store import counts as counter
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.corrections import ArticleOverride, Correction
 from gazette.store.db import Database
 from gazette.store.listings import ArticleFilter

@@ -17,7 +17,7 @@ from gazette.config import Settings
 from gazette.pipeline import Pipeline
 from gazette.publish.app import create_app
 from gazette.publish.cache import cached_app
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from tests.commands.conftest import LiveFeed
 from tests.conftest import make_settings

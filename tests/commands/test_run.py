@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, BriefSentenceRow, Feed
 from tests.commands.conftest import GAZETTE, LiveFeed, gazette_env, wait_until

@@ -14,7 +14,7 @@ from gazette import schedule
 from gazette.config import load_settings
 from gazette.errors import ConfigError
 from gazette.pipeline import Pipeline
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from tests.commands.conftest import LiveFeed
 from tests.conftest import make_settings

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gazette.demo.publisher import DemoPublisher
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow, Feed
 

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select, text
 from gazette.demo.publisher import DemoPublisher
 from gazette.errors import StorageError
 from gazette.pipeline import Pipeline
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, Feed
 from tests.conftest import PG_ADMIN_URL, make_settings

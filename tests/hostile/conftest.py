@@ -21,7 +21,7 @@ from gazette.config import Settings
 from gazette.ingest.fetcher import Fetcher
 from gazette.pipeline import IngestReport, Pipeline
 from gazette.publish.app import create_app
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, Feed
 from tests.conftest import make_settings

@@ -12,7 +12,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from gazette import models
-from gazette.ingest.feeds import parse_feed
+from gazette.ingest.feed_parser import parse_feed
 from tests.hostile.cases import case
 from tests.hostile.conftest import Desk
 from tests.hostile.safety import active_content, assert_inert

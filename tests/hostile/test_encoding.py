@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gazette import models
-from gazette.ingest.feeds import parse_feed
+from gazette.ingest.feed_parser import parse_feed
 from tests.hostile.cases import case
 from tests.hostile.conftest import Desk
 

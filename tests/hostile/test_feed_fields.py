@@ -3,7 +3,7 @@ keeps its words, and relative links resolve against the response's Content-Locat
 
 from __future__ import annotations
 
-from gazette.ingest.feeds import parse_feed
+from gazette.ingest.feed_parser import parse_feed
 from tests.hostile.cases import case
 from tests.hostile.conftest import Desk
 

@@ -190,7 +190,7 @@ def test_surrogate_character_references_in_a_feed_are_stripped(desk_any: Desk) -
 @case("nul_ctrl")
 def test_invalid_utf8_in_a_feed_spoils_only_itself(desk: Desk) -> None:
     from gazette import models
-    from gazette.ingest.feeds import parse_feed
+    from gazette.ingest.feed_parser import parse_feed
 
     body = _without(desk.fixture("nul_ctrl.xml"), SURROGATE_REFS).replace(b"Night", b"Bol\xc3\xadvar night")
     parsed = parse_feed(

@@ -16,7 +16,7 @@ from gazette.demo.corpus import load_corpus
 from gazette.errors import ExtractionRejected, FeedError
 from gazette.extract.article import extract_article
 from gazette.extract.sanitize import sanitize_html
-from gazette.ingest.feeds import one_line_text, parse_feed, sanitize_summary
+from gazette.ingest.feed_parser import one_line_text, parse_feed, sanitize_summary
 from gazette.store import articles as article_store
 from gazette.store.db import Database
 from gazette.urls import TRACKING_PARAMS, canonicalize_url

@@ -99,7 +99,7 @@ def _publish_ledger(desk: Desk) -> tuple[str, dict[str, object]]:
     desk.server.static("/ledger/transport-report.html", _ledger_page("Transport report"))
     url = desk.serve("/ledger.xml", "publisher_feed.xml")
     with desk.db.session() as s:
-        from gazette.store import feeds as feed_store
+        from gazette.store import subscriptions as feed_store
 
         feed_store.add_feed(s, url, section="society", source="Harbour Ledger")
     report = desk.ingest(url)
@@ -144,7 +144,7 @@ def test_a_feed_of_another_source_never_overwrites_either(desk_any: Desk) -> Non
     desk.server.static("/forged/transport-report.html", _ledger_page("Ferry service scrapped, officials say"))
     forged_url = desk.serve("/forged.xml", "forged_feed.xml")
     with desk.db.session() as s:
-        from gazette.store import feeds as feed_store
+        from gazette.store import subscriptions as feed_store
 
         feed_store.add_feed(s, forged_url, source="Totally Real News")
     report = desk.ingest(forged_url)
@@ -165,7 +165,7 @@ def test_same_text_from_the_same_source_is_a_duplicate_not_an_overwrite(desk_any
     desk.server.static("/ledger/front/transport.html", _ledger_page("Transport report, updated headline"))
     front_url = desk.serve("/ledger-front.xml", "republished_feed.xml")
     with desk.db.session() as s:
-        from gazette.store import feeds as feed_store
+        from gazette.store import subscriptions as feed_store
 
         feed_store.add_feed(s, front_url, section="society", source="Harbour Ledger")
     report = desk.ingest(front_url)

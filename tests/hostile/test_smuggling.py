@@ -13,7 +13,7 @@ import pytest
 
 from gazette import models
 from gazette.errors import FeedError
-from gazette.ingest.feeds import MAX_AUTHOR, parse_feed
+from gazette.ingest.feed_parser import MAX_AUTHOR, parse_feed
 from tests.hostile.cases import case
 from tests.hostile.conftest import FETCH, Desk
 

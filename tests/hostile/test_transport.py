@@ -24,7 +24,7 @@ from gazette.errors import (
     TooLarge,
     TooManyRedirects,
 )
-from gazette.ingest.feeds import parse_feed
+from gazette.ingest.feed_parser import parse_feed
 from tests.hostile.cases import case
 from tests.hostile.conftest import CONNECTS, FETCH, Desk
 from tests.hostile.server import ALLOWED_NAME

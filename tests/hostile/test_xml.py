@@ -14,8 +14,8 @@ from gazette import models
 from gazette.errors import FeedError, GazetteError
 from gazette.extract.article import extract_article
 from gazette.extract.sanitize import sanitize_html
-from gazette.ingest import feeds as feeds_module
-from gazette.ingest.feeds import AUTHOR_RUN_KEEP, MAX_TITLE, parse_feed
+from gazette.ingest import feed_parser
+from gazette.ingest.feed_parser import AUTHOR_RUN_KEEP, MAX_TITLE, parse_feed
 from tests.hostile.cases import case
 from tests.hostile.conftest import Desk
 from tests.workcount import count_calls
@@ -188,7 +188,7 @@ def test_regex_bomb_author_parses_quickly(desk: Desk) -> None:
     author = "a@" + "a." * 16_000 + "!"
     body = desk.fixture("redos_author.xml").replace(b"{author}", author.encode())
     reached: list[int] = []
-    real_parse = feeds_module.feedparser.parse
+    real_parse = feed_parser.feedparser.parse
 
     def spy(data: Any, *args: Any, **kw: Any) -> Any:
         raw = data.getvalue() if hasattr(data, "getvalue") else data
@@ -196,7 +196,7 @@ def test_regex_bomb_author_parses_quickly(desk: Desk) -> None:
         return real_parse(data, *args, **kw)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(feeds_module.feedparser, "parse", spy)
+        patch.setattr(feed_parser.feedparser, "parse", spy)
         result, _, _ = _parse_bounded(body)
     assert isinstance(result, models.ParsedFeed) and result.entries
     # feedparser's e-mail regex is quadratic in the author run it is given: it is given at most the kept run.

@@ -15,7 +15,7 @@ from gazette import models
 from gazette.config import load_settings
 from gazette.demo.publisher import DemoPublisher
 from gazette.pipeline import Enricher, Pipeline, Processed, _PageWork
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
 from tests.conftest import make_settings

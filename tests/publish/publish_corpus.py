@@ -29,7 +29,7 @@ from gazette.config import Settings
 from gazette.publish.app import create_app
 from gazette.publish.cache import cached_app
 from gazette.store import articles as article_store
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from tests.conftest import make_settings
 

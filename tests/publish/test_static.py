@@ -495,7 +495,7 @@ def test_demo_corpus_build_is_served_without_broken_links(
     """The issue's acceptance check: ingest the demo publisher over HTTP, build, serve, crawl."""
     from gazette.demo.publisher import DemoPublisher
     from gazette.pipeline import Pipeline
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
     from tests.conftest import make_settings
 
     base, root = static_server

@@ -24,9 +24,9 @@ from gazette import models
 from gazette.config import Settings
 from gazette.demo.corpus import CorpusArticle, load_corpus, load_sources
 from gazette.publish.app import create_app
-from gazette.publish.feeds import sitemap_paths
 from gazette.publish.pages import Site
 from gazette.publish.static import build_site
+from gazette.publish.syndication import sitemap_paths
 from gazette.store import articles as article_store
 from gazette.store import stories as story_store
 from gazette.store.db import Database

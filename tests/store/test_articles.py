@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from gazette import models
 from gazette.store import articles as article_store
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale
+from gazette.urls import canonicalize_url
 
 
 def _article(url: str = "https://news.example/a/1", text: str = "Body text.", **kw: object) -> models.Article:
@@ -83,3 +84,22 @@ def test_unknown_date_uses_fetch_day_and_keeps_null(db: Database) -> None:
         )
         assert row.published_at is None
         assert row.date_path == "2026/11/03"
+
+
+def test_a_permalink_is_read_from_a_path_or_a_url_under_the_base_path() -> None:
+    where = ("2026/02/10", "harbour-opens")
+    assert article_store.permalink_of("/content/2026/02/10/harbour-opens.html") == where
+    assert article_store.permalink_of(" /content/2026/02/10/harbour-opens.html#top ") == where
+    absolute = "https://news.example/desk/content/2026/02/10/harbour-opens.html?view=print"
+    assert article_store.permalink_of(absolute, "https://news.example/desk") == where
+    assert article_store.permalink_of(absolute, "https://news.example/other") is None
+    assert article_store.permalink_of("/content/2026/02/10/harbour-opens.html/extra") is None
+    assert article_store.permalink_of("https://publisher.example/2026/02/10/harbour-opens") is None
+
+
+def test_url_candidates_are_the_url_as_given_then_canonicalized() -> None:
+    given = "https://Publisher.example/news/item?utm_source=feed"
+    found = article_store.url_candidates(f"  {given} ")
+    assert found[0] == given
+    assert found[1:] == [canonicalize_url(given)] and canonicalize_url(given) != given
+    assert article_store.url_candidates("/content/2026/02/10/x.html") == ["/content/2026/02/10/x.html"]

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from gazette.store import articles as article_store
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database, alembic_config, current_revision, head_revision
 
 

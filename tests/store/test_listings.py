@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from gazette import models
 from gazette.store import articles as article_store
-from gazette.store import feeds as feed_store
 from gazette.store import listings
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.listings import ArticleFilter, PlaceListing
 

@@ -46,7 +46,7 @@ def _outcome(counts: BackfillCounts) -> tuple[int, int, int, int, int]:
 
 def _take_down(db: Database, url: str) -> None:
     with db.session() as s:
-        article = tombstone_store.article_by_url(s, [url])
+        article = article_store.find_by_url(s, url)
         assert article is not None
         tombstone_store.unpublish(s, article, "licence withdrawn")
 
@@ -77,14 +77,14 @@ def test_a_backfill_skips_an_unpublished_article_by_url_and_by_text(tmp_path: Pa
         assert _outcome(_backfill(db, _same_text_elsewhere(tmp_path / "amp.warc"))) == (1, 0, 0, 1, 0)
         with db.session() as s:
             assert s.scalar(select(func.count(Article.id))) == 8
-            assert tombstone_store.article_by_url(s, [TAKEN_DOWN]) is None
+            assert article_store.find_by_url(s, TAKEN_DOWN) is None
             # republished: the next backfill stores it again
             stone = tombstone_store.tombstone_by_url(s, [TAKEN_DOWN])
             assert stone is not None
             tombstone_store.lift(s, stone)
         assert _outcome(_backfill(db, warc)) == (12, 1, 0, 10, 1)
         with db.session() as s:
-            assert tombstone_store.article_by_url(s, [TAKEN_DOWN]) is not None
+            assert article_store.find_by_url(s, TAKEN_DOWN) is not None
     finally:
         db.dispose()
 

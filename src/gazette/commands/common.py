@@ -69,12 +69,18 @@ def read_texts(inputs: list[str] | None) -> list[tuple[str, str]]:
 
 
 def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
-    """Each JSON object of a JSON-lines file, in order; blank lines are skipped and a line that is not an object
-    is answered on standard output with ``{"line": N, "error": ...}`` so batch output stays one line per input."""
+    """Each JSON object of a batch command's JSON-lines file, in order. A file that cannot be read is the
+    command's one error line (exit 2), raised here before anything is printed; blank lines are skipped, and a
+    line that is not an object is answered on standard output with ``{"line": N, "error": ...}`` when the
+    iteration reaches it, so batch output stays one line per input and in input order."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        raise fail(f"cannot read {path}: {exc.strerror}", 2) from exc
+    return _json_objects(lines)
+
+
+def _json_objects(lines: list[str]) -> Iterator[dict[str, Any]]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -215,17 +221,25 @@ def serve_on(app_: Any, sock: socket.socket, *, workers: int = 1) -> None:
         raise fail("the server did not start")
 
 
-def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: bool = False) -> Any:
-    from gazette.pipeline import Pipeline
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
+def progress_display(
+    label: str = "{task.description}", *, to: Console | None = None, transient: bool = True
+) -> Progress:
+    """The progress display of a long command: its label, a bar, done of total and the time elapsed, on stderr
+    (``to``: another console); a transient one is cleared when done, leaving the command's summary alone."""
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+        console=to or console,
+        transient=transient,
+    )
+
+
+def run_ingest(settings: Settings, db: Any, feed_urls: list[str] | None, force: bool = False) -> Any:
+    from gazette.pipeline import Pipeline
+
+    with progress_display("[bold]{task.description}", transient=False) as progress:
         feeds_task = progress.add_task("feeds", total=None)
         pages_task = progress.add_task("articles", total=0)
 

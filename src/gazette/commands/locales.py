@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -10,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.common import fail, jsonl_objects, read_texts
-from gazette.errors import InputError
+from gazette.commands.common import jsonl_objects, read_texts
 
 
 def _row(loc: Any) -> dict[str, Any]:
@@ -57,12 +55,7 @@ def locales(
     from gazette.enrich import locales as locales_stage
 
     if jsonl is not None:
-        objects = jsonl_objects(jsonl)  # lazy: bad-line answers stay in input order
-        try:
-            first = next(objects, None)
-        except InputError as exc:
-            raise fail(str(exc), 2) from exc
-        for obj in itertools.chain([first] if first is not None else [], objects):
+        for obj in jsonl_objects(jsonl):
             text = str(obj.get("text") or "")
             item_title = obj.get("title") or title
             country = obj.get("source_country") or source_country

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gazette.commands.common import ConfigOpt, fail, open_db, out, settings_from
+from gazette.commands.common import ConfigOpt, fail, open_db, out, progress_display, settings_from
 
 
 def recluster(
@@ -20,7 +20,6 @@ def recluster(
     A story keeps its id (and URL) when most of its articles stay together; the old URL of a merged or split
     story answers 301 to the story that holds most of its articles.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gazette.errors import GazetteError
     from gazette.pipeline import recluster as rebuild
@@ -29,14 +28,7 @@ def recluster(
     db = open_db(settings)
     try:
         db.init()  # an older database gains the story tables here
-        with Progress(
-            TextColumn("reclustering"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=out,
-            transient=True,
-        ) as progress:
+        with progress_display("reclustering", to=out) as progress:
             task = progress.add_task("articles", total=None)
 
             def advance(done: int, total: int) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gazette.commands.common import ConfigOpt, console, fail, out, settings_from
+from gazette.commands.common import ConfigOpt, fail, out, progress_display, settings_from
 
 
 def migrate_db(
@@ -21,8 +21,6 @@ def migrate_db(
 ) -> None:
     """Copy every table of the desk (database_url) into another database — SQLite to PostgreSQL or back — and
     check row counts and a checksum of every article. The target must hold no articles; its schema is created."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from gazette.errors import GazetteError
     from gazette.store.migrate import copy_database, masked, preflight
 
@@ -32,14 +30,7 @@ def migrate_db(
     source_shown, target_shown = masked(settings.database_url), masked(to)
     try:
         preflight(settings.database_url, to)  # before the progress display, so a refusal is one line
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
+        with progress_display() as progress:
             tasks: dict[str, Any] = {}
 
             def advance(table: str, done: int, total: int) -> None:

@@ -41,7 +41,7 @@ def scheduler_loop(settings: Any, db: Any, stop: threading.Event, build_dir: Pat
     """Ingest due feeds, rebuild the static site when something changed, sleep until the next feed is due."""
     from gazette.errors import GazetteError
     from gazette.pipeline import Pipeline
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     floor = min(1.0, settings.schedule.min_interval)
     built_version: int | None = None  # the store's change version the static build last showed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -20,7 +19,6 @@ from gazette.commands.common import (
     resolve_section,
     settings_from,
 )
-from gazette.errors import InputError
 
 
 def train_sections(
@@ -108,12 +106,7 @@ def section(
         raise fail(str(exc), 2) from exc
 
     if jsonl is not None:
-        objects = jsonl_objects(jsonl)  # lazy: bad-line answers stay in input order
-        try:
-            first = next(objects, None)
-        except InputError as exc:
-            raise fail(str(exc), 2) from exc
-        for obj in itertools.chain([first] if first is not None else [], objects):
+        for obj in jsonl_objects(jsonl):
             title, text = str(obj.get("title") or ""), str(obj.get("text") or "")
             if not title:
                 title, text = _split_title(text)

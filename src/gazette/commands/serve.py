@@ -72,7 +72,7 @@ def demo(
     from gazette.demo.publisher import DEMO_PORT, DemoPublisher
     from gazette.publish.app import create_app
     from gazette.publish.cache import cached_app
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     settings = settings_from(
         config,

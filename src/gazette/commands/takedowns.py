@@ -6,9 +6,7 @@ absolute (``https://news.example/content/2026/02/10/x.html``) or as a path (``/c
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
@@ -24,49 +22,7 @@ UrlArg = Annotated[
         metavar="URL",
     ),
 ]
-_PERMALINK = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html")
 MAX_REASON = 2000
-
-
-def _candidates(url: str) -> list[str]:
-    """The stored URLs ``url`` may be: as given, and canonicalized."""
-    from gazette.urls import canonicalize_url, is_http_url
-
-    found = [url]
-    if is_http_url(url):
-        canonical = canonicalize_url(url)
-        if canonical != url:
-            found.append(canonical)
-    return found
-
-
-def _permalink(url: str, base_url: str) -> tuple[str, str] | None:
-    """(date path, slug) when ``url`` is a Gazette permalink: a path, or an absolute URL whose path (under the
-    site's base path) is /content/YYYY/MM/DD/<slug>.html."""
-    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
-    prefix = urlsplit(base_url).path.rstrip("/")
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix) :]
-    m = _PERMALINK.fullmatch(path)
-    return (m.group(1), m.group(2)) if m else None
-
-
-def _find_article(session: Any, url: str, base_url: str) -> Any:
-    from gazette.store import tombstones as tombstone_store
-
-    found = tombstone_store.article_by_url(session, _candidates(url))
-    if found is None and (where := _permalink(url, base_url)) is not None:
-        found = tombstone_store.article_by_path(session, *where)
-    return found
-
-
-def _find_tombstone(session: Any, url: str, base_url: str) -> Any:
-    from gazette.store import tombstones as tombstone_store
-
-    found = tombstone_store.tombstone_by_url(session, _candidates(url))
-    if found is None and (where := _permalink(url, base_url)) is not None:
-        found = tombstone_store.tombstone_at(session, *where)
-    return found
 
 
 def unpublish(
@@ -84,6 +40,7 @@ def unpublish(
     """Take an article down: its page answers 410 Gone, it leaves every listing, feed, sitemap, search result,
     API answer, story and the static build, its text and brief are deleted, and a tombstone keeps any later
     ingest, backfill or copy from bringing it back (`gazette republish` lifts it)."""
+    from gazette.store import articles as article_store
     from gazette.store import tombstones as tombstone_store
 
     reason = " ".join(reason.split())
@@ -95,9 +52,9 @@ def unpublish(
     db = open_db(settings)
     base_url = settings.site.base_url
     with db.session() as s:
-        article = _find_article(s, url, base_url)
+        article = article_store.find_by_url(s, url, base_url)
         if article is None:
-            stone = _find_tombstone(s, url, base_url)
+            stone = tombstone_store.find_tombstone(s, url, base_url)
             if stone is not None:
                 raise fail(
                     f"already unpublished on {stone.unpublished_at:%Y-%m-%d %H:%M} UTC: {stone.canonical_url}"
@@ -153,13 +110,13 @@ def unpublished(
 def republish(url: UrlArg, config: ConfigOpt = None) -> None:
     """Lift an article's tombstone: its feed fetches it again on the next ingest (its validators are dropped so
     that an unchanged feed is read whole), and a backfill that meets it stores it again."""
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
     from gazette.store import tombstones as tombstone_store
 
     settings = settings_from(config)
     db = open_db(settings)
     with db.session() as s:
-        stone = _find_tombstone(s, url, settings.site.base_url)
+        stone = tombstone_store.find_tombstone(s, url, settings.site.base_url)
         if stone is None:
             raise fail(f"no unpublished article at {url} (see `gazette unpublished`)")
         canonical, feed_url = stone.canonical_url, stone.feed_url

@@ -5,7 +5,7 @@ the whole pipeline (fetcher, feed parsing, extraction, enrichment, store) meets 
 site chrome around the article, a Windows-1252 page without any charset, an article listed twice (once with
 tracking parameters), a page without any date, hostile markup, and conditional GETs answered with 304.
 Everything is rendered once at :meth:`DemoPublisher.start` (the port is part of every absolute URL); see
-``site.py`` for the pages and ``feeds.py`` for the feed documents.
+``site.py`` for the pages and ``feed_documents.py`` for the feed documents.
 """
 
 from __future__ import annotations

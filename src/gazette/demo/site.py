@@ -17,7 +17,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from gazette.demo.corpus import CorpusArticle, FeedSpec, Source, load_corpus, load_sources
-from gazette.demo.feeds import FeedDocument, FeedItem, render_feed, render_opml
+from gazette.demo.feed_documents import FeedDocument, FeedItem, render_feed, render_opml
 from gazette.errors import ConfigError
 
 TRACKING_QUERY = "utm_source={feed}&utm_medium=rss&utm_campaign=section-feed"

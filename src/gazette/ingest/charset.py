@@ -1,6 +1,6 @@
 """Ingest: a feed's bytes decoded once, before any check or parser sees them.
 
-The checks in :mod:`gazette.ingest.feeds` (entity declarations, item cap, long author runs) read text, and
+The checks in :mod:`gazette.ingest.feed_parser` (entity declarations, item cap, long author runs) read text, and
 feedparser is handed UTF-8 that says so; so both read the document the same way, whatever it declared.
 Reading the bytes one way and letting the parser read them another is how a UTF-7 ``+ADw-!ENTITY`` once
 slipped past the checks and expanded inside feedparser.

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from gazette.errors import BadRequest, Gone, NotFound
 from gazette.publish.pages import (
@@ -33,6 +32,7 @@ from gazette.publish.search import FILTER_KEYS, parse_filter
 from gazette.store import listings
 from gazette.store import stories as story_store
 from gazette.store import tombstones as tombstone_store
+from gazette.store.db import Session
 from gazette.store.listings import ArticleFilter
 from gazette.store.schema import Article
 from gazette.store.story_schema import Story

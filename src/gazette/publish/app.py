@@ -1,7 +1,7 @@
 """Publish: the live web app — every route in one table, HTTP caching, security headers, one error handler.
 
 ``create_app(settings, db)`` is what ``gazette serve`` runs. Pages come from ``pages.Site`` (shared with the
-static build), feeds and sitemaps from ``feeds``, the JSON API from ``api``, the security headers from
+static build), feeds and sitemaps from ``syndication``, the JSON API from ``api``, the security headers from
 ``policy``. Text answers go out gzip-compressed to clients that accept it.
 """
 
@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 
 from gazette.config import Settings
 from gazette.errors import GazetteError, NotFound
-from gazette.publish import api, feeds
+from gazette.publish import api, syndication
 from gazette.publish.health import healthz, metrics
 from gazette.publish.hosts import HostRouter
 from gazette.publish.pages import ASSETS, HTML, Listing, Rendered, Site, asset_fingerprints
@@ -84,7 +84,7 @@ def _story_id(value: str) -> int:
 
 
 def _feed_format(fmt: str) -> str:
-    if fmt not in feeds.FORMATS:
+    if fmt not in syndication.FORMATS:
         raise NotFound("no such feed")
     return fmt
 
@@ -147,7 +147,7 @@ def listing_feed(pick: Pick) -> Handler:
     """The handler of a listing's feeds (``feed.rss``, ``feed.atom``, ``feed.json``)."""
 
     def handle(site: Site, request: Request, fmt: str, **keys: str) -> Rendered:
-        return feeds.render_feed(site, pick(site, **keys), fmt)
+        return syndication.render_feed(site, pick(site, **keys), fmt)
 
     return handle
 
@@ -214,11 +214,14 @@ ROUTES: list[tuple[str, Handler]] = [
     ("/archive/{year}/{month}/", lambda site, request, **date: site.archive_month(**date)),
     ("/search", search),
     ("/feed.{fmt}", listing_feed(_whole_site)),
-    ("/sitemap.xml", lambda site, request: feeds.render_sitemap(site, host=_host(site, request))),
-    ("/sitemap-news.xml", lambda site, request: feeds.render_news_sitemap(site, host=_host(site, request))),
+    ("/sitemap.xml", lambda site, request: syndication.render_sitemap(site, host=_host(site, request))),
+    (
+        "/sitemap-news.xml",
+        lambda site, request: syndication.render_news_sitemap(site, host=_host(site, request)),
+    ),
     (
         "/sitemap-{part}.xml",
-        lambda site, request, part: feeds.render_sitemap_part(site, part, host=_host(site, request)),
+        lambda site, request, part: syndication.render_sitemap_part(site, part, host=_host(site, request)),
     ),
     ("/robots.txt", lambda site, request: site.robots(_host(site, request))),
     ("/assets/{name}", asset),

@@ -11,12 +11,11 @@ import logging
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from gazette.errors import GazetteError
 from gazette.metrics import FEEDS_DUE, REGISTRY
-from gazette.store import feeds as feed_store
-from gazette.store.db import Database
+from gazette.store import subscriptions as feed_store
+from gazette.store.db import Database, ping
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ def healthz(request: Request) -> Response:
     """200 ``{"status": "ok", "database": "ok", "last_ingest": ...}``, or 503 naming why the store failed."""
     try:
         with _db(request).session() as s:
-            s.execute(text("SELECT 1"))
+            ping(s)
             last = feed_store.last_ingest(s)
     except GazetteError as exc:
         logger.warning("health check: database unreachable: %s", exc)

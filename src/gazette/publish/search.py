@@ -11,9 +11,8 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from gazette.store import listings
+from gazette.store.db import Session
 from gazette.store.listings import ArticleFilter
 
 logger = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ import httpx
 
 from gazette.config import Settings
 from gazette.errors import BuildError
-from gazette.publish import feeds
+from gazette.publish import syndication
 from gazette.publish.app import create_app
 from gazette.publish.hosts import SectionHosts
 from gazette.publish.pages import Site, asset_fingerprints
@@ -346,7 +346,7 @@ def _host_seeds(site: Site, scope: _Scope, section: str | None, asset_names: Ite
     home = scope.seed("/" if section is None else f"/{section}/")  # also the folder of the crawler files
     routes = [home]
     on_host = listings.EVERY_SECTION if site.hosts is None else section
-    routes.extend(scope.seed(path, section) for path, _ in feeds.sitemap_paths(site, on_host))
+    routes.extend(scope.seed(path, section) for path, _ in syndication.sitemap_paths(site, on_host))
     with site.db.session() as s:
         listing_paths = ["/", *(listing.path for listing in site.listings_all(s))]
         watch_paths = [listing.path for listing in site.watch_listings(s)]
@@ -355,7 +355,7 @@ def _host_seeds(site: Site, scope: _Scope, section: str | None, asset_names: Ite
         listing_paths.extend(watch_paths)
     if site.hosts is not None:  # a host's own listings: its section's, or all the others on the base domain
         listing_paths = [p for p in listing_paths if _section_of(site.hosts, p) == section]
-    routes.extend(scope.seed(f"{path}feed.{fmt}") for path in listing_paths for fmt in feeds.FORMATS)
+    routes.extend(scope.seed(f"{path}feed.{fmt}") for path in listing_paths for fmt in syndication.FORMATS)
     routes.extend(home + name for name in ["sitemap.xml", "sitemap-news.xml", "robots.txt"])
     routes.extend(f"{home}assets/{name}" for name in asset_names)
     return list(dict.fromkeys(routes))

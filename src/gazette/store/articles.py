@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from gazette import models
 from gazette.store import corrections
+from gazette.store.listings import article_by_path
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
-from gazette.urls import canonicalize_url
+from gazette.urls import canonicalize_url, is_http_url
 
 logger = logging.getLogger(__name__)
 
 SLUG_MAX = 80
-_PERMALINK = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html$")
+_PERMALINK = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html")
 
 
 class SaveResult(enum.StrEnum):
@@ -250,30 +251,44 @@ def count_articles(session: Session) -> int:
     return session.scalar(select(func.count(Article.id))) or 0
 
 
-def find_by_url(session: Session, url: str, base_url: str | None = None) -> Article | None:
-    """The article at ``url``: its original or canonical URL (as given or canonicalized), else Gazette's
-    permalink (``…/content/YYYY/MM/DD/slug.html``, under ``base_url``'s path when one is given)."""
+def url_candidates(url: str) -> list[str]:
+    """The stored URLs that ``url`` may be: as given, then canonicalized (when that reads it and differs)."""
     url = url.strip()
-    candidates = {url}
-    try:
-        candidates.add(canonicalize_url(url))
-    except Exception:  # not a URL canonicalize_url can read: only the text as given is looked up
-        logger.debug("cannot canonicalize %r", url)
-    row = session.scalars(
-        select(Article)
-        .where(or_(Article.canonical_url.in_(candidates), Article.original_url.in_(candidates)))
-        .order_by(Article.id)
-        .limit(1)
-    ).first()
-    if row is not None:
-        return row
-    path = urlsplit(url).path if "://" in url else url
+    found = [url]
+    if is_http_url(url):
+        try:
+            canonical = canonicalize_url(url)
+        except Exception:  # not a URL canonicalize_url can read: only the text as given is looked up
+            logger.debug("cannot canonicalize %r", url)
+        else:
+            if canonical != url:
+                found.append(canonical)
+    return found
+
+
+def permalink_of(url: str, base_url: str | None = None) -> tuple[str, str] | None:
+    """(date path, slug) when ``url`` is a Gazette permalink: a path, or an absolute URL whose path (under
+    ``base_url``'s path, when one is given) is ``/content/YYYY/MM/DD/<slug>.html``."""
+    url = url.strip()
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
     prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
     if prefix and path.startswith(prefix + "/"):
         path = path[len(prefix) :]
-    match = _PERMALINK.search(path)
-    if match is None:
-        return None
-    return session.scalar(
-        select(Article).where(Article.date_path == match.group(1), Article.slug == match.group(2))
-    )
+    match = _PERMALINK.fullmatch(path)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def find_by_url(session: Session, url: str, base_url: str | None = None) -> Article | None:
+    """The article that ``url`` names — the one lookup of ``correct``, ``history``, ``unpublish`` …: its
+    original or canonical URL (as given, then canonicalized), else Gazette's permalink (``permalink_of``)."""
+    for candidate in url_candidates(url):
+        found = session.scalars(
+            select(Article)
+            .where(or_(Article.canonical_url == candidate, Article.original_url == candidate))
+            .order_by(Article.id)
+            .limit(1)
+        ).first()
+        if found is not None:
+            return found
+    where = permalink_of(url, base_url)
+    return article_by_path(session, *where) if where is not None else None

@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -23,11 +23,19 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker  # Session: publish/ names the type from here
 
 from gazette.errors import StorageError, StorageRejected, StorageUnavailable
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Database",
+    "Session",
+    "migrate",
+    "ping",
+    "storage_error",
+]  # Session: publish/ names the type from here
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -84,8 +92,8 @@ def head_revision() -> str | None:
 def describe_db_error(exc: SQLAlchemyError) -> str:
     """One line naming what the database said (e.g. "database is locked"), not SQLAlchemy's wrapper text."""
     orig = getattr(exc, "orig", None)
-    text = str(orig) if orig is not None else str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = str(orig) if orig is not None else str(exc)
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
 
 
@@ -111,6 +119,12 @@ SQLITE_ERROR = 1  # sqlite3 reports a syntax error or a missing table as Operati
 def _is_wrong_statement(exc: SQLAlchemyError) -> bool:
     """SQLite's generic error is our statement's fault, not the database's: retrying it cannot help."""
     return getattr(getattr(exc, "orig", None), "sqlite_errorcode", None) == SQLITE_ERROR
+
+
+def ping(session: Session) -> None:
+    """Ask the database for nothing: fails (a ``StorageError`` out of ``Database.session()``) when it cannot
+    answer."""
+    session.execute(text("SELECT 1"))
 
 
 class Database:

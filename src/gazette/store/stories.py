@@ -158,6 +158,17 @@ def articles_by_ids(session: Session, ids: list[int]) -> dict[int, Article]:
 STORY_LOCK_KEY = 0x67617A5354  # "gazST": the PostgreSQL advisory lock that serializes story assignment
 
 
+def originals_of(session: Session, article_ids: list[int]) -> dict[int, int]:
+    """For each of ``article_ids`` that is a near-duplicate: the id of the article it copies."""
+    found: dict[int, int] = {}
+    for i in range(0, len(article_ids), 500):
+        stmt = select(Duplicate.article_id, Duplicate.original_id).where(
+            Duplicate.article_id.in_(article_ids[i : i + 500])
+        )
+        found.update({row[0]: row[1] for row in session.execute(stmt)})
+    return found
+
+
 def lock_story_assignment(session: Session) -> None:
     """Serialize story assignment across processes until this transaction ends.
 

@@ -23,6 +23,7 @@ from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, func, or
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gazette.store import stories as story_store
+from gazette.store.articles import permalink_of, url_candidates
 from gazette.store.schema import Article, Base, UTCDateTime
 from gazette.store.story_schema import Duplicate
 
@@ -71,23 +72,6 @@ class Takedown:
 # --- finding what a URL names --------------------------------------------------------------------------
 
 
-def article_by_url(session: Session, urls: Sequence[str]) -> Article | None:
-    """The stored article whose canonical or original URL is one of ``urls`` (the first match, in that order)."""
-    for url in urls:
-        found = session.scalars(
-            select(Article).where(or_(Article.canonical_url == url, Article.original_url == url)).limit(1)
-        ).first()
-        if found is not None:
-            return found
-    return None
-
-
-def article_by_path(session: Session, date_path: str, slug: str) -> Article | None:
-    return session.scalars(
-        select(Article).where(Article.date_path == date_path, Article.slug == slug)
-    ).first()
-
-
 def tombstone_by_url(session: Session, urls: Sequence[str]) -> Tombstone | None:
     """The tombstone of the article once stored under one of ``urls`` (canonical or original)."""
     for url in urls:
@@ -97,6 +81,15 @@ def tombstone_by_url(session: Session, urls: Sequence[str]) -> Tombstone | None:
         if found is not None:
             return found
     return None
+
+
+def find_tombstone(session: Session, url: str, base_url: str | None = None) -> Tombstone | None:
+    """The tombstone of the article that ``url`` named, read as ``articles.find_by_url`` reads it: its
+    original or canonical URL, else its permalink."""
+    found = tombstone_by_url(session, url_candidates(url))
+    if found is None and (where := permalink_of(url, base_url)) is not None:
+        found = tombstone_at(session, *where)
+    return found
 
 
 def tombstone_at(session: Session, date_path: str, slug: str) -> Tombstone | None:

@@ -1,10 +1,10 @@
-"""store/feeds.py: the feed list, due feeds, and what a fetch's success or failure writes."""
+"""store/subscriptions.py: the feed list, due feeds, and what a fetch's success or failure writes."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 
 

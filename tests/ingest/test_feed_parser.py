@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gazette.errors import FeedError, GazetteError
-from gazette.ingest.feeds import one_line_text, parse_feed
+from gazette.ingest.feed_parser import one_line_text, parse_feed
 from gazette.models import FetchedDocument, ParsedFeed
 from tests.ingest.conftest import FIXTURES, FetcherFactory, FixtureHTTPServer
 from tests.workcount import count_calls

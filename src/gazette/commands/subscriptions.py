@@ -38,7 +38,7 @@ def _open(config: Path | None) -> tuple[Any, Any]:
 
 
 def _feed_or_fail(session: Any, url: str) -> Any:
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     feed = feed_store.get_feed(session, url)
     if feed is None:
@@ -73,7 +73,7 @@ def feeds(
     config: ConfigOpt = None,
 ) -> None:
     """List subscribed feeds with their status (active, paused or failing), schedule, errors and articles."""
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     _, db = _open(config)
     records: list[dict[str, Any]] = []
@@ -115,7 +115,7 @@ def remove_feed(
     config: ConfigOpt = None,
 ) -> None:
     """Unsubscribe from a feed; its articles stay published unless --delete-articles."""
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     _, db = _open(config)
     with db.session() as s:
@@ -138,7 +138,7 @@ def resume_feed(url: UrlArg, config: ConfigOpt = None) -> None:
 
 
 def _set_paused(url: str, config: Path | None, paused: bool) -> None:
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     _, db = _open(config)
     with db.session() as s:
@@ -174,7 +174,7 @@ def set_feed(
     config: ConfigOpt = None,
 ) -> None:
     """Change a subscribed feed's section, default section, publisher name or check interval."""
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
     from gazette.store.sources import get_or_create_source
 
     if section is None and default_section is None and source is None and interval is None:
@@ -225,7 +225,7 @@ def add_feed(
     config: ConfigOpt = None,
 ) -> None:
     """Subscribe to a feed; `gazette ingest` then fetches it."""
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
     from gazette.urls import is_http_url
 
     settings = settings_from(config)
@@ -252,7 +252,7 @@ def import_opml(
 ) -> None:
     """Subscribe to every feed listed in an OPML file."""
     from gazette.ingest.opml import read_opml
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     settings = settings_from(config)
     try:
@@ -279,7 +279,7 @@ def import_opml(
 def export_opml(config: ConfigOpt = None) -> None:
     """Print every subscribed feed as OPML."""
     from gazette.ingest.opml import OpmlFeed, write_opml
-    from gazette.store import feeds as feed_store
+    from gazette.store import subscriptions as feed_store
 
     settings = settings_from(config)
     db = open_db(settings)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gazette.cli import app
 from gazette.pipeline import Pipeline
-from gazette.store import feeds as feed_store
+from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, Feed
 from tests.commands.conftest import LiveFeed

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from gazette.config import Settings
 from gazette.errors import NotFound
-from gazette.publish import feeds
+from gazette.publish import syndication
 from gazette.publish.pages import Site
 from gazette.store.db import Database
 from gazette.store.schema import Article, BriefSentenceRow
@@ -131,7 +131,7 @@ def test_sitemap_lists_every_page(client: TestClient) -> None:
 def test_news_sitemap_has_the_last_two_days(site: tuple[Settings, Database], client: TestClient) -> None:
     settings, db = site
     now = datetime(2026, 2, 18, 12, 0, tzinfo=UTC)
-    body = feeds.render_news_sitemap(Site(settings, db), now=now).body
+    body = syndication.render_news_sitemap(Site(settings, db), now=now).body
     root = ET.fromstring(body)
     urls = root.findall(f"{SITEMAP_NS}url")
     assert len(urls) == 6  # Feb 16 afternoon .. Feb 18: the last articles of the corpus
@@ -161,7 +161,7 @@ def test_robots_txt_names_the_sitemaps(client: TestClient) -> None:
 def test_feeds_under_a_base_path(site: tuple[Settings, Database]) -> None:
     settings, db = site
     prefixed = Site(settings, db, base_url="https://example.org/news")
-    rendered = feeds.render_feed(prefixed, prefixed.section_listing("health"), "rss")
+    rendered = syndication.render_feed(prefixed, prefixed.section_listing("health"), "rss")
     parsed = feedparser.parse(rendered.body)
     assert parsed.feed.link == "https://example.org/news/health/"
     assert all(e.link.startswith("https://example.org/news/content/") for e in parsed.entries)
@@ -195,13 +195,13 @@ def test_any_text_round_trips_through_every_feed(title: str, author: str, summar
     now = datetime.now(UTC)
     home, feed = "http://gazette.test/", "http://gazette.test/feed"
     for body in (
-        feeds._rss(GAZETTE, [article], title, home, feed, now),
-        feeds._atom(GAZETTE, [article], title, home, feed, now),
+        syndication._rss(GAZETTE, [article], title, home, feed, now),
+        syndication._atom(GAZETTE, [article], title, home, feed, now),
     ):
         parsed = feedparser.parse(body)
         assert not parsed.bozo, parsed.get("bozo_exception")
         assert len(parsed.entries) == 1
-    doc = json.loads(feeds._json_feed(GAZETTE, [article], title, home, feed))
+    doc = json.loads(syndication._json_feed(GAZETTE, [article], title, home, feed))
     check_json_feed(doc)
     assert doc["items"][0]["title"] == title
     assert doc["items"][0]["summary"] == summary
@@ -211,22 +211,22 @@ def test_large_sitemaps_become_an_index_of_parts(site: tuple[Settings, Database]
     settings, db = site
     gazette = Site(settings, db)
     everything = {
-        loc.text for loc in ET.fromstring(feeds.render_sitemap(gazette).body).iter(f"{SITEMAP_NS}loc")
+        loc.text for loc in ET.fromstring(syndication.render_sitemap(gazette).body).iter(f"{SITEMAP_NS}loc")
     }
-    assert feeds.sitemap_files(gazette) == ["/sitemap.xml"]
+    assert syndication.sitemap_files(gazette) == ["/sitemap.xml"]
     assert client.get("/sitemap-1.xml").status_code == 404  # small sites have one file
     limit = 10
-    index = ET.fromstring(feeds.render_sitemap(gazette, limit=limit).body)
+    index = ET.fromstring(syndication.render_sitemap(gazette, limit=limit).body)
     assert index.tag == f"{SITEMAP_NS}sitemapindex"
     parts = [str(loc.text) for loc in index.iter(f"{SITEMAP_NS}loc")]
-    files = feeds.sitemap_files(gazette, limit=limit)
+    files = syndication.sitemap_files(gazette, limit=limit)
     assert files[0] == "/sitemap.xml" and [f"http://gazette.test{f}" for f in files[1:]] == parts
     seen: set[str | None] = set()
     for n in range(1, len(parts) + 1):
-        part = ET.fromstring(feeds.render_sitemap_part(gazette, n, limit=limit).body)
+        part = ET.fromstring(syndication.render_sitemap_part(gazette, n, limit=limit).body)
         locs = [loc.text for loc in part.iter(f"{SITEMAP_NS}loc")]
         assert 0 < len(locs) <= limit
         seen.update(locs)
     assert seen == everything
     with pytest.raises(NotFound):
-        feeds.render_sitemap_part(gazette, len(parts) + 1, limit=limit)
+        syndication.render_sitemap_part(gazette, len(parts) + 1, limit=limit)
