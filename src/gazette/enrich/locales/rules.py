@@ -207,12 +207,7 @@ def organisation_after(ctx: Context) -> str | None:
 
 def first_name_before_surname(ctx: Context) -> str | None:
     """ "Chad Johnson", "Jordan Smith": a place that is also a first name, before a surname."""
-    if not (ctx.next_capitalised and is_first_name(ctx.key)):
-        return None
-    following = ctx.next_key
-    if following in handnames.PLACE_SUFFIXES or following in handnames.FUNCTION_WORDS:
-        return None
-    if following in handnames.INSTITUTIONS or ctx.region_follows():
+    if not (ctx.next_capitalised and is_first_name(ctx.key)) or _ordinary_follower(ctx):
         return None
     return "a first name before a capitalised word: a person"
 
@@ -220,14 +215,21 @@ def first_name_before_surname(ctx: Context) -> str | None:
 def town_before_unknown_word(ctx: Context) -> str | None:
     """A town before an unknown capitalised word is part of a longer name; "Athens Police Department" and
     "Dublin City Council" still name their towns."""
-    if not (ctx.next_capitalised and ctx.towns_only):
-        return None
-    following = ctx.next_key
-    if following in handnames.INSTITUTIONS or following in handnames.PLACE_SUFFIXES:
-        return None
-    if following in handnames.FUNCTION_WORDS or ctx.region_follows():
+    if not (ctx.next_capitalised and ctx.towns_only) or _ordinary_follower(ctx):
         return None
     return "a town before an unknown capitalised word: part of a longer name"
+
+
+def _ordinary_follower(ctx: Context) -> bool:
+    """The capitalised word after the place is a place suffix, a function word or an institution, or a region
+    follows: it makes the place neither part of a person's name nor part of a longer name."""
+    following = ctx.next_key
+    return (
+        following in handnames.PLACE_SUFFIXES
+        or following in handnames.FUNCTION_WORDS
+        or following in handnames.INSTITUTIONS
+        or ctx.region_follows()
+    )
 
 
 def person_like(ctx: Context) -> bool:
