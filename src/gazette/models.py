@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -70,6 +71,24 @@ class Locale:
     spans: list[tuple[int, int]] = field(default_factory=list)
     confidence: float = 1.0
     salience: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """Every field by its name, spans as lists: the form the CLI prints and the store writes."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "country_code": self.country_code,
+            "country_name": self.country_name,
+            "region_code": self.region_code,
+            "region_name": self.region_name,
+            "geonames_id": self.geonames_id,
+            "lat": self.lat,
+            "lon": self.lon,
+            "mentions": self.mentions,
+            "spans": [[start, end] for start, end in self.spans],
+            "confidence": self.confidence,
+            "salience": self.salience,
+        }
 
 
 @dataclass

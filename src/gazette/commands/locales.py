@@ -5,29 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from gazette.commands.common import jsonl_objects, read_texts
-
-
-def _row(loc: Any) -> dict[str, Any]:
-    return {
-        "name": loc.name,
-        "kind": loc.kind,
-        "country_code": loc.country_code,
-        "country_name": loc.country_name,
-        "region_code": loc.region_code,
-        "region_name": loc.region_name,
-        "geonames_id": loc.geonames_id,
-        "lat": loc.lat,
-        "lon": loc.lon,
-        "mentions": loc.mentions,
-        "spans": [[s, e] for s, e in loc.spans],
-        "confidence": loc.confidence,
-        "salience": loc.salience,
-    }
 
 
 def locales(
@@ -62,7 +44,7 @@ def locales(
             found = locales_stage.tag_locales(text, title=item_title, source_country=country)
             row = {
                 "id": obj.get("id"),
-                "locales": [_row(loc) for loc in found],
+                "locales": [loc.as_json() for loc in found],
                 "line": locales_stage.locale_line(found),
             }
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -73,7 +55,7 @@ def locales(
         found = locales_stage.tag_locales(text, title=title, source_country=source_country)
         if as_json:
             for loc in found:
-                sys.stdout.write(json.dumps(_row(loc), ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps(loc.as_json(), ensure_ascii=False) + "\n")
             continue
         if len(texts) > 1:
             sys.stdout.write(f"{label}:\n")

@@ -114,25 +114,7 @@ def _set_enrichment(row: Article, article: models.Article) -> None:
         row.section = article.section.slug
         row.section_confidence = article.section.confidence
         row.section_method = article.section.method
-    row.locales = [
-        ArticleLocale(
-            position=i,
-            kind=loc.kind,
-            name=loc.name,
-            country_code=loc.country_code,
-            country_name=loc.country_name,
-            region_code=loc.region_code,
-            region_name=loc.region_name,
-            geonames_id=loc.geonames_id,
-            lat=loc.lat,
-            lon=loc.lon,
-            mentions=loc.mentions,
-            spans=[list(s) for s in loc.spans],
-            confidence=loc.confidence,
-            salience=loc.salience,
-        )
-        for i, loc in enumerate(article.locales)
-    ]
+    row.locales = [ArticleLocale(position=i, **loc.as_json()) for i, loc in enumerate(article.locales)]
     row.brief = [
         BriefSentenceRow(
             position=b.position,

@@ -177,24 +177,7 @@ def _article_row(article: models.Article, source_id: int | None, date_path: str,
 
 def _children(article_id: int, article: models.Article) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     locales = [
-        {
-            "article_id": article_id,
-            "position": i,
-            "kind": loc.kind,
-            "name": loc.name,
-            "country_code": loc.country_code,
-            "country_name": loc.country_name,
-            "region_code": loc.region_code,
-            "region_name": loc.region_name,
-            "geonames_id": loc.geonames_id,
-            "lat": loc.lat,
-            "lon": loc.lon,
-            "mentions": loc.mentions,
-            "spans": [list(s) for s in loc.spans],
-            "confidence": loc.confidence,
-            "salience": loc.salience,
-        }
-        for i, loc in enumerate(article.locales)
+        {"article_id": article_id, "position": i, **loc.as_json()} for i, loc in enumerate(article.locales)
     ]
     brief = [
         {
