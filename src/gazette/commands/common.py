@@ -153,6 +153,29 @@ def open_db(settings: Settings, *, create: bool = True) -> Any:
     return db
 
 
+def settings_and_db(config: Path | None) -> tuple[Settings, Any]:
+    """The settings read from ``config`` (and the environment) and their database, opened and initialised."""
+    settings = settings_from(config)
+    return settings, open_db(settings)
+
+
+def print_listing(
+    config: Path | None,
+    collect: Callable[[Any], list[dict[str, Any]]],
+    *,
+    as_json: bool,
+    empty: str,
+    table: Callable[[list[dict[str, Any]]], Table],
+) -> None:
+    """A listing command: the records that ``collect`` reads in one session of the configured database, printed
+    as ``print_records`` prints them (the database is closed before anything is printed)."""
+    _, db = settings_and_db(config)
+    with db.session() as session:
+        records = collect(session)
+    db.dispose()
+    print_records(records, as_json=as_json, empty=empty, table=table)
+
+
 def print_records(
     records: list[dict[str, Any]],
     *,

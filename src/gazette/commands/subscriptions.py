@@ -17,8 +17,9 @@ from gazette.commands.common import (
     open_db,
     out,
     print_error,
-    print_records,
+    print_listing,
     resolve_section,
+    settings_and_db,
     settings_from,
 )
 from gazette.errors import GazetteError
@@ -29,12 +30,6 @@ UrlArg = Annotated[str, typer.Argument(help="The feed's URL, as subscribed.", me
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _open(config: Path | None) -> tuple[Any, Any]:
-
-    settings = settings_from(config)
-    return settings, open_db(settings)
 
 
 def _feed_or_fail(session: Any, url: str) -> Any:
@@ -75,30 +70,31 @@ def feeds(
     """List subscribed feeds with their status (active, paused or failing), schedule, errors and articles."""
     from gazette.store import subscriptions as feed_store
 
-    _, db = _open(config)
-    records: list[dict[str, Any]] = []
-    with db.session() as s:
+    def collect(s: Any) -> list[dict[str, Any]]:
         counts = feed_store.article_counts(s)
-        for f in feed_store.list_feeds(s):
-            records.append(
-                {
-                    "url": f.url,
-                    "source": f.source.name if f.source else None,
-                    "section": f.section,
-                    "default_section": f.default_section,
-                    "status": feed_status(paused=bool(f.paused), error_count=f.error_count or 0),
-                    "last_fetched": _iso(f.last_checked),
-                    "last_success": _iso(f.last_success),
-                    "last_error": f.last_error,
-                    "error_count": f.error_count or 0,
-                    "next_due": None if f.paused else _iso(f.next_check),
-                    "articles": counts.get(f.id, 0),
-                }
-            )
-    db.dispose()
+        return [
+            {
+                "url": f.url,
+                "source": f.source.name if f.source else None,
+                "section": f.section,
+                "default_section": f.default_section,
+                "status": feed_status(paused=bool(f.paused), error_count=f.error_count or 0),
+                "last_fetched": _iso(f.last_checked),
+                "last_success": _iso(f.last_success),
+                "last_error": f.last_error,
+                "error_count": f.error_count or 0,
+                "next_due": None if f.paused else _iso(f.next_check),
+                "articles": counts.get(f.id, 0),
+            }
+            for f in feed_store.list_feeds(s)
+        ]
 
-    print_records(
-        records, as_json=as_json, empty="no feeds; subscribe with `gazette add-feed URL`", table=_feeds_table
+    print_listing(
+        config,
+        collect,
+        as_json=as_json,
+        empty="no feeds; subscribe with `gazette add-feed URL`",
+        table=_feeds_table,
     )
 
 
@@ -117,7 +113,7 @@ def remove_feed(
     """Unsubscribe from a feed; its articles stay published unless --delete-articles."""
     from gazette.store import subscriptions as feed_store
 
-    _, db = _open(config)
+    _, db = settings_and_db(config)
     with db.session() as s:
         feed = _feed_or_fail(s, url)
         kept = feed_store.article_counts(s).get(feed.id, 0)
@@ -140,7 +136,7 @@ def resume_feed(url: UrlArg, config: ConfigOpt = None) -> None:
 def _set_paused(url: str, config: Path | None, paused: bool) -> None:
     from gazette.store import subscriptions as feed_store
 
-    _, db = _open(config)
+    _, db = settings_and_db(config)
     with db.session() as s:
         feed_store.set_paused(s, _feed_or_fail(s, url), paused)
     db.dispose()
@@ -183,7 +179,7 @@ def set_feed(
         raise fail(f"--interval must be 0 (adaptive) or a number of seconds, not {interval}", 2)
     if source is not None and not source.strip():
         raise fail("--source must not be empty", 2)
-    settings, db = _open(config)
+    settings, db = settings_and_db(config)
     slug = resolve_section(settings, section) if section is not None else None
     default_slug = resolve_section(settings, default_section) if default_section is not None else None
     changes: list[str] = []

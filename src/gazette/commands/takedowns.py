@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gazette.commands.common import ConfigOpt, fail, open_db, out, print_records, settings_from
+from gazette.commands.common import ConfigOpt, fail, open_db, out, print_listing, settings_from
 
 UrlArg = Annotated[
     str,
@@ -90,10 +90,8 @@ def unpublished(
     """List unpublished articles: URL, canonical URL, reason and when they were taken down."""
     from gazette.store import tombstones as tombstone_store
 
-    settings = settings_from(config)
-    db = open_db(settings)
-    with db.session() as s:
-        records = [
+    def collect(s: Any) -> list[dict[str, Any]]:
+        return [
             {
                 "url": t.url,
                 "canonical_url": t.canonical_url,
@@ -102,9 +100,8 @@ def unpublished(
             }
             for t in tombstone_store.list_tombstones(s)
         ]
-    db.dispose()
 
-    print_records(records, as_json=as_json, empty="no unpublished articles", table=_tombstones_table)
+    print_listing(config, collect, as_json=as_json, empty="no unpublished articles", table=_tombstones_table)
 
 
 def republish(url: UrlArg, config: ConfigOpt = None) -> None:

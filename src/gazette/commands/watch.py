@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,11 +18,10 @@ from rich.text import Text
 from gazette.commands.common import (
     ConfigOpt,
     fail,
-    open_db,
     out,
-    print_records,
+    print_listing,
     resolve_section,
-    settings_from,
+    settings_and_db,
 )
 
 app = typer.Typer(
@@ -37,11 +35,6 @@ _PLACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}(/[A-Za-z0-9][A-Za-z0-9_-]{
 MAX_NAME = 200
 MAX_QUERY = 500  # what /search reads of a query
 MAX_URL = 2048  # the store's URL columns
-
-
-def _open(config: Path | None) -> tuple[Any, Any]:
-    settings = settings_from(config)
-    return settings, open_db(settings)
 
 
 def _filters(
@@ -132,7 +125,7 @@ def add(
         raise fail("--secret signs webhook deliveries: give --webhook too", 2)
     if secret is not None and not secret:
         raise fail("--secret is empty", 2)
-    settings, db = _open(config)
+    settings, db = settings_and_db(config)
     if webhook is not None:
         webhook = webhook.strip()
         if not is_http_url(webhook) or len(webhook) > MAX_URL:
@@ -194,10 +187,9 @@ def list_(
     """List the watches with their query, filters, webhook and deliveries (delivered, pending, failed)."""
     from gazette.store import watches as watch_store
 
-    _, db = _open(config)
-    records: list[dict[str, Any]] = []
-    with db.session() as s:
+    def collect(s: Any) -> list[dict[str, Any]]:
         counts = watch_store.delivery_counts(s)
+        records = []
         for w in watch_store.list_watches(s):
             c = counts.get(w.id, watch_store.DeliveryCounts())
             records.append(
@@ -211,10 +203,11 @@ def list_(
                     "failed": c.failed,
                 }
             )  # the secret stays in the store
-    db.dispose()
+        return records
 
-    print_records(
-        records,
+    print_listing(
+        config,
+        collect,
         as_json=as_json,
         empty="no watches; add one with `gazette watch add NAME --query WORDS`",
         table=_watches_table,
@@ -226,7 +219,7 @@ def remove(name: NameArg, config: ConfigOpt = None) -> None:
     """Delete a watch, its page and its deliveries not yet sent (the articles stay published)."""
     from gazette.store import watches as watch_store
 
-    _, db = _open(config)
+    _, db = settings_and_db(config)
     with db.session() as s:
         watch = watch_store.watch_by_name(s, name.strip())
         if watch is None:
