@@ -60,8 +60,7 @@ def resolve_places(queries: list[str]) -> list[Any]:
     ambiguous one is refused with the candidates listed."""
     if not queries:
         return []
-    from gazette import models
-    from gazette.enrich.locales import load_gazetteer
+    from gazette.enrich.locales import load_gazetteer, place_locale
     from gazette.enrich.locales.lookup import describe, find_places
 
     gaz = load_gazetteer()
@@ -79,23 +78,10 @@ def resolve_places(queries: list[str]) -> list[Any]:
                 f"ambiguous place {query!r}: {shown}{more} (name one by its code or GeoNames id)"
             )
         p = places[0]
-        found.append(
-            models.Locale(
-                name=p.name,
-                kind=p.kind,
-                country_code=p.country_code,
-                country_name=gaz.country_names.get(p.country_code, p.country_code),
-                region_code=p.region_code,
-                region_name=p.region_name if p.kind != "region" else (p.region_name or p.name),
-                geonames_id=p.geonames_id,
-                lat=p.lat,
-                lon=p.lon,
-                mentions=0,
-                spans=[],
-                confidence=1.0,
-                salience=1.0,
-            )
-        )
+        loc = place_locale(p, gaz, confidence=1.0, salience=1.0)
+        if p.kind == "region":
+            loc.region_name = p.region_name or p.name  # a region is its own region
+        found.append(loc)
     return found
 
 

@@ -8,7 +8,7 @@ from gazette import models
 from gazette.config import ENRICH_MAX_CHARS
 from gazette.enrich import readable_text
 from gazette.enrich.locales.builder import build_gazetteer
-from gazette.enrich.locales.gazetteer import Gazetteer, load_gazetteer
+from gazette.enrich.locales.gazetteer import Gazetteer, Place, load_gazetteer
 from gazette.enrich.locales.resolve import Mention, Tagger, get_tagger
 from gazette.textfold import fold_keeping_length
 
@@ -24,6 +24,7 @@ __all__ = [
     "get_tagger",
     "load_gazetteer",
     "locale_line",
+    "place_locale",
     "tag_locales",
 ]
 
@@ -66,21 +67,7 @@ def tag_locales(
             continue  # counties help resolve the towns around them but are not page locales
         loc = by_place.get(m.place_index)
         if loc is None:
-            loc = models.Locale(
-                name=p.name,
-                kind=p.kind,
-                country_code=p.country_code,
-                country_name=tagger.gazetteer.country_names.get(p.country_code, p.country_code),
-                region_code=p.region_code,
-                region_name=p.region_name,
-                geonames_id=p.geonames_id,
-                lat=p.lat,
-                lon=p.lon,
-                mentions=0,
-                spans=[],
-                confidence=0.0,
-                salience=0.0,
-            )
+            loc = place_locale(p, tagger.gazetteer, confidence=0.0, salience=0.0)
             by_place[m.place_index] = loc
             confidences[m.place_index] = []
         loc.mentions += 1
@@ -97,6 +84,25 @@ def tag_locales(
         loc.confidence = round(max(confidences[idx]), 3)
         loc.salience = round(loc.salience, 3)
     return sorted(by_place.values(), key=lambda loc: (-loc.salience, loc.name))
+
+
+def place_locale(place: Place, gazetteer: Gazetteer, *, confidence: float, salience: float) -> models.Locale:
+    """A gazetteer place as a page locale, named with its country's name, before any mention is counted."""
+    return models.Locale(
+        name=place.name,
+        kind=place.kind,
+        country_code=place.country_code,
+        country_name=gazetteer.country_names.get(place.country_code, place.country_code),
+        region_code=place.region_code,
+        region_name=place.region_name,
+        geonames_id=place.geonames_id,
+        lat=place.lat,
+        lon=place.lon,
+        mentions=0,
+        spans=[],
+        confidence=confidence,
+        salience=salience,
+    )
 
 
 def locale_line(locales: list[models.Locale]) -> str:
