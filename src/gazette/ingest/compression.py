@@ -59,6 +59,17 @@ class _Account:
             raise TooLarge(self.url, f"body over the cap of {self.cap} bytes after decompression")
 
 
+def _starts_member(data: bytes) -> bool | None:
+    """Whether ``data``, the bytes after a finished gzip member, start another member: ``None`` while they are
+    too few to tell (keep them for the next piece), ``False`` for trailing bytes that are ignored."""
+    if len(data) < 2:
+        return None
+    if not data.startswith(GZIP_MAGIC):
+        logger.debug("ignored %d bytes after the last gzip member", len(data))
+        return False
+    return True
+
+
 def _zlib_layer(pieces: Iterable[bytes], encoding: str) -> Iterator[bytes]:
     gzip = encoding in ("gzip", "x-gzip")
     wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
@@ -71,11 +82,10 @@ def _zlib_layer(pieces: Iterable[bytes], encoding: str) -> Iterator[bytes]:
         if between:
             piece, between = between + piece, b""
         if z.eof and gzip:
-            if len(piece) < 2:
+            starts = _starts_member(piece)
+            if starts is None:
                 between = piece
-                continue
-            if not piece.startswith(GZIP_MAGIC):
-                logger.debug("ignored %d bytes after the last gzip member", len(piece))
+            if not starts:
                 continue
             z = zlib.decompressobj(wbits)
         elif z.eof:
@@ -98,11 +108,10 @@ def _zlib_layer(pieces: Iterable[bytes], encoding: str) -> Iterator[bytes]:
                 yield out
             if z.eof and gzip and z.unused_data:
                 rest = z.unused_data
-                if len(rest) < 2:
+                starts = _starts_member(rest)
+                if starts is None:
                     between = rest
-                    break
-                if not rest.startswith(GZIP_MAGIC):
-                    logger.debug("ignored %d bytes after the last gzip member", len(rest))
+                if not starts:
                     break
                 z = zlib.decompressobj(wbits)  # the next member of a concatenated gzip body
                 pending = rest
