@@ -15,7 +15,9 @@ import unicodedata
 
 def fold(text: str) -> str:
     """Case-folded, accents and other combining marks dropped: "Mérida" → "merida", "ÅNGSTRÖM" → "angstrom"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Decomposed before and after case folding: a compatibility form ("𝐀", "Ⓐ") only becomes a letter that folds
+    # ("A") once decomposed, so folding must see it decomposed for ``fold`` to be idempotent.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
