@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from gazette.store.db import Database
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleLog
-from tests.publish.publish_corpus import LiveServer, corpus_settings, fill, free_port
+from tests.publish.publish_corpus import LiveServer, section_hosts_server
 
 pytestmark = pytest.mark.browser
 
@@ -22,22 +21,8 @@ RESOLVE = f"--host-resolver-rules=MAP *.{DOMAIN} 127.0.0.1, MAP {DOMAIN} 127.0.0
 
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    port = free_port()
-    folder = tmp_path_factory.mktemp("browser-hosts")
-    settings = corpus_settings(
-        f"sqlite:///{folder}/corpus.db",
-        base_url=f"http://127.0.0.1:{port}",
-        section_hosts=True,
-        base_domain=DOMAIN,
-    )
-    db = Database(settings.database_url)
-    db.init()
-    fill(db)
-    try:
-        with LiveServer(settings, db, port=port, cache=True) as server:
-            yield server
-    finally:
-        db.dispose()
+    with section_hosts_server(tmp_path_factory.mktemp("browser-hosts"), DOMAIN) as server:
+        yield server
 
 
 @pytest.fixture

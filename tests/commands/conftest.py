@@ -5,6 +5,9 @@ from __future__ import annotations
 import html
 import http.server
 import os
+import re
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -148,3 +151,51 @@ def wait_until(check: Callable[[], bool], what: str, limit: float = 120.0) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.2)
+
+
+class Run:
+    """A `gazette run` subprocess; its stdout is read in a thread so it never blocks."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [*GAZETTE, "run", "--port", "0", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        wait_until(lambda: self.base is not None or self.proc.poll() is not None, "the server to start")
+        assert self.base is not None, self.proc.stderr.read() if self.proc.stderr else ""
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def base(self) -> str | None:
+        for line in self.lines:
+            m = re.search(r"Gazette at (http://127\.0\.0\.1:\d+)/", line)
+            if m:
+                return m.group(1)
+        return None
+
+    def terminate(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGTERM)
+        # The limit only catches a hang; the run's own grace period is 8 s, its network reads last far longer.
+        code = self.proc.wait(timeout=30)
+        self.reader.join(timeout=5)
+        return code, self.proc.stderr.read() if self.proc.stderr else ""
+
+
+@pytest.fixture
+def runs() -> Iterator[list[Run]]:
+    started: list[Run] = []
+    yield started
+    for run in started:
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
 import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, BriefSentenceRow, Feed
-from tests.commands.conftest import GAZETTE, LiveFeed, gazette_env, wait_until
+from tests.commands.conftest import GAZETTE, LiveFeed, Run, gazette_env, wait_until
 
 FAST = {"GAZETTE_SCHEDULE_MIN_INTERVAL": "1", "GAZETTE_SCHEDULE_MAX_INTERVAL": "2"}
 
@@ -58,54 +55,6 @@ def _get(url: str) -> tuple[int, str, str]:
             return answer.status, answer.headers.get("Cache-Control", ""), answer.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("Cache-Control", ""), exc.read().decode()
-
-
-class Run:
-    """A `gazette run` subprocess; its stdout is read in a thread so it never blocks."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [*GAZETTE, "run", "--port", "0", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        wait_until(lambda: self.base is not None or self.proc.poll() is not None, "the server to start")
-        assert self.base is not None, self.proc.stderr.read() if self.proc.stderr else ""
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    @property
-    def base(self) -> str | None:
-        for line in self.lines:
-            m = re.search(r"Gazette at (http://127\.0\.0\.1:\d+)/", line)
-            if m:
-                return m.group(1)
-        return None
-
-    def terminate(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGTERM)
-        # The limit only catches a hang; the run's own grace period is 8 s, its network reads last far longer.
-        code = self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
-        return code, self.proc.stderr.read() if self.proc.stderr else ""
-
-
-@pytest.fixture
-def runs() -> Iterator[list[Run]]:
-    started: list[Run] = []
-    yield started
-    for run in started:
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait()
 
 
 def test_run_serves_at_once_picks_up_a_new_item_and_stops_on_sigterm(

@@ -34,8 +34,8 @@ from gazette.store import tombstones as tombstone_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, BriefSentenceRow, Feed
 from gazette.store.story_schema import Story
-from tests.commands.conftest import GAZETTE, LiveFeed, _Handler, gazette_env, wait_until
-from tests.commands.test_run import FAST, Run, _articles, _get, _subscribe
+from tests.commands.conftest import GAZETTE, LiveFeed, Run, _Handler, gazette_env, wait_until
+from tests.commands.test_run import FAST, _articles, _get, _subscribe
 from tests.conftest import make_settings
 from tests.publish.conftest import parse
 from tests.publish.publish_corpus import free_port
@@ -377,16 +377,6 @@ def test_bad_takedown_commands_say_why_in_one_line(cli_env: str, feed: Condition
     assert "already unpublished" in failing("unpublish", url, "--reason", "again")
     gazette("republish", url)
     assert "no unpublished article at" in failing("republish", url)
-
-
-@pytest.fixture
-def runs() -> Iterator[list[Run]]:
-    started: list[Run] = []
-    yield started
-    for run in started:
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait()
 
 
 @pytest.mark.timeout(300)

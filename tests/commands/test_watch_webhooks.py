@@ -8,20 +8,18 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from gazette.store import listings
 from gazette.store.db import Database
 from gazette.store.schema import Article
 from gazette.store.watch_schema import Delivery
-from tests.commands.conftest import GAZETTE, LiveFeed, gazette_env, wait_until
+from tests.commands.conftest import GAZETTE, LiveFeed, Run, gazette_env, wait_until
 from tests.commands.receiver import ReceiverState, webhook_receiver
-from tests.commands.test_run import FAST, Run, _subscribe
+from tests.commands.test_run import FAST, _subscribe
 
 SECRET = "s3cret-for-the-receiver"
 QUERY = "venezuela"
@@ -53,16 +51,6 @@ def _all_accepted(db_url: str, total: int, receiver: ReceiverState) -> bool:
         and set(keys) == matches == delivered
         and set(receiver.accepted) == set(keys.values())
     )
-
-
-@pytest.fixture
-def runs() -> Iterator[list[Run]]:
-    started: list[Run] = []
-    yield started
-    for run in started:
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait()
 
 
 def test_webhook_receiver_gets_every_article_once_across_a_kill(

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -414,3 +415,24 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextmanager
+def section_hosts_server(folder: Path, base_domain: str) -> Iterator[LiveServer]:
+    """The corpus in ``folder`` served with section hosts on under ``base_domain``, behind the response cache
+    (what `gazette serve` runs)."""
+    port = free_port()
+    settings = corpus_settings(
+        f"sqlite:///{folder}/corpus.db",
+        base_url=f"http://127.0.0.1:{port}",
+        section_hosts=True,
+        base_domain=base_domain,
+    )
+    db = Database(settings.database_url)
+    db.init()
+    fill(db)
+    try:
+        with LiveServer(settings, db, port=port, cache=True) as server:
+            yield server
+    finally:
+        db.dispose()

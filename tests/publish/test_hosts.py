@@ -20,7 +20,7 @@ from gazette.errors import ConfigError
 from gazette.publish.hosts import SectionHosts
 from gazette.publish.static import build_site
 from gazette.store.db import Database
-from tests.publish.publish_corpus import LiveServer, corpus_settings, fill, free_port
+from tests.publish.publish_corpus import LiveServer, corpus_settings, fill, free_port, section_hosts_server
 
 GAZETTE = [sys.executable, "-c", "from gazette.cli import app; app()"]
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -32,22 +32,8 @@ _HREF = re.compile(r'href="([^"]+)"')
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The corpus served with section hosts on, behind the response cache (what `gazette serve` runs)."""
-    port = free_port()
-    folder = tmp_path_factory.mktemp("hosts")
-    settings = corpus_settings(
-        f"sqlite:///{folder}/corpus.db",
-        base_url=f"http://127.0.0.1:{port}",
-        section_hosts=True,
-        base_domain=DOMAIN,
-    )
-    db = Database(settings.database_url)
-    db.init()
-    fill(db)
-    try:
-        with LiveServer(settings, db, port=port, cache=True) as server:
-            yield server
-    finally:
-        db.dispose()
+    with section_hosts_server(tmp_path_factory.mktemp("hosts"), DOMAIN) as server:
+        yield server
 
 
 def _get(server: LiveServer, host: str, path: str) -> httpx.Response:
