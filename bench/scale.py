@@ -10,6 +10,12 @@ to 50), search queries, the sitemap index and one full sitemap file. Also prints
     python bench/scale.py                      # quick: 20,000 articles
     python bench/scale.py --articles 1000000   # the full run (about an hour here)
     python bench/scale.py --databases sqlite   # one database only
+    python bench/scale.py --articles 1000000 --keep /var/tmp/gz --no-measure   # load now, keep the databases
+    python bench/scale.py --articles 1000000 --keep /var/tmp/gz                # measure later (no reload)
+
+With `--keep DIR` the SQLite file (DIR/scale-N.db) and the PostgreSQL schema (gz_scale_keep_N) stay after the run,
+and a later run with the same `--keep` and `--articles` measures them without loading again, so the slow load of
+a full run can happen while the machine is busy and the latencies be taken when it is quiet.
 
 Targets (issue 10), on both databases, uncached: listings and front page p99 < 50 ms, search p99 < 100 ms, a
 50,000-URL sitemap < 2 s. These are latencies of one client, not throughput. Each figure is printed with its
@@ -518,6 +524,16 @@ def main() -> None:
     parser.add_argument(
         "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the loaded databases (SQLite file in this folder, PostgreSQL "
+        "schema gz_scale_keep_N) and reuse them when they already hold N articles",
+    )
+    parser.add_argument(
+        "--no-measure", action="store_true", help="load (or check) the databases, measure nothing"
+    )
     args = parser.parse_args()
     wanted = [d.strip() for d in args.databases.split(",") if d.strip()]
 
@@ -532,26 +548,39 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (latencies grow with it)"
     )
     with tempfile.TemporaryDirectory(prefix="gazette-scale-") as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         if "sqlite" in wanted:
-            path = Path(tmp) / "scale.db"
-            seconds = load_sqlite(path, corpus)
-            size = sum(p.stat().st_size for p in Path(tmp).glob("scale.db*"))
-            print(
-                f"sqlite: loaded in {seconds:.1f} s ({args.articles / seconds:,.0f} articles/s); "
-                f"{size / args.articles:,.0f} bytes stored per article"
-            )
+            path = folder / f"scale-{args.articles}.db"
+            if args.keep and path.exists() and sqlite_count(path) == args.articles:
+                print(f"sqlite: reusing {path} ({args.articles:,} articles)")
+            else:
+                for old in folder.glob(f"{path.name}*"):
+                    old.unlink()
+                seconds = load_sqlite(path, corpus)
+                print(f"sqlite: loaded in {seconds:.1f} s ({args.articles / seconds:,.0f} articles/s)")
+            size = sum(p.stat().st_size for p in folder.glob(f"{path.name}*"))
+            print(f"sqlite: {size / args.articles:,.0f} bytes stored per article")
             print(f"RESULT sqlite.bytes_per_article {size / args.articles:.0f} -")
-            serve(f"sqlite:///{path}", "sqlite", corpus, args.requests)
+            if not args.no_measure:
+                serve(f"sqlite:///{path}", "sqlite", corpus, args.requests)
         if "postgresql" in wanted:
             from sqlalchemy import create_engine, text
 
-            schema = f"gz_scale_{uuid.uuid4().hex[:8]}"
+            schema = f"gz_scale_keep_{args.articles}" if args.keep else f"gz_scale_{uuid.uuid4().hex[:8]}"
             admin = create_engine(PG_ADMIN)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             url = f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
             try:
-                seconds = load_postgres(url, schema, corpus)
+                if args.keep and postgres_count(admin, schema) == args.articles:
+                    print(f"postgresql: reusing schema {schema} ({args.articles:,} articles)")
+                else:
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                    seconds = load_postgres(url, schema, corpus)
+                    print(
+                        f"postgresql: loaded in {seconds:.1f} s ({args.articles / seconds:,.0f} articles/s)"
+                    )
                 with admin.begin() as conn:
                     size = conn.execute(
                         text(
@@ -560,16 +589,36 @@ def main() -> None:
                         ),
                         {"s": schema},
                     ).scalar()
-                print(
-                    f"postgresql: loaded in {seconds:.1f} s ({args.articles / seconds:,.0f} articles/s); "
-                    f"{int(size) / args.articles:,.0f} bytes stored per article"
-                )
+                print(f"postgresql: {int(size) / args.articles:,.0f} bytes stored per article")
                 print(f"RESULT postgresql.bytes_per_article {int(size) / args.articles:.0f} -")
-                serve(url, "postgresql", corpus, args.requests)
+                if not args.no_measure:
+                    serve(url, "postgresql", corpus, args.requests)
             finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                if not args.keep:
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
+
+
+def sqlite_count(path: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(path) as conn:
+            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+    except sqlite3.Error:
+        return -1
+
+
+def postgres_count(admin: Any, schema: str) -> int:
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with admin.connect() as conn:
+            return int(conn.execute(text(f'SELECT count(*) FROM "{schema}".articles')).scalar() or 0)
+    except SQLAlchemyError:
+        return -1
 
 
 if __name__ == "__main__":
