@@ -196,8 +196,10 @@ class Processed:
     # The failure may pass (the extractor broke, a bug): the feed keeps its validators so the page is retried.
     transient: bool = False
     extract_seconds: float | None = None  # reported back, since a worker's metrics never reach the server
-    # story features and fingerprint, made in the worker so the storing process only places the article
+    # story features, fingerprint and search terms, made in the worker so that the storing process does only
+    # the database work and the story placement (None: the storing side makes them)
     story: stories_stage.StoryInput | None = None
+    index_entry: search_store.PreparedEntry | None = None
 
 
 def process_page(
@@ -208,14 +210,14 @@ def process_page(
     feed_section: str | None,
     source_country: str | None,
     default_section: str | None = None,
-    with_story: bool = True,
+    prepare_store: bool = True,
 ) -> Processed:
     """Extract and enrich one fetched page — the CPU-bound part of ingest and backfill, run in a worker.
 
     ``default_section`` is the feed's section for articles the classifier is unsure of (below
     ``sections.threshold``); ``feed_section``, a section the feed declares, wins over everything. With
-    ``with_story`` (ingest, which places each article as it stores it) the story features and fingerprint are
-    made here too (``Processed.story``).
+    ``prepare_store`` (ingest, which stores and places each article as it comes) the story features,
+    fingerprint and search terms are made here too (``Processed.story``, ``Processed.index_entry``).
     """
     url = entry.url if entry is not None else page.url
     started = time.perf_counter()
@@ -238,10 +240,27 @@ def process_page(
             article=article,
             enrich_error=f"enrichment failed: {exc}",
             extract_seconds=extract_seconds,
-            story=enricher.story_input(article) if with_story else None,
+            story=enricher.story_input(article) if prepare_store else None,
+            index_entry=_index_entry(article) if prepare_store else None,
         )
-    story = enricher.story_input(article) if with_story else None
-    return Processed(url, article=article, extract_seconds=extract_seconds, story=story)
+    if not prepare_store:
+        return Processed(url, article=article, extract_seconds=extract_seconds)
+    return Processed(
+        url,
+        article=article,
+        extract_seconds=extract_seconds,
+        story=enricher.story_input(article),
+        index_entry=_index_entry(article),
+    )
+
+
+def _index_entry(article: models.Article) -> search_store.PreparedEntry | None:
+    """The article's search index terms, analysed where it is enriched (None if that failed)."""
+    try:
+        return search_store.prepare_entry(article.title, article.text, article.language)
+    except Exception:
+        logger.exception("search terms failed for %s", article.url)
+        return None
 
 
 # -- worker processes ---------------------------------------------------------------------------------
@@ -618,7 +637,7 @@ class Pipeline:
         article.fetched_at = work.fetched_at
         if processed.enrich_error:
             report.failures.append(Failure(article.url, processed.enrich_error, job.url))
-        self._store_article(job, article, report, story=processed.story)
+        self._store_article(job, article, report, story=processed.story, index_entry=processed.index_entry)
         self.progress("article", {"url": article.url, "ok": True})
 
     def _store_article(
@@ -627,6 +646,7 @@ class Pipeline:
         article: models.Article,
         report: IngestReport,
         story: stories_stage.StoryInput | None = None,
+        index_entry: search_store.PreparedEntry | None = None,
     ) -> None:
         if len(article.canonical_url) > URL_MAX:
             article.canonical_url = canonicalize_url(article.url)
@@ -647,7 +667,9 @@ class Pipeline:
                     report.unpublished += 1
                     logger.info("article unpublished, not stored: %s", article.canonical_url)
                     return
-                row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+                row, result = article_store.save_article(
+                    s, article, source_id=job.source_id, feed_id=job.id, index_entry=index_entry
+                )
                 if result in (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED):
                     self._place_in_story(s, row, story, new_row=result is article_store.SaveResult.NEW)
                 if result is article_store.SaveResult.NEW:
@@ -1348,7 +1370,7 @@ def _backfill_batch(
         assert response.page is not None
         # stories are placed after the whole backfill (``Pipeline.assign_stories``), from the stored rows
         processed = process_page(
-            enricher, response.page, None, feed_section=None, source_country=None, with_story=False
+            enricher, response.page, None, feed_section=None, source_country=None, prepare_store=False
         )
         if processed.article is None or len(response.url) > URL_MAX:
             counts.failed += 1

@@ -27,7 +27,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -266,20 +266,26 @@ class Clusterer:
 
     def _indices(self, tokens: Iterable[str], grow: bool = True) -> np.ndarray:
         vocab = self._vocab
-        found: list[int] = []
-        for token in tokens:
-            idx = vocab.get(token)
-            if idx is None:
-                if not grow:
-                    continue
-                if self._free_terms:
-                    idx = self._free_terms.pop()
-                    self._terms[idx] = token
-                else:
-                    idx = len(self._terms)
-                    self._terms.append(token)
-                vocab[token] = idx
-            found.append(idx)
+        tokens = tokens if isinstance(tokens, list) else list(tokens)
+        looked_up = list(map(vocab.get, tokens))  # one C-level pass; most tokens are known
+        if None not in looked_up:
+            found: list[int] = looked_up  # type: ignore[assignment]
+        elif not grow:
+            found = [idx for idx in looked_up if idx is not None]
+        else:
+            found = []
+            for token, idx in zip(tokens, looked_up, strict=True):
+                if idx is None:
+                    idx = vocab.get(token)  # a token repeated in ``tokens`` got its index just now
+                if idx is None:
+                    if self._free_terms:
+                        idx = self._free_terms.pop()
+                        self._terms[idx] = token
+                    else:
+                        idx = len(self._terms)
+                        self._terms.append(token)
+                    vocab[token] = idx
+                found.append(idx)
         if len(self._terms) > len(self._df):
             grown = np.zeros(max(len(self._terms), 2 * len(self._df)), dtype=np.int32)
             grown[: len(self._df)] = self._df
@@ -343,7 +349,7 @@ class Clusterer:
             self._prints[item.key] = np.asarray(item.fingerprint.values, dtype=np.uint32)
         # the window keeps names and language for scoring across languages; the terms live in the index
         slim = StoryFeatures({}, item.features.names, item.features.language)
-        self.items[item.key] = replace(item, features=slim, fingerprint=_NO_FINGERPRINT)
+        self.items[item.key] = Item(item.key, item.when, slim, _NO_FINGERPRINT, item.story, item.duplicate_of)
 
     def _post(self, term: int, packed: int, weight: float) -> None:
         entry = self._postings.get(term)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from gazette import models
-from gazette.store import corrections
+from gazette.store import corrections, search
 from gazette.store.listings import article_by_path
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
 from gazette.urls import canonicalize_url, is_http_url
@@ -169,8 +169,12 @@ def save_article(
     source_id: int | None,
     feed_id: int | None,
     now: datetime | None = None,
+    index_entry: search.PreparedEntry | None = None,
 ) -> tuple[Article, SaveResult]:
     """Insert or update one article keyed on its canonical URL; nothing is ever stored twice.
+
+    ``index_entry`` is the article's search index terms analysed beforehand (``search.prepare_entry``, in an
+    ingest worker); the index is written from it when the row is written with that title and text.
 
     An article under a new URL whose text the same publisher already stored (``find_same_content``) is a
     ``DUPLICATE``: the stored row is returned untouched. The same text from another publisher is a new row
@@ -210,6 +214,7 @@ def save_article(
             slug=_unique_slug(session, date_path, article.title),
         )
         _set_enrichment(row, article)
+        search.use_prepared_entry(row, index_entry)
         session.add(row)
         session.flush()
         return row, SaveResult.NEW
@@ -218,6 +223,7 @@ def save_article(
     result, rewritten = _refresh(row, article, fetched_at, now)
     corrections.restore(session, row, overrides, places_rewritten=rewritten)
     if result is SaveResult.UPDATED:
+        search.use_prepared_entry(row, index_entry)
         session.flush()
     return row, result
 
