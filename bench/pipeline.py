@@ -4,9 +4,12 @@ Part 1 runs the 181 pages of the article-extraction benchmark (``article-extract
 process pinned to one core, side by side in one run:
 
 - (a) ``trafilatura.extract`` on each page, nothing else;
-- (b) Gazette's path: extract (``extract_article``), enrich (section and locales), brief, then in one
-  transaction per article the store write (``save_article``) and story + near-duplicate assignment
-  (``assign_story``), into SQLite and again into PostgreSQL (a fresh schema, dropped after).
+- (b) Gazette's path: extract (``extract_article``), enrich (section and locales), brief, the story features,
+  fingerprint and search terms (``story_input``, ``search.prepare_entry``: made once where the article is
+  enriched, as an ingest worker does), then in one transaction per article the store write (``save_article``)
+  and story + near-duplicate assignment (``assign_story``), into SQLite and again into PostgreSQL (a fresh
+  schema, dropped after). Against a checkout from before those, the store and story steps make them
+  themselves, once per store.
 
 It prints articles/s, CPU ms per article per stage, the ratio b/a of CPU time per article (target ≤ 1.5) and
 each stage's share of that budget. CPU time is this process's (``time.process_time``): PostgreSQL's own
@@ -125,6 +128,12 @@ def run_gazette(
     from gazette.store.db import Database
     from gazette.store.sources import get_or_create_source
 
+    try:  # made once per article where it is enriched (a worker), and reused by every store
+        from gazette.enrich.stories import story_input
+        from gazette.store.search import prepare_entry
+    except ImportError:  # a checkout from before: the storing side computes them, once per store
+        story_input = prepare_entry = None  # type: ignore[assignment]
+
     settings = Settings()
     classifier = sections.load_classifier(settings.sections)
     databases = {name: Database(url) for name, url in db_urls.items()}
@@ -167,15 +176,24 @@ def run_gazette(
             article.brief = briefs.make_brief(
                 article.text, settings.brief, language=article.language, title=article.title
             )
+        story_kwargs, store_kwargs = {}, {}
+        if story_input is not None:
+            with clock.stage("worker: story features, fingerprint, search terms"):
+                story_kwargs["prepared"] = story_input(article.title, article.text, article.language)
+                store_kwargs["index_entry"] = prepare_entry(article.title, article.text, article.language)
         for name, db in databases.items():
             with clock.stage(f"store ({name})"):
                 session_cm = db.session()
                 s = session_cm.__enter__()
-                row, result = article_store.save_article(s, article, source_id=source_ids[name], feed_id=None)
+                row, result = article_store.save_article(
+                    s, article, source_id=source_ids[name], feed_id=None, **store_kwargs
+                )
             with clock.stage(f"stories ({name})"):
                 if result is not article_store.SaveResult.UNCHANGED:
+                    if story_kwargs:
+                        story_kwargs["new_row"] = result is article_store.SaveResult.NEW
                     with s.begin_nested():
-                        assign_story(s, row)
+                        assign_story(s, row, **story_kwargs)
             with clock.stage(f"store ({name})"):
                 session_cm.__exit__(None, None, None)  # commit
         return True

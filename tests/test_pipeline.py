@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from gazette import models
 from gazette.demo.publisher import DemoPublisher
-from gazette.pipeline import Pipeline
+from gazette.enrich.stories import story_input
+from gazette.pipeline import Enricher, Pipeline, process_page
 from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, Feed
+from gazette.store.search import prepare_entry
 from tests.conftest import make_settings
 
 
@@ -148,3 +152,27 @@ def test_feed_default_section_catches_what_the_classifier_is_unsure_of(
         assert all(
             method == "classifier" for _, method, conf in rows if conf is not None and conf >= threshold
         )
+
+
+def test_the_worker_makes_what_the_storing_side_would(tmp_path: Path) -> None:
+    """Story features, fingerprint and search terms come back with the processed page (made in the worker),
+    equal to what the storing side would make from the stored title and text; a backfill leaves them out."""
+    settings = make_settings(f"sqlite:///{tmp_path}/w.db")
+    enricher = Enricher(settings)
+    fixture = Path(__file__).parent / "extract" / "fixtures" / "spanish_utf8.html"
+    url = "http://127.0.0.1/spanish.html"
+    page = models.FetchedDocument(
+        url=url,
+        final_url=url,
+        status=200,
+        content=fixture.read_bytes(),
+        headers={"content-type": "text/html"},
+    )
+    processed = process_page(enricher, page, None, feed_section=None, source_country=None)
+    article = processed.article
+    assert article is not None and processed.story is not None and processed.index_entry is not None
+    max_chars = settings.enrich.max_chars
+    assert processed.story == story_input(article.title, article.text, article.language, max_chars=max_chars)
+    assert processed.index_entry == prepare_entry(article.title, article.text, article.language)
+    bare = process_page(enricher, page, None, feed_section=None, source_country=None, prepare_store=False)
+    assert bare.article is not None and bare.story is None and bare.index_entry is None

@@ -196,6 +196,10 @@ class Processed:
     # The failure may pass (the extractor broke, a bug): the feed keeps its validators so the page is retried.
     transient: bool = False
     extract_seconds: float | None = None  # reported back, since a worker's metrics never reach the server
+    # story features, fingerprint and search terms, made in the worker so that the storing process does only
+    # the database work and the story placement (None: the storing side makes them)
+    story: stories_stage.StoryInput | None = None
+    index_entry: search_store.PreparedEntry | None = None
 
 
 def process_page(
@@ -206,11 +210,14 @@ def process_page(
     feed_section: str | None,
     source_country: str | None,
     default_section: str | None = None,
+    prepare_store: bool = True,
 ) -> Processed:
     """Extract and enrich one fetched page — the CPU-bound part of ingest and backfill, run in a worker.
 
     ``default_section`` is the feed's section for articles the classifier is unsure of (below
-    ``sections.threshold``); ``feed_section``, a section the feed declares, wins over everything.
+    ``sections.threshold``); ``feed_section``, a section the feed declares, wins over everything. With
+    ``prepare_store`` (ingest, which stores and places each article as it comes) the story features,
+    fingerprint and search terms are made here too (``Processed.story``, ``Processed.index_entry``).
     """
     url = entry.url if entry is not None else page.url
     started = time.perf_counter()
@@ -229,9 +236,31 @@ def process_page(
     except Exception as exc:  # enrichment is best effort; the article is still worth storing
         logger.exception("enrichment failed for %s", article.url)
         return Processed(
-            url, article=article, enrich_error=f"enrichment failed: {exc}", extract_seconds=extract_seconds
+            url,
+            article=article,
+            enrich_error=f"enrichment failed: {exc}",
+            extract_seconds=extract_seconds,
+            story=enricher.story_input(article) if prepare_store else None,
+            index_entry=_index_entry(article) if prepare_store else None,
         )
-    return Processed(url, article=article, extract_seconds=extract_seconds)
+    if not prepare_store:
+        return Processed(url, article=article, extract_seconds=extract_seconds)
+    return Processed(
+        url,
+        article=article,
+        extract_seconds=extract_seconds,
+        story=enricher.story_input(article),
+        index_entry=_index_entry(article),
+    )
+
+
+def _index_entry(article: models.Article) -> search_store.PreparedEntry | None:
+    """The article's search index terms, analysed where it is enriched (None if that failed)."""
+    try:
+        return search_store.prepare_entry(article.title, article.text, article.language)
+    except Exception:
+        logger.exception("search terms failed for %s", article.url)
+        return None
 
 
 # -- worker processes ---------------------------------------------------------------------------------
@@ -368,6 +397,16 @@ class Enricher:
             title=article.title,
             max_chars=max_chars,
         )
+
+    def story_input(self, article: models.Article) -> stories_stage.StoryInput | None:
+        """The article's story features and fingerprint (None if that failed: the storing side makes them)."""
+        try:
+            return stories_stage.story_input(
+                article.title, article.text, article.language, max_chars=self.settings.enrich.max_chars
+            )
+        except Exception:
+            logger.exception("story features failed for %s", article.url)
+            return None
 
 
 class Pipeline:
@@ -598,10 +637,17 @@ class Pipeline:
         article.fetched_at = work.fetched_at
         if processed.enrich_error:
             report.failures.append(Failure(article.url, processed.enrich_error, job.url))
-        self._store_article(job, article, report)
+        self._store_article(job, article, report, story=processed.story, index_entry=processed.index_entry)
         self.progress("article", {"url": article.url, "ok": True})
 
-    def _store_article(self, job: _FeedJob, article: models.Article, report: IngestReport) -> None:
+    def _store_article(
+        self,
+        job: _FeedJob,
+        article: models.Article,
+        report: IngestReport,
+        story: stories_stage.StoryInput | None = None,
+        index_entry: search_store.PreparedEntry | None = None,
+    ) -> None:
         if len(article.canonical_url) > URL_MAX:
             article.canonical_url = canonicalize_url(article.url)
         if article.guid and len(article.guid) > URL_MAX:
@@ -621,9 +667,11 @@ class Pipeline:
                     report.unpublished += 1
                     logger.info("article unpublished, not stored: %s", article.canonical_url)
                     return
-                row, result = article_store.save_article(s, article, source_id=job.source_id, feed_id=job.id)
+                row, result = article_store.save_article(
+                    s, article, source_id=job.source_id, feed_id=job.id, index_entry=index_entry
+                )
                 if result in (article_store.SaveResult.NEW, article_store.SaveResult.UPDATED):
-                    self._place_in_story(s, row)
+                    self._place_in_story(s, row, story, new_row=result is article_store.SaveResult.NEW)
                 if result is article_store.SaveResult.NEW:
                     match_watches(s, row.id, datetime.now(UTC))
         except StorageRejected as exc:  # the row is bad; StorageUnavailable (the database is) stops the run
@@ -661,12 +709,21 @@ class Pipeline:
                 on_progress(min(start + batch, len(ids)), len(ids))
         return ids
 
-    def _place_in_story(self, session: Any, row: Any) -> None:
+    def _place_in_story(
+        self,
+        session: Any,
+        row: Any,
+        prepared: stories_stage.StoryInput | None = None,
+        *,
+        new_row: bool = False,
+    ) -> None:
         """Near-duplicates and stories, in the article's own transaction; a failure here costs the story link,
         never the article (it is undone to a savepoint)."""
         try:
             with session.begin_nested():
-                assign_story(session, row, max_chars=self.settings.enrich.max_chars)
+                assign_story(
+                    session, row, max_chars=self.settings.enrich.max_chars, prepared=prepared, new_row=new_row
+                )
         except Exception:
             logger.exception("story assignment failed for %s", row.canonical_url)
 
@@ -914,6 +971,8 @@ class StoryWindow:
             self.low = when - self.clusterer.retention
             members = story_store.window_members(session, self.low)
             self.loads += 1
+        elif marker.last_membership == old.last_membership:
+            members = []  # nothing written since the watermark: no rows to read
         else:
             members = story_store.members_after(session, old.last_membership)
         self.rows_read += len(members)
@@ -1030,18 +1089,32 @@ def _record_story(
     placement: stories_stage.Placement,
     fp: Fingerprint,
     features: stories_stage.StoryFeatures,
+    *,
+    story: Any = None,
+    count: bool = False,
 ) -> StoryResult:
-    """Write the placement: a new story if needed, the membership row, the duplicate link."""
+    """Write the placement: a new story if needed, the membership row, the duplicate link.
+
+    With ``count`` (one article placed by ``assign_story``), also the story's counts and dates; the marker was
+    then read under the story lock in this transaction (``StoryWindow.sync``), so the membership id is taken
+    from it without reading it again, and ``story`` is the placement's story, read already.
+    """
     is_new = placement.story is None
-    story_id = story_store.create_story(session, row.title, when).id if is_new else int(placement.story)  # type: ignore[call-overload]
+    if is_new:
+        story = story_store.create_story(session, row.title, when)
+        story_id = story.id
+    else:
+        story_id = int(placement.story)  # type: ignore[call-overload]
     similarity = 1.0 if is_new else placement.similarity
     membership = story_store.add_membership(
-        session, row.id, story_id, similarity, fp.to_bytes(), features.to_json()
+        session, row.id, story_id, similarity, fp.to_bytes(), features.to_json(), marker_read=count
     )
     original_id: int | None = None
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
         story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
+    if count and story is not None:
+        story_store.count_new_member(session, story, row, when, only_member=is_new)
     return StoryResult(story_id, is_new, original_id, similarity, membership)
 
 
@@ -1056,25 +1129,36 @@ def _same_bytes(session: Any, row: Any, placement: stories_stage.Placement) -> s
     return stories_stage.Placement(story_id, 1.0, original_id if original_id is not None else same_id, 1.0)
 
 
-def assign_story(session: Any, row: Any, *, max_chars: int = ENRICH_MAX_CHARS) -> StoryResult:
+def assign_story(
+    session: Any,
+    row: Any,
+    *,
+    max_chars: int = ENRICH_MAX_CHARS,
+    prepared: stories_stage.StoryInput | None = None,
+    new_row: bool = False,
+) -> StoryResult:
     """Put a saved article in a story (an existing one or a new one) and record it if it is a near-copy.
 
     Call it in the transaction that saved the article (it flushes, never commits). Calling it again for the
     same article with the same text returns the stored answer; after the text changed it places it afresh.
     The window comes from this process's ``StoryWindow`` for the store, brought up to date first; an article
     dated before that window's reach is placed against a window read for it alone.
+
+    ``prepared`` is the article's features and fingerprint made by the worker (``Enricher.story_input``),
+    used when made from the row's title, text and language; ``new_row`` says the row was inserted in this
+    transaction, so it is in no story yet and that is not looked up.
     """
     if row.id is None:
         session.flush()
-    fp = stories_stage.text_fingerprint(row.title, row.text, max_chars=max_chars)
-    existing = story_store.membership(session, row.id)
+    story_in = stories_stage.for_article(prepared, row.title, row.text, row.language, max_chars=max_chars)
+    fp, features = story_in.fingerprint, story_in.features
+    existing = None if new_row else story_store.membership(session, row.id)
     if existing is not None and existing.fingerprint == fp.to_bytes():
         dup = story_store.duplicate_row(session, row.id)
         return StoryResult(existing.story_id, False, dup.original_id if dup else None, existing.similarity)
     story_store.lock_story_assignment(session)
     emptied = story_store.detach_article(session, row.id) if existing is not None else None
     when = story_store.article_time(row)
-    features = stories_stage.extract_features(row.title, row.text, row.language, max_chars=max_chars)
     window = story_window(session)
     _watch_rollbacks(session, window)
     with window.lock:
@@ -1102,10 +1186,13 @@ def assign_story(session: Any, row: Any, *, max_chars: int = ENRICH_MAX_CHARS) -
                     )
             clusterer.discard(row.id)
             placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp))
-            if placement.story is not None and story_store.story_by_id(session, int(placement.story)) is None:  # type: ignore[call-overload]
-                window.invalidate()  # the window knew a story that another writer removed: start a new one
-                placement = stories_stage.Placement(None, 0.0)
-            result = _record_story(session, row, when, placement, fp, features)
+            story = None
+            if placement.story is not None:
+                story = story_store.story_by_id(session, int(placement.story))  # type: ignore[call-overload]
+                if story is None:
+                    window.invalidate()  # the window knew a story that another writer removed: start anew
+                    placement = stories_stage.Placement(None, 0.0)
+            result = _record_story(session, row, when, placement, fp, features, story=story, count=True)
             session.flush()
             if clusterer is window.clusterer:
                 window.add_own(session, row.id, when, row.fetched_at, features, fp, result)
@@ -1114,10 +1201,6 @@ def assign_story(session: Any, row: Any, *, max_chars: int = ENRICH_MAX_CHARS) -
             raise
     if emptied is not None:
         story_store.point_redirects(session, {emptied: result.story_id})
-    story = story_store.story_by_id(session, result.story_id)
-    if story is not None:
-        story_store.count_new_member(session, story, row, when)
-        session.flush()
     logger.debug(
         "article %s in story %s%s",
         row.id,
@@ -1304,7 +1387,10 @@ def _backfill_batch(
             counts.skipped += 1
             continue
         assert response.page is not None
-        processed = process_page(enricher, response.page, None, feed_section=None, source_country=None)
+        # stories are placed after the whole backfill (``Pipeline.assign_stories``), from the stored rows
+        processed = process_page(
+            enricher, response.page, None, feed_section=None, source_country=None, prepare_store=False
+        )
         if processed.article is None or len(response.url) > URL_MAX:
             counts.failed += 1
             counts.failures.append(Failure(response.url[:200], processed.reason or "URL too long to store"))

@@ -17,8 +17,12 @@ def fold(text: str) -> str:
     """Case-folded, accents and other combining marks dropped: "Mérida" → "merida", "ÅNGSTRÖM" → "angstrom"."""
     # Decomposed before and after case folding: a compatibility form ("𝐀", "Ⓐ") only becomes a letter that folds
     # ("A") once decomposed, so folding must see it decomposed for ``fold`` to be idempotent.
+    if text.isascii():  # nothing to decompose, and case folding ASCII is lower-casing it
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # the marks are looked up once per distinct character (a whole text has few), then dropped in one pass
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 class _OneForOne(dict[int, str]):

@@ -5,11 +5,24 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from datasketch import MinHash
+from datasketch.hashfunc import sha1_hash32
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gazette import models
-from gazette.enrich.dedup import DUPLICATE_THRESHOLD, DuplicateIndex, Fingerprint, fingerprint, normalize_text
+from gazette.enrich.dedup import (
+    DUPLICATE_THRESHOLD,
+    NUM_PERM,
+    SCHEME,
+    SEED,
+    DuplicateIndex,
+    Fingerprint,
+    fingerprint,
+    normalize_text,
+    shingles,
+)
 from gazette.pipeline import assign_story
 from gazette.store import stories as story_store
 from gazette.store.articles import save_article
@@ -46,6 +59,56 @@ def test_fingerprint_round_trips_through_bytes_and_empty_text_matches_nothing() 
     empty = fingerprint("  \n ")
     assert empty.empty and empty.similarity(empty) == 0.0
     assert Fingerprint.from_bytes(None).empty
+
+
+# Fingerprints are stored and compared with ones computed later, so their values may never change. These were
+# computed by the code before the hashing was batched (datasketch MinHash, one update per sorted shingle).
+PINNED_TEXTS = {
+    "short": "Lisbon council",
+    "accents": (
+        "Le conseil municipal de Montréal a voté jeudi le budget des écoles; São Paulo e Málaga também. "
+        "Ǆemal Ω ﬁnal 𝐀bc naïve café."
+    ),
+    "long": " ".join(f"Word{i % 37} number {i} of the long text, said Ms. Ana Pérez." for i in range(400)),
+}
+PINNED_FINGERPRINTS = {
+    "short": (
+        (1797383038, 628035361, 794320613, 1667381541),
+        "b0d518cbb49aed4d8d09533633671a76dbb7b4c8b3b24d4be23a124e05e0bce1",
+    ),
+    "accents": (
+        (241582633, 3757539, 117391436, 368081858),
+        "fb7503a62397750d85cd1cec29c4a1c4a617ba8054432b5f3cf206419de88cfa",
+    ),
+    "long": (
+        (361723, 699207, 1589749, 106696),
+        "448d57cd28254eebf6e3991ab08f0f587572d9c73b99da7c24810e4587e85861",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_TEXTS))
+def test_fingerprint_values_are_those_stored_before(name: str) -> None:
+    first, digest = PINNED_FINGERPRINTS[name]
+    fp = fingerprint(PINNED_TEXTS[name])
+    assert len(fp.values) == NUM_PERM
+    assert fp.values[:4] == first
+    assert hashlib.sha256(fp.to_bytes()).hexdigest() == digest
+
+
+def _reference_fingerprint(text: str) -> tuple[int, ...]:
+    """datasketch's own path, one hash at a time: what ``fingerprint`` must equal bit for bit."""
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=sha1_hash32, scheme=SCHEME)
+    for shingle in sorted(shingles(text)):
+        mh.update(shingle)
+    return tuple(int(v) for v in mh.hashvalues)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300) | st.sampled_from([TEXT, OTHER, ""]))
+def test_fingerprint_equals_datasketch_one_shingle_at_a_time(text: str) -> None:
+    fp = fingerprint(text)
+    assert fp.values == (_reference_fingerprint(text) if shingles(text) else ())
 
 
 def test_index_rebuilt_from_stored_fingerprints_finds_the_copy() -> None:

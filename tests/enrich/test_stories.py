@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import random
 from collections import Counter
 from dataclasses import replace
@@ -21,7 +23,9 @@ from gazette.enrich.stories import (
     Item,
     StoryFeatures,
     extract_features,
+    for_article,
     keep_story_ids,
+    story_input,
     text_fingerprint,
 )
 from gazette.pipeline import StoryWindow, _member_features, assign_story
@@ -123,6 +127,66 @@ def test_assign_story_is_idempotent_and_replaces_on_new_text(db: Database) -> No
         # the emptied story is gone (SQLite may hand its id to the new one)
         assert [st.id for st in story_store.recent_stories(s, min_articles=1)] == [moved.story_id]
         assert story_store.story_of(s, article_id) == story_store.story_by_id(s, moved.story_id)
+
+
+def test_stories_from_worker_made_inputs_are_the_stories_made_on_the_storing_side(tmp_path: Path) -> None:
+    """The worker's features and fingerprint (``story_input``) place every demo article where computing them
+    while storing does."""
+    placed: list[dict[str, int]] = []
+    for name, prepare in (("stored", False), ("worker", True)):
+        database = Database(f"sqlite:///{tmp_path}/{name}.db")
+        database.init()
+        story_of: dict[str, int] = {}
+        for a in _in_order():
+            prepared = story_input(a.title, a.text, a.language) if prepare else None
+            with database.session() as s:
+                source = get_or_create_source(s, a.source)
+                row, result = save_article(s, _model(a), source_id=source.id, feed_id=None)
+                story_of[a.slug] = assign_story(
+                    s, row, prepared=prepared, new_row=result.value == "new"
+                ).story_id
+        database.dispose()
+        placed.append(story_of)
+    assert placed[0] == placed[1]
+
+
+def test_assign_story_takes_the_prepared_input_only_for_the_text_it_was_made_from(db: Database) -> None:
+    first, second = [a for a in _in_order() if a.story is None and a.text][:2]
+    # features no text would give, so the stored ones show which were used
+    marked = StoryFeatures({"prepared": 1}, frozenset(), first.language)
+    prepared = dataclasses.replace(story_input(first.title, first.text, first.language), features=marked)
+    with db.session() as s:
+        source = get_or_create_source(s, first.source)
+        row, _ = save_article(s, _model(first), source_id=source.id, feed_id=None)
+        assign_story(s, row, prepared=prepared, new_row=True)
+        assert story_store.membership(s, row.id).features == marked.to_json()  # type: ignore[union-attr]
+        other, _ = save_article(s, _model(second), source_id=source.id, feed_id=None)
+        assign_story(s, other, prepared=prepared, new_row=True)  # made from another text: not used
+        own = extract_features(second.title, second.text, second.language)
+        assert story_store.membership(s, other.id).features == own.to_json()  # type: ignore[union-attr]
+    assert for_article(prepared, first.title, first.text, first.language) is prepared
+    assert for_article(prepared, first.title, first.text + " More.", first.language) is not prepared
+
+
+# The stored features of these texts, computed before the per-word pass was made cheaper: stored features are
+# compared with new ones, so the same text must keep giving the same terms, counts, order and names.
+PINNED_FEATURES = {
+    "Lisbon council": "00bd1f5ff26e7bf9ddf6bff4a7c794ccfa437115b8316d58cc11284a4733b5fd",
+    (
+        "Le conseil municipal de Montréal a voté jeudi le budget des écoles; São Paulo e Málaga também. "
+        "Ǆemal Ω ﬁnal 𝐀bc naïve café."
+    ): "1a9e56e42b2de62a6f1e6078de7829b0ac2a815bea03d90f6ff10354b6ff17b0",
+    " ".join(
+        f"Word{i % 37} number {i} of the long text, said Ms. Ana Pérez." for i in range(400)
+    ): "ccfc43a33a9a1c285f6f681d04e1e057b29040a3632bf12183b885b74509a521",
+}
+
+
+@pytest.mark.parametrize("text", list(PINNED_FEATURES), ids=["short", "accents", "long"])
+def test_story_features_are_those_stored_before(text: str) -> None:
+    features = extract_features("Council of Lisbon: NATO and the EU meet", text, "en")
+    encoded = json.dumps(features.to_json(), ensure_ascii=False).encode()
+    assert hashlib.sha256(encoded).hexdigest() == PINNED_FEATURES[text]
 
 
 def test_unrelated_articles_on_the_same_day_stay_apart() -> None:

@@ -3,6 +3,7 @@ transaction — each behaviour on SQLite and again on PostgreSQL, in English and
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -263,6 +264,25 @@ def _article(n: int, words: str, language: str = "en") -> models.Article:
         content_hash=f"tx-{n}",
         fetched_at=NOW - timedelta(days=n),
     )
+
+
+def test_an_entry_prepared_by_the_worker_is_written_only_for_its_own_text(db: Database) -> None:
+    article = _article(2, "Zeppelins landed.")
+    prepared = search_module.prepare_entry(article.title, article.text, article.language)
+    assert prepared.document == textindex.analyse_article(article.title, article.text, article.language)
+    # terms no analysis of this text gives: the index shows which entry was written
+    marked = search_module.PreparedEntry(
+        article.title, article.text, article.language, textindex.Document(["airship"], ["hovered"])
+    )
+    with db.session() as s:
+        row, _ = article_store.save_article(s, article, source_id=None, feed_id=None, index_entry=marked)
+        assert search_module.article_matches(s, "hovered", None, row.id)
+        assert not search_module.article_matches(s, "zeppelin", None, row.id)
+        other = _article(3, "Balloons drifted.")
+        stale = dataclasses.replace(marked, text="Some other text.")  # made from another text: not used
+        row, _ = article_store.save_article(s, other, source_id=None, feed_id=None, index_entry=stale)
+        assert search_module.article_matches(s, "balloon", None, row.id)
+        assert not search_module.article_matches(s, "hovered", None, row.id)
 
 
 def test_index_is_written_and_rolled_back_with_the_article(db: Database) -> None:

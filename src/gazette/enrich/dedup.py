@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import unicodedata
@@ -29,8 +30,12 @@ _WORD = re.compile(r"\w+")
 def normalize_text(text: str) -> list[str]:
     """The words of a text, case-folded, accents and punctuation dropped; whitespace and markup spacing vanish."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _WORD.findall(plain)
+    if not decomposed.isascii():
+        # the combining marks are looked up once per distinct character, not once per character
+        marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+        if marks:
+            decomposed = decomposed.translate(marks)
+    return _WORD.findall(decomposed)
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
@@ -40,7 +45,8 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
         return set()
     if len(words) <= size:
         return {" ".join(words).encode()}
-    return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+    runs = map(" ".join, zip(*(words[i:] for i in range(size)), strict=False))
+    return set(map(str.encode, runs))
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Fingerprint:
     def from_bytes(cls, data: bytes | None) -> Fingerprint:
         if not data:
             return cls(())
-        return cls(tuple(int(v) for v in np.frombuffer(data, dtype="<u4")))
+        return cls(tuple(np.frombuffer(data, dtype="<u4").tolist()))
 
     def minhash(self) -> LeanMinHash:
         # the lean kind skips rebuilding the permutations, which an index rebuilt per call would pay each time
@@ -76,14 +82,38 @@ class Fingerprint:
         return float(np.count_nonzero(a == b)) / len(a)
 
 
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The permutation parameters for ``SEED`` (drawn once per process, not once per text)."""
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=sha1_hash32, scheme=SCHEME).permutations
+    return a, b
+
+
+def _shingle_hash(value: int) -> int:
+    return value  # the shingles arrive already hashed (``_sha1_words``)
+
+
+def _sha1_words(found: Iterable[bytes]) -> list[int]:
+    """``sha1_hash32`` of every shingle, read in one pass: the first four bytes of each SHA-1, little-endian."""
+    sha1 = hashlib.sha1
+    packed = b"".join([sha1(s).digest()[:4] for s in found])
+    return np.frombuffer(packed, dtype="<u4").tolist()  # type: ignore[no-any-return]
+
+
 def fingerprint(text: str) -> Fingerprint:
-    """The MinHash fingerprint of a text's word shingles; equal for texts that differ only in spacing or case."""
+    """The MinHash fingerprint of a text's word shingles; equal for texts that differ only in spacing or case.
+
+    The values are datasketch's MinHash (``SCHEME``, ``SEED``, ``sha1_hash32`` per shingle) bit for bit; the
+    hashes are taken in one pass and the permutations, drawn once per process, are applied to them all at once.
+    """
     found = shingles(text)
     if not found:
         return Fingerprint(())
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=sha1_hash32, scheme=SCHEME)
-    mh.update_batch(sorted(found))
-    return Fingerprint(tuple(int(v) for v in mh.hashvalues))
+    mh = MinHash(
+        num_perm=NUM_PERM, seed=SEED, hashfunc=_shingle_hash, scheme=SCHEME, permutations=_permutations()
+    )
+    mh.update_batch(_sha1_words(found))
+    return Fingerprint(tuple(mh.hashvalues.tolist()))
 
 
 @functools.lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,7 +66,8 @@ _NEWS_WORDS = frozenset(
 _STOPWORDS = stop_words() | _NEWS_WORDS
 _NAME = "\x00"  # prefix keeping names apart from terms in the shared vocabulary
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_SENTENCE_MARKS = frozenset('.!?:;"“”«»—')
+_SENTENCE_MARKS = '.!?:;"“”«»—'
+_BREAK = re.compile("[\n" + re.escape(_SENTENCE_MARKS) + "]")  # a line break or a sentence mark
 
 
 # Words repeat: most of an article's words were folded before.
@@ -94,9 +95,10 @@ class StoryFeatures:
         """The stored features, or None when missing or computed by an older ``extract_features``."""
         if not data or data.get("v") != FEATURES_VERSION:
             return None
-        return cls(
-            {str(k): int(v) for k, v in data["terms"].items()}, frozenset(data["names"]), data.get("language")
-        )
+        terms = data["terms"]
+        if not all(type(v) is int for v in terms.values()):  # JSON keys are text already; counts may not be
+            terms = {str(k): int(v) for k, v in terms.items()}
+        return cls(dict(terms), frozenset(data["names"]), data.get("language"))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -127,13 +129,13 @@ def extract_features(
         previous_end = 0
         for position, match in enumerate(_WORD.finditer(chunk)):
             if weight == 1 and position >= NAME_WORDS:  # past the lead only terms count: the quick way
-                terms.update(t for t in map(_term, _WORD.findall(chunk, match.start())) if t is not None)
+                _count_terms(terms, _WORD.findall(chunk, match.start()))
                 break
             raw = match.group()
             folded = _fold_word(raw)
             # a capital after a sentence or paragraph break is just grammar; elsewhere it marks a name
-            gap = chunk[previous_end : match.start()]
-            sentence_start = previous_end == 0 or "\n" in gap or any(ch in _SENTENCE_MARKS for ch in gap)
+            start = match.start()
+            sentence_start = previous_end == 0 or _BREAK.search(chunk, previous_end, start) is not None
             previous_end = match.end()
             in_lead = weight == TITLE_WEIGHT or position < NAME_WORDS
             if folded.isdigit():
@@ -145,13 +147,24 @@ def extract_features(
             if folded in _STOPWORDS or len(folded) < 3:
                 continue
             terms[folded[:STEM_CHARS]] += weight
-            capitalized = raw[0].isupper() and not raw.isupper() and not sentence_start
-            acronym = raw.isupper() and len(raw) > 1
-            if in_lead and (capitalized or acronym):
-                names.add(folded)
+            if in_lead:
+                if raw.isupper():  # an acronym
+                    if len(raw) > 1:
+                        names.add(folded)
+                elif raw[0].isupper() and not sentence_start:  # a capitalized name
+                    names.add(folded)
     if len(terms) > MAX_TERMS:  # keep the most frequent (ties by term), so stored features stay small
         terms = Counter(dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]))
     return StoryFeatures(terms=dict(terms), names=frozenset(names), language=(language or None))
+
+
+def _count_terms(terms: Counter[str], raw_words: list[str]) -> None:
+    """Add one to the term of each word: each distinct word is looked up once (in order of first use, so the
+    terms keep the order a word-by-word count gives them)."""
+    for raw, count in Counter(raw_words).items():
+        term = _term(raw)
+        if term is not None:
+            terms[term] += count
 
 
 @dataclass
@@ -426,7 +439,7 @@ class Clusterer:
             self._prints[item.key] = np.asarray(item.fingerprint.values, dtype=np.uint32)
         # the window keeps names and language for scoring across languages; the terms live in the index
         slim = StoryFeatures({}, item.features.names, item.features.language)
-        self.items[item.key] = replace(item, features=slim, fingerprint=_NO_FINGERPRINT)
+        self.items[item.key] = Item(item.key, item.when, slim, _NO_FINGERPRINT, item.story, item.duplicate_of)
         return idx, tf, names, packed
 
     def _post(self, term: int, packed: int, weight: float) -> None:
@@ -711,6 +724,59 @@ def text_fingerprint(title: str, text: str, *, max_chars: int = ENRICH_MAX_CHARS
     """The dedup fingerprint of an article: its text, or its title when it has no text (the first
     ``max_chars`` characters of either, ``enrich.max_chars``)."""
     return fingerprint(readable_text(text if text.strip() else title, max_chars))
+
+
+@dataclass(frozen=True)
+class StoryInput:
+    """What placing an article needs from its title and text, computed where the article is enriched (a worker
+    process), so that the storing process does only the database work and the placement.
+
+    It names the title, text, language and cap it was computed from: ``for_article`` uses it only for exactly
+    those (the same objects, when the article comes back from the worker, so the check costs nothing).
+    """
+
+    title: str
+    text: str
+    language: str | None
+    max_chars: int
+    features: StoryFeatures
+    fingerprint: Fingerprint
+
+    def matches(self, title: str, text: str, language: str | None, max_chars: int) -> bool:
+        return (
+            self.max_chars == max_chars
+            and self.language == language
+            and self.title == title
+            and self.text == text
+        )
+
+
+def story_input(
+    title: str, text: str, language: str | None = None, *, max_chars: int = ENRICH_MAX_CHARS
+) -> StoryInput:
+    """Story features and dedup fingerprint of an article (pure: the same for the same title and text)."""
+    return StoryInput(
+        title,
+        text,
+        language,
+        max_chars,
+        extract_features(title, text, language, max_chars=max_chars),
+        text_fingerprint(title, text, max_chars=max_chars),
+    )
+
+
+def for_article(
+    prepared: StoryInput | None,
+    title: str,
+    text: str,
+    language: str | None,
+    *,
+    max_chars: int = ENRICH_MAX_CHARS,
+) -> StoryInput:
+    """``prepared`` when it was computed from this title, text, language and cap; else computed now."""
+    if prepared is not None and prepared.matches(title, text, language, max_chars):
+        return prepared
+    return story_input(title, text, language, max_chars=max_chars)
 
 
 def keep_story_ids(old: Mapping[int, int], new: Mapping[int, int]) -> tuple[dict[int, int], dict[int, int]]:

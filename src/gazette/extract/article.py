@@ -25,6 +25,7 @@ from lxml import etree
 
 from gazette import models
 from gazette.errors import ExtractionFailed, ExtractionRejected, GazetteError
+from gazette.extract.byline import extract_byline
 from gazette.extract.dates import published_date, settle_date, updated_date
 from gazette.extract.sanitize import html_to_text, sanitize_html
 from gazette.extract.text import decode_html, detect_language, repair_text
@@ -273,7 +274,6 @@ def _metadata(tree: Any) -> dict[str, str | None]:
     settled by ``extract.dates``, the rest is unused. None of these readers modifies the tree."""
     from trafilatura.metadata import (
         examine_meta,
-        extract_author,
         extract_meta_json,
         extract_sitename,
         extract_title,
@@ -288,7 +288,7 @@ def _metadata(tree: Any) -> dict[str, str | None]:
         except Exception:  # trafilatura's JSON-LD reader on broken JSON
             logger.debug("JSON-LD metadata failed", exc_info=True)
         title = document.title or extract_title(tree)
-        author = document.author or extract_author(tree)
+        author = document.author or extract_byline(tree)
         sitename = document.sitename or extract_sitename(tree)
     except Exception:  # metadata is optional; the feed entry fills in
         logger.debug("metadata extraction failed", exc_info=True)

@@ -11,14 +11,15 @@ import enum
 import logging
 import re
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from slugify import slugify
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import Session
 
 from gazette import models
-from gazette.store import corrections
+from gazette.store import corrections, search
 from gazette.store.listings import article_by_path
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
 from gazette.urls import canonicalize_url, is_http_url
@@ -44,14 +45,17 @@ def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
 def _unique_slug(session: Session, date_path: str, title: str, exclude_id: int | None = None) -> str:
     """A slug free that day: no stored article has it, and no unpublished one had it (its permalink keeps
     answering 410 Gone rather than showing another article)."""
-    from gazette.store.tombstones import tombstone_at
+    from gazette.store.tombstones import Tombstone
 
     base = slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
     slug, n = base, 2
-    while True:
-        stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
-        found = session.scalar(stmt)
-        if (found is None or found == exclude_id) and tombstone_at(session, date_path, slug) is None:
+    while (
+        True
+    ):  # one query a try: the slug's article (one at most, by uq_articles_day_slug) and its tombstone
+        stored = select(Article.id).where(Article.date_path == date_path, Article.slug == slug).limit(1)
+        buried = exists().where(Tombstone.date_path == date_path, Tombstone.slug == slug)
+        found, taken_down = session.execute(select(stored.scalar_subquery(), buried)).one()
+        if (found is None or found == exclude_id) and not taken_down:
             return slug
         slug, n = f"{base}-{n}", n + 1
 
@@ -61,19 +65,49 @@ def find_existing(session: Session, article: models.Article) -> Article | None:
     return session.scalar(select(Article).where(Article.canonical_url == article.canonical_url))
 
 
+def _same_content(article: models.Article, *, source_id: int | None, feed_id: int | None) -> Any:
+    """The condition ``find_same_content`` looks for, or None when there can be no such article."""
+    if not article.content_hash or (source_id is None and feed_id is None):
+        return None
+    publisher = (
+        Article.source_id == source_id
+        if source_id is not None
+        else and_(Article.source_id.is_(None), Article.feed_id == feed_id)
+    )
+    return and_(Article.content_hash == article.content_hash, publisher)
+
+
 def find_same_content(
     session: Session, article: models.Article, *, source_id: int | None, feed_id: int | None
 ) -> Article | None:
     """A stored article with the same content hash from the same publisher: the same source, or, for a feed
     with no source, the same feed. A hash match never crosses publishers, and with neither known there is none."""
-    if not article.content_hash or (source_id is None and feed_id is None):
+    same = _same_content(article, source_id=source_id, feed_id=feed_id)
+    if same is None:
         return None
-    stmt = select(Article).where(Article.content_hash == article.content_hash)
-    if source_id is not None:
-        stmt = stmt.where(Article.source_id == source_id)
-    else:
-        stmt = stmt.where(Article.source_id.is_(None), Article.feed_id == feed_id)
-    return session.scalars(stmt.order_by(Article.id).limit(1)).first()
+    return session.scalars(select(Article).where(same).order_by(Article.id).limit(1)).first()
+
+
+def _existing_or_same(
+    session: Session, article: models.Article, *, source_id: int | None, feed_id: int | None
+) -> tuple[Article | None, Article | None]:
+    """``find_existing`` and, when it finds nothing, ``find_same_content``, in one query."""
+    same = _same_content(article, source_id=source_id, feed_id=feed_id)
+    if same is None:
+        return find_existing(session, article), None
+    url_match = Article.canonical_url == article.canonical_url
+    stmt = (
+        select(Article)
+        .where(or_(url_match, same))
+        .order_by(case((url_match, 0), else_=1), Article.id)
+        .limit(1)
+    )
+    found = session.scalars(stmt).first()
+    if found is None:
+        return None, None
+    if found.canonical_url == article.canonical_url:
+        return found, None
+    return None, found
 
 
 def known_urls(session: Session, urls: list[str]) -> set[str]:
@@ -135,8 +169,12 @@ def save_article(
     source_id: int | None,
     feed_id: int | None,
     now: datetime | None = None,
+    index_entry: search.PreparedEntry | None = None,
 ) -> tuple[Article, SaveResult]:
     """Insert or update one article keyed on its canonical URL; nothing is ever stored twice.
+
+    ``index_entry`` is the article's search index terms analysed beforehand (``search.prepare_entry``, in an
+    ingest worker); the index is written from it when the row is written with that title and text.
 
     An article under a new URL whose text the same publisher already stored (``find_same_content``) is a
     ``DUPLICATE``: the stored row is returned untouched. The same text from another publisher is a new row
@@ -144,9 +182,8 @@ def save_article(
     """
     now = now or datetime.now(UTC)
     fetched_at = article.fetched_at or now
-    row = find_existing(session, article)
+    row, same = _existing_or_same(session, article, source_id=source_id, feed_id=feed_id)
     if row is None:
-        same = find_same_content(session, article, source_id=source_id, feed_id=feed_id)
         if same is not None:
             logger.info(
                 "%s has the text of stored article %s; recorded as a duplicate, nothing overwritten",
@@ -177,6 +214,7 @@ def save_article(
             slug=_unique_slug(session, date_path, article.title),
         )
         _set_enrichment(row, article)
+        search.use_prepared_entry(row, index_entry)
         session.add(row)
         session.flush()
         return row, SaveResult.NEW
@@ -185,6 +223,7 @@ def save_article(
     result, rewritten = _refresh(row, article, fetched_at, now)
     corrections.restore(session, row, overrides, places_rewritten=rewritten)
     if result is SaveResult.UPDATED:
+        search.use_prepared_entry(row, index_entry)
         session.flush()
     return row, result
 

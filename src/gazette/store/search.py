@@ -18,6 +18,7 @@ the newer article. The result set is the same on both databases; the order may d
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,13 +85,50 @@ class SearchHit:
 # --- writing the index -------------------------------------------------------------------------------------
 
 
-def write_entries(connection: Connection, rows: Iterable[tuple[int, str, str, str | None]]) -> int:
-    """(Re)write the index entries of (id, title, text, language) rows on ``connection``; returns the count."""
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An article's index terms analysed before it is stored (in an ingest worker), with what they were
+    analysed from: used only while the row still has that title, text and language."""
+
+    title: str
+    text: str
+    language: str | None
+    document: textindex.Document
+
+    def matches(self, title: str, body: str, language: str | None) -> bool:
+        return self.language == language and self.title == title and self.text == body
+
+
+def prepare_entry(title: str, text: str, language: str | None) -> PreparedEntry:
+    """The index terms of an article about to be stored (pure: no database)."""
+    return PreparedEntry(title, text, language, textindex.analyse_article(title, text, language))
+
+
+# Rows about to be written, with their prepared entries (gone with the row object).
+_PREPARED: weakref.WeakKeyDictionary[Article, PreparedEntry] = weakref.WeakKeyDictionary()
+
+
+def use_prepared_entry(row: Article, entry: PreparedEntry | None) -> None:
+    """Index ``row`` from ``entry`` when it is next written, if it still has the text the entry was made from."""
+    if entry is not None:
+        _PREPARED[row] = entry
+
+
+def write_entries(
+    connection: Connection,
+    rows: Iterable[tuple[int, str, str, str | None]],
+    prepared: PreparedEntry | None = None,
+) -> int:
+    """(Re)write the index entries of (id, title, text, language) rows on ``connection``; returns the count.
+    A ``prepared`` entry made from a row's title, text and language is used instead of analysing it again."""
     sqlite = connection.dialect.name == "sqlite"
     params: list[dict[str, Any]] = []
     ids: list[dict[str, Any]] = []
     for article_id, title, body, language in rows:
-        doc = textindex.analyse_article(title, body, language)
+        if prepared is not None and prepared.matches(title, body, language):
+            doc = prepared.document
+        else:
+            doc = textindex.analyse_article(title, body, language)
         if sqlite:
             head, rest = doc.fts_columns()
             params.append({"id": article_id, "title": head, "body": rest})
@@ -141,14 +179,21 @@ def unindexed_articles(session: Session) -> list[int]:
 
 @event.listens_for(Article, "after_insert")
 def _index_inserted(_mapper: Mapper[Article], connection: Connection, target: Article) -> None:
-    write_entries(connection, [(target.id, target.title or "", target.text or "", target.language)])
+    write_entries(
+        connection,
+        [(target.id, target.title or "", target.text or "", target.language)],
+        _PREPARED.pop(target, None),
+    )
 
 
 @event.listens_for(Article, "after_update")
 def _index_updated(_mapper: Mapper[Article], connection: Connection, target: Article) -> None:
     state = inspect(target)
+    prepared = _PREPARED.pop(target, None)
     if any(state.attrs[name].history.has_changes() for name in _INDEXED):
-        write_entries(connection, [(target.id, target.title or "", target.text or "", target.language)])
+        write_entries(
+            connection, [(target.id, target.title or "", target.text or "", target.language)], prepared
+        )
 
 
 # --- querying ------------------------------------------------------------------------------------------------

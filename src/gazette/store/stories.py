@@ -212,9 +212,13 @@ def _next_story_id(session: Session) -> int | None:
     """
     if session.get_bind().dialect.name != "sqlite":
         return None
-    highest = session.scalar(select(func.max(Story.id))) or 0
-    redirected = session.scalar(select(func.max(StoryRedirect.old_id))) or 0
-    return max(highest, redirected) + 1
+    highest, redirected = session.execute(
+        select(
+            select(func.max(Story.id)).scalar_subquery(),
+            select(func.max(StoryRedirect.old_id)).scalar_subquery(),
+        )
+    ).one()
+    return max(highest or 0, redirected or 0) + 1
 
 
 def create_story(session: Session, title: str, when: datetime) -> Story:
@@ -232,11 +236,13 @@ def create_story(session: Session, title: str, when: datetime) -> Story:
     return story
 
 
-def count_new_member(session: Session, story: Story, article: Article, when: datetime) -> None:
+def count_new_member(
+    session: Session, story: Story, article: Article, when: datetime, *, only_member: bool = False
+) -> None:
     """Update a story's counts and dates for one article just added to it (one indexed lookup, where
-    ``refresh_story`` would aggregate over every member)."""
+    ``refresh_story`` would aggregate over every member; none when ``only_member``: a story just made for it)."""
     same_source = False
-    if article.source_id is not None:
+    if article.source_id is not None and not only_member:
         same_source = (
             session.scalar(
                 select(ArticleStory.id)
@@ -506,13 +512,18 @@ def add_membership(
     similarity: float,
     fingerprint: bytes,
     features: dict[str, Any],
+    *,
+    marker_read: bool = False,
 ) -> int:
     """Write a membership row under the next id (call with the story lock held); returns that id.
 
     The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
-    watermark see the new one and replace what they held for the article.
+    watermark see the new one and replace what they held for the article. ``marker_read``: ``index_marker``
+    was read in this transaction with the lock held, so the state row in the session is current.
     """
-    state = _state(session)
+    state = session.get(StoryIndexState, 1) if marker_read else None
+    if state is None:
+        state = _state(session)
     state.last_membership = int(state.last_membership) + 1
     session.add(
         ArticleStory(
