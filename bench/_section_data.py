@@ -5,13 +5,23 @@
   section of its top-level topic.
 - ``data/sections_examples.jsonl``: short news items written for Gazette (English and Spanish), a dozen or
   so per section.
+- ``data/sections_examples_wire.jsonl``: 164 more wire-style items written for Gazette (crime, conflict and
+  disasters, politics, science and technology, business, sports, a few of the rest); not yet training
+  material (docs/sections.md, "A candidate not shipped").
 - ``data/sections_dev.jsonl``: the dev set, 100 short news items written for Gazette in four broad topics
   (world, business, sports, sci/tech), never used in training.
+- ``data/sections_unseen.tsv``: the unseen set, real news articles from data sets that are neither section
+  labelled nor training material (LGL, GeoVirus and TR-News from geoparsing/, Multi-News from clustering/,
+  the story-pairs articles, the extraction benchmark's ground truth), labelled by hand in the same four topics.
+  It holds only ids and labels; the texts are read from the data sets. Never used in training.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 from _datasets import datasets_dir
@@ -21,6 +31,7 @@ from gazette.enrich.sections import LabelledArticle
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE / "data" / "sections_examples.jsonl"
 DEV = HERE / "data" / "sections_dev.jsonl"
+UNSEEN = HERE / "data" / "sections_unseen.tsv"
 
 BBC_TO_SECTION = {
     "business": "business-finance",
@@ -124,3 +135,80 @@ def load_dev() -> list[tuple[str, str, str]]:
 def training_material(bbc: list[LabelledArticle]) -> list[LabelledArticle]:
     """What the shipped model learns from, given the BBC articles to use (all of them, or training folds)."""
     return bbc + [lead(it) for it in bbc] + load_iptc() + load_examples()
+
+
+# -- the unseen set: real news from data sets that carry no section labels ---------------------------------
+
+# The geoparsing corpora's XML files, under geoparsing/pragmatic-guide/data/Corpora/.
+_CORPORA = {"lgl": "lgl.xml", "trnews": "TR-News.xml", "geovirus": "GeoVirus.xml"}
+
+
+def _field(node: ET.Element, tag: str) -> str:
+    return (
+        " ".join((node.findtext(tag) or "").split()) if tag != "text" else (node.findtext(tag) or "").strip()
+    )
+
+
+def _geoparsing(root: Path, source: str) -> Iterator[tuple[str, str, str]]:
+    """(id, title, text) of each article of one geoparsing corpus; GeoVirus (WikiNews) has its headline in
+    its page address, the others an id and a title."""
+    path = root / "geoparsing" / "pragmatic-guide" / "data" / "Corpora" / _CORPORA[source]
+    for i, node in enumerate(ET.parse(path).getroot().iter("article")):
+        if source == "geovirus":
+            page = _field(node, "source").rsplit("/", 1)[-1]
+            yield f"{i}", page.replace("_", " "), _field(node, "text")
+        else:
+            yield node.get("docid") or f"{i}", _field(node, "title"), _field(node, "text")
+
+
+def _multinews(root: Path) -> Iterator[tuple[str, str, str]]:
+    for o in load_jsonl(root / "clustering" / "multinews_longbench200" / "articles.jsonl"):
+        yield o["doc_id"], "", o["text"]
+
+
+def _story_pairs(root: Path) -> Iterator[tuple[str, str, str]]:
+    path = (
+        root / "story-pairs-gedikli2021" / "gedikli-business_energy_news_dataset-2021-06-29-article_texts.csv"
+    )
+    csv.field_size_limit(1 << 26)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            yield f"{i}", row["title"], row["text"]
+
+
+def _extraction(root: Path) -> Iterator[tuple[str, str, str]]:
+    truth = json.loads(
+        (root / "article-extraction-benchmark" / "ground-truth.json").read_text(encoding="utf-8")
+    )
+    for key in sorted(truth):
+        yield key, "", truth[key]["articleBody"]
+
+
+def unseen_sources(root: Path | None = None) -> dict[str, dict[str, tuple[str, str]]]:
+    """Every candidate article of the unseen set, by source then id: (title, text)."""
+    base = root or datasets_dir("geoparsing")
+    readers = {
+        "lgl": lambda: _geoparsing(base, "lgl"),
+        "trnews": lambda: _geoparsing(base, "trnews"),
+        "geovirus": lambda: _geoparsing(base, "geovirus"),
+        "multinews": lambda: _multinews(base),
+        "storypairs": lambda: _story_pairs(base),
+        "extraction": lambda: _extraction(base),
+    }
+    return {name: {i: (t, x) for i, t, x in read()} for name, read in readers.items()}
+
+
+def load_unseen(root: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """The unseen set: (source:id, title, text, topic), topics as in ``DEV_TOPICS`` (``other`` rows skipped)."""
+    sources = unseen_sources(root)
+    out = []
+    for line in UNSEEN.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, topic = line.split("\t")[:2]
+        if topic not in DEV_TOPICS:
+            continue
+        source, _, ident = key.partition(":")
+        title, text = sources[source][ident]
+        out.append((key, title, text, topic))
+    return out

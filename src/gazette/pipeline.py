@@ -881,23 +881,17 @@ class StoryWindow:
     def invalidate(self) -> None:
         self.marker = None
 
-    def _add(self, member: story_store.StoryMember, features: stories_stage.StoryFeatures | None) -> None:
-        if features is None:
-            return
-        self.clusterer.add(
-            stories_stage.Item(
-                key=member.article_id,
-                when=member.when,
-                features=features,
-                fingerprint=Fingerprint.from_bytes(member.fingerprint),
-                story=member.story_id,
-                duplicate_of=member.duplicate_of,
-            )
-        )
+    def _flush(self, pending: list[stories_stage.Item]) -> None:
+        self.clusterer.add_many(pending)
+        pending.clear()
+
+    @staticmethod
+    def _effective(when: datetime, fetched_at: datetime | None) -> datetime:
+        # a date in the future (a bad clock at the source) must not push the whole window out
+        return min(when, fetched_at) if fetched_at is not None else when
 
     def _advance(self, when: datetime, fetched_at: datetime | None) -> None:
-        # a date in the future (a bad clock at the source) must not push the whole window out
-        effective = min(when, fetched_at) if fetched_at is not None else when
+        effective = self._effective(when, fetched_at)
         if self.newest is None or effective > self.newest:
             self.newest = effective
             self.clusterer.evict_before(effective)
@@ -924,12 +918,37 @@ class StoryWindow:
             members = story_store.members_after(session, old.last_membership)
         self.rows_read += len(members)
         features = _member_features(session, members)
+        # Members are added in bulk (``add_many``) between the moments the window evicts or discards, so that
+        # it ends as it would adding them one by one.
+        pending: list[stories_stage.Item] = []
+        oldest: datetime | None = None
         for member in members:
+            found = features[member.article_id]
             if member.when >= self.low:
-                self._add(member, features[member.article_id])
+                if found is not None:
+                    pending.append(
+                        stories_stage.Item(
+                            key=member.article_id,
+                            when=member.when,
+                            features=found,
+                            fingerprint=Fingerprint.from_bytes(member.fingerprint),
+                            story=member.story_id,
+                            duplicate_of=member.duplicate_of,
+                        )
+                    )
+                    oldest = member.when if oldest is None else min(oldest, member.when)
             else:
+                self._flush(pending)
+                oldest = None
                 self.clusterer.discard(member.article_id)
+            effective = self._effective(member.when, member.fetched_at)
+            if self.newest is None or effective > self.newest:
+                cutoff = effective - self.clusterer.retention
+                if (oldest is not None and oldest < cutoff) or self.clusterer.would_evict(effective):
+                    self._flush(pending)
+                    oldest = None
             self._advance(member.when, member.fetched_at)
+        self._flush(pending)
         self.marker = marker
 
     def add_own(

@@ -819,3 +819,21 @@ def test_quality_gate_learned_training_on_a_bbc_fold() -> None:
         logits = feats @ coef.T + intercept + clf.blend("en") * lexicon_log
         hits += clf.labels[int(np.argmax(logits))] == it.section
     assert hits / len(test) >= FLOOR_LEARNED_BBC_FOLD
+
+
+def test_unseen_set_holds_ids_and_labels_only() -> None:
+    """bench/data/sections_unseen.tsv names articles of the shared data sets; their texts stay out of the repo."""
+    sources = {"lgl", "trnews", "geovirus", "multinews", "storypairs", "extraction"}
+    rows = [
+        line.split("\t")
+        for line in (BENCH_DATA / "sections_unseen.tsv").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(rows) >= 200
+    keys = [key for key, _ in rows]
+    assert len(set(keys)) == len(keys)
+    for key, topic in rows:
+        source, _, ident = key.partition(":")
+        assert source in sources and ident and len(key) < 90
+        assert topic in {*DEV_TOPICS, "other"}
+    assert sum(topic != "other" for _, topic in rows) >= 200

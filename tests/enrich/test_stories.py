@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gazette import models
@@ -22,7 +24,7 @@ from gazette.enrich.stories import (
     keep_story_ids,
     text_fingerprint,
 )
-from gazette.pipeline import assign_story
+from gazette.pipeline import StoryWindow, _member_features, assign_story
 from gazette.store import stories as story_store
 from gazette.store.articles import save_article
 from gazette.store.db import Database
@@ -449,3 +451,72 @@ def test_a_straggler_is_placed_against_a_window_read_for_it(db: Database) -> Non
         original = story_store.articles_of(s, result.story_id)[0]
     assert window.stragglers == 1 and window.loads == 1
     assert result.duplicate_of == original.id and not result.is_new
+
+
+def test_a_window_loaded_in_bulk_is_the_one_added_one_by_one() -> None:
+    rng = random.Random(11)
+    vocabulary = [f"v{r}" for r in range(2_000)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    stream = []
+    for i in range(900):
+        features, fp = _synthetic(i, rng, vocabulary)
+        language = "es" if i % 7 == 0 else "en"
+        stream.append(
+            Item(i, start + timedelta(minutes=9 * i), replace(features, language=language), fp, i // 20)
+        )
+    # keys met again (one added before the bulk load, one inside it): replaced, as add replaces them
+    stream += [replace(stream[80], story=-1), replace(stream[150], story=-2)]
+    one_by_one, bulk = Clusterer(max_postings=40), Clusterer(max_postings=40)
+    for item in stream[:100]:  # both start from a window that has evicted and freed slots and term ids
+        for c in (one_by_one, bulk):
+            c.add(item)
+    for c in (one_by_one, bulk):
+        c.evict_before(stream[99].when + c.retention - timedelta(minutes=400))
+        assert c.work.discards > 0
+    for item in stream[100:]:
+        one_by_one.add(item)
+    bulk.add_many(stream[100:], chunk=250)
+    assert one_by_one._vocab == bulk._vocab and one_by_one._slot_of == bulk._slot_of
+    assert one_by_one.items == bulk.items and one_by_one.work == bulk.work
+    assert one_by_one._postings == bulk._postings
+    assert one_by_one.copies._prints.keys() == bulk.copies._prints.keys()
+    for name in ("_df", "_gen", "_when", "_norm", "_lang"):
+        assert np.array_equal(getattr(one_by_one, name), getattr(bulk, name)), name
+    for i in range(900, 1_000):  # and they place the next articles alike
+        features, fp = _synthetic(i, rng, vocabulary)
+        when = start + timedelta(minutes=9 * i)
+        placements = [c.place(i, when, features, fp) for c in (one_by_one, bulk)]
+        assert placements[0] == placements[1]
+        for c in (one_by_one, bulk):
+            c.add(Item(i, when, features, fp, placements[0].story if placements[0].story is not None else i))
+
+
+def test_a_window_read_from_the_store_is_the_one_added_one_by_one(db: Database) -> None:
+    _store_demo(db)  # 17 days of articles: reading them from the first date evicts as it goes
+    when = min(_when(a) for a in load_corpus())
+    window = StoryWindow()
+    reference = Clusterer()
+    with db.session() as s:
+        window.sync(s, when)
+        low = when - reference.retention
+        members = story_store.window_members(s, low)
+        features = _member_features(s, members)
+    newest = None
+    for m in members:  # what the window did before it loaded in bulk: one add, discard or eviction at a time
+        found = features[m.article_id]
+        if m.when >= low and found is not None:
+            fp = Fingerprint.from_bytes(m.fingerprint)
+            reference.add(Item(m.article_id, m.when, found, fp, m.story_id, m.duplicate_of))
+        elif m.when < low:
+            reference.discard(m.article_id)
+        effective = min(m.when, m.fetched_at) if m.fetched_at is not None else m.when
+        if newest is None or effective > newest:
+            newest = effective
+            reference.evict_before(effective)
+            low = max(low, effective - reference.retention)
+    loaded = window.clusterer
+    assert reference.work.discards > 0 and loaded.work == reference.work
+    assert loaded.items == reference.items and loaded._vocab == reference._vocab
+    assert loaded._postings == reference._postings and loaded._slot_of == reference._slot_of
+    for name in ("_df", "_gen", "_when", "_norm", "_lang"):
+        assert np.array_equal(getattr(loaded, name), getattr(reference, name)), name

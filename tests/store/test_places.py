@@ -1,4 +1,4 @@
-"""The place rows that triggers keep (migration 0013) always list each place's articles as the locale rows do,
+"""The place rows that triggers keep (migration 0014) always list each place's articles as the locale rows do,
 and a place listing read from them is the listing read the slow way."""
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def test_place_rows_follow_inserts_corrections_and_takedowns(db: Database) -> No
 
 
 def test_the_migration_fills_the_rows_of_a_desk_that_already_holds_articles(db: Database) -> None:
-    """A desk upgraded to 0013 with articles stored gets its place rows from the migration itself."""
+    """A desk upgraded to 0014 with articles stored gets its place rows from the migration itself."""
     from alembic import command
 
     from gazette.store.db import alembic_config
@@ -119,7 +119,7 @@ def test_the_migration_fills_the_rows_of_a_desk_that_already_holds_articles(db: 
     with db.session() as s:
         before = stored(s)
     config = alembic_config(db.engine)
-    command.downgrade(config, "0012")
+    command.downgrade(config, "0013")
     command.upgrade(config, "head")
     with db.session() as s:
         assert stored(s) == before

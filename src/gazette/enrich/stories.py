@@ -226,8 +226,8 @@ class Clusterer:
     _key_of: dict[int, Hashable] = field(default_factory=dict)
     _free_slots: list[int] = field(default_factory=list)
     _gen: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
+    # the date of each slot's article in seconds; NaN for one without a story, which is never a candidate
     _when: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.float64))
-    _has_story: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=bool))
     _lang: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int16))
     _norm: np.ndarray = field(default_factory=lambda: np.ones(1024, dtype=np.float64))
     _languages: dict[str, int] = field(default_factory=dict)
@@ -236,6 +236,8 @@ class Clusterer:
     _first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _query: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the query by term id, zero between uses
     _copies: DuplicateIndex | None = None
+    _vocab_changes: int = 0  # counts changes to the vocabulary, so that a kept lookup knows it is current
+    _looked: tuple[StoryFeatures, int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     @property
     def copies(self) -> DuplicateIndex:
@@ -253,12 +255,18 @@ class Clusterer:
 
     def _indices(self, tokens: Iterable[str], grow: bool = True) -> np.ndarray:
         vocab = self._vocab
+        tokens = list(tokens)
+        looked = list(map(vocab.get, tokens))
+        if None not in looked:  # the usual case: every token already in the vocabulary
+            return np.asarray(looked, dtype=np.int32)
+        if not grow:
+            return np.asarray([i for i in looked if i is not None], dtype=np.int32)
+        self._vocab_changes += 1
         found: list[int] = []
-        for token in tokens:
-            idx = vocab.get(token)
+        for token, idx in zip(tokens, looked, strict=True):
             if idx is None:
-                if not grow:
-                    continue
+                idx = vocab.get(token)  # a token met twice in one call is new only the first time
+            if idx is None:
                 if self._free_terms:
                     idx = self._free_terms.pop()
                     self._terms[idx] = token
@@ -273,13 +281,39 @@ class Clusterer:
             self._df = grown
         return np.asarray(found, dtype=np.int32)
 
+    def _lookup(self, features: StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ids of an article's terms in the vocabulary, their counts, and the counts of terms not in it.
+
+        Placing an article and then adding it look its terms up once: the last answer is kept while the
+        vocabulary is unchanged (in a large window each lookup is a likely cache miss).
+        """
+        cached = self._looked
+        if cached is not None and cached[0] is features and cached[1] == self._vocab_changes:
+            return cached[2]
+        vocab = self._vocab
+        looked = list(map(vocab.get, features.terms))
+        counts = list(features.terms.values())
+        if None in looked:
+            known = [(i, c) for i, c in zip(looked, counts, strict=True) if i is not None]
+            unknown = [c for i, c in zip(looked, counts, strict=True) if i is None]
+            ids = np.asarray([i for i, _ in known], dtype=np.int32)
+            answer = (
+                ids,
+                np.asarray([c for _, c in known], dtype=np.float64),
+                np.asarray(unknown, np.float64),
+            )
+        else:
+            answer = (np.asarray(looked, dtype=np.int32), np.asarray(counts, dtype=np.float64), np.zeros(0))
+        self._looked = (features, self._vocab_changes, answer)
+        return answer
+
     def _take_slot(self) -> int:
         if self._free_slots:
             return self._free_slots.pop()
         slot = len(self._key_of) + len(self._free_slots)
         if slot >= len(self._gen):
             size = 2 * len(self._gen)
-            for name in ("_gen", "_when", "_has_story", "_lang", "_norm"):
+            for name in ("_gen", "_when", "_lang", "_norm"):
                 old = getattr(self, name)
                 new = np.zeros(size, dtype=old.dtype)
                 new[: len(old)] = old
@@ -301,10 +335,79 @@ class Clusterer:
         """Put an article (with its story already known) into the window."""
         if item.key in self.items:
             self.discard(item.key)
+        idx, tf, names, packed = self._enter(item)
+        if self.indexed:
+            for term, weight in zip(idx.tolist(), tf.tolist(), strict=True):
+                self._post(term, packed, weight)
+            for name in names.tolist():
+                self._post(name, packed, 1.0)
+            self.copies.add(item.key, item.fingerprint)
+
+    def add_many(self, items: Iterable[Item], chunk: int = 20_000) -> None:
+        """Put many articles into the window, in order: the same window as ``add`` one by one, built faster.
+
+        The inverted index is appended to per term in bulk (a sort of the chunk's entries by term) rather than
+        entry by entry; what depends on the order of arrival (term ids, slots, norms, the order of each term's
+        entries) comes out as ``add`` would leave it.
+        """
+        batch: list[Item] = []
+        keys: set[Hashable] = set()
+        for item in items:
+            if item.key in keys or item.key in self.items or not self.indexed:
+                self._add_batch(batch)
+                batch, keys = [], set()
+                self.add(item)
+                continue
+            batch.append(item)
+            keys.add(item.key)
+            if len(batch) >= chunk:
+                self._add_batch(batch)
+                batch, keys = [], set()
+        self._add_batch(batch)
+
+    def _add_batch(self, items: list[Item]) -> None:
+        """``add`` for new, distinct keys of an indexed window, with the postings appended per term."""
+        if not items:
+            return
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        packs: list[int] = []
+        lengths: list[int] = []
+        for item in items:
+            idx, tf, names, packed = self._enter(item)
+            ids += (idx, names)
+            weights += (tf, np.ones(len(names)))
+            packs.append(packed)
+            lengths.append(len(idx) + len(names))
+            self.copies.add(item.key, item.fingerprint)
+        every = np.concatenate(ids)
+        order = np.argsort(every, kind="stable")  # by term, each term's entries in the order of arrival
+        terms = every[order]
+        packed_all = np.repeat(np.asarray(packs, dtype=np.int64), lengths)[order]
+        weight_all = np.concatenate(weights)[order]
+        bounds = np.flatnonzero(np.diff(terms)) + 1
+        starts = np.concatenate(([0], bounds)).tolist()
+        ends = np.concatenate((bounds, [len(terms)])).tolist()
+        postings = self._postings
+        for term, start, end in zip(terms[starts].tolist(), starts, ends, strict=True):
+            entry = postings.get(term)
+            if entry is None:
+                entry = postings[term] = (array("q"), array("d"))
+            entry[0].frombytes(packed_all[start:end].tobytes())
+            entry[1].frombytes(weight_all[start:end].tobytes())
+
+    def _enter(self, item: Item) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Everything ``add`` does but the inverted and LSH indexes: (term ids, term weights, name ids, packed
+        slot+generation)."""
         self.work.adds += 1
         terms = item.features.terms
-        idx = self._indices(terms)
-        tf = 1.0 + np.log(np.fromiter(terms.values(), dtype=np.float64, count=len(terms)))
+        known, counts, unknown = self._lookup(item.features)
+        if len(unknown):
+            idx = self._indices(terms)
+            counts = np.fromiter(terms.values(), dtype=np.float64, count=len(terms))
+        else:
+            idx = known
+        tf = 1.0 + np.log(counts)
         names = self._indices([_NAME + n for n in item.features.names])
         self._df[idx] += 1
         self._df[names] += 1
@@ -314,23 +417,17 @@ class Clusterer:
         packed = (generation << 32) | slot
         self._slot_of[item.key] = slot
         self._key_of[slot] = item.key
-        self._when[slot] = _seconds(item.when)
-        self._has_story[slot] = item.story is not None
+        self._when[slot] = _seconds(item.when) if item.story is not None else math.nan
         self._lang[slot] = self._language_id(item.features.language)
         self._norm[slot] = float(np.sqrt(np.sum((tf * self._idf_array(idx)) ** 2))) or 1.0
         self._rows[item.key] = (idx, tf, names)
         heapq.heappush(self._by_date, (item.when, slot, generation))
-        if self.indexed:
-            for term, weight in zip(idx.tolist(), tf.tolist(), strict=True):
-                self._post(term, packed, weight)
-            for name in names.tolist():
-                self._post(name, packed, 1.0)
-            self.copies.add(item.key, item.fingerprint)
-        elif not item.fingerprint.empty:
+        if not self.indexed and not item.fingerprint.empty:
             self._prints[item.key] = np.asarray(item.fingerprint.values, dtype=np.uint32)
         # the window keeps names and language for scoring across languages; the terms live in the index
         slim = StoryFeatures({}, item.features.names, item.features.language)
         self.items[item.key] = replace(item, features=slim, fingerprint=_NO_FINGERPRINT)
+        return idx, tf, names, packed
 
     def _post(self, term: int, packed: int, weight: float) -> None:
         entry = self._postings.get(term)
@@ -359,9 +456,14 @@ class Clusterer:
                 term = self._terms[gone]
                 if term is not None:
                     del self._vocab[term]
+                    self._vocab_changes += 1
                 self._terms[gone] = None
                 self._free_terms.append(gone)
                 self._postings.pop(gone, None)
+
+    def would_evict(self, when: datetime) -> bool:
+        """Whether ``evict_before(when)`` may take an article out (a cheap check: the oldest date held)."""
+        return bool(self._by_date) and self._by_date[0][0] < when - self.retention
 
     def evict_before(self, when: datetime) -> None:
         """Drop articles dated before ``when - retention`` (cost: the articles dropped, not the window)."""
@@ -452,9 +554,7 @@ class Clusterer:
             return np.zeros(len(keys))
         self.work.scored += len(keys)
         n = len(self.items) + 1
-        query_ids = self._indices(features.terms, grow=False)
-        counts = np.asarray([c for t, c in features.terms.items() if t in self._vocab], dtype=np.float64)
-        unknown = np.asarray([c for t, c in features.terms.items() if t not in self._vocab], dtype=np.float64)
+        query_ids, counts, unknown = self._lookup(features)
         query_idf = self._idf_array(query_ids)
         query_weights = (1.0 + np.log(counts)) * query_idf
         unseen = (1.0 + np.log(unknown)) * (math.log(n + 1) + 1.0)
@@ -492,21 +592,21 @@ class Clusterer:
         found: list[Hashable] = []
         for same in (True, False):
             if same:
-                ids = self._indices(features.terms, grow=False)
-                counts = [features.terms[t] for t in features.terms if t in self._vocab]
-                weights = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self._idf_array(ids) ** 2
+                ids, counts, _ = self._lookup(features)
+                weights = (1.0 + np.log(counts)) * self._idf_array(ids) ** 2
             else:
                 ids = self._indices([_NAME + n for n in features.names], grow=False)
                 weights = np.ones(len(ids))
             slots, partial = self._gather(ids, weights)
             if not len(slots):
                 continue
-            keep = self._has_story[slots] & (
-                np.abs(self._when[slots] - _seconds(when)) <= self.window.total_seconds()
-            )
-            langs = self._lang[slots]
-            compatible = (langs == -1) | (language == -1) | (langs == language)
-            keep &= compatible if same else ~compatible
+            keep = np.abs(self._when[slots] - _seconds(when)) <= self.window.total_seconds()  # NaN: no story
+            if language != -1:
+                langs = self._lang[slots]
+                compatible = (langs == language) | (langs == -1)
+                keep &= compatible if same else ~compatible
+            elif not same:
+                continue  # an article of unknown language is compared with every window article as same
             slots, partial = slots[keep], partial[keep]
             if same:
                 partial = partial / self._norm[slots]

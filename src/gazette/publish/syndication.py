@@ -1,15 +1,18 @@
 """Publish: feeds out (RSS 2.0, Atom 1.0, JSON Feed 1.1) for any listing, and the sitemaps.
 
 The feeds are written by ``feedwriter`` (shared with the demo publisher); this module says what a listing's
-feed holds. XML is built with ElementTree, so every value is escaped by the serializer, never by hand.
+feed holds. XML is built with ElementTree, so every value is escaped by the serializer, never by hand; the one
+exception is a sitemap's ``<urlset>`` (up to 50,000 URLs), written as text with the standard library's ``escape``.
 """
 
 from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
 
 from gazette.errors import NotFound
 from gazette.feedwriter import (
@@ -22,6 +25,7 @@ from gazette.feedwriter import (
     write_json_feed,
     write_rss,
     xml_document,
+    xml_text,
 )
 from gazette.publish.pages import (
     MIN_STORY_ARTICLES,
@@ -33,7 +37,7 @@ from gazette.publish.pages import (
     safe_url,
     source_name,
 )
-from gazette.store import listings
+from gazette.store import listings, sitemaps
 from gazette.store.listings import EVERY_SECTION, ArticleFilter
 from gazette.store.schema import Article
 
@@ -151,11 +155,12 @@ def _head_paths(site: Site, s: Any, host: str | None = EVERY_SECTION) -> list[tu
     section hosts, a section host's are its section's pages, the base domain's all the others."""
     scope = _articles_of(site, host)
     out: list[tuple[str, datetime | None]] = []
-    for listing in site.listings_all(s):
-        if scope != EVERY_SECTION and listing.flt.section != scope:
-            continue
-        total = listings.count_matching(s, listing.flt)
-        changed = listings.latest_change(s, listing.flt)
+    shown = [
+        listing for listing in site.listings_all(s) if scope == EVERY_SECTION or listing.flt.section == scope
+    ]
+    for listing, (total, changed) in zip(
+        shown, listings.listing_totals(s, [x.flt for x in shown]), strict=True
+    ):
         pages = max(1, -(-total // site.page_size))
         out.extend((site.page_path(listing.path, n), changed) for n in range(1, pages + 1))
     if scope not in (EVERY_SECTION, None):
@@ -167,50 +172,89 @@ def _head_paths(site: Site, s: Any, host: str | None = EVERY_SECTION) -> list[tu
     for day, held in days:  # a day's pages, as many as its listing has
         pages = max(1, -(-held // site.page_size))
         out.extend((site.page_path(f"/archive/{day}/", n), None) for n in range(1, pages + 1))
-    stories = listings.story_stamps(s, MIN_STORY_ARTICLES)
-    story_pages = max(1, -(-len(stories) // site.page_size))
-    newest_story = stories[0][2] if stories else None
+    stories, newest_story = sitemaps.story_summary(s, MIN_STORY_ARTICLES)
+    story_pages = max(1, -(-stories // site.page_size))
     out.extend((site.page_path("/stories/", n), newest_story) for n in range(1, story_pages + 1))
-    out.extend((f"/story/{story_id}/{slug}/", updated) for story_id, slug, updated in stories)
     return out
 
 
+def _story_entries(s: Any, offset: int = 0, limit: int | None = None) -> list[tuple[str, datetime | None]]:
+    return [
+        (f"/story/{story_id}/{slug}/", updated)
+        for story_id, slug, updated in sitemaps.story_stamps(
+            s, MIN_STORY_ARTICLES, offset=offset, limit=limit
+        )
+    ]
+
+
 def sitemap_paths(site: Site, host: str | None = EVERY_SECTION) -> list[tuple[str, datetime | None]]:
-    """(path, lastmod) of every HTML page on the site (or on one host): front, listings and their pages,
-    archives, stories (``/stories/`` and each story told by two articles or more), articles."""
+    """(path, lastmod) of every HTML page on the site (or on one host), in the sitemap's order: front, listings
+    and their pages, archives, ``/stories/`` pages (the head); each story told by two articles or more; the
+    articles."""
     with site.db.session() as s:
-        return [*_head_paths(site, s, host), *listings.article_stamps(s, section=_articles_of(site, host))]
+        head = _head_paths(site, s, host)
+        stories = _story_entries(s) if _has_stories(site, host) else []
+        return [*head, *stories, *sitemaps.article_stamps(s, section=_articles_of(site, host))]
+
+
+def _has_stories(site: Site, host: str | None) -> bool:
+    """Whether a host's sitemap lists the story pages: the base domain's does, a section host's does not."""
+    return _articles_of(site, host) in (EVERY_SECTION, None)
 
 
 def _urlset(site: Site, entries: list[tuple[str, datetime | None]], host: str | None) -> Rendered:
-    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    """A ``<urlset>``: written as text, each value made XML-safe by ``xml_text`` and escaped by the standard
+    library's ``escape`` (ElementTree's per-element cost made a 50,000-URL file take seconds)."""
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n', f'<urlset xmlns="{SITEMAP_NS}">']
     newest: datetime | None = None
     for path, lastmod in entries:
-        url = sub_element(root, "url")
-        sub_element(url, "loc", site.absolute(path, section=host))
-        if lastmod is not None:
-            sub_element(url, "lastmod", _iso(lastmod))
+        loc = escape(xml_text(site.absolute(path, section=host)))
+        if lastmod is None:
+            out.append(f"<url><loc>{loc}</loc></url>")
+        else:
+            out.append(f"<url><loc>{loc}</loc><lastmod>{_iso(lastmod)}</lastmod></url>")
             newest = lastmod if newest is None or lastmod > newest else newest
+    out.append("</urlset>\n")
     return Rendered(
-        xml_document(root), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
+        "".join(out), media_type="application/xml; charset=utf-8", last_modified=newest, max_age=600
     )
 
 
-def _size(site: Site, s: Any, host: str | None) -> tuple[list[tuple[str, datetime | None]], int]:
-    """The head entries and the number of entries in all (head plus one per article)."""
+@dataclass(frozen=True)
+class _Layout:
+    """A sitemap's entries as three runs: the head (in memory), the stories and the articles (read from the
+    database by offset). ``section`` says whose articles; ``stories`` how many story entries."""
+
+    head: list[tuple[str, datetime | None]]
+    stories: int
+    articles: int
+    section: str | None
+
+    @property
+    def total(self) -> int:
+        return len(self.head) + self.stories + self.articles
+
+
+def _layout(site: Site, s: Any, host: str | None) -> _Layout:
     head = _head_paths(site, s, host)
-    return head, len(head) + listings.article_count(s, _articles_of(site, host))
+    stories = sitemaps.story_summary(s, MIN_STORY_ARTICLES)[0] if _has_stories(site, host) else 0
+    section = _articles_of(site, host)
+    return _Layout(head, stories, listings.article_count(s, section), section)
 
 
-def _entries(
-    s: Any, head: list[tuple[str, datetime | None]], start: int, stop: int, section: str | None
-) -> list[tuple[str, datetime | None]]:
-    """Entries [start, stop) of the sitemap: a slice of the head, then articles read from the sort index."""
-    out = head[start:stop]
-    first_article = max(0, start - len(head))
-    wanted = stop - max(start, len(head))
-    if wanted > 0:
-        out.extend(listings.article_stamps(s, offset=first_article, limit=wanted, section=section))
+def _entries(s: Any, layout: _Layout, start: int, stop: int) -> list[tuple[str, datetime | None]]:
+    """Entries [start, stop) of the sitemap: a slice of the head, then of the stories, then of the articles."""
+    out = layout.head[start:stop]
+    first_story = len(layout.head)
+    first_article = first_story + layout.stories
+    lo, hi = max(start, first_story), min(stop, first_article)
+    if hi > lo:
+        out.extend(_story_entries(s, offset=lo - first_story, limit=hi - lo))
+    lo = max(start, first_article)
+    if stop > lo:
+        out.extend(
+            sitemaps.article_stamps(s, offset=lo - first_article, limit=stop - lo, section=layout.section)
+        )
     return out
 
 
@@ -218,7 +262,7 @@ def sitemap_files(site: Site, limit: int = SITEMAP_LIMIT, host: str | None = Non
     """The sitemap paths a site (or a host) has: ``/sitemap.xml``, plus ``/sitemap-N.xml`` parts when it is an
     index."""
     with site.db.session() as s:
-        _head, total = _size(site, s, host)
+        total = _layout(site, s, host).total
     parts = -(-total // limit) if total > limit else 0
     return ["/sitemap.xml", *(f"/sitemap-{n}.xml" for n in range(1, parts + 1))]
 
@@ -228,23 +272,31 @@ def render_sitemap(site: Site, limit: int = SITEMAP_LIMIT, host: str | None = No
     With section hosts, ``host`` names the section whose host asks (None: the base domain).
 
     The index is computed from counts: the head's entries in memory, and the newest change of each part's
-    articles in one grouped pass in the database; no article row reaches Python.
+    stories and articles in one grouped pass each in the database; no story or article row reaches Python.
     """
-    section = _articles_of(site, host)
     with site.db.session() as s:
-        head, total = _size(site, s, host)
-        if total <= limit:
-            return _urlset(site, _entries(s, head, 0, total, section), host)
-        newest_articles = listings.article_stamp_groups(s, len(head), limit, section)
+        layout = _layout(site, s, host)
+        if layout.total <= limit:
+            return _urlset(site, _entries(s, layout, 0, layout.total), host)
+        newest_in: dict[int, list[datetime]] = {}
+        for n in range(-(-len(layout.head) // limit)):
+            stamps = [m for _path, m in layout.head[n * limit : (n + 1) * limit] if m is not None]
+            if stamps:
+                newest_in.setdefault(n, []).append(max(stamps))
+        if layout.stories:
+            skip = len(layout.head)
+            for n, when in sitemaps.story_stamp_groups(s, MIN_STORY_ARTICLES, skip, limit).items():
+                newest_in.setdefault(n, []).append(when)
+        if layout.articles:
+            skip = len(layout.head) + layout.stories
+            for n, when in sitemaps.article_stamp_groups(s, skip, limit, layout.section).items():
+                newest_in.setdefault(n, []).append(when)
     root = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
     newest: datetime | None = None
-    for n in range(1, -(-total // limit) + 1):
+    for n in range(1, -(-layout.total // limit) + 1):
         entry = sub_element(root, "sitemap")
         sub_element(entry, "loc", _host_url(site, host, f"/sitemap-{n}.xml"))
-        stamps = [lastmod for _path, lastmod in head[(n - 1) * limit : n * limit] if lastmod is not None]
-        if n - 1 in newest_articles:
-            stamps.append(newest_articles[n - 1])
-        changed = max(stamps, default=None)
+        changed = max(newest_in.get(n - 1, []), default=None)
         if changed is not None:
             sub_element(entry, "lastmod", _iso(changed))
             newest = changed if newest is None or changed > newest else newest
@@ -265,13 +317,11 @@ def render_sitemap_part(
 ) -> Rendered:
     """Part ``number`` (1-based) of a sitemap index; NotFound when the sitemap is not split that far."""
     with site.db.session() as s:
-        head, total = _size(site, s, host)
-        parts = -(-total // limit) if total > limit else 0
+        layout = _layout(site, s, host)
+        parts = -(-layout.total // limit) if layout.total > limit else 0
         if not 1 <= number <= parts:
             raise NotFound(f"no sitemap part {number}")
-        entries = _entries(
-            s, head, (number - 1) * limit, min(total, number * limit), _articles_of(site, host)
-        )
+        entries = _entries(s, layout, (number - 1) * limit, min(layout.total, number * limit))
     return _urlset(site, entries, host)
 
 

@@ -8,7 +8,7 @@ database-specific code is full-text search, which lives in ``store.search`` (FTS
 At a million articles a page must not read a listing to count it: counts, the days and places that hold
 articles, and each listing's last change come from ``store.counts`` (rows that triggers keep, migration 0008),
 and a page of articles is an index range on (listing, ``SORT_KEY``, id) — for a country or region, on the
-rows of ``store.places`` (migration 0013), since an article names its places in another table.
+rows of ``store.places`` (migration 0014), since an article names its places in another table.
 """
 
 from __future__ import annotations
@@ -263,29 +263,11 @@ def all_articles(session: Session) -> list[Article]:
 EVERY_SECTION = "*"  # the articles of every section and of none (not a slug: slugs never hold "*")
 
 
-def _in_section(stmt: Any, section: str | None) -> Any:
+def in_section(stmt: Any, section: str | None) -> Any:
     """``stmt`` limited to one section's articles, to those without a section (None), or all (EVERY_SECTION)."""
     if section == EVERY_SECTION:
         return stmt
     return stmt.where(Article.section.is_(None) if section is None else Article.section == section)
-
-
-def article_stamps(
-    session: Session, *, offset: int = 0, limit: int | None = None, section: str | None = EVERY_SECTION
-) -> list[tuple[str, datetime]]:
-    """(page path, last change) of the articles, newest first (``limit`` of them from ``offset``) — four narrow
-    columns read along the sort index, never an article's text. ``section`` limits them to one section's
-    (a section host's sitemap), or to those without one (None)."""
-    stmt = select(Article.date_path, Article.slug, Article.updated_at, Article.fetched_at).order_by(
-        SORT_KEY.desc(), Article.id.desc()
-    )
-    stmt = _in_section(stmt, section)
-    if offset:
-        stmt = stmt.offset(offset)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = session.execute(stmt)
-    return [(f"/content/{day}/{slug}.html", updated or fetched) for day, slug, updated, fetched in rows]
 
 
 def article_count(session: Session, section: str | None = EVERY_SECTION) -> int:
@@ -298,41 +280,10 @@ def article_count(session: Session, section: str | None = EVERY_SECTION) -> int:
     return session.scalar(select(func.count()).select_from(Article).where(Article.section.is_(None))) or 0
 
 
-def article_stamp_groups(
-    session: Session, skip: int, size: int, section: str | None = EVERY_SECTION
-) -> dict[int, datetime]:
-    """The newest last change in each group of ``size`` sitemap entries, when the articles (newest first)
-    follow ``skip`` other entries: group number → newest change. One pass over two columns, in the database."""
-    changed = func.coalesce(Article.updated_at, Article.fetched_at)
-    ranked = _in_section(
-        select(
-            (func.row_number().over(order_by=(SORT_KEY.desc(), Article.id.desc())) - 1 + skip).label("pos"),
-            changed.label("changed"),
-        ),
-        section,
-    ).subquery()
-    group = ranked.c.pos // size
-    rows = session.execute(select(group, func.max(ranked.c.changed)).group_by(group))
-    return {int(g): _utc(value) for g, value in rows if value is not None}
-
-
-def _utc(value: object) -> datetime:
+def as_utc(value: object) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.fromisoformat(str(value))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def story_stamps(session: Session, min_articles: int) -> list[tuple[int, str, datetime]]:
-    """(id, slug, last update) of every story told by ``min_articles`` articles or more, most recently updated
-    first — the sitemap's stories, three narrow columns."""
-    from gazette.store.story_schema import Story
-
-    rows = session.execute(
-        select(Story.id, Story.slug, Story.updated_at)
-        .where(Story.article_count >= min_articles)
-        .order_by(Story.updated_at.desc(), Story.id.desc())
-    )
-    return [(story_id, slug, updated) for story_id, slug, updated in rows]
 
 
 def published_between(
@@ -345,7 +296,7 @@ def published_between(
 ) -> list[Article]:
     """Articles published in [start, end], newest first (the news sitemap's window), of one section if named."""
     stmt = select(Article).where(Article.published_at >= start, Article.published_at <= end)
-    stmt = _in_section(stmt, section)
+    stmt = in_section(stmt, section)
     return list(session.scalars(_loaded(_newest_first(stmt)).limit(limit)))
 
 
@@ -372,6 +323,20 @@ def latest_change(session: Session, flt: ArticleFilter | None = None) -> datetim
     newest = session.execute(select(func.max(sub.c.fetched_at), func.max(sub.c.updated_at))).one()
     values = [v if v.tzinfo else v.replace(tzinfo=UTC) for v in newest if isinstance(v, datetime)]
     return max(values) if values else None
+
+
+def listing_totals(session: Session, flts: Sequence[ArticleFilter]) -> list[tuple[int, datetime | None]]:
+    """(``count_matching``, ``latest_change``) of each filter: listings with a counted row read in one query
+    (the sitemap asks this of every listing), the others one by one."""
+    counted = [flt.counted_as() for flt in flts]
+    rows = counter.counted_rows(session, sorted({c[0] for c in counted if c is not None}))
+    out: list[tuple[int, datetime | None]] = []
+    for flt, key in zip(flts, counted, strict=True):
+        if key is None:
+            out.append((count_matching(session, flt), latest_change(session, flt)))
+        else:
+            out.append(rows.get(key, (0, None)))
+    return out
 
 
 def section_counts(session: Session) -> dict[str, int]:

@@ -9,7 +9,7 @@
    ``article_counts`` is kept by triggers (migration 0008), which count the rows as they are copied; the
    target's counts are then replaced by the source's rows, copied last, so that they are neither counted twice
    nor renumbered (their change versions stay those the source's readers saw). ``place_articles`` (migration
-   0013) is kept by triggers too and is likewise replaced by the source's rows, copied last.
+   0014) is kept by triggers too and is likewise replaced by the source's rows, copied last.
 3. The copy is checked: the row count of every table, and a SHA-256 of every article's stored fields.
 
 Dates are handed over as UTC: SQLite keeps them without a zone, PostgreSQL with one.

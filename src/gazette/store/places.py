@@ -1,4 +1,4 @@
-"""Store: the place listings' rows — one per (place, article), kept by triggers (migration 0013).
+"""Store: the place listings' rows — one per (place, article), kept by triggers (migration 0014).
 
 A country or region page reads its articles here as a range of the primary key (place, sort key, article id),
 newest first, whatever the size of the place; ``store.listings`` then loads the page's articles by id.

@@ -19,8 +19,8 @@ article is listed once per place however many of its locale rows name it. Trigge
 On PostgreSQL the triggers are statement triggers over transition tables (as in 0008), so a COPY of a million
 locale rows is one grouped insert.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
