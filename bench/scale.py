@@ -543,6 +543,12 @@ def main() -> None:
         "schema gz_scale_keep_N) and reuse them when they already hold N articles",
     )
     parser.add_argument(
+        "--schema",
+        default=None,
+        help="with --keep: the PostgreSQL schema to keep and reuse (default gz_scale_keep_N), so a copy with "
+        "newer migrations can sit beside a kept desk",
+    )
+    parser.add_argument(
         "--no-measure", action="store_true", help="load (or check) the databases, measure nothing"
     )
     args = parser.parse_args()
@@ -578,7 +584,11 @@ def main() -> None:
         if "postgresql" in wanted:
             from sqlalchemy import create_engine, text
 
-            schema = f"gz_scale_keep_{args.articles}" if args.keep else f"gz_scale_{uuid.uuid4().hex[:8]}"
+            schema = (
+                (args.schema or f"gz_scale_keep_{args.articles}")
+                if args.keep
+                else f"gz_scale_{uuid.uuid4().hex[:8]}"
+            )
             admin = create_engine(PG_ADMIN)
             url = f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import deque
 from urllib.parse import urlsplit
@@ -9,8 +10,11 @@ from urllib.parse import urlsplit
 from starlette.testclient import TestClient
 
 from gazette.config import Settings
+from gazette.publish import syndication
 from gazette.publish.app import create_app
+from gazette.store import listings
 from gazette.store.db import Database
+from gazette.store.listings import ArticleFilter
 from tests.publish.conftest import asset_url, parse
 from tests.publish.publish_corpus import corpus_settings
 
@@ -77,6 +81,37 @@ def test_archive_day_with_previous_and_next_day(client: TestClient) -> None:
     assert len(card_titles(response.text)) == 3
     first_day = parse(client.get("/archive/2026/02/10/").text)
     assert not first_day.find("a", rel="prev")
+
+
+def test_archive_day_paginates_like_the_listings(site: tuple[Settings, Database]) -> None:
+    settings, db = site
+    one = dataclasses.replace(settings, site=dataclasses.replace(settings.site, page_size=1))
+    app = create_app(one, db)
+    small = TestClient(app, raise_server_exceptions=False)
+    with db.session() as s:
+        day, held = max(listings.archive_day_counts(s), key=lambda item: item[1])
+        newest_first = [a.path for a in listings.list_articles(s, ArticleFilter(date_prefix=day), limit=held)]
+    assert held >= 2
+    base = f"/archive/{day}/"
+    seen: list[str] = []
+    for n in range(1, held + 1):
+        path = base if n == 1 else f"{base}page/{n}/"
+        response = small.get(path)
+        assert response.status_code == 200, path
+        page = parse(response.text)
+        assert page.find("link", rel="canonical", href=f"http://gazette.test{path}")
+        if n < held:
+            assert page.find("a", href=f"{base}page/{n + 1}/", rel="next")
+        if n > 1:
+            assert page.find("a", href=base if n == 2 else f"{base}page/{n - 1}/", rel="prev")
+            assert f"page {n} of {held}" in page.text
+        seen += card_titles(response.text)
+    assert seen == newest_first  # every article of the day once, newest first
+    for missing in (f"{base}page/{held + 1}/", f"{base}page/1/", f"{base}page/0/"):
+        assert small.get(missing).status_code == 404, missing
+    mapped = {path for path, _changed in syndication.sitemap_paths(app.state.site)}
+    day_pages = {p for p in mapped if p.startswith(base)}
+    assert day_pages == {base} | {f"{base}page/{n}/" for n in range(2, held + 1)}
 
 
 def test_archive_month_lists_days(client: TestClient) -> None:

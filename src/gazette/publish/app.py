@@ -211,6 +211,7 @@ ROUTES: list[tuple[str, Handler]] = [
     ("/", lambda site, request: site.front()),
     ("/content/{year}/{month}/{day}/{filename}", article),
     ("/archive/{year}/{month}/{day}/", lambda site, request, **date: site.archive_day(**date)),
+    ("/archive/{year}/{month}/{day}/page/{n}/", lambda site, request, **date: site.archive_day(**date)),
     ("/archive/{year}/{month}/", lambda site, request, **date: site.archive_month(**date)),
     ("/search", search),
     ("/feed.{fmt}", listing_feed(_whole_site)),

@@ -42,7 +42,7 @@ EVERYTHING = "*"  # the tag of pages that show the whole site
 WHOLE = "**"  # in a set of stale tags: drop every answer
 _NOT_SECTIONS = RESERVED  # first path segments that are never section slugs
 _ARTICLE = re.compile(r"/content/([0-9]{4}/[0-9]{2}/[0-9]{2})/([^/]+)\.html")
-_DAY = re.compile(r"/archive/([0-9]{4}/[0-9]{2}/[0-9]{2})/")
+_DAY = re.compile(r"/archive/([0-9]{4}/[0-9]{2}/[0-9]{2})/(?:page/[0-9]+/)?")
 _MONTH = re.compile(r"/archive/([0-9]{4}/[0-9]{2})/")
 _STORY = re.compile(r"/story/([0-9]{1,12})/")
 # Kinds whose appearing or emptying changes every page (navigation, previous/next links, place lists).

@@ -166,11 +166,12 @@ def _head_paths(site: Site, s: Any, host: str | None = EVERY_SECTION) -> list[tu
     if scope not in (EVERY_SECTION, None):
         return out  # a section host holds its section's pages and articles only
     out.insert(0, ("/", listings.latest_change(s)))
-    days = listings.archive_days(s)
-    for month in sorted({d[:7] for d in days}):
+    days = listings.archive_day_counts(s)
+    for month in sorted({d[:7] for d, _held in days}):
         out.append((f"/archive/{month}/", listings.latest_change(s, ArticleFilter(date_prefix=month))))
-    for day in days:
-        out.append((f"/archive/{day}/", None))
+    for day, held in days:  # a day's pages, as many as its listing has
+        pages = max(1, -(-held // site.page_size))
+        out.extend((site.page_path(f"/archive/{day}/", n), None) for n in range(1, pages + 1))
     stories, newest_story = sitemaps.story_summary(s, MIN_STORY_ARTICLES)
     story_pages = max(1, -(-stories // site.page_size))
     out.extend((site.page_path("/stories/", n), newest_story) for n in range(1, story_pages + 1))

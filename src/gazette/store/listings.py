@@ -7,7 +7,8 @@ database-specific code is full-text search, which lives in ``store.search`` (FTS
 
 At a million articles a page must not read a listing to count it: counts, the days and places that hold
 articles, and each listing's last change come from ``store.counts`` (rows that triggers keep, migration 0008),
-and a page of articles is an index range on (listing, ``SORT_KEY``, id).
+and a page of articles is an index range on (listing, ``SORT_KEY``, id) — for a country or region, on the
+rows of ``store.places`` (migration 0014), since an article names its places in another table.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from gazette.store import counts as counter
-from gazette.store import search
+from gazette.store import places, search
 from gazette.store.schema import Article, ArticleLocale, Source
 from gazette.store.search import SearchHit
 from gazette.store.watches import watch_article_ids
@@ -45,10 +46,6 @@ _S = TypeVar("_S", bound=Select[Any])
 # Migration 0008 indexes this very expression (alone, and after section, source_id and date_path): a change
 # here needs a migration that indexes the new expression, or every listing becomes a sort of the table.
 SORT_KEY = func.coalesce(Article.published_at, Article.fetched_at)
-# A place listing scans the newest articles and keeps those in the place when the place holds at least this
-# share of all articles (a page then reads about page_size / share rows); a smaller place is read from its
-# own index and sorted.
-PLACE_SCAN_SHARE = 0.02
 
 
 @functools.lru_cache(maxsize=8192)
@@ -109,12 +106,13 @@ class ArticleFilter:
             return self.date_prefix
         return None
 
-    def apply(self, stmt: _S, *, probe_places: bool = False) -> _S:
-        """``stmt`` restricted to this filter's articles.
+    def place(self) -> str | None:
+        """The ``store.places`` key when this is exactly a country's or a region's listing."""
+        counted = self.counted_as()
+        return counted[1] if counted is not None and counted[0] in ("country", "region") else None
 
-        ``probe_places`` asks for a place as a correlated EXISTS per article (for a newest-first scan that
-        stops after a page) rather than one IN list of every article in the place.
-        """
+    def apply(self, stmt: _S) -> _S:
+        """``stmt`` restricted to this filter's articles."""
         if self.section:
             stmt = stmt.where(Article.section == self.section)
         if self.source_id is not None:
@@ -142,11 +140,7 @@ class ArticleFilter:
                 conds.append(ArticleLocale.country_code == self.country_code)
             if self.region_code:
                 conds.append(ArticleLocale.region_code == self.region_code)
-            if probe_places:
-                in_place = select(ArticleLocale.id).where(ArticleLocale.article_id == Article.id, *conds)
-                stmt = stmt.where(in_place.exists())
-            else:
-                stmt = stmt.where(Article.id.in_(select(ArticleLocale.article_id).where(and_(*conds))))
+            stmt = stmt.where(Article.id.in_(select(ArticleLocale.article_id).where(and_(*conds))))
         return stmt
 
 
@@ -208,17 +202,19 @@ def list_articles(
 ) -> list[Article]:
     """Articles matching ``flt``, newest first."""
     flt = flt or ArticleFilter()
-    stmt = _newest_first(flt.apply(select(Article), probe_places=_scan_place(session, flt)))
+    place = flt.place()
+    if place is not None:  # a range of the place's own rows, then its articles by id
+        return articles_by_ids(session, places.newest_ids(session, place, limit=limit, offset=offset))
+    stmt = _newest_first(flt.apply(select(Article)))
     return list(session.scalars(_loaded(stmt).limit(limit).offset(offset)))
 
 
-def _scan_place(session: Session, flt: ArticleFilter) -> bool:
-    """Whether a place listing is better read by scanning the newest articles (the place is common)."""
-    counted = flt.counted_as()
-    if counted is None or counted[0] not in ("country", "region"):
-        return False
-    total = counter.counted(session, "all", "")
-    return total > 0 and counter.counted(session, *counted) >= total * PLACE_SCAN_SHARE
+def articles_by_ids(session: Session, ids: Sequence[int]) -> list[Article]:
+    """The articles of ``ids``, loaded for a page, in the order given (an id no longer stored is left out)."""
+    if not ids:
+        return []
+    found = {a.id: a for a in session.scalars(_loaded(select(Article).where(Article.id.in_(ids))))}
+    return [found[i] for i in ids if i in found]
 
 
 def count_matching(session: Session, flt: ArticleFilter | None = None) -> int:
@@ -245,6 +241,9 @@ def articles_after_cursor(
     session: Session, flt: ArticleFilter, cursor: tuple[datetime, int] | None, limit: int
 ) -> list[Article]:
     """Keyset pagination for the API: the ``limit`` articles after (sort key, id) ``cursor``, newest first."""
+    place = flt.place()
+    if place is not None:
+        return articles_by_ids(session, places.ids_after(session, place, cursor, limit))
     stmt = flt.apply(select(Article))
     if cursor is not None:
         when, last_id = cursor
@@ -415,6 +414,11 @@ def source_by_slug(session: Session, slug: str) -> Source | None:
 def archive_days(session: Session) -> list[str]:
     """Every day (YYYY/MM/DD) that has articles, oldest first."""
     return sorted(counter.counts(session, "day"))
+
+
+def archive_day_counts(session: Session) -> list[tuple[str, int]]:
+    """(YYYY/MM/DD, number of articles) of every day that has articles, oldest first."""
+    return sorted(counter.counts(session, "day").items())
 
 
 def neighbour_days(session: Session, day: str) -> tuple[str | None, str | None]:

@@ -8,7 +8,8 @@
    PostgreSQL): it is never copied but written anew in the target from the copied articles.
    ``article_counts`` is kept by triggers (migration 0008), which count the rows as they are copied; the
    target's counts are then replaced by the source's rows, copied last, so that they are neither counted twice
-   nor renumbered (their change versions stay those the source's readers saw).
+   nor renumbered (their change versions stay those the source's readers saw). ``place_articles`` (migration
+   0014) is kept by triggers too and is likewise replaced by the source's rows, copied last.
 3. The copy is checked: the row count of every table, and a SHA-256 of every article's stored fields.
 
 Dates are handed over as UTC: SQLite keeps them without a zone, PostgreSQL with one.
@@ -42,7 +43,7 @@ _OWN_TABLES = ("alembic_version", "articles_fts", "articles_search", "sqlite_")
 # Columns written from other columns, rebuilt in the target rather than copied: PostgreSQL's search vector.
 _DERIVED_COLUMNS = {"articles": frozenset({"search_vector"})}
 # Tables kept by triggers on the others: copied after them, over whatever the triggers wrote meanwhile.
-_COPIED_LAST = ("article_counts",)
+_COPIED_LAST = ("article_counts", "place_articles")
 # Migration 0008 indexes expressions (coalesce(published_at, fetched_at)), which reflection skips with this
 # warning; the copy needs only the tables' columns, and the target builds its own indexes from the migrations.
 _EXPRESSION_INDEX_WARNING = "Skipped unsupported reflection of expression-based index"

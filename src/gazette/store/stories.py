@@ -18,7 +18,7 @@ from slugify import slugify
 from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
-from gazette.store.schema import Article
+from gazette.store.schema import Article, Source
 from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryIndexState, StoryRedirect
 
 logger = logging.getLogger(__name__)
@@ -471,6 +471,27 @@ def more_on_story(session: Session, article_id: int, limit: int = 5) -> list[Art
     if source_id is not None:
         stmt = stmt.where((Article.source_id != source_id) | Article.source_id.is_(None))
     return list(session.scalars(stmt))
+
+
+def tellers(
+    session: Session, story_ids: Iterable[int]
+) -> dict[int, list[tuple[str | None, str | None, str]]]:
+    """(source name, site, original URL) of each story's articles, oldest first, near-copies included — three
+    narrow columns in one query for a page of stories, never the articles' text."""
+    wanted = list(story_ids)
+    out: dict[int, list[tuple[str | None, str | None, str]]] = {i: [] for i in wanted}
+    if not wanted:
+        return out
+    rows = session.execute(
+        select(ArticleStory.story_id, Source.name, Article.site, Article.original_url)
+        .join(Article, Article.id == ArticleStory.article_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(ArticleStory.story_id.in_(wanted))
+        .order_by(ArticleStory.story_id, ARTICLE_TIME, Article.id)
+    )
+    for story_id, name, site, url in rows:
+        out[story_id].append((name, site, url))
+    return out
 
 
 def recent_stories(session: Session, limit: int = 50, min_articles: int = 2, offset: int = 0) -> list[Story]:

@@ -1,5 +1,5 @@
-"""Publish: the date archive — a day's articles (``/archive/YYYY/MM/DD/``) and a month's days
-(``/archive/YYYY/MM/``)."""
+"""Publish: the date archive — a day's articles (``/archive/YYYY/MM/DD/``, then ``page/N/``) and a month's
+days (``/archive/YYYY/MM/``)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,28 @@ from gazette.store.listings import ArticleFilter
 class ArchivePages(SiteBase):
     """The archive of a day and of a month."""
 
-    def archive_day(self, year: str, month: str, day: str) -> Rendered:
+    def archive_day(self, year: str, month: str, day: str, n: int = 1) -> Rendered:
+        """A day's articles, newest first, a page at a time like the other listings (``page/N/`` past the
+        first); 404 for a day without articles or past its last page."""
         date_path = f"{year}/{month}/{day}"
         check_date(year, month, day)
+        flt = ArticleFilter(date_prefix=date_path)
         with self.db.session() as s:
-            arts = listings.list_articles(s, ArticleFilter(date_prefix=date_path), limit=1000)
-            if not arts:
-                raise NotFound(f"no articles on {date_path}")
+            page = listings.page_of(s, flt, n, self.page_size)
+            if not page.articles or n < 1:
+                raise NotFound(f"no articles on {date_path}" if n == 1 else f"no page {n} of {date_path}")
             prev_day, next_day = listings.neighbour_days(s, date_path)
             body = self._render(
                 "archive_day.html",
                 nav=self._nav(s),
                 day=date_path,
-                articles=arts,
+                path=f"/archive/{date_path}/",
+                page=page,
+                page_path=self.page_path,
                 prev_day=prev_day,
                 next_day=next_day,
             )
-            return Rendered(body, last_modified=max(a.updated_at or a.fetched_at for a in arts), max_age=300)
+            return Rendered(body, last_modified=listings.latest_change(s, flt), max_age=300)
 
     def archive_month(self, year: str, month: str) -> Rendered:
         check_date(year, month, "01")

@@ -110,9 +110,14 @@ def locale_labels(locales: list[ArticleLocale]) -> list[tuple[str, str]]:
 
 
 def source_name(article: Article) -> str:
-    if article.source is not None:
-        return article.source.name
-    return article.site or urlsplit(article.original_url).netloc or "the source"
+    return teller_name(
+        article.source.name if article.source is not None else None, article.site, article.original_url
+    )
+
+
+def teller_name(source: str | None, site: str | None, url: str) -> str:
+    """Who published an article: its source's name, else the site name it gave, else its host."""
+    return source or site or urlsplit(url).netloc or "the source"
 
 
 def check_date(year: str, month: str, day: str) -> None:

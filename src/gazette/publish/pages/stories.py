@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from gazette.errors import NotFound
 from gazette.publish.pages.base import MIN_STORY_ARTICLES, Rendered, SiteBase
-from gazette.publish.pages.formatting import source_name
+from gazette.publish.pages.formatting import teller_name
 from gazette.store import listings
 from gazette.store import stories as story_store
 from gazette.store.db import Session
@@ -66,10 +66,11 @@ class StoryPages(SiteBase):
                 raise NotFound(f"no page {number} of /stories/")
             has_next = len(found) > self.page_size
             shown = found[: self.page_size]
+            names = _story_sources(s, [st.id for st in shown])
             body = self._render(
                 "stories.html",
                 nav=self._nav(s),
-                stories=[(st, _story_sources(s, st)) for st in shown],
+                stories=[(st, names[st.id]) for st in shown],
                 number=number,
                 has_next=has_next,
                 page_path=self.page_path,
@@ -99,11 +100,13 @@ def story_entries(session: Session, members: list[Article]) -> list[StoryEntry]:
     return [StoryEntry(a, by_id.get(original_of[a.id]) if a.id in original_of else None) for a in members]
 
 
-def _story_sources(session: Session, story: Story) -> list[str]:
-    """The names of the sources telling a story, in the order they first reported it."""
-    names: list[str] = []
-    for a in story_store.articles_of(session, story.id, include_duplicates=True):
-        name = source_name(a)
-        if name not in names:
-            names.append(name)
-    return names
+def _story_sources(session: Session, story_ids: list[int]) -> dict[int, list[str]]:
+    """The names of the sources telling each story, in the order they first reported it."""
+    out: dict[int, list[str]] = {}
+    for story_id, told in story_store.tellers(session, story_ids).items():
+        names = out.setdefault(story_id, [])
+        for source, site, url in told:
+            name = teller_name(source, site, url)
+            if name not in names:
+                names.append(name)
+    return out
