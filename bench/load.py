@@ -268,7 +268,8 @@ def main() -> None:
                         r.read()
             for name, base in (("gazette serve", live_base), ("nginx (static)", static_base)):
                 print(
-                    f"driving {name}: wrk, {args.connections} connections, {args.duration:.0f} s …",
+                    f"driving {name}: wrk, {args.connections} connections, {args.duration:.0f} s "
+                    f"(load average {os.getloadavg()[0]:.2f}) …",
                     flush=True,
                 )
                 results.append(run_wrk(name, base, script, args.duration, args.connections, args.threads))
@@ -278,7 +279,10 @@ def main() -> None:
                 p.wait(timeout=10)
 
     print()
-    print(f"{args.workers} worker process(es) each, {os.cpu_count()} cores shared with wrk")
+    print(
+        f"{args.workers} worker process(es) each, {os.cpu_count()} cores shared with wrk; "
+        f"load average now {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'server':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'requests':>10}")
     for r in results:
         print(f"{r.name:<16}{r.rps:>10.0f}{r.p50_ms:>10.1f}{r.p99_ms:>10.1f}{r.errors:>8}{r.requests:>10}")
