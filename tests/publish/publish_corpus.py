@@ -29,6 +29,7 @@ from gazette import models
 from gazette.config import Settings
 from gazette.publish.app import create_app
 from gazette.publish.cache import cached_app
+from gazette.publish.connection import UVICORN_OPTIONS
 from gazette.store import articles as article_store
 from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
@@ -397,9 +398,11 @@ class LiveServer:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         app: Any = create_app(settings, db)
-        if cache:
+        options: dict[str, Any] = {"log_level": "warning"}
+        if cache:  # as `gazette serve` runs it: the cache in front, uvicorn as it is configured there
             app = cached_app(app, db, check_interval=0.0)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+            options = UVICORN_OPTIONS
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="off", **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

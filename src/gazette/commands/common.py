@@ -4,6 +4,8 @@ listening socket. Commands import from here; ``gazette.cli`` only assembles them
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import logging
 import socket
@@ -226,19 +228,41 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def settle_heap() -> None:
+    """Freeze what start-up built (modules, the app, its templates) out of the garbage collector's sight.
+
+    A full collection walks every tracked object; with the app loaded that took up to a quarter of a second
+    under load (measured on the load bench), a pause every open connection waits through. Frozen, only
+    what requests make is walked.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def settled(factory: Callable[[], Any]) -> Any:
+    """``factory()``, then ``settle_heap`` (what each worker process of ``serve_on`` builds its app with)."""
+    app_ = factory()
+    settle_heap()
+    return app_
+
+
 def serve_on(app_: Any, sock: socket.socket, *, workers: int = 1) -> None:
     """Run the ASGI app under uvicorn on an already bound socket. With ``workers`` > 1, ``app_`` is a picklable
     factory that each worker process calls to build its own app, and uvicorn's supervisor shares the socket
     among them, restarts a worker that dies and stops them all on SIGTERM or Ctrl-C."""
     import uvicorn
 
+    from gazette.publish.connection import UVICORN_OPTIONS
+
     if workers > 1:
         from uvicorn.supervisors.multiprocess import Multiprocess
 
-        config = uvicorn.Config(app_, factory=True, workers=workers, log_level="warning", backlog=2048)
+        factory = functools.partial(settled, app_)
+        config = uvicorn.Config(factory, factory=True, workers=workers, **UVICORN_OPTIONS)
         Multiprocess(config, sockets=[sock]).run()
         return
-    server = uvicorn.Server(uvicorn.Config(app_, log_level="warning", backlog=2048))
+    settle_heap()
+    server = uvicorn.Server(uvicorn.Config(app_, **UVICORN_OPTIONS))
     server.run(sockets=[sock])
     if not server.started:
         raise fail("the server did not start")

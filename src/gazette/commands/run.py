@@ -140,6 +140,7 @@ def run(
 
     from gazette.publish.app import create_app
     from gazette.publish.cache import cached_app
+    from gazette.publish.connection import UVICORN_OPTIONS
 
     if not 0 <= port <= 65535:
         raise fail(f"--port must be between 0 and 65535, not {port}", 2)
@@ -162,7 +163,7 @@ def run(
         raise fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
     bound = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(cached_app(create_app(settings, db), db), host=host, port=bound, log_level="warning")
+        uvicorn.Config(cached_app(create_app(settings, db), db), host=host, port=bound, **UVICORN_OPTIONS)
     )
     web = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="web", daemon=True)
     web.start()

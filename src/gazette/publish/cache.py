@@ -8,7 +8,9 @@ seconds the cache asks which listings changed since the version it last saw and 
 with them, plus the ``*`` ones. A change to the site's shape — a section, day or place that appears or
 empties (the navigation and the archive's previous/next links), or any change to the sources — drops
 everything. Only complete 200 responses that carry an ETag are kept (every page, feed and API answer does); a
-conditional request that matches gets its 304 from the cache too.
+conditional request that matches gets its 304 from the cache too. Under `gazette serve` the server asks
+``ResponseCache.answer`` itself as soon as a request's headers are read (``connection.py``), so a hit costs no
+ASGI task either.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gazette.publish.hosts import RESERVED, SITE_PATH
@@ -55,6 +57,21 @@ class CachedResponse:
     body: bytes
     etag: bytes
     tags: frozenset[str] = frozenset({EVERYTHING})
+    # the headers of its 304: all but the body's length and type, worked out once when kept
+    not_modified: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    @classmethod
+    def keep(
+        cls, headers: list[tuple[bytes, bytes]], body: bytes, etag: bytes, tags: frozenset[str]
+    ) -> CachedResponse:
+        short = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
+        return cls(headers, body, etag, tags, short)
+
+    def matches(self, if_none_match: bytes) -> bool:
+        """Whether an If-None-Match value names this answer (weak comparison, RFC 9110 §13.1.2)."""
+        if if_none_match.strip() == b"*":
+            return True
+        return self.etag in {t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")}
 
 
 def store_generation(db: Database) -> tuple[Any, ...]:
@@ -179,46 +196,69 @@ class ResponseCache:
                 del self._entries[key]
             self.dropped += len(gone)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _key(self, scope: Scope) -> tuple[bytes, bytes] | None:
+        """(key, If-None-Match) of a request the cache may answer; None for one it never keeps."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
+            return None
         path: str = scope["path"]
         if path.startswith(UNCACHED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        self._refresh()
+            return None
+        host: bytes | None = None
+        encoding: bytes | None = None
+        if_none_match = b""
+        for name, value in scope["headers"]:  # one pass over the request's headers
+            if name == b"host":
+                if host is None:
+                    host = value
+            elif name == b"accept-encoding":
+                if encoding is None:  # the first such header, as Starlette's GZipMiddleware reads it
+                    encoding = value
+            elif name == b"if-none-match":
+                if_none_match = value
         # Keyed by host too: with section hosts one path is a different page on each host (hosts.py).
-        host = next((bytes(v).lower() for k, v in scope.get("headers", []) if k == b"host"), b"")
-        key = host + b" " + path.encode("utf-8", "surrogateescape") + b"?" + scope.get("query_string", b"")
-        if _accepts_gzip(scope):
+        key = b"%s %s?%s" % (
+            bytes(host).lower() if host else b"",
+            path.encode("utf-8", "surrogateescape"),
+            scope.get("query_string", b""),
+        )
+        if encoding is not None and b"gzip" in encoding:
             key += b"#gzip"  # the app compresses for such clients (create_app's GZipMiddleware): a body of its own
+        return key, if_none_match
+
+    def answer(self, scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """The kept answer to the request ``scope`` describes — (status, headers, body): a 200, its body left
+        out for HEAD, or a 304 when If-None-Match names it — or None: not kept, or never kept (a miss is
+        counted by whoever then asks the app). Synchronous, so the server can send it without starting a
+        task (``connection.OneWriteHttpProtocol``)."""
+        found = self._key(scope)
+        if found is None:
+            return None
+        key, if_none_match = found
+        self._refresh()
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None:
-                self._entries.move_to_end(key)
-        if hit is not None:
-            self.hits += 1
-            await self._send_cached(scope, send, hit)
+            if hit is None:
+                return None
+            self._entries.move_to_end(key)
+        self.hits += 1
+        if if_none_match and hit.matches(if_none_match):
+            return 304, hit.not_modified, b""
+        return 200, hit.headers, b"" if scope["method"] == "HEAD" else hit.body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Outermost, before any routing or middleware: a hit is answered from the stored bytes.
+        kept = self.answer(scope)
+        if kept is not None:
+            status, headers, body = kept
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        found = self._key(scope)
+        if found is None:
+            await self.app(scope, receive, send)
             return
         self.misses += 1
-        await self._fill(scope, receive, send, key, self._epoch)
-
-    async def _send_cached(self, scope: Scope, send: Send, hit: CachedResponse) -> None:
-        inm = b""
-        for name, value in scope.get("headers", []):
-            if name == b"if-none-match":
-                inm = value
-        if inm and (
-            inm.strip() == b"*" or hit.etag in {t.strip().removeprefix(b"W/") for t in inm.split(b",")}
-        ):
-            headers = [(k, v) for k, v in hit.headers if k not in (b"content-length", b"content-type")]
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": hit.headers})
-        body = b"" if scope["method"] == "HEAD" else hit.body
-        await send({"type": "http.response.body", "body": body})
+        await self._fill(scope, receive, send, found[0], self._epoch)
 
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes, epoch: int) -> None:
         start: Message | None = None
@@ -249,8 +289,10 @@ class ResponseCache:
     def _keep(self, key: bytes, path: str, start: Message, body: bytes, epoch: int) -> None:
         headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
         etag = next((v for k, v in headers if k == b"etag"), None)
-        if etag is None or any(k == b"set-cookie" for k, _ in headers):
+        if etag is None or any(k in (b"set-cookie", b"transfer-encoding") for k, _ in headers):
             return
+        if not any(k == b"content-length" for k, _ in headers):  # a hit is framed by its length
+            headers.append((b"content-length", b"%d" % len(body)))
         try:
             tags = self.tags(path)
         except Exception:  # cannot say what it shows: keep it as a page of the whole site
@@ -259,18 +301,9 @@ class ResponseCache:
         with self._lock:
             if epoch != self._epoch:  # rendered before the last change was seen: it may be stale
                 return
-            self._entries[key] = CachedResponse(headers, body, etag, tags)
+            self._entries[key] = CachedResponse.keep(headers, body, etag, tags)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-
-
-def _accepts_gzip(scope: Scope) -> bool:
-    # The same test as Starlette's GZipMiddleware, so a cached body is only ever sent to a client that asked
-    # for its encoding.
-    for name, value in scope.get("headers", []):
-        if name == b"accept-encoding":
-            return b"gzip" in value  # the first such header, as Starlette reads it
-    return False
 
 
 def cached_app(app: ASGIApp, db: Database, **options: Any) -> ResponseCache:
