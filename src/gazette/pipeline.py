@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import random
 import signal
 import socket
 import threading
@@ -45,6 +46,7 @@ from gazette.errors import (
     HTTPStatusError,
     RobotsDisallowed,
     StorageRejected,
+    StorageUnavailable,
     TooLarge,
     TooManyRedirects,
 )
@@ -1376,6 +1378,28 @@ def backfill_range(
     return counts
 
 
+BATCH_TRIES = 4  # a batch that meets a deadlock (two workers' batches waiting on each other) is written again
+
+
+def _write_batch(db: Database, articles: list[models.Article]) -> bulk_store.BatchResult:
+    """Store a batch in one transaction. When the database gives up on it (PostgreSQL breaks a deadlock
+    between two workers' batches by aborting one; SQLite reports a locked file), the transaction is rolled
+    back whole, so the batch is written again after a short, growing, jittered wait: the write is idempotent
+    (stored URLs are skipped). Past ``BATCH_TRIES`` the error goes up as before."""
+    for attempt in range(1, BATCH_TRIES + 1):
+        try:
+            with db.session() as s:
+                sources = bulk_store.ensure_sources(s, [a.source or "" for a in articles])
+                return bulk_store.store_batch(s, [(a, sources.get(a.source or "")) for a in articles])
+        except StorageUnavailable as exc:
+            if attempt == BATCH_TRIES:
+                raise
+            wait = 0.2 * attempt * (1 + random.random())
+            logger.info("batch of %d not written (%s); again in %.1f s", len(articles), exc, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
 def _backfill_batch(
     db: Database, enricher: Enricher, batch: list[warc_reader.WarcResponse], counts: BackfillCounts
 ) -> None:
@@ -1403,9 +1427,7 @@ def _backfill_batch(
         articles.append(article)
     if not articles:
         return
-    with db.session() as s:
-        sources = bulk_store.ensure_sources(s, [a.source or "" for a in articles])
-        result = bulk_store.store_batch(s, [(a, sources.get(a.source or "")) for a in articles])
+    result = _write_batch(db, articles)
     for article in articles:
         outcome = result.outcomes.get(article.url, bulk_store.Outcome.SKIPPED)
         if outcome is bulk_store.Outcome.NEW:

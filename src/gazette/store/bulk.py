@@ -240,6 +240,9 @@ def _store_batch(
     ]
     slugs = _free_slugs(session, [(p, a.title) for p, (a, _) in zip(paths, todo, strict=True)])
     rows = [_article_row(a, s, p, slug) for (a, s), p, slug in zip(todo, paths, slugs, strict=True)]
+    # Inserted in the order of the unique keys, so that two workers' batches that hold a key in common (the same
+    # title on the same day makes the same slug) wait for each other in one order and cannot deadlock on it.
+    rows.sort(key=lambda row: (row["date_path"], row["slug"], row["canonical_url"]))
     stmt = (
         _insert(session, Article)
         .on_conflict_do_nothing(index_elements=["canonical_url"])
