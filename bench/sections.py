@@ -151,32 +151,44 @@ def run_learned_cv(
     """The learned model's training procedure scored by stratified k-fold on BBC (never on a trained fold).
 
     The embedding (distilled token vectors, PCA, Zipf weights) uses no labelled data, so features are
-    computed once with the shipped model's embedder; each fold refits the logistic layer and temperature.
+    computed once with the shipped model's embedder; each fold refits the logistic layer and temperature as
+    ``_build_sections_model.py`` does (the same material weights, the temperature on 3-fold held-out logits
+    of the training folds' whole articles and the written examples, half each).
     """
+    import _build_sections_model as build
     from sklearn.model_selection import StratifiedKFold
 
     labels = model.labels
-    featurise = lambda its: np.stack([model.features(it.title, it.text) for it in its])  # noqa: E731
-    x = featurise(items)
-    x_lead = featurise([data.lead(it) for it in items])
-    extra = data.load_iptc() + data.load_examples()
-    x_extra = featurise(extra)
+    m = build.material(model, data.training_groups(items))
+    weights = m.weights(dict(model.meta["group_weights"]))
+    article = np.array([int(g.split(":")[1]) if g.startswith("article:") else -1 for g in m.ids])
     y = np.array([labels.index(it.section) for it in items])
-    y_extra = np.array([labels.index(it.section) for it in extra])
     probs = np.zeros((len(items), len(labels)))
     c = float(model.meta["c"])
-    k, blend = len(model.lexicon_labels), model.blend("en")
+    blend = model.blend("en")
 
-    def offset(rows: np.ndarray) -> np.ndarray:  # the lexicon blend the model adds to its logits
-        return blend * rows[:, -k:] / model.lexicon_scale
-
-    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(x, y):
-        xt = np.vstack([x[train], x_lead[train], x_extra])
-        yt = np.concatenate([y[train], y[train], y_extra])
+    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(items, y):
+        rows = (article < 0) | np.isin(article, train)
+        kind = m.kind[rows]
+        calibration = np.where(kind == "bbc", 0.5 / max(1, (kind == "bbc").sum()), 0.0)
+        calibration += np.where(kind == "examples", 0.5 / max(1, (kind == "examples").sum()), 0.0)
+        xt = m.x[rows]
         coef, intercept, temperature = section_model.fit_calibrated(
-            xt, yt, len(labels), c=c, folds=3, offset=offset(xt)
+            xt,
+            m.y[rows],
+            len(labels),
+            c=c,
+            folds=3,
+            offset=build.lexicon_offset(model, xt, blend),
+            sample_weight=weights[rows],
+            calibration_weight=calibration,
+            groups=m.groups[rows],
+            evidence=model.evidence(m.words[rows]),
         )
-        logits = x[test] @ coef.T + intercept + offset(x[test])
+        scored = (m.kind == "bbc") & np.isin(article, test)
+        x_test = m.x[scored]
+        logits = x_test @ coef.T + intercept + build.lexicon_offset(model, x_test, blend)
+        logits *= model.evidence(m.words[scored])[:, None]
         probs[test] = np.exp(logits / temperature - (logits / temperature).max(1, keepdims=True))
     probs /= probs.sum(1, keepdims=True)
     gold = [it.section for it in items]

@@ -105,6 +105,10 @@ class WordPieceTokenizer:
 
     def encode(self, text: str, max_words: int | None = None) -> list[int]:
         """Token ids of ``text`` (of its first ``max_words`` words when given)."""
+        return self.encode_counted(text, max_words)[0]
+
+    def encode_counted(self, text: str, max_words: int | None = None) -> tuple[list[int], int]:
+        """``encode``'s token ids and the number of words (and punctuation marks) they came from."""
         if max_words is not None:
             text = text[: max_words * CHARS_PER_WORD]  # no need to split what will be cut
         words = self.words(text)
@@ -113,7 +117,7 @@ class WordPieceTokenizer:
         out: list[int] = []
         for w in words:
             out.extend(self.word_ids(w))
-        return out
+        return out, len(words)
 
 
 class StaticEmbedder:
@@ -145,8 +149,13 @@ class StaticEmbedder:
 
     def embed(self, title: str, text: str) -> np.ndarray:
         """The article's vector (zeros when no token is known)."""
-        head = self.tokenizer.encode(title or "")
-        body = self.tokenizer.encode(text or "", self.max_words)
+        return self.embed_counted(title, text)[0]
+
+    def embed_counted(self, title: str, text: str) -> tuple[np.ndarray, int]:
+        """``embed``'s vector and the number of words it averages (title and body, each once)."""
+        head, n_head = self.tokenizer.encode_counted(title or "")
+        body, n_body = self.tokenizer.encode_counted(text or "", self.max_words)
+        n_words = n_head + n_body
         ids = np.fromiter(body, dtype=np.int64, count=len(body))
         counts = np.bincount(ids, minlength=0) if len(ids) else np.zeros(0, dtype=np.int64)
         if self.lead_words and self.lead_repeat > 1 and len(ids):
@@ -160,11 +169,11 @@ class StaticEmbedder:
             used = np.concatenate([used, hids])
             mult = np.concatenate([mult, np.full(len(hids), float(self.title_repeat), dtype=np.float32)])
         if not len(used):
-            return np.zeros(self.dims, dtype=np.float32)
+            return np.zeros(self.dims, dtype=np.float32), n_words
         w = self.weights[used] * mult
         vec = (w @ self.vectors[used].astype(np.float32)) * self.scale
         norm = float(np.linalg.norm(vec))
-        return vec / norm if norm else vec
+        return (vec / norm if norm else vec), n_words
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -208,10 +217,27 @@ class EmbeddedClassifier:
     ) -> tuple[np.ndarray, str | None]:
         """The vector the logistic layer reads (embedding, then scaled lexicon log-probabilities) and the
         article's language as the lexicon read it."""
-        emb = self.embedder.embed(title, text)
+        features, lang, _ = self.read(title, text, language=language)
+        return features, lang
+
+    def read(
+        self, title: str, text: str, *, language: str | None = None
+    ) -> tuple[np.ndarray, str | None, int]:
+        """``features_and_language`` and the number of words the embedding averaged."""
+        emb, n_words = self.embedder.embed_counted(title, text)
         probs, lang = self.lexicon.predict_with_language(title, text, language=language)
         lex = np.array([probs.get(s, 0.0) for s in self.lexicon_labels], dtype=np.float32)
-        return np.concatenate([emb, self.lexicon_scale * np.log(lex + 1e-3)]), lang
+        return np.concatenate([emb, self.lexicon_scale * np.log(lex + 1e-3)]), lang, n_words
+
+    def evidence(self, n_words: int | np.ndarray) -> np.ndarray:
+        """How much of its logits an article of ``n_words`` words keeps: ``n / (n + evidence_words)``.
+
+        The embedding is a mean, so it forgets how many words it was taken over; a six-word text would
+        otherwise be as sure of itself as a long article (the lexicon shrinks the same way).
+        """
+        n = np.asarray(n_words, dtype=np.float64)
+        half = float(self.meta.get("evidence_words", 0.0))
+        return n / (n + half) if half else np.ones_like(n)
 
     def features(self, title: str, text: str, *, language: str | None = None) -> np.ndarray:
         return self.features_and_language(title, text, language=language)[0]
@@ -228,8 +254,8 @@ class EmbeddedClassifier:
 
     def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:
         """Calibrated probability per label; ``language`` is passed to the lexicon features."""
-        features, lang = self.features_and_language(title, text, language=language)
-        probs = _softmax(self.logits(features, lang) / self.temperature)
+        features, lang, n_words = self.read(title, text, language=language)
+        probs = _softmax(self.logits(features, lang) * self.evidence(n_words) / self.temperature)
         return dict(zip(self.labels, probs.tolist(), strict=True))
 
 
@@ -335,12 +361,14 @@ def fit_layer(
     return coef, intercept
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The softmax temperature that minimises the log-loss of held-out ``logits`` (rows) on labels ``y``."""
+def fit_temperature(logits: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """The softmax temperature that minimises the (``weight``-weighted) log-loss of held-out ``logits`` (rows)
+    on labels ``y``."""
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
     best_t, best_loss = 1.0, float("inf")
     for t in np.exp(np.linspace(np.log(0.2), np.log(5.0), 161)):
         p = _softmax(logits / t)
-        loss = float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean())
+        loss = float(-(w * np.log(p[np.arange(len(y)), y] + 1e-12)).sum() / w.sum())
         if loss < best_loss:
             best_t, best_loss = float(t), loss
     return best_t
@@ -373,6 +401,36 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return len(y) / (present * counts[y])
 
 
+def held_out_logits(
+    features: np.ndarray,
+    y: np.ndarray,
+    n_labels: int,
+    *,
+    c: float,
+    sample_weight: np.ndarray,
+    groups: np.ndarray | None = None,
+    folds: int = 5,
+    seed: int = 0,
+) -> np.ndarray:
+    """Logits of every row from a layer fitted on the other folds (an article and its lead share ``groups``,
+    so one never teaches the other's score)."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    held_out = np.zeros((len(y), n_labels))
+    if groups is None:
+        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(features, y)
+    else:
+        splits = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
+            features, y, groups
+        )
+    for train, test in splits:
+        coef, intercept = fit_layer(
+            features[train], y[train], n_labels, c=c, sample_weight=sample_weight[train]
+        )
+        held_out[test] = features[test] @ coef.T + intercept
+    return held_out
+
+
 def fit_calibrated(
     features: np.ndarray,
     y: np.ndarray,
@@ -382,21 +440,26 @@ def fit_calibrated(
     folds: int = 5,
     seed: int = 0,
     offset: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
+    calibration_weight: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    evidence: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """The logistic layer on all of ``features`` and a temperature fitted on its held-out folds' logits.
 
-    Labels are balanced by sample weight (the training material has far more articles of some sections).
-    ``offset`` (rows like the logits) is added to the logits before the temperature is fitted: the lexicon
-    blend that ``EmbeddedClassifier.logits`` adds.
+    Labels are balanced by sample weight (the training material has far more articles of some sections),
+    times ``sample_weight`` when given (a weight per kind of material). ``offset`` (rows like the logits) is
+    added to the logits before the temperature is fitted: the lexicon blend that ``EmbeddedClassifier.logits``
+    adds. ``calibration_weight`` says how much each row counts in the temperature's log-loss (0: not at all;
+    default: every row alike); ``groups`` keeps rows of one article in one fold; ``evidence`` (one factor per
+    row, ``EmbeddedClassifier.evidence``) multiplies the logits, offset included, as ``predict`` does.
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    weights = balanced_weights(y)
-    held_out = np.zeros((len(y), n_labels))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(features, y):
-        coef, intercept = fit_layer(features[train], y[train], n_labels, c=c, sample_weight=weights[train])
-        held_out[test] = features[test] @ coef.T + intercept
-    temperature = fit_temperature(held_out + (0.0 if offset is None else offset), y)
+    weights = balanced_weights(y) * (1.0 if sample_weight is None else sample_weight)
+    held_out = held_out_logits(
+        features, y, n_labels, c=c, sample_weight=weights, groups=groups, folds=folds, seed=seed
+    )
+    held_out += 0.0 if offset is None else offset
+    held_out *= 1.0 if evidence is None else evidence[:, None]
+    temperature = fit_temperature(held_out, y, calibration_weight)
     coef, intercept = fit_layer(features, y, n_labels, c=c, sample_weight=weights)
     return coef, intercept, temperature
