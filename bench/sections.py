@@ -39,21 +39,22 @@ from gazette.enrich.sections import LabelledArticle
 
 SUPERVISED_CEILING = 0.980  # TF-IDF + linear SVM, measured in the MANIFEST
 TARGETS = {"bbc_cv": 0.93, "dev": 0.85, "unseen": 0.85, "ece": 0.05, "ms_per_article": 2.0, "load_s": 1.0}
-# Pinned floors (ceilings for ECE and cost): the figures of docs/benchmarks.md (2026-12-06) less noise.
-# Measured: BBC 5-fold 0.942, dev 0.970, ECE 0.014 (BBC) and 0.062 (dev, 100 items: noisy), demo 0.750;
-# unseen set 0.880 balanced (0.838 over all 351 items), ECE 0.064 (one standard error there is about 0.02).
+# Pinned floors (ceilings for ECE and cost): the figures of docs/benchmarks.md (2026-12-06, second model) less
+# noise. Measured: BBC 5-fold 0.945, dev 0.990, ECE 0.021 (BBC) and 0.021 (dev, 100 items: noisy), demo 0.844;
+# unseen set 0.896 balanced (0.875 over all 351 items), ECE 0.035 (one standard error there is about 0.02; the
+# unseen set was looked at while this model's material was written, so it is a dev figure for it).
 FLOORS = {
-    "bbc_cv": 0.93,
-    "dev": 0.92,
-    "unseen": 0.86,
-    "unseen_acc": 0.81,
+    "bbc_cv": 0.935,
+    "dev": 0.95,
+    "unseen": 0.88,
+    "unseen_acc": 0.86,
     "ece_bbc": 0.03,
-    "ece_dev": 0.09,
-    "ece_unseen": 0.09,
-    "demo": 0.70,
+    "ece_dev": 0.06,
+    "ece_unseen": 0.06,
+    "demo": 0.78,
 }
-# Cost is gated as a ratio to the lexicon timed in the same run (measured 0.67 and 0.69 in two runs; absolute CPU
-# ms swing with the shared machine's load: 1.69 and 2.04 in those runs), and the load time absolutely.
+# Cost is gated as a ratio to the lexicon timed in the same run (measured 0.53 and 0.68 in two runs; absolute CPU
+# ms swing with the shared machine's load: 1.50 and 2.08 in those runs), and the load time absolutely.
 COST_CEILINGS = {"cost_ratio": 0.85, "load_s": 1.0}
 
 # Written for Gazette (not from any data set): the case issue 12 names, and its first paragraph alone.
