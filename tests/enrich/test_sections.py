@@ -770,6 +770,20 @@ def test_learned_model_file_is_small_and_records_its_inputs() -> None:
         assert needed in record
 
 
+def test_short_texts_keep_less_of_their_logits() -> None:
+    """The embedding is a mean: without the evidence factor a six-word text is as sure as a long article."""
+    clf = sections.default_classifier()
+    half = float(clf.meta["evidence_words"])
+    assert half > 0
+    assert clf.evidence(0) == 0.0 and clf.evidence(int(half)) == pytest.approx(0.5)
+    assert clf.evidence(400) > 0.98
+    title, text = "Visit", "The minister saw the film."
+    short = clf.predict(title, text)
+    longer = clf.predict(title, " ".join([text] * 30))
+    assert max(short, key=short.__getitem__) == max(longer, key=longer.__getitem__)
+    assert max(short.values()) < max(longer.values())
+
+
 def test_wordpiece_tokenizer_follows_bert_rules() -> None:
     vocab = ["[PAD]", "[UNK]", "sensor", "##s", "rio", ",", "the", "orinoco", "o", "##rin"]
     tok = section_model.WordPieceTokenizer(vocab)

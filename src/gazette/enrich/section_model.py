@@ -9,8 +9,9 @@
    dimension; tokens are weighted by ``1e-3 / (1e-3 + p(token))`` (smooth inverse frequency), averaged and
    L2-normalised;
 3. that vector beside the hand-written lexicons' probabilities (``LexiconClassifier``; they carry Spanish
-   cues and sections BBC has no examples of) goes through the logistic layer; a softmax at the fitted
-   temperature gives calibrated probabilities.
+   cues and sections BBC has no examples of) goes through the logistic layer, the lexicon's log-probabilities
+   are added once more (weighted by language), the logits are shrunk for texts of few words
+   (``EmbeddedClassifier.evidence``), and a softmax at the fitted temperature gives calibrated probabilities.
 
 Everything is one pickle-free ``.npz`` (``data/section_model.npz``, built by ``bench/_build_sections_model.py``
 from the inputs listed in ``data/section_model.md``); only numpy runs at classification time.
