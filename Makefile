@@ -25,9 +25,11 @@ browser:
 	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
 
-## test: set up and run the whole test suite (SQLite, PostgreSQL on 127.0.0.1:5432, local HTTP, Chromium)
+## test: set up and run the whole test suite (SQLite, PostgreSQL on 127.0.0.1:5432, local HTTP, Chromium), in
+## TEST_WORKERS processes (pytest-xdist; a test file's tests stay in one process, so module fixtures are made once)
+TEST_WORKERS ?= 2
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
