@@ -25,6 +25,7 @@ from gazette.publish.app import create_app
 from gazette.publish.cache import cached_app
 from gazette.publish.static import build_site
 from gazette.store import counts as counter
+from gazette.store import stories as story_store
 from gazette.store import subscriptions as feed_store
 from gazette.store.corrections import ArticleOverride, Correction
 from gazette.store.db import Database
@@ -233,6 +234,10 @@ def test_a_correction_survives_reingest_and_recluster(
     assert "PE" in before["countries"], before["places"]
     target = _other_section(before["section"])
     word = "Protesters"
+    with db.session() as s:
+        story = story_store.story_of(s, before["id"])
+        assert story is not None and story.title == before["title"]  # a story named after this article
+        story_path = story.path
 
     with CachedServer(db_url, db) as http:
         old_listing = http.get(f"/{before['section']}/")
@@ -263,6 +268,9 @@ def test_a_correction_survives_reingest_and_recluster(
         assert "PE" not in after["countries"] and ("city", "Caracas", "VE", "VE-A") in after["places"]
         assert after["path"] == before["path"]  # the permalink stays
         assert_counts_true(db)
+        with db.session() as s:  # its story's heading follows the corrected title; the story's URL stays
+            story = story_store.story_of(s, before["id"])
+            assert story is not None and story.title == after["title"] and story.path == story_path
 
         # the live site, behind the cache, moved it: listings, place pages and the article page
         page = http.get(before["path"]).text
@@ -270,6 +278,8 @@ def test_a_correction_survives_reingest_and_recluster(
         assert before["title"] not in html.unescape(http.get(f"/{before['section']}/").text)
         assert "in Cajamarca" in http.get(f"/{target}/").text
         assert "in Cajamarca" in http.get("/locale/venezuela/").text
+        story_page = html.unescape(http.get(story_path).text)
+        assert "in Cajamarca" in story_page and before["title"] not in story_page
         assert http.get("/api/articles", params={"section": target}).status_code == 200
     with db.session() as s:
 
@@ -324,6 +334,9 @@ def test_a_correction_survives_reingest_and_recluster(
     gazette("correct", url, "--revert", "title", "--revert", "places", "--by", "Bo")
     reverted = stored(db, url)
     assert reverted["title"] == revised_feed.revised_title(1)
+    with db.session() as s:  # the story follows the revert too
+        story = story_store.story_of(s, before["id"])
+        assert story is not None and story.title == reverted["title"]
     assert "PE" in reverted["countries"] and "VE" not in reverted["countries"]
     assert reverted["section"] == target  # still corrected
     assert_counts_true(db)

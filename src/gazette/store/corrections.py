@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gazette import models
 from gazette.errors import CorrectionRefused
+from gazette.store import stories as story_store
 from gazette.store.schema import Article, ArticleLocale, Base, UTCDateTime
 
 logger = logging.getLogger(__name__)
@@ -312,6 +313,9 @@ def correct(
         raise CorrectionRefused("nothing to change: the article already reads so")
     session.add_all(audit)
     session.flush()
+    for change in audit:
+        if change.field == "title" and change.old is not None and change.new is not None:
+            story_store.follow_title(session, row.id, change.old, change.new)
     logger.info(
         "article %s corrected by %s: %s",
         row.id,

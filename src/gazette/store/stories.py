@@ -333,6 +333,22 @@ def retitle_story(session: Session, story_id: int, *, unless: str) -> bool:
     return True
 
 
+def follow_title(session: Session, article_id: int, old: str, new: str) -> bool:
+    """An editor's title correction (or its revert) of an article: the story named after the article's old title
+    takes the new one as its heading. Its slug stays, as the article's own does, so that its URL is permanent
+    (a takedown, which must drop a title from URLs too, renames through ``retitle_story``). Returns whether the
+    story's title changed."""
+    member = membership(session, article_id)
+    if member is None or old == new:
+        return False
+    story = session.get(Story, member.story_id)
+    if story is None or story.title != old:
+        return False
+    story.title = new
+    session.flush()
+    return True
+
+
 def point_redirects(session: Session, targets: Mapping[int, int | None]) -> None:
     """Point old story ids at the stories that now hold their articles, and re-point chains through them."""
     for old_id, target in targets.items():
