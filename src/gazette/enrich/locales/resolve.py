@@ -92,10 +92,13 @@ class Found:
     origin: str  # "gazetteer", "area" or "feature"
     context: Context
     objections: list[str] = field(default_factory=list)
+    # The longer candidate this one lies inside ("Athens" in "Athens Regional Park"): read only when that one is
+    # not a place.
+    outer: Found | None = None
 
 
-_FEATURE_WORD = (
-    r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*)"  # "W.", "St." or a capitalised word, never across a full stop
+_FEATURE_WORD = (  # "W.", "St." or a capitalised word ("Governors’"), never across a full stop
+    r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*(?:['’]\w*)?)"
 )
 _FEATURE_NAME = re.compile(
     r"(?<![\w'’.-])(?:"
@@ -152,7 +155,7 @@ class Tagger:
         return links
 
     def _raw_matches(self, text: str, folded: str) -> list[Candidate]:
-        """Leftmost-longest, non-overlapping gazetteer and area names, bounded by non-word characters."""
+        """Every gazetteer and area name, bounded by non-word characters (overlapping ones too)."""
         n = len(text)
         found: list[Candidate] = []
         for end_index, key in self.automaton.iter(folded):
@@ -169,21 +172,31 @@ class Tagger:
             links = self._links(text, start, end, key)
             if links:
                 found.append(Candidate(start, end, links))
-        return _leftmost_longest(found)
+        return found
 
-    def _candidates(self, text: str, *, with_features: bool = False) -> list[tuple[Candidate, str]]:
-        """Gazetteer and area names, and (with a model) streets, rivers and parks, leftmost-longest."""
+    def _candidates(
+        self, text: str, *, with_features: bool = False
+    ) -> list[tuple[Candidate, str, list[Candidate]]]:
+        """Gazetteer and area names, and (with a model) streets, rivers and parks, leftmost-longest; each with the
+        leftmost-longest names inside it ("Florida" in "Florida Highway", "Alexandria" in "Alexandria City"),
+        which are read when the longer one is not a place."""
         found = [(c, self._origin(c)) for c in self._raw_matches(text, fold_keeping_length(text))]
         if self.model is not None or with_features:
             for match in _FEATURE_NAME.finditer(text):
-                found.append((Candidate(match.start(), match.end(), []), FEATURE))
+                span = _feature_span(text, match.start(), match.end())
+                if span is not None:
+                    found.append((Candidate(span[0], span[1], []), FEATURE))
         found.sort(key=lambda pair: (pair[0].start, -(pair[0].end - pair[0].start)))
-        chosen: list[tuple[Candidate, str]] = []
+        chosen: list[tuple[Candidate, str, list[Candidate]]] = []
         last_end = -1
         for candidate, origin in found:
             if candidate.start >= last_end:
-                chosen.append((candidate, origin))
+                chosen.append((candidate, origin, []))
                 last_end = candidate.end
+            elif origin != FEATURE and candidate.end <= last_end:
+                inner = chosen[-1][2]
+                if not inner or candidate.start >= inner[-1].end:
+                    inner.append(candidate)
         return chosen
 
     def _origin(self, candidate: Candidate) -> str:
@@ -208,7 +221,7 @@ class Tagger:
         kept = []
         if self.model is None:
             for f in found:
-                if f.origin == FEATURE:
+                if f.origin == FEATURE or f.outer is not None:
                     continue
                 if f.objections:
                     self._log_drop(f, "")
@@ -218,16 +231,22 @@ class Tagger:
                     continue
                 kept.append(f)
             return kept
+        kept_ids: set[int] = set()
         for f, row in self.feature_rows(text, found, surnames):
-            if row is None:
-                kept.append(f)  # a demonym always points at its country
-                continue
+            if f.outer is not None and id(f.outer) in kept_ids:
+                continue  # the longer name it lies inside is the place
             if HARD_RULES.intersection(f.objections):
                 self._log_drop(f, "")
+                continue
+            if row is None:
+                if f.outer is None:
+                    kept.append(f)  # a demonym points at its country
+                    kept_ids.add(id(f))
                 continue
             probability = self.model.probability(row)
             if probability >= self.model.threshold or (probability >= SURE_PLACE_FLOOR and _sure_place(f)):
                 kept.append(f)
+                kept_ids.add(id(f))
             else:
                 self._log_drop(f, f"recogniser p={probability:.2f}")
         return kept
@@ -237,12 +256,16 @@ class Tagger:
         too when the recogniser is there to judge them, or ``with_features``)."""
         if with_features is None:
             with_features = self.model is not None
-        pairs = self._candidates(text, with_features=with_features)
-        by_start = {c.start: c for c, _origin in pairs}
+        triples = self._candidates(text, with_features=with_features)
+        by_start = {c.start: c for c, _origin, _inner in triples}
         found = []
-        for candidate, origin in pairs:
+        for candidate, origin, inner in triples:
             context = Context.read(text, candidate, by_start, self.places, self.gazetteer.names, self.weak)
-            found.append(Found(candidate, origin, context, objections(context)))
+            outer = Found(candidate, origin, context, objections(context))
+            found.append(outer)
+            for part in inner:
+                context = Context.read(text, part, by_start, self.places, self.gazetteer.names, self.weak)
+                found.append(Found(part, self._origin(part), context, objections(context), outer))
         return found
 
     def feature_rows(
@@ -251,15 +274,21 @@ class Tagger:
         """The recogniser's features of each candidate (``None`` for a demonym, which needs none)."""
         if surnames is None:
             surnames = self._surnames(text, found)
+        outers = [f for f in found if f.outer is None]
         repeats: dict[str, int] = defaultdict(int)
-        for f in found:
+        # Where else the name stands where only a place can ("in Ozark", "Ozark, Mo."): an article names a place
+        # the same way throughout ("Ozark police", "the Ozark council").
+        marked: dict[str, set[int]] = defaultdict(set)
+        for f in outers:
             repeats[f.context.key] += 1
+            if _place_context(text, f):
+                marked[f.context.key].add(f.candidate.start)
         lower_words = {fold_keeping_length(w) for w in _LOWER_WORD.findall(text)}
         # Which distinct names have a reading in each region and country: a small town beside another place of
         # its state ("Chiefland" with "Levy County") is likelier a place than one alone.
         region_keys: dict[str, set[str]] = defaultdict(set)
         country_keys: dict[str, set[str]] = defaultdict(set)
-        for f in found:
+        for f in outers:
             for link in f.candidate.links:
                 p = self.places[link.place_index]
                 if p.region_code:
@@ -288,6 +317,12 @@ class Tagger:
             size = row[4]  # "population=…"
             row.append(f"region_shared={min(others_in_region, 2)}|{size}")
             row.append(f"country_shared={min(others_in_country, 3)}")
+            if marked[f.context.key] - {f.candidate.start}:
+                row.append("marked_elsewhere")
+                row.append(f"marked_elsewhere|{row[8]}")  # "next=…"
+            if f.outer is not None:
+                row.append("inside=" + f.outer.origin)
+                row.append(f"inside={f.outer.origin}|{row[2]}")  # "kinds=…"
             rows.append((f, row))
         return rows
 
@@ -303,7 +338,7 @@ class Tagger:
         unless marked as a place ("estado Bolívar")."""
         surnames: set[str] = set()
         for f in found:
-            if not f.objections or f.origin != "gazetteer":
+            if not f.objections or f.origin != "gazetteer" or f.outer is not None:
                 continue
             candidate = f.candidate
             if any(self.places[link.place_index].kind == "country" for link in candidate.links):
@@ -354,7 +389,7 @@ class Tagger:
     def naive_mentions(self, text: str) -> list[Mention]:
         """Baseline for the bench: every capitalised match, read as its most populous place."""
         out = []
-        for start, end, links in self._raw_matches(text, fold_keeping_length(text)):
+        for start, end, links in _leftmost_longest(self._raw_matches(text, fold_keeping_length(text))):
             best = max(links, key=lambda link: self.places[link.place_index].population)
             out.append(
                 Mention(
@@ -562,6 +597,30 @@ def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:
     return chosen
 
 
+_ROUTE_NUMBER = re.compile(r" \d{1,4}[A-Z]?(?![\w.,]\d)")
+_PARTY_PREFIX = re.compile(r"[DRI]-")
+
+
+def _feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A street or river name as matched, less an opening word that is no part of it ("A Goose Creek man",
+    "Eight Florida Highway Patrol troopers", "R-Elbow Lake") and with the route number that follows a road
+    ("County Road 43"); ``None`` when nothing of a name is left."""
+    if _PARTY_PREFIX.match(text, start):
+        start += 2
+    first, _, rest = text[start:end].partition(" ")
+    if rest and fold_keeping_length(first) in _NOT_FEATURE_OPENERS:
+        if " " not in rest:
+            return None  # "The Lake", "United Way": less its opener, a bare suffix is no name
+        start += len(first) + 1
+    last = text[start:end].rsplit(" ", 1)[-1].lower()
+    if last in handnames.NUMBERED_FEATURE_SUFFIXES and (number := _ROUTE_NUMBER.match(text, end)):
+        end = number.end()
+    return start, end
+
+
+_NOT_FEATURE_OPENERS = frozenset(handnames.FUNCTION_WORDS | handnames.FEATURE_OPENERS)
+
+
 def _party_hometown(text: str, start: int) -> bool:
     """ "Sen. Robert Ford, D-Charleston": a party letter and a hyphen before a home town."""
     return (
@@ -569,6 +628,18 @@ def _party_hometown(text: str, start: int) -> bool:
         and text[start - 1] == "-"
         and text[start - 2] in "DRI"
         and (start == 2 or not text[start - 3].isalnum())
+    )
+
+
+def _place_context(text: str, found: Found) -> bool:
+    """Whether a candidate stands where only a place can: after "in" or "near", before its state or country
+    ("Ozark, Mo.", "Miami Florida"), or marked as one ("estado Bolívar")."""
+    ctx = found.context
+    return (
+        (ctx.prev_sep == " " and ctx.prev_key in handnames.LOCATIVE_WORDS)
+        or ctx.place_after_comma()
+        or ctx.region_follows()
+        or _marked_place(text, found.candidate)
     )
 
 

@@ -144,17 +144,19 @@ def town_named_after_person(ctx: Context) -> str | None:
 
 
 def currency(ctx: Context) -> str | None:
-    if ctx.next_word and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_NEXT:
+    if ctx.next_word and ctx.next_key in handnames.CURRENCY_NEXT:
         return "a currency ('bolívar fuerte')"
     if ctx.prev_word[-1:].isdigit() and ctx.prev_sep.strip() == "" and ctx.surface[:1].islower():
         # a currency is written in lower case; "1935 Orchard St." and "2009 MANSFIELD" are an address, a date
         return "an amount before it ('500 bolívares')"
-    if (
-        ctx.next_word
-        and ctx.next_sep == " "
-        and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_UNITS
-    ):
-        return "names a currency ('68 US dollars')"
+    if ctx.next_word and ctx.next_sep == " " and ctx.next_key in handnames.CURRENCY_UNITS:
+        return "names a currency ('68 US dollars', '75 million US dollars.')"
+    return None
+
+
+def language_or_unit(ctx: Context) -> str | None:
+    if ctx.next_word and ctx.next_sep == " " and ctx.next_key in handnames.LANGUAGE_NEXT:
+        return "a language or a unit ('French surtitles', 'British thermal units')"
     return None
 
 
@@ -270,6 +272,8 @@ RULES: tuple[Rule, ...] = (
     common_word_without_context,
     common_word_at_sentence_start,
 )
+# A demonym always points at its country, unless it names a currency or a language.
+DEMONYM_RULES: tuple[Rule, ...] = (currency, language_or_unit)
 
 
 def is_demonym(candidate: Candidate) -> bool:
@@ -277,21 +281,18 @@ def is_demonym(candidate: Candidate) -> bool:
 
 
 # Rules that drop a candidate whatever the recogniser says: no news text means a place by them.
-HARD_RULES = frozenset({"currency", "article_before_town"})
+HARD_RULES = frozenset({"currency", "article_before_town", "language_or_unit"})
 
 
 def objections(ctx: Context) -> list[str]:
-    """The names of the rules that object to the candidate (none for a demonym: it always points somewhere)."""
-    if is_demonym(ctx.candidate):
-        return []
-    return [rule.__name__ for rule in RULES if rule(ctx) is not None]
+    """The names of the rules that object to the candidate (for a demonym, only a currency's or a language's)."""
+    rules = DEMONYM_RULES if is_demonym(ctx.candidate) else RULES
+    return [rule.__name__ for rule in rules if rule(ctx) is not None]
 
 
 def first_objection(ctx: Context) -> tuple[str, str] | None:
     """The first rule that objects and its reason, for the debug log."""
-    if is_demonym(ctx.candidate):
-        return None
-    for rule in RULES:
+    for rule in DEMONYM_RULES if is_demonym(ctx.candidate) else RULES:
         reason = rule(ctx)
         if reason is not None:
             return rule.__name__, reason

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from gazette.enrich.locales.gazetteer import Place
 from gazette.textfold import fold_keeping_length
 
-LONE_TOWN_SUPPORT = 3.0
+LONE_TOWN_SUPPORT = 2.5
 VILLAGE = 5000
 COUNTRY_FROM_COUNTRY = 1.0
 COUNTRY_FROM_PLACE = 1.5
