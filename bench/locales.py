@@ -185,7 +185,7 @@ def labelled_rows(tagger: Tagger, docs: list[tuple[str, Doc]]) -> tuple[list[lis
     labels: list[int] = []
     for _corpus, doc in docs:
         gold = {(g.start, g.end) for g in doc.gold}
-        found = tagger.candidates(doc.text, with_features=True)
+        found = tagger.candidates(doc.text, with_features=True, with_parts=True)
         for f, row in tagger.feature_rows(doc.text, found):
             if row is None:
                 continue
@@ -308,7 +308,9 @@ class ErrorKinds:
 
     def add(self, corpus: str, tagger: Tagger, doc: Doc, demonyms: bool) -> None:
         kinds = self.kinds[corpus]
-        candidates = {(f.candidate.start, f.candidate.end) for f in tagger.candidates(doc.text)}
+        candidates = {
+            (f.candidate.start, f.candidate.end) for f in tagger.candidates(doc.text, with_parts=True)
+        }
         found = {(m.start, m.end): m for m in tagger.find_mentions(doc.text) if demonyms or not m.demonym}
         gold = {(g.start, g.end): g for g in doc.gold}
         for span, g in gold.items():
