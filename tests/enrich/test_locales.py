@@ -493,3 +493,16 @@ def test_possible_votes_split_a_name_among_its_regions():
     assert by_region["US-OH"] == {"twice": POSSIBLE_REGION / 2}
     assert "US-KY" not in by_region  # a name of one region lends its vote through its reading only
     assert totals["US-IN"] == POSSIBLE_REGION / 2
+
+
+def test_a_name_after_a_hyphen_joining_two_capitalised_names_is_read():
+    found = find_mentions("The talks covered Egyptian-US relations and the Arab-Israeli conflict.")
+    assert {m.surface: m.place.country_code for m in found} == {"Egyptian": "EG", "US": "US", "Israeli": "IL"}
+    # a lower-case word before the hyphen joins no two names: "anti-Mexico" is not read as a pair
+    assert _capitalised_pair_of("anti-Mexico") is False
+
+
+def _capitalised_pair_of(text: str) -> bool:
+    from gazette.enrich.locales.resolve import _capitalised_pair
+
+    return _capitalised_pair(text, text.index("-") + 1)

@@ -166,7 +166,7 @@ class Tagger:
             if start > 0:
                 before = text[start - 1]
                 if (before.isalnum() or before in "-@#") and not (
-                    before == "-" and _party_hometown(text, start)
+                    before == "-" and (_party_hometown(text, start) or _capitalised_pair(text, start))
                 ):
                     continue
             links = self._links(text, start, end, key)
@@ -609,6 +609,17 @@ def _feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 _NOT_FEATURE_OPENERS = frozenset(handnames.FUNCTION_WORDS | handnames.FEATURE_OPENERS)
+
+
+def _capitalised_pair(text: str, start: int) -> bool:
+    """ "Egyptian-US relations", "EU-Israel summit", "Nebraska-Lincoln": a capitalised name after a hyphen
+    that follows another capitalised word (the recogniser weighs it: ``after_hyphen``)."""
+    if not text[start].isupper():
+        return False
+    i = start - 1
+    while i > 0 and text[i - 1].isalpha():
+        i -= 1
+    return i < start - 1 and text[i].isupper()
 
 
 def _party_hometown(text: str, start: int) -> bool:
