@@ -54,6 +54,8 @@ class Context:
     places: list[Place]
     names: dict  # the gazetteer's folded names, for "is this word a place name too"
     weak: frozenset[str]
+    prev_key: str = ""  # the words before and after, folded, their full stop or comma left off (read once)
+    next_key: str = ""
 
     @classmethod
     def read(
@@ -86,19 +88,13 @@ class Context:
             places=places,
             names=names,
             weak=weak,
+            prev_key=fold_keeping_length(prev_word.rstrip(".")),
+            next_key=fold_keeping_length(next_word.rstrip(".,")),
         )
 
     @property
     def small_towns_only(self) -> bool:
         return self.towns_only and self.largest < SMALL_TOWN
-
-    @property
-    def prev_key(self) -> str:
-        return fold_keeping_length(self.prev_word.rstrip("."))
-
-    @property
-    def next_key(self) -> str:
-        return fold_keeping_length(self.next_word.rstrip(".,"))
 
     @property
     def prev_capitalised(self) -> bool:
