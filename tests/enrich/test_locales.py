@@ -503,6 +503,6 @@ def test_a_name_after_a_hyphen_joining_two_capitalised_names_is_read():
 
 
 def _capitalised_pair_of(text: str) -> bool:
-    from gazette.enrich.locales.resolve import _capitalised_pair
+    from gazette.enrich.locales.spans import capitalised_pair
 
-    return _capitalised_pair(text, text.index("-") + 1)
+    return capitalised_pair(text, text.index("-") + 1)

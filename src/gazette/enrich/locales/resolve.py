@@ -1,7 +1,7 @@
 """Locales stage: find place mentions and resolve each to one gazetteer entry.
 
 Candidates come from an Aho-Corasick automaton over the gazetteer's names and the hand-written areas, and from
-the street-and-river pattern ("Wichita Drive"). The trained recogniser (``recognise.py``) keeps those that name a
+the street-and-river pattern ("Wichita Drive"; ``spans.py``, which also nests the names inside a longer one). The trained recogniser (``recognise.py``) keeps those that name a
 place here, weighing the rules' objections (``rules.py``) with the rest; without a model the rules decide alone.
 Each kept candidate's readings are then scored (a prior, the support of the article's other places, the container
 after a comma) and the best picked, three rounds over, so that each reading can lean on the others'.
@@ -44,6 +44,7 @@ from gazette.enrich.locales.rules import (
     objections,
     person_title_or_first_name,
 )
+from gazette.enrich.locales.spans import after_hyphen_allowed, feature_spans, leftmost_longest, nest
 from gazette.enrich.locales.votes import (
     LONE_TOWN_SUPPORT,
     VILLAGE,
@@ -97,17 +98,6 @@ class Found:
     parts: list[Candidate] = field(default_factory=list)
 
 
-_FEATURE_WORD = (  # "W.", "St." or a capitalised word ("Governors’"), never across a full stop
-    r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*(?:['’]\w*)?)"
-)
-_FEATURE_NAME = re.compile(
-    r"(?<![\w'’.-])(?:"
-    + rf"(?:{_FEATURE_WORD} ){{1,3}}(?:"
-    + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_SUFFIXES, key=len, reverse=True))
-    + r")|(?:"
-    + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_PREFIXES, key=len, reverse=True))
-    + r") (?:[A-Z][\w-]+|\d+))(?![\w-])"
-)
 _LOWER_WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
 
 
@@ -166,7 +156,7 @@ class Tagger:
             if start > 0:
                 before = text[start - 1]
                 if (before.isalnum() or before in "-@#") and not (
-                    before == "-" and (_party_hometown(text, start) or _capitalised_pair(text, start))
+                    before == "-" and after_hyphen_allowed(text, start)
                 ):
                     continue
             links = self._links(text, start, end, key)
@@ -182,22 +172,8 @@ class Tagger:
         which are read when the longer one is not a place."""
         found = [(c, self._origin(c)) for c in self._raw_matches(text, fold_keeping_length(text))]
         if self.model is not None or with_features:
-            for match in _FEATURE_NAME.finditer(text):
-                span = _feature_span(text, match.start(), match.end())
-                if span is not None:
-                    found.append((Candidate(span[0], span[1], []), FEATURE))
-        found.sort(key=lambda pair: (pair[0].start, -(pair[0].end - pair[0].start)))
-        chosen: list[tuple[Candidate, str, list[Candidate]]] = []
-        last_end = -1
-        for candidate, origin in found:
-            if candidate.start >= last_end:
-                chosen.append((candidate, origin, []))
-                last_end = candidate.end
-            elif origin != FEATURE and candidate.end <= last_end:
-                inner = chosen[-1][2]
-                if not inner or candidate.start >= inner[-1].end:
-                    inner.append(candidate)
-        return chosen
+            found.extend((Candidate(start, end, []), FEATURE) for start, end in feature_spans(text))
+        return nest(found, never_inside=FEATURE)
 
     def _origin(self, candidate: Candidate) -> str:
         kinds = {self.places[link.place_index].kind for link in candidate.links}
@@ -374,7 +350,7 @@ class Tagger:
     def naive_mentions(self, text: str) -> list[Mention]:
         """Baseline for the bench: every capitalised match, read as its most populous place."""
         out = []
-        for start, end, links in _leftmost_longest(self._raw_matches(text, fold_keeping_length(text))):
+        for start, end, links in leftmost_longest(self._raw_matches(text, fold_keeping_length(text))):
             best = max(links, key=lambda link: self.places[link.place_index].population)
             out.append(
                 Mention(
@@ -574,62 +550,6 @@ def _share(scores: list[float], best: float) -> float:
     if len(scores) == 1:
         return 1.0
     return 1.0 / sum(math.exp(SHARE_SCALE * (score - best)) for score in scores if score - best > -20.0)
-
-
-def _leftmost_longest(found: list[Candidate]) -> list[Candidate]:
-    found.sort(key=lambda c: (c.start, -(c.end - c.start)))
-    chosen: list[Candidate] = []
-    last_end = -1
-    for candidate in found:
-        if candidate.start >= last_end:
-            chosen.append(candidate)
-            last_end = candidate.end
-    return chosen
-
-
-_ROUTE_NUMBER = re.compile(r" \d{1,4}[A-Z]?(?![\w.,]\d)")
-_PARTY_PREFIX = re.compile(r"[DRI]-")
-
-
-def _feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """A street or river name as matched, less an opening word that is no part of it ("A Goose Creek man",
-    "Eight Florida Highway Patrol troopers", "R-Elbow Lake") and with the route number that follows a road
-    ("County Road 43"); ``None`` when nothing of a name is left."""
-    if _PARTY_PREFIX.match(text, start):
-        start += 2
-    first, _, rest = text[start:end].partition(" ")
-    if rest and fold_keeping_length(first) in _NOT_FEATURE_OPENERS:
-        if " " not in rest:
-            return None  # "The Lake", "United Way": less its opener, a bare suffix is no name
-        start += len(first) + 1
-    last = text[start:end].rsplit(" ", 1)[-1].lower()
-    if last in handnames.NUMBERED_FEATURE_SUFFIXES and (number := _ROUTE_NUMBER.match(text, end)):
-        end = number.end()
-    return start, end
-
-
-_NOT_FEATURE_OPENERS = frozenset(handnames.FUNCTION_WORDS | handnames.FEATURE_OPENERS)
-
-
-def _capitalised_pair(text: str, start: int) -> bool:
-    """ "Egyptian-US relations", "EU-Israel summit", "Nebraska-Lincoln": a capitalised name after a hyphen
-    that follows another capitalised word (the recogniser weighs it: ``after_hyphen``)."""
-    if not text[start].isupper():
-        return False
-    i = start - 1
-    while i > 0 and text[i - 1].isalpha():
-        i -= 1
-    return i < start - 1 and text[i].isupper()
-
-
-def _party_hometown(text: str, start: int) -> bool:
-    """ "Sen. Robert Ford, D-Charleston": a party letter and a hyphen before a home town."""
-    return (
-        start >= 2
-        and text[start - 1] == "-"
-        and text[start - 2] in "DRI"
-        and (start == 2 or not text[start - 3].isalnum())
-    )
 
 
 def _place_context(ctx: Context) -> bool:
