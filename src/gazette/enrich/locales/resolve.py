@@ -1,8 +1,10 @@
 """Locales stage: find place mentions and resolve each to one gazetteer entry.
 
 Candidates come from an Aho-Corasick automaton over the gazetteer's names and the hand-written areas, and from
-the street-and-river pattern ("Wichita Drive"; ``spans.py``, which also nests the names inside a longer one). The trained recogniser (``recognise.py``) keeps those that name a
-place here, weighing the rules' objections (``rules.py``) with the rest; without a model the rules decide alone.
+the street-and-river pattern ("Wichita Drive"; ``spans.py``, which also nests the names inside a longer one). The
+trained recogniser (``recognise.py``) keeps those that name a place here, weighing the rules' objections
+(``rules.py``) with the rest, and reads the names inside a candidate it rejects; without a model the rules decide
+alone.
 Each kept candidate's readings are then scored (a prior, the support of the article's other places, the container
 after a comma) and the best picked, three rounds over, so that each reading can lean on the others'.
 """
@@ -207,11 +209,12 @@ class Tagger:
                     continue
                 kept.append(f)
             return kept
+        model = self.model
         article = self._article(text, found, surnames)
         pending = list(reversed(found))
         while pending:
             f = pending.pop()
-            if self._is_place(f, article.row(f)):
+            if self._is_place(model, f, article.row(f)):
                 if f.outer is None or not is_demonym(f.candidate):
                     kept.append(f)
             elif f.parts:
@@ -219,16 +222,15 @@ class Tagger:
                 pending.extend(reversed(self.read_parts(text, f, found)))
         return kept
 
-    def _is_place(self, f: Found, row: list[str] | None) -> bool:
+    def _is_place(self, model: ToponymModel, f: Found, row: list[str] | None) -> bool:
         """The recogniser's call on one candidate (a demonym is its country's unless a hard rule objects)."""
-        assert self.model is not None
         if HARD_RULES.intersection(f.objections):
             self._log_drop(f, "")
             return False
         if row is None:
             return True
-        probability = self.model.probability(row)
-        if probability >= self.model.threshold or (probability >= SURE_PLACE_FLOOR and _sure_place(f)):
+        probability = model.probability(row)
+        if probability >= model.threshold or (probability >= SURE_PLACE_FLOOR and _sure_place(f)):
             return True
         self._log_drop(f, f"recogniser p={probability:.2f}")
         return False

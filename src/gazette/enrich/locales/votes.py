@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from gazette.enrich.locales.gazetteer import Place
 from gazette.textfold import fold_keeping_length
 
+# Support for another country from which a lone small town abroad is dropped: two towns, or a town and the
+# country's name ("Chaguaramas" beside Port of Spain and Trinidad is not the town in Guárico; 3.0 before, the same
+# bench figures to the third decimal).
 LONE_TOWN_SUPPORT = 2.5
 VILLAGE = 5000
 COUNTRY_FROM_COUNTRY = 1.0
