@@ -34,6 +34,7 @@ from _datasets import datasets_dir
 from gazette.enrich.locales import fold_keeping_length, get_tagger, tag_locales
 from gazette.enrich.locales.recognise import fit
 from gazette.enrich.locales.resolve import Tagger
+from gazette.enrich.locales.rules import HARD_RULES
 
 # Published figures quoted in the MANIFEST: country / admin1 / Acc@161 (Mordecai 3 README), Acc@161 (CamCoder).
 PUBLISHED = {
@@ -185,7 +186,7 @@ def labelled_rows(tagger: Tagger, docs: list[tuple[str, Doc]]) -> tuple[list[lis
     labels: list[int] = []
     for _corpus, doc in docs:
         gold = {(g.start, g.end) for g in doc.gold}
-        found = tagger.candidates(doc.text, with_features=True)
+        found = tagger.candidates(doc.text, with_features=True, with_parts=True)
         for f, row in tagger.feature_rows(doc.text, found):
             if row is None:
                 continue
@@ -290,12 +291,25 @@ FIRST_ROUND = {
     "geovirus": {"P": 0.914, "R": 0.893, "F1": 0.903, "country": 0.981, "Acc@161": 0.851},
     "trnews": {"P": 0.899, "R": 0.890, "F1": 0.894, "country": 0.964, "region": 0.878, "Acc@161": 0.860},
 }
-# Floors for the cross-validated recogniser (measured 2026-12-06, second round, minus 1-2 points of noise): below
+# The second round (2026-12-06, 5-fold CV means), printed beside the new figures.
+SECOND_ROUND = {
+    "lgl": {
+        "P": 0.889, "R": 0.807, "F1": 0.846, "country": 0.967, "region": 0.812, "Acc@161": 0.872,
+        "Acc@161*": 0.874,
+    },
+    "geovirus": {"P": 0.913, "R": 0.900, "F1": 0.906, "country": 0.988, "Acc@161": 0.865, "Acc@161*": 0.947},
+    "trnews": {
+        "P": 0.904, "R": 0.897, "F1": 0.900, "country": 0.963, "region": 0.881, "Acc@161": 0.876,
+        "Acc@161*": 0.920,
+    },
+}  # fmt: skip
+# Floors for the cross-validated recogniser (measured 2026-12-06, third round: LGL 0.891 / 0.815 / 0.974 / 0.876,
+# GeoVirus 0.909 / 0.902 / 0.988 / 0.866, TR-News 0.903 / 0.899 / 0.966 / 0.880, minus 1-2 points of noise): below
 # one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.88, "R": 0.785, "country": 0.955, "Acc@161": 0.855},
-    "geovirus": {"P": 0.90, "R": 0.88, "country": 0.975, "Acc@161": 0.85},
-    "trnews": {"P": 0.885, "R": 0.875, "country": 0.95, "Acc@161": 0.86},
+    "lgl": {"P": 0.88, "R": 0.80, "country": 0.965, "Acc@161": 0.86},
+    "geovirus": {"P": 0.895, "R": 0.885, "country": 0.975, "Acc@161": 0.85},
+    "trnews": {"P": 0.89, "R": 0.88, "country": 0.95, "Acc@161": 0.865},
 }
 TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 
@@ -308,28 +322,38 @@ class ErrorKinds:
 
     def add(self, corpus: str, tagger: Tagger, doc: Doc, demonyms: bool) -> None:
         kinds = self.kinds[corpus]
-        candidates = {(f.candidate.start, f.candidate.end) for f in tagger.candidates(doc.text)}
+        candidates = {
+            (f.candidate.start, f.candidate.end): f for f in tagger.candidates(doc.text, with_parts=True)
+        }
         found = {(m.start, m.end): m for m in tagger.find_mentions(doc.text) if demonyms or not m.demonym}
         gold = {(g.start, g.end): g for g in doc.gold}
         for span, g in gold.items():
             m = found.get(span)
             if m is None:
                 if span in candidates:
-                    kind = "missed: a candidate dropped"
+                    hard = HARD_RULES.intersection(candidates[span].objections)
+                    kind = f"missed: a candidate dropped by {'a hard rule' if hard else 'the recogniser'}"
                 elif any(s < span[1] and span[0] < e for s, e in candidates):
                     kind = "missed: a candidate overlaps it"
                 else:
-                    kind = "missed: never a candidate"
+                    words = "several words" if " " in g.name.strip() else "one word"
+                    kind = f"missed: never a candidate ({words})"
                 kinds[kind][g.name] += 1
             elif g.lat is not None and (
                 m.place.lat is None or haversine_km(g.lat, g.lon, m.place.lat, m.place.lon) > 161
             ):
-                where = "its country" if m.place.country_code == g.country else "another country"
+                if m.place.country_code != g.country:
+                    where = "another country"
+                elif g.region and m.place.region_code == g.region:
+                    where = "its region (the point too far)"
+                else:
+                    where = "its country"
                 kinds[f"over 161 km: a {m.place.kind} in {where}"][g.name] += 1
         for span, m in found.items():
             if span not in gold:
                 alone = not any(s < span[1] and span[0] < e for s, e in gold)
-                kinds[f"false: a {m.place.kind}{'' if alone else ' overlapping a toponym'}"][m.surface] += 1
+                kind = "demonym" if m.demonym else m.place.kind
+                kinds[f"false: a {kind}{'' if alone else ' overlapping a toponym'}"][m.surface] += 1
 
     def print(self, corpus: str, top: int = 8) -> None:
         print(f"errors {corpus}:")
@@ -428,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         rows.append([name, "gazette, rules only", *(fmt(rules[c]) for c in COLUMNS)])
+        rows.append(
+            [name, "second recogniser round (2026-12-06)", *(fmt(SECOND_ROUND[name].get(c)) for c in COLUMNS)]
+        )
         rows.append(
             [name, "first recogniser round (2026-12-06)", *(fmt(FIRST_ROUND[name].get(c)) for c in COLUMNS)]
         )

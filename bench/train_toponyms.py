@@ -35,12 +35,14 @@ The toponym recogniser's weights (logistic regression, {features} features, {siz
 `bench/train_toponyms.py` (`python bench/train_toponyms.py`).
 
 - Training data: every gazetteer, area and street-pattern candidate in LGL ({lgl} articles), TR-News ({trnews})
-  and GeoVirus ({geovirus}) from milangritta/Pragmatic-Guide-to-Geoparsing-Evaluation, labelled by the gold
-  toponym spans ({rows} candidates, {positives} toponyms). Demonyms are not scored (GeoVirus does not annotate them;
-  the tagger keeps every demonym).
+  and GeoVirus ({geovirus}) from milangritta/Pragmatic-Guide-to-Geoparsing-Evaluation, and every name inside a
+  longer candidate ("Florida" in "Florida Highway"), labelled by the gold toponym spans ({rows} candidates,
+  {positives} toponyms). Demonyms are not scored (GeoVirus does not annotate them;
+  the tagger keeps every demonym that names no currency or language).
 - Licence of the training data: GPL-3.0. The features carry no word of those texts: the span's shape, what the
-  gazetteer says of the name, our own context word lists in `names.py`, position, repetition, and the rules
-  (`rules.py`) that object; the file holds only those feature names and their weights.
+  gazetteer says of the name, our own context word lists in `names.py`, position (after a hyphen, inside a
+  longer candidate), repetition and whether the name stands where only a place can elsewhere in the article, and
+  the rules (`rules.py`) that object; the file holds only those feature names and their weights.
 - Threshold: {threshold} (probability from which a candidate is a place).
 """
 

@@ -415,6 +415,12 @@ CURRENCY_NEXT: frozenset[str] = frozenset(
 CURRENCY_UNITS: frozenset[str] = frozenset(
     {"dollar", "dollars", "dolar", "dolares", "cent", "cents", "peso", "pesos", "pound", "pounds"}
 )
+# Words after a demonym that make it a language or a unit, not a place: "French surtitles", "British thermal
+# units", "subtítulos en inglés" reads the other way and is left alone.
+LANGUAGE_NEXT: frozenset[str] = frozenset({
+    "language", "languages", "speaker", "speakers", "speaking", "surtitles", "subtitles", "translation",
+    "translations", "thermal", "idioma", "subtitulos", "traduccion",
+})  # fmt: skip
 # Spanish articles, as written: "la Caracas" (the avenue), never before a town's own name.
 SPANISH_ARTICLES: frozenset[str] = frozenset({"la", "el", "los", "las"})
 SPANISH_FIRST_NAMES: frozenset[str] = frozenset({
@@ -524,6 +530,14 @@ FEATURE_SUFFIXES: frozenset[str] = frozenset({
     "highway", "lane", "way", "pike", "river", "creek", "lake", "park", "bridge", "township", "mountain",
     "mountains", "island", "valley", "canyon", "bay", "beach", "harbor", "harbour", "square", "plaza", "colony",
     "hill", "heights", "ridge", "forest", "reservoir", "dam", "airport", "trail", "falls", "springs",
+})  # fmt: skip
+# Feature suffixes that a route number may follow ("County Road 43", "State Highway 360", "Illinois Route 159").
+NUMBERED_FEATURE_SUFFIXES: frozenset[str] = frozenset({"road", "rd.", "highway", "route", "pike", "trail"})
+# Capitalised words that open a sentence, a count or an organisation before a feature name and are no part of it
+# ("A Goose Creek man", "Eight Florida Highway Patrol troopers", "United Way"); function words count too.
+FEATURE_OPENERS: frozenset[str] = frozenset({
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "several", "some", "many", "most", "every", "each", "no", "united",
 })  # fmt: skip
 # Words that start one: "Lake Lanier", "Mount Pleasant", "Highway 19".
 FEATURE_PREFIXES: frozenset[str] = frozenset({

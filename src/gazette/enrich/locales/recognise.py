@@ -196,6 +196,9 @@ def features(
         out.append("surname_elsewhere")
     if ctx.region_follows():
         out.append("region_follows")
+    if ctx.candidate.start > 0 and ctx.text[ctx.candidate.start - 1] == "-":
+        out.append("after_hyphen")
+        out.append(f"after_hyphen|kind={top_kind}")
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out

@@ -54,6 +54,8 @@ class Context:
     places: list[Place]
     names: dict  # the gazetteer's folded names, for "is this word a place name too"
     weak: frozenset[str]
+    prev_key: str = ""  # the words before and after, folded, their full stop or comma left off (read once)
+    next_key: str = ""
 
     @classmethod
     def read(
@@ -86,19 +88,13 @@ class Context:
             places=places,
             names=names,
             weak=weak,
+            prev_key=fold_keeping_length(prev_word.rstrip(".")),
+            next_key=fold_keeping_length(next_word.rstrip(".,")),
         )
 
     @property
     def small_towns_only(self) -> bool:
         return self.towns_only and self.largest < SMALL_TOWN
-
-    @property
-    def prev_key(self) -> str:
-        return fold_keeping_length(self.prev_word.rstrip("."))
-
-    @property
-    def next_key(self) -> str:
-        return fold_keeping_length(self.next_word.rstrip(".,"))
 
     @property
     def prev_capitalised(self) -> bool:
@@ -144,17 +140,19 @@ def town_named_after_person(ctx: Context) -> str | None:
 
 
 def currency(ctx: Context) -> str | None:
-    if ctx.next_word and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_NEXT:
+    if ctx.next_word and ctx.next_key in handnames.CURRENCY_NEXT:
         return "a currency ('bolívar fuerte')"
     if ctx.prev_word[-1:].isdigit() and ctx.prev_sep.strip() == "" and ctx.surface[:1].islower():
         # a currency is written in lower case; "1935 Orchard St." and "2009 MANSFIELD" are an address, a date
         return "an amount before it ('500 bolívares')"
-    if (
-        ctx.next_word
-        and ctx.next_sep == " "
-        and fold_keeping_length(ctx.next_word) in handnames.CURRENCY_UNITS
-    ):
-        return "names a currency ('68 US dollars')"
+    if ctx.next_word and ctx.next_sep == " " and ctx.next_key in handnames.CURRENCY_UNITS:
+        return "names a currency ('68 US dollars', '75 million US dollars.')"
+    return None
+
+
+def language_or_unit(ctx: Context) -> str | None:
+    if ctx.next_word and ctx.next_sep == " " and ctx.next_key in handnames.LANGUAGE_NEXT:
+        return "a language or a unit ('French surtitles', 'British thermal units')"
     return None
 
 
@@ -270,6 +268,8 @@ RULES: tuple[Rule, ...] = (
     common_word_without_context,
     common_word_at_sentence_start,
 )
+# A demonym always points at its country, unless it names a currency or a language.
+DEMONYM_RULES: tuple[Rule, ...] = (currency, language_or_unit)
 
 
 def is_demonym(candidate: Candidate) -> bool:
@@ -277,21 +277,18 @@ def is_demonym(candidate: Candidate) -> bool:
 
 
 # Rules that drop a candidate whatever the recogniser says: no news text means a place by them.
-HARD_RULES = frozenset({"currency", "article_before_town"})
+HARD_RULES = frozenset({"currency", "article_before_town", "language_or_unit"})
 
 
 def objections(ctx: Context) -> list[str]:
-    """The names of the rules that object to the candidate (none for a demonym: it always points somewhere)."""
-    if is_demonym(ctx.candidate):
-        return []
-    return [rule.__name__ for rule in RULES if rule(ctx) is not None]
+    """The names of the rules that object to the candidate (for a demonym, only a currency's or a language's)."""
+    rules = DEMONYM_RULES if is_demonym(ctx.candidate) else RULES
+    return [rule.__name__ for rule in rules if rule(ctx) is not None]
 
 
 def first_objection(ctx: Context) -> tuple[str, str] | None:
     """The first rule that objects and its reason, for the debug log."""
-    if is_demonym(ctx.candidate):
-        return None
-    for rule in RULES:
+    for rule in DEMONYM_RULES if is_demonym(ctx.candidate) else RULES:
         reason = rule(ctx)
         if reason is not None:
             return rule.__name__, reason

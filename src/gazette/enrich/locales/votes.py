@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from gazette.enrich.locales.gazetteer import Place
 from gazette.textfold import fold_keeping_length
 
-LONE_TOWN_SUPPORT = 3.0
+# Support for another country from which a lone small town abroad is dropped: two towns, or a town and the
+# country's name ("Chaguaramas" beside Port of Spain and Trinidad is not the town in Guárico; 3.0 before, the same
+# bench figures to the third decimal).
+LONE_TOWN_SUPPORT = 2.5
 VILLAGE = 5000
 COUNTRY_FROM_COUNTRY = 1.0
 COUNTRY_FROM_PLACE = 1.5
@@ -40,6 +43,7 @@ class Votes:
     region_total: dict[str, float]
     possible: dict[str, dict[str, float]] = field(default_factory=dict)
     possible_total: dict[str, float] = field(default_factory=dict)
+    named: frozenset[str] = frozenset()  # the names whose reading lies in a country
 
     @classmethod
     def count(
@@ -71,12 +75,21 @@ class Votes:
             dict(region),
             {c: sum(v.values()) for c, v in country.items()},
             {r: sum(v.values()) for r, v in region.items()},
+            named=frozenset(k for v in country.values() for k in v),
         )
 
     def country_support(self, country_code: str, key: str) -> float:
         """The support of the other names for a country (a name never supports itself)."""
         own = self.country.get(country_code, {}).get(key, 0.0)
         return min(COUNTRY_CAP, self.country_total.get(country_code, 0.0) - own)
+
+    def country_share(self, country_code: str, key: str) -> float:
+        """The share of the article's other names whose reading lies in this country (0–1)."""
+        others = len(self.named) - (key in self.named)
+        if others <= 0:
+            return 0.0
+        in_country = self.country.get(country_code, {})
+        return (len(in_country) - (key in in_country)) / others
 
     def region_support(self, region_code: str | None, key: str) -> float:
         if not region_code:

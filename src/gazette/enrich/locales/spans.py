@@ -1,0 +1,112 @@
+"""Locales stage: the spans of a text that may name a place, before anything is read of them.
+
+The tagger's automaton finds gazetteer and area names (``resolve.py``); this module finds street, river and park
+names by pattern ("Wichita Drive", "Lake Lanier", "County Road 43"), says when a name may follow a hyphen
+("D-Charleston", "Egyptian-US"), and keeps the leftmost-longest spans with the names nested inside each one, which
+are read only when the longer one turns out not to be a place. It leaves alone what any span means: that is for
+the rules, the recogniser and the resolver.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gazette.enrich.locales import names as handnames
+from gazette.enrich.locales.rules import Candidate
+from gazette.textfold import fold_keeping_length
+
+_FEATURE_WORD = (  # "W.", "St." or a capitalised word ("Governors’"), never across a full stop
+    r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*(?:['’]\w*)?)"
+)
+_FEATURE_NAME = re.compile(
+    r"(?<![\w'’.-])(?:"
+    + rf"(?:{_FEATURE_WORD} ){{1,3}}(?:"
+    + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_SUFFIXES, key=len, reverse=True))
+    + r")|(?:"
+    + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_PREFIXES, key=len, reverse=True))
+    + r") (?:[A-Z][\w-]+|\d+))(?![\w-])"
+)
+_ROUTE_NUMBER = re.compile(r" \d{1,4}[A-Z]?(?![\w.,]\d)")
+_PARTY_PREFIX = re.compile(r"[DRI]-")
+_NOT_FEATURE_OPENERS = frozenset(handnames.FUNCTION_WORDS | handnames.FEATURE_OPENERS)
+
+
+def feature_spans(text: str) -> list[tuple[int, int]]:
+    """Every street, river or park name of ``text`` (``feature_span`` of each pattern match)."""
+    spans = (feature_span(text, m.start(), m.end()) for m in _FEATURE_NAME.finditer(text))
+    return [span for span in spans if span is not None]
+
+
+def feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A street or river name as matched, less an opening word that is no part of it ("A Goose Creek man",
+    "Eight Florida Highway Patrol troopers", "R-Elbow Lake") and with the route number that follows a road
+    ("County Road 43"); ``None`` when nothing of a name is left."""
+    if _PARTY_PREFIX.match(text, start):
+        start += 2
+    first, _, rest = text[start:end].partition(" ")
+    if rest and fold_keeping_length(first) in _NOT_FEATURE_OPENERS:
+        if " " not in rest:
+            return None  # "The Lake", "United Way": less its opener, a bare suffix is no name
+        start += len(first) + 1
+    last = text[start:end].rsplit(" ", 1)[-1].lower()
+    if last in handnames.NUMBERED_FEATURE_SUFFIXES and (number := _ROUTE_NUMBER.match(text, end)):
+        end = number.end()
+    return start, end
+
+
+def after_hyphen_allowed(text: str, start: int) -> bool:
+    """Whether a name may start right after a hyphen: a party's home town ("Sen. Robert Ford, D-Charleston") or
+    the second of two capitalised names ("Egyptian-US relations", "Nebraska-Lincoln"; the recogniser weighs it:
+    ``after_hyphen``). Not "anti-Mexico", nor "Wal-Mart" read from its end."""
+    return party_hometown(text, start) or capitalised_pair(text, start)
+
+
+def capitalised_pair(text: str, start: int) -> bool:
+    """ "Egyptian-US": a capitalised name after a hyphen that follows another capitalised word."""
+    if not text[start].isupper():
+        return False
+    i = start - 1
+    while i > 0 and text[i - 1].isalpha():
+        i -= 1
+    return i < start - 1 and text[i].isupper()
+
+
+def party_hometown(text: str, start: int) -> bool:
+    """ "D-Charleston": a party letter and a hyphen before a home town."""
+    return (
+        start >= 2
+        and text[start - 1] == "-"
+        and text[start - 2] in "DRI"
+        and (start == 2 or not text[start - 3].isalnum())
+    )
+
+
+def leftmost_longest(found: list[Candidate]) -> list[Candidate]:
+    """The spans that no longer span starting earlier or at the same place overlaps."""
+    found.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    chosen: list[Candidate] = []
+    last_end = -1
+    for candidate in found:
+        if candidate.start >= last_end:
+            chosen.append(candidate)
+            last_end = candidate.end
+    return chosen
+
+
+def nest(
+    found: list[tuple[Candidate, str]], never_inside: str
+) -> list[tuple[Candidate, str, list[Candidate]]]:
+    """The leftmost-longest spans (each with its origin), each with the leftmost-longest spans inside it whose
+    origin is not ``never_inside`` ("Florida" in "Florida Highway", "Alexandria" in "Alexandria City")."""
+    found.sort(key=lambda pair: (pair[0].start, -(pair[0].end - pair[0].start)))
+    chosen: list[tuple[Candidate, str, list[Candidate]]] = []
+    last_end = -1
+    for candidate, origin in found:
+        if candidate.start >= last_end:
+            chosen.append((candidate, origin, []))
+            last_end = candidate.end
+        elif origin != never_inside and candidate.end <= last_end:
+            inner = chosen[-1][2]
+            if not inner or candidate.start >= inner[-1].end:
+                inner.append(candidate)
+    return chosen
