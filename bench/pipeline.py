@@ -216,6 +216,11 @@ def run_gazette(
                 counts[
                     f"story window: articles older than its reach, placed on a window of their own ({name})"
                 ] = window.stragglers
+                # a checkout from before the kept straggler windows reads one per straggler
+                kept = getattr(window, "straggler_windows", None)
+                if kept is not None:
+                    counts[f"story window: straggler windows read whole ({name})"] = kept.loads
+                    counts[f"story window: straggler member rows read whole ({name})"] = kept.rows_read
         db.dispose()
     return clock, wall, ok, counts
 

@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -915,6 +916,133 @@ def extract_one(settings: Settings, target: str, fetcher: Fetcher | None = None)
 # --- stories: the window kept per store, and the writes ----------------------------------------------------
 
 
+@dataclass
+class _Span:
+    """A straggler window kept between stragglers: exactly the members dated in ``[low, high]`` at its last use."""
+
+    clusterer: stories_stage.Clusterer
+    low: datetime
+    high: datetime
+    held: dict[int, story_store.MemberKey]
+
+
+class StragglerWindows:
+    """Windows read for stragglers (articles older than the kept window reaches), kept for the next ones.
+
+    A straggler is placed against every stored member dated within ``Clusterer.window`` of it, and against
+    nothing else: the scores (IDF over that window) depend on exactly that set. So a kept window is never
+    trusted as it stands: for each straggler the keys of the members its window must hold are read
+    (``window_member_keys``: ids, dates, stories, no features), the kept window whose dates overlap most is
+    brought to exactly that set (members gone or changed taken out, the missing ones added), and only the
+    members it lacks are read whole. Consecutive stragglers of nearby days, the usual case when a feed or an
+    archive brings old articles, then read a few rows each instead of their whole window. A straggler whose
+    dates overlap no kept window reads its window whole, as before (``loads``).
+    """
+
+    SPANS = 4  # kept windows (the least recently used goes first)
+    FEATURES = 512  # members' features kept apart from the windows, for a member that comes back into one
+
+    def __init__(self) -> None:
+        self.spans: list[_Span] = []
+        self._features: OrderedDict[int, tuple[int, stories_stage.StoryFeatures, Fingerprint]] = OrderedDict()
+        self.loads = 0  # windows read whole
+        self.rows_read = 0  # member rows read whole (with features and fingerprint)
+
+    def clear(self) -> None:
+        self.spans.clear()
+        self._features.clear()
+
+    def _remember(
+        self, membership_id: int, article_id: int, features: stories_stage.StoryFeatures, fp: Fingerprint
+    ) -> None:
+        self._features[membership_id] = (article_id, features, fp)
+        self._features.move_to_end(membership_id)
+        while len(self._features) > self.FEATURES:
+            self._features.popitem(last=False)
+
+    def remember_own(
+        self, membership_id: int, article_id: int, features: stories_stage.StoryFeatures, fp: Fingerprint
+    ) -> None:
+        """Keep a straggler's own features, so that the next window that must hold it reads no row for it.
+
+        They are kept as they read back from the store (the JSON form, the fingerprint's bytes), so that the
+        window holds what a read would give, down to the order of terms and names."""
+        stored = stories_stage.StoryFeatures.from_json(features.to_json())
+        if stored is not None and membership_id:
+            self._remember(membership_id, article_id, stored, Fingerprint.from_bytes(fp.to_bytes()))
+
+    def _best(self, low: datetime, high: datetime) -> _Span | None:
+        """The kept window sharing most dates with ``[low, high]``, if it shares at least half of them (else
+        it would be mostly rewritten, and it may serve a straggler of its own days later)."""
+        best, overlap = None, (high - low) / 2
+        for span in self.spans:
+            shared = min(high, span.high) - max(low, span.low)
+            if shared >= overlap:
+                best, overlap = span, shared
+        return best
+
+    def window_for(
+        self, session: Any, article_id: int, when: datetime, window: timedelta
+    ) -> stories_stage.Clusterer:
+        """A clusterer holding exactly the stored members within ``window`` of ``when``, but the article."""
+        low, high = when - window, when + window
+        span = self._best(low, high)
+        if span is None:
+            self.loads += 1
+            members = story_store.window_members(session, low, high, exclude_id=article_id)
+            self.rows_read += len(members)
+            clusterer = stories_stage.Clusterer(indexed=False, window=window)
+            features_of = _member_features(session, members)
+            held: dict[int, story_store.MemberKey] = {}
+            for m in members:
+                found = features_of[m.article_id]
+                assert found is not None  # _member_features recomputes what is missing
+                fp = Fingerprint.from_bytes(m.fingerprint)
+                clusterer.add(stories_stage.Item(m.article_id, m.when, found, fp, m.story_id, m.duplicate_of))
+                held[m.article_id] = _member_key(m)
+                self._remember(m.membership_id, m.article_id, found, fp)
+            if members:
+                self.spans.append(_Span(clusterer, low, high, held))
+                if len(self.spans) > self.SPANS:
+                    self.spans.pop(0)
+            return clusterer
+        self.spans.remove(span)
+        self.spans.append(span)  # the most recently used last
+        span.low, span.high = low, high
+        wanted = {
+            k.article_id: k for k in story_store.window_member_keys(session, low, high, exclude_id=article_id)
+        }
+        clusterer, held = span.clusterer, span.held
+        for key in [k for k, kept in held.items() if wanted.get(k) != kept]:
+            clusterer.discard(key)
+            del held[key]
+        missing = [k for k in wanted.values() if k.article_id not in held]
+        unread = []
+        for k in missing:
+            cached = self._features.get(k.membership_id)
+            if cached is None or cached[0] != k.article_id:
+                unread.append(k.membership_id)
+        fetched = story_store.members_by_ids(session, unread)
+        self.rows_read += len(fetched)
+        features_of = _member_features(session, fetched)
+        for m in fetched:
+            found = features_of[m.article_id]
+            assert found is not None
+            self._remember(m.membership_id, m.article_id, found, Fingerprint.from_bytes(m.fingerprint))
+        for k in missing:
+            article, found, fp = self._features[k.membership_id]
+            self._features.move_to_end(k.membership_id)
+            clusterer.add(stories_stage.Item(k.article_id, k.when, found, fp, k.story_id, k.duplicate_of))
+            held[k.article_id] = k
+        return clusterer
+
+
+def _member_key(m: story_store.StoryMember) -> story_store.MemberKey:
+    return story_store.MemberKey(
+        m.article_id, m.membership_id, m.story_id, m.when, m.language, m.duplicate_of
+    )
+
+
 class StoryWindow:
     """One store's story window, kept in this process between articles so that placing one costs the same
     however many are stored.
@@ -936,6 +1064,7 @@ class StoryWindow:
         self.loads = 0
         self.stragglers = 0
         self.rows_read = 0
+        self.straggler_windows = StragglerWindows()
 
     def invalidate(self) -> None:
         self.marker = None
@@ -969,6 +1098,7 @@ class StoryWindow:
             or marker.last_membership < old.last_membership
         ):
             self.clusterer = stories_stage.Clusterer()
+            self.straggler_windows.clear()
             self.newest = None
             self.low = when - self.clusterer.retention
             members = story_store.window_members(session, self.low)
@@ -1168,24 +1298,11 @@ def assign_story(
             window.sync(session, when)
             if window.covers(when):
                 clusterer = window.clusterer
-            else:  # a straggler, older than the kept window reaches: read its own window
+            else:  # a straggler, older than the kept window reaches: a window of its own
                 window.stragglers += 1
-                clusterer = stories_stage.Clusterer(indexed=False)
-                members = story_store.window_members(
-                    session, when - clusterer.window, when + clusterer.window, exclude_id=row.id
+                clusterer = window.straggler_windows.window_for(
+                    session, row.id, when, window.clusterer.window
                 )
-                features_of = _member_features(session, members)
-                for m in members:
-                    clusterer.add(
-                        stories_stage.Item(
-                            m.article_id,
-                            m.when,
-                            features_of[m.article_id] or features,
-                            Fingerprint.from_bytes(m.fingerprint),
-                            m.story_id,
-                            m.duplicate_of,
-                        )
-                    )
             clusterer.discard(row.id)
             placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp))
             story = None
@@ -1198,6 +1315,8 @@ def assign_story(
             session.flush()
             if clusterer is window.clusterer:
                 window.add_own(session, row.id, when, row.fetched_at, features, fp, result)
+            else:
+                window.straggler_windows.remember_own(result.membership_id, row.id, features, fp)
         except BaseException:
             window.invalidate()
             raise

@@ -97,6 +97,56 @@ def window_members(
     return _members(session, stmt)
 
 
+@dataclass(frozen=True)
+class MemberKey:
+    """What says whether a window still holds a stored member as it is: the member without its features and
+    fingerprint, which a membership row never changes (a new placement writes a new row, under a new id)."""
+
+    article_id: int
+    membership_id: int
+    story_id: int
+    when: datetime
+    language: str | None
+    duplicate_of: int | None
+
+
+def window_member_keys(
+    session: Session, since: datetime, until: datetime, exclude_id: int | None = None
+) -> list[MemberKey]:
+    """``window_members`` without the features and fingerprints: which members a window must hold (those it
+    lacks are then read whole with ``members_by_ids``)."""
+    stmt = (
+        select(
+            Article.id,
+            ArticleStory.id,
+            ArticleStory.story_id,
+            ARTICLE_TIME,
+            Article.language,
+            Duplicate.original_id,
+            Article.fetched_at,
+        )
+        .join(ArticleStory, ArticleStory.article_id == Article.id)
+        .outerjoin(Duplicate, Duplicate.article_id == Article.id)
+        .where(ARTICLE_TIME >= since, ARTICLE_TIME <= until)
+        .order_by(ARTICLE_TIME, Article.id)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Article.id != exclude_id)
+    return [
+        MemberKey(row[0], row[1], row[2], (_as_datetime(row[3]) or _as_datetime(row[6])), row[4], row[5])  # type: ignore[arg-type]
+        for row in session.execute(stmt)
+    ]
+
+
+def members_by_ids(session: Session, membership_ids: list[int]) -> list[StoryMember]:
+    """The members of these membership rows, whole (in no particular order)."""
+    found: list[StoryMember] = []
+    for start in range(0, len(membership_ids), 500):  # within every database's limit of bound parameters
+        chunk = membership_ids[start : start + 500]
+        found += _members(session, _member_query().where(ArticleStory.id.in_(chunk)))
+    return found
+
+
 def members_after(session: Session, membership_id: int) -> list[StoryMember]:
     """Memberships written after ``membership_id`` (by this process or another), in the order written."""
     return _members(session, _member_query().where(ArticleStory.id > membership_id).order_by(ArticleStory.id))
