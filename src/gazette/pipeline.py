@@ -1233,7 +1233,7 @@ def _record_story(
     """
     is_new = placement.story is None
     if is_new:
-        story = story_store.create_story(session, row.title, when)
+        story = story_store.create_story(session, row.title, when, first=row if count else None)
         story_id = story.id
     else:
         story_id = int(placement.story)  # type: ignore[call-overload]
@@ -1245,8 +1245,8 @@ def _record_story(
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
         story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
-    if count and story is not None:
-        story_store.count_new_member(session, story, row, when, only_member=is_new)
+    if count and story is not None and not is_new:  # a new story counted its first member when made
+        story_store.count_new_member(session, story, row, when)
     return StoryResult(story_id, is_new, original_id, similarity, membership)
 
 

@@ -171,6 +171,9 @@ def _state(session: Session) -> StoryIndexState:
         state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0, last_membership=int(last))
         session.add(state)
         session.flush()
+    # The session holds its objects weakly: kept here, ``add_membership`` finds the row just read in the
+    # session instead of reading it again.
+    session.info["gazette_story_state"] = state
     return state
 
 
@@ -271,15 +274,17 @@ def _next_story_id(session: Session) -> int | None:
     return max(highest or 0, redirected or 0) + 1
 
 
-def create_story(session: Session, title: str, when: datetime) -> Story:
+def create_story(session: Session, title: str, when: datetime, first: Article | None = None) -> Story:
+    """A new story, empty, or counting ``first`` as its one member already (what ``count_new_member`` would
+    make of it, without updating the row just inserted)."""
     story = Story(
         id=_next_story_id(session),
         title=title,
         slug=slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
         first_seen=when,
         updated_at=when,
-        article_count=0,
-        source_count=0,
+        article_count=0 if first is None else 1,
+        source_count=0 if first is None or first.source_id is None else 1,
     )
     session.add(story)
     session.flush()
