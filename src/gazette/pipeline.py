@@ -962,14 +962,17 @@ class StragglerWindows:
 
     def remember_own(
         self, membership_id: int, article_id: int, features: stories_stage.StoryFeatures, fp: Fingerprint
-    ) -> None:
-        """Keep a straggler's own features, so that the next window that must hold it reads no row for it.
+    ) -> tuple[stories_stage.StoryFeatures, Fingerprint]:
+        """Keep a straggler's own features, so that the next window that must hold it reads no row for it;
+        returns them as kept.
 
         They are kept as they read back from the store (the JSON form, the fingerprint's bytes), so that the
         window holds what a read would give, down to the order of terms and names."""
-        stored = stories_stage.StoryFeatures.from_json(features.to_json())
-        if stored is not None and membership_id:
-            self._remember(membership_id, article_id, stored, Fingerprint.from_bytes(fp.to_bytes()))
+        stored = stories_stage.StoryFeatures.from_json(features.to_json()) or features
+        stored_fp = Fingerprint.from_bytes(fp.to_bytes())
+        if membership_id:
+            self._remember(membership_id, article_id, stored, stored_fp)
+        return stored, stored_fp
 
     def _best(self, low: datetime, high: datetime) -> _Span | None:
         """The kept window sharing most dates with ``[low, high]``, if it shares at least half of them (else
@@ -1153,13 +1156,20 @@ class StoryWindow:
         result: StoryResult,
     ) -> None:
         """Put the article just placed into the window at once, when its membership row is the next one
-        after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway."""
+        after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway.
+
+        A straggler goes in too when dated at or after ``low`` (else it is only taken out of the window, where
+        an earlier placement of it may be), as ``sync`` would do reading its row; pass its features and
+        fingerprint in their stored form then (``StragglerWindows.remember_own``)."""
         membership_id = result.membership_id
         if self.marker is None or membership_id != self.marker.last_membership + 1:
             return
-        self.clusterer.add(
-            stories_stage.Item(article_id, when, features, fp, result.story_id, result.duplicate_of)
-        )
+        if self.low is not None and when >= self.low:
+            self.clusterer.add(
+                stories_stage.Item(article_id, when, features, fp, result.story_id, result.duplicate_of)
+            )
+        else:
+            self.clusterer.discard(article_id)
         self._advance(when, fetched_at)
         self.marker = dataclasses.replace(self.marker, last_membership=membership_id)
 
@@ -1315,8 +1325,11 @@ def assign_story(
             session.flush()
             if clusterer is window.clusterer:
                 window.add_own(session, row.id, when, row.fetched_at, features, fp, result)
-            else:
-                window.straggler_windows.remember_own(result.membership_id, row.id, features, fp)
+            else:  # what the next sync would read back: the window goes on without reading it
+                stored, stored_fp = window.straggler_windows.remember_own(
+                    result.membership_id, row.id, features, fp
+                )
+                window.add_own(session, row.id, when, row.fetched_at, stored, stored_fp, result)
         except BaseException:
             window.invalidate()
             raise

@@ -547,6 +547,8 @@ def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads
     newest = max(_when(a) for a in corpus)
     old = [a for a in corpus if newest - _when(a) > timedelta(days=5)]  # older than the kept window reaches
     assert len(old) >= 10
+    with first.session() as s:
+        rows_before = story_window(s).rows_read
     # Wire services send copies of the old articles: A in date order, B back to front; then the other
     # process rewrites A's copies with the next old article's text (each taken out of its story and placed
     # again, under a new membership row, while this process's kept windows hold the old one); then C sends
@@ -590,6 +592,9 @@ def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads
     assert 0 < copies < total  # near-copies found, and articles that are none
     kept = window.straggler_windows
     assert window.stragglers == placed and window.loads == 1
+    assert window.rows_read - rows_before == len(
+        old
+    )  # only the other process's rows: its own went in as placed
     assert kept.loads <= 2 < placed  # each straggler read its window whole before
     assert kept.rows_read < read_whole / 4
 
