@@ -171,16 +171,20 @@ def _state(session: Session) -> StoryIndexState:
         state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0, last_membership=int(last))
         session.add(state)
         session.flush()
-    # The session holds its objects weakly: kept here, ``add_membership`` finds the row just read in the
-    # session instead of reading it again.
-    session.info["gazette_story_state"] = state
     return state
 
 
 def index_marker(session: Session) -> IndexMarker:
     """The current marker (one row read by its key; creates the row in a database that lacks it)."""
-    state = _state(session)
-    return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
+    row = session.execute(
+        select(StoryIndexState.token, StoryIndexState.epoch, StoryIndexState.last_membership).where(
+            StoryIndexState.id == 1
+        )
+    ).first()
+    if row is None:
+        state = _state(session)
+        return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
+    return IndexMarker(str(row[0]), int(row[1]), int(row[2]))
 
 
 def bump_epoch(session: Session) -> None:
@@ -595,15 +599,25 @@ def add_membership(
 
     The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
     watermark see the new one and replace what they held for the article. ``marker_read``: ``index_marker``
-    was read in this transaction with the lock held, so the state row in the session is current.
+    was read in this transaction with the lock held, so the state row exists and the id is taken by one
+    UPDATE … RETURNING (no read first).
     """
-    state = session.get(StoryIndexState, 1) if marker_read else None
-    if state is None:
+    if marker_read:  # the row exists (index_marker made it): take the next id in one statement
+        table = cast(Table, StoryIndexState.__table__)
+        membership_id = int(
+            session.execute(
+                update(table)
+                .where(table.c.id == 1)
+                .values(last_membership=table.c.last_membership + 1)
+                .returning(table.c.last_membership)
+            ).scalar_one()
+        )
+    else:
         state = _state(session)
-    state.last_membership = int(state.last_membership) + 1
+        state.last_membership = membership_id = int(state.last_membership) + 1
     session.add(
         ArticleStory(
-            id=state.last_membership,
+            id=membership_id,
             article_id=article_id,
             story_id=story_id,
             similarity=similarity,
@@ -611,7 +625,7 @@ def add_membership(
             features=features,
         )
     )
-    return int(state.last_membership)
+    return membership_id
 
 
 def add_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> None:
