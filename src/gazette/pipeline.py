@@ -941,6 +941,9 @@ class StragglerWindows:
 
     SPANS = 4  # kept windows (the least recently used goes first)
     FEATURES = 512  # members' features kept apart from the windows, for a member that comes back into one
+    MAX_HELD = (
+        50_000  # members in all kept windows (a straggler's window at 100,000 articles a day is 600,000)
+    )
 
     def __init__(self) -> None:
         self.spans: list[_Span] = []
@@ -1006,8 +1009,7 @@ class StragglerWindows:
                 self._remember(m.membership_id, m.article_id, found, fp)
             if members:
                 self.spans.append(_Span(clusterer, low, high, held))
-                if len(self.spans) > self.SPANS:
-                    self.spans.pop(0)
+                self._trim()
             return clusterer
         self.spans.remove(span)
         self.spans.append(span)  # the most recently used last
@@ -1020,10 +1022,13 @@ class StragglerWindows:
             clusterer.discard(key)
             del held[key]
         missing = [k for k in wanted.values() if k.article_id not in held]
+        known: dict[int, tuple[stories_stage.StoryFeatures, Fingerprint]] = {}
         unread = []
         for k in missing:
             cached = self._features.get(k.membership_id)
-            if cached is None or cached[0] != k.article_id:
+            if cached is not None and cached[0] == k.article_id:
+                known[k.membership_id] = (cached[1], cached[2])
+            else:
                 unread.append(k.membership_id)
         fetched = story_store.members_by_ids(session, unread)
         self.rows_read += len(fetched)
@@ -1031,13 +1036,25 @@ class StragglerWindows:
         for m in fetched:
             found = features_of[m.article_id]
             assert found is not None
-            self._remember(m.membership_id, m.article_id, found, Fingerprint.from_bytes(m.fingerprint))
+            known[m.membership_id] = (found, Fingerprint.from_bytes(m.fingerprint))
+            self._remember(m.membership_id, m.article_id, *known[m.membership_id])
         for k in missing:
-            article, found, fp = self._features[k.membership_id]
-            self._features.move_to_end(k.membership_id)
-            clusterer.add(stories_stage.Item(k.article_id, k.when, found, fp, k.story_id, k.duplicate_of))
+            pair = known.get(k.membership_id)
+            if pair is None:  # its row went between the two reads (another process took the article out)
+                continue
+            clusterer.add(
+                stories_stage.Item(k.article_id, k.when, pair[0], pair[1], k.story_id, k.duplicate_of)
+            )
             held[k.article_id] = k
+        self._trim()
         return clusterer
+
+    def _trim(self) -> None:
+        """Forget the least recently used windows beyond ``SPANS``, or beyond ``MAX_HELD`` members in all (a
+        window larger than that is used once and not kept, as every straggler window was before)."""
+        total = sum(len(span.held) for span in self.spans)
+        while self.spans and (len(self.spans) > self.SPANS or total > self.MAX_HELD):
+            total -= len(self.spans.pop(0).held)
 
 
 def _member_key(m: story_store.StoryMember) -> story_store.MemberKey:

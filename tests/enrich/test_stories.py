@@ -537,7 +537,12 @@ def _placed_on_a_window_read_whole(s: Any, row: Any) -> tuple[Placement, int]:
     return clusterer.place(row.id, when, prepared.features, prepared.fingerprint), len(members)
 
 
-def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads(db_url: str) -> None:
+@pytest.mark.parametrize("max_held", [None, 6], ids=["kept", "capped"])
+def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads(
+    db_url: str, max_held: int | None
+) -> None:
+    """Kept straggler windows place every straggler as a window read whole for it does; with a cap on the
+    members kept (``MAX_HELD``), a window larger than the cap is used once and forgotten."""
     from gazette.pipeline import story_window
 
     first, second = Database(db_url), Database(db_url)  # two engines: two windows, as two processes have
@@ -549,6 +554,8 @@ def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads
     assert len(old) >= 10
     with first.session() as s:
         rows_before = story_window(s).rows_read
+        if max_held is not None:
+            story_window(s).straggler_windows.MAX_HELD = max_held
     # Wire services send copies of the old articles: A in date order, B back to front; then the other
     # process rewrites A's copies with the next old article's text (each taken out of its story and placed
     # again, under a new membership row, while this process's kept windows hold the old one); then C sends
@@ -576,6 +583,10 @@ def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads
                 if database is first:
                     placed += 1
                     read_whole += members
+                    if max_held is not None:
+                        with first.session() as s:
+                            spans = story_window(s).straggler_windows.spans
+                        assert sum(len(span.held) for span in spans) <= max_held
                 total += 1
                 copies += result.duplicate_of is not None
                 assert result.membership_id  # placed, not the stored answer handed back
@@ -592,11 +603,13 @@ def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads
     assert 0 < copies < total  # near-copies found, and articles that are none
     kept = window.straggler_windows
     assert window.stragglers == placed and window.loads == 1
-    assert window.rows_read - rows_before == len(
-        old
-    )  # only the other process's rows: its own went in as placed
-    assert kept.loads <= 2 < placed  # each straggler read its window whole before
-    assert kept.rows_read < read_whole / 4
+    # only the other process's rows: its own went in as placed
+    assert window.rows_read - rows_before == len(old)
+    if max_held is None:
+        assert kept.loads <= 2 < placed  # each straggler read its window whole before
+        assert kept.rows_read < read_whole / 4
+    else:
+        assert kept.loads > placed / 2  # windows over the cap are read whole each time
 
 
 def test_a_window_loaded_in_bulk_is_the_one_added_one_by_one() -> None:
