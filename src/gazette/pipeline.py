@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -915,6 +916,153 @@ def extract_one(settings: Settings, target: str, fetcher: Fetcher | None = None)
 # --- stories: the window kept per store, and the writes ----------------------------------------------------
 
 
+@dataclass
+class _Span:
+    """A straggler window kept between stragglers: exactly the members dated in ``[low, high]`` at its last use."""
+
+    clusterer: stories_stage.Clusterer
+    low: datetime
+    high: datetime
+    held: dict[int, story_store.MemberKey]
+
+
+class StragglerWindows:
+    """Windows read for stragglers (articles older than the kept window reaches), kept for the next ones.
+
+    A straggler is placed against every stored member dated within ``Clusterer.window`` of it, and against
+    nothing else: the scores (IDF over that window) depend on exactly that set. So a kept window is never
+    trusted as it stands: for each straggler the keys of the members its window must hold are read
+    (``window_member_keys``: ids, dates, stories, no features), the kept window whose dates overlap most is
+    brought to exactly that set (members gone or changed taken out, the missing ones added), and only the
+    members it lacks are read whole. Consecutive stragglers of nearby days, the usual case when a feed or an
+    archive brings old articles, then read a few rows each instead of their whole window. A straggler whose
+    dates overlap no kept window reads its window whole, as before (``loads``).
+    """
+
+    SPANS = 4  # kept windows (the least recently used goes first)
+    FEATURES = 512  # members' features kept apart from the windows, for a member that comes back into one
+    MAX_HELD = (
+        50_000  # members in all kept windows (a straggler's window at 100,000 articles a day is 600,000)
+    )
+
+    def __init__(self) -> None:
+        self.spans: list[_Span] = []
+        self._features: OrderedDict[int, tuple[int, stories_stage.StoryFeatures, Fingerprint]] = OrderedDict()
+        self.loads = 0  # windows read whole
+        self.rows_read = 0  # member rows read whole (with features and fingerprint)
+
+    def clear(self) -> None:
+        self.spans.clear()
+        self._features.clear()
+
+    def _remember(
+        self, membership_id: int, article_id: int, features: stories_stage.StoryFeatures, fp: Fingerprint
+    ) -> None:
+        self._features[membership_id] = (article_id, features, fp)
+        self._features.move_to_end(membership_id)
+        while len(self._features) > self.FEATURES:
+            self._features.popitem(last=False)
+
+    def remember_own(
+        self, membership_id: int, article_id: int, features: stories_stage.StoryFeatures, fp: Fingerprint
+    ) -> tuple[stories_stage.StoryFeatures, Fingerprint]:
+        """Keep a straggler's own features, so that the next window that must hold it reads no row for it;
+        returns them as kept.
+
+        They are kept as they read back from the store (the JSON form, the fingerprint's bytes), so that the
+        window holds what a read would give, down to the order of terms and names."""
+        stored = stories_stage.StoryFeatures.from_json(features.to_json()) or features
+        stored_fp = Fingerprint.from_bytes(fp.to_bytes())
+        if membership_id:
+            self._remember(membership_id, article_id, stored, stored_fp)
+        return stored, stored_fp
+
+    def _best(self, low: datetime, high: datetime) -> _Span | None:
+        """The kept window sharing most dates with ``[low, high]``, if it shares at least half of them (else
+        it would be mostly rewritten, and it may serve a straggler of its own days later)."""
+        best, overlap = None, (high - low) / 2
+        for span in self.spans:
+            shared = min(high, span.high) - max(low, span.low)
+            if shared >= overlap:
+                best, overlap = span, shared
+        return best
+
+    def window_for(
+        self, session: Any, article_id: int, when: datetime, window: timedelta
+    ) -> stories_stage.Clusterer:
+        """A clusterer holding exactly the stored members within ``window`` of ``when``, but the article."""
+        low, high = when - window, when + window
+        span = self._best(low, high)
+        if span is None:
+            self.loads += 1
+            members = story_store.window_members(session, low, high, exclude_id=article_id)
+            self.rows_read += len(members)
+            clusterer = stories_stage.Clusterer(indexed=False, window=window)
+            features_of = _member_features(session, members)
+            held: dict[int, story_store.MemberKey] = {}
+            for m in members:
+                found = features_of[m.article_id]
+                assert found is not None  # _member_features recomputes what is missing
+                fp = Fingerprint.from_bytes(m.fingerprint)
+                clusterer.add(stories_stage.Item(m.article_id, m.when, found, fp, m.story_id, m.duplicate_of))
+                held[m.article_id] = _member_key(m)
+                self._remember(m.membership_id, m.article_id, found, fp)
+            if members:
+                self.spans.append(_Span(clusterer, low, high, held))
+                self._trim()
+            return clusterer
+        self.spans.remove(span)
+        self.spans.append(span)  # the most recently used last
+        span.low, span.high = low, high
+        wanted = {
+            k.article_id: k for k in story_store.window_member_keys(session, low, high, exclude_id=article_id)
+        }
+        clusterer, held = span.clusterer, span.held
+        for key in [k for k, kept in held.items() if wanted.get(k) != kept]:
+            clusterer.discard(key)
+            del held[key]
+        missing = [k for k in wanted.values() if k.article_id not in held]
+        known: dict[int, tuple[stories_stage.StoryFeatures, Fingerprint]] = {}
+        unread = []
+        for k in missing:
+            cached = self._features.get(k.membership_id)
+            if cached is not None and cached[0] == k.article_id:
+                known[k.membership_id] = (cached[1], cached[2])
+            else:
+                unread.append(k.membership_id)
+        fetched = story_store.members_by_ids(session, unread)
+        self.rows_read += len(fetched)
+        features_of = _member_features(session, fetched)
+        for m in fetched:
+            found = features_of[m.article_id]
+            assert found is not None
+            known[m.membership_id] = (found, Fingerprint.from_bytes(m.fingerprint))
+            self._remember(m.membership_id, m.article_id, *known[m.membership_id])
+        for k in missing:
+            pair = known.get(k.membership_id)
+            if pair is None:  # its row went between the two reads (another process took the article out)
+                continue
+            clusterer.add(
+                stories_stage.Item(k.article_id, k.when, pair[0], pair[1], k.story_id, k.duplicate_of)
+            )
+            held[k.article_id] = k
+        self._trim()
+        return clusterer
+
+    def _trim(self) -> None:
+        """Forget the least recently used windows beyond ``SPANS``, or beyond ``MAX_HELD`` members in all (a
+        window larger than that is used once and not kept, as every straggler window was before)."""
+        total = sum(len(span.held) for span in self.spans)
+        while self.spans and (len(self.spans) > self.SPANS or total > self.MAX_HELD):
+            total -= len(self.spans.pop(0).held)
+
+
+def _member_key(m: story_store.StoryMember) -> story_store.MemberKey:
+    return story_store.MemberKey(
+        m.article_id, m.membership_id, m.story_id, m.when, m.language, m.duplicate_of
+    )
+
+
 class StoryWindow:
     """One store's story window, kept in this process between articles so that placing one costs the same
     however many are stored.
@@ -936,6 +1084,7 @@ class StoryWindow:
         self.loads = 0
         self.stragglers = 0
         self.rows_read = 0
+        self.straggler_windows = StragglerWindows()
 
     def invalidate(self) -> None:
         self.marker = None
@@ -969,6 +1118,7 @@ class StoryWindow:
             or marker.last_membership < old.last_membership
         ):
             self.clusterer = stories_stage.Clusterer()
+            self.straggler_windows.clear()
             self.newest = None
             self.low = when - self.clusterer.retention
             members = story_store.window_members(session, self.low)
@@ -1023,13 +1173,20 @@ class StoryWindow:
         result: StoryResult,
     ) -> None:
         """Put the article just placed into the window at once, when its membership row is the next one
-        after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway."""
+        after the watermark (else the next ``sync`` reads it); a rollback empties the window anyway.
+
+        A straggler goes in too when dated at or after ``low`` (else it is only taken out of the window, where
+        an earlier placement of it may be), as ``sync`` would do reading its row; pass its features and
+        fingerprint in their stored form then (``StragglerWindows.remember_own``)."""
         membership_id = result.membership_id
         if self.marker is None or membership_id != self.marker.last_membership + 1:
             return
-        self.clusterer.add(
-            stories_stage.Item(article_id, when, features, fp, result.story_id, result.duplicate_of)
-        )
+        if self.low is not None and when >= self.low:
+            self.clusterer.add(
+                stories_stage.Item(article_id, when, features, fp, result.story_id, result.duplicate_of)
+            )
+        else:
+            self.clusterer.discard(article_id)
         self._advance(when, fetched_at)
         self.marker = dataclasses.replace(self.marker, last_membership=membership_id)
 
@@ -1103,7 +1260,7 @@ def _record_story(
     """
     is_new = placement.story is None
     if is_new:
-        story = story_store.create_story(session, row.title, when)
+        story = story_store.create_story(session, row.title, when, first=row if count else None)
         story_id = story.id
     else:
         story_id = int(placement.story)  # type: ignore[call-overload]
@@ -1115,8 +1272,8 @@ def _record_story(
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
         story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
-    if count and story is not None:
-        story_store.count_new_member(session, story, row, when, only_member=is_new)
+    if count and story is not None and not is_new:  # a new story counted its first member when made
+        story_store.count_new_member(session, story, row, when)
     return StoryResult(story_id, is_new, original_id, similarity, membership)
 
 
@@ -1168,24 +1325,11 @@ def assign_story(
             window.sync(session, when)
             if window.covers(when):
                 clusterer = window.clusterer
-            else:  # a straggler, older than the kept window reaches: read its own window
+            else:  # a straggler, older than the kept window reaches: a window of its own
                 window.stragglers += 1
-                clusterer = stories_stage.Clusterer(indexed=False)
-                members = story_store.window_members(
-                    session, when - clusterer.window, when + clusterer.window, exclude_id=row.id
+                clusterer = window.straggler_windows.window_for(
+                    session, row.id, when, window.clusterer.window
                 )
-                features_of = _member_features(session, members)
-                for m in members:
-                    clusterer.add(
-                        stories_stage.Item(
-                            m.article_id,
-                            m.when,
-                            features_of[m.article_id] or features,
-                            Fingerprint.from_bytes(m.fingerprint),
-                            m.story_id,
-                            m.duplicate_of,
-                        )
-                    )
             clusterer.discard(row.id)
             placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp))
             story = None
@@ -1198,6 +1342,11 @@ def assign_story(
             session.flush()
             if clusterer is window.clusterer:
                 window.add_own(session, row.id, when, row.fetched_at, features, fp, result)
+            else:  # what the next sync would read back: the window goes on without reading it
+                stored, stored_fp = window.straggler_windows.remember_own(
+                    result.membership_id, row.id, features, fp
+                )
+                window.add_own(session, row.id, when, row.fetched_at, stored, stored_fp, result)
         except BaseException:
             window.invalidate()
             raise

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from gazette.enrich.dedup import DuplicateIndex, Fingerprint, band_params
 from gazette.enrich.stories import (
     Clusterer,
     Item,
+    Placement,
     StoryFeatures,
     extract_features,
     for_article,
@@ -515,6 +517,99 @@ def test_a_straggler_is_placed_against_a_window_read_for_it(db: Database) -> Non
         original = story_store.articles_of(s, result.story_id)[0]
     assert window.stragglers == 1 and window.loads == 1
     assert result.duplicate_of == original.id and not result.is_new
+
+
+def _placed_on_a_window_read_whole(s: Any, row: Any) -> tuple[Placement, int]:
+    """Where a straggler goes on a window read for it alone from the store (as every straggler was placed
+    before its windows were kept), and how many members that window read."""
+    clusterer = Clusterer(indexed=False)
+    when = story_store.article_time(row)
+    members = story_store.window_members(
+        s, when - clusterer.window, when + clusterer.window, exclude_id=row.id
+    )
+    features = _member_features(s, members)
+    for m in members:
+        found = features[m.article_id]
+        assert found is not None
+        fp = Fingerprint.from_bytes(m.fingerprint)
+        clusterer.add(Item(m.article_id, m.when, found, fp, m.story_id, m.duplicate_of))
+    prepared = story_input(row.title, row.text, row.language)
+    return clusterer.place(row.id, when, prepared.features, prepared.fingerprint), len(members)
+
+
+@pytest.mark.parametrize("max_held", [None, 6], ids=["kept", "capped"])
+def test_a_run_of_stragglers_is_placed_as_on_windows_read_whole_with_fewer_loads(
+    db_url: str, max_held: int | None
+) -> None:
+    """Kept straggler windows place every straggler as a window read whole for it does; with a cap on the
+    members kept (``MAX_HELD``), a window larger than the cap is used once and forgotten."""
+    from gazette.pipeline import story_window
+
+    first, second = Database(db_url), Database(db_url)  # two engines: two windows, as two processes have
+    first.init()
+    corpus = _in_order()
+    _store_demo(first)
+    newest = max(_when(a) for a in corpus)
+    old = [a for a in corpus if newest - _when(a) > timedelta(days=5)]  # older than the kept window reaches
+    assert len(old) >= 10
+    with first.session() as s:
+        rows_before = story_window(s).rows_read
+        if max_held is not None:
+            story_window(s).straggler_windows.MAX_HELD = max_held
+    # Wire services send copies of the old articles: A in date order, B back to front; then the other
+    # process rewrites A's copies with the next old article's text (each taken out of its story and placed
+    # again, under a new membership row, while this process's kept windows hold the old one); then C sends
+    # copies with the text A's first had.
+    rewritten = old[1:] + old[:1]
+    runs = [
+        (first, "Wire A", [(a, a.text) for a in old]),
+        (first, "Wire B", [(a, a.text + " (Second wire.)") for a in old[::-1]]),
+        (second, "Wire A", [(a, b.text + " (Rewritten.)") for a, b in zip(old, rewritten, strict=True)]),
+        (first, "Wire C", [(a, a.text) for a in old]),
+    ]
+    placed = read_whole = copies = total = 0
+    try:
+        for database, wire, articles in runs:
+            for a, text in articles:
+                copy = _model(a)
+                copy.url = copy.canonical_url = f"http://127.0.0.1/{wire.replace(' ', '-')}/{a.slug}"
+                copy.text = text + " (Wire copy.)"
+                copy.content_hash = hashlib.sha256(copy.text.encode()).hexdigest()
+                with database.session() as s:
+                    source = get_or_create_source(s, wire)
+                    row, _ = save_article(s, copy, source_id=source.id, feed_id=None)
+                    expected, members = _placed_on_a_window_read_whole(s, row)
+                    result = assign_story(s, row)
+                if database is first:
+                    placed += 1
+                    read_whole += members
+                    if max_held is not None:
+                        with first.session() as s:
+                            spans = story_window(s).straggler_windows.spans
+                        assert sum(len(span.held) for span in spans) <= max_held
+                total += 1
+                copies += result.duplicate_of is not None
+                assert result.membership_id  # placed, not the stored answer handed back
+                assert result.is_new == (expected.story is None)
+                if expected.story is not None:
+                    assert result.story_id == expected.story
+                assert result.duplicate_of == expected.duplicate_of
+                assert result.similarity == (1.0 if expected.story is None else expected.similarity)
+        with first.session() as s:
+            window = story_window(s)
+    finally:
+        first.dispose()
+        second.dispose()
+    assert 0 < copies < total  # near-copies found, and articles that are none
+    kept = window.straggler_windows
+    assert window.stragglers == placed and window.loads == 1
+    # only the other process's rows: its own went in as placed
+    assert window.rows_read - rows_before == len(old)
+    if max_held is None:
+        assert kept.loads <= 2 < placed  # each straggler read its window whole before
+        assert kept.rows_read < read_whole / 4
+    else:
+        assert kept.loads > placed / 2  # windows over the cap are read whole each time
 
 
 def test_a_window_loaded_in_bulk_is_the_one_added_one_by_one() -> None:

@@ -211,3 +211,54 @@ def test_migration_0010_goes_down_and_up_again(db_url: str) -> None:
         assert inspect(db.engine).has_table("tombstones")
     finally:
         db.dispose()
+
+
+def test_is_barred_answers_as_barred_urls_and_barred_pairs_do(db_url: str) -> None:
+    """The one-query check before a row is written: by canonical or original URL, or by text from the same
+    publisher (a source-less tombstone bars only source-less text)."""
+    db = Database(db_url)
+    db.init()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        with db.session() as s:
+            s.add_all(
+                [
+                    tombstone_store.Tombstone(
+                        url="http://127.0.0.1/a?utm=x",
+                        canonical_url="http://127.0.0.1/a",
+                        content_hash="h-sourced",
+                        reason="r",
+                        unpublished_at=now,
+                        source_id=7,
+                    ),
+                    tombstone_store.Tombstone(
+                        url="http://127.0.0.1/b",
+                        canonical_url="http://127.0.0.1/b",
+                        content_hash="h-sourceless",
+                        reason="r",
+                        unpublished_at=now,
+                    ),
+                ]
+            )
+        cases = [
+            (["http://127.0.0.1/a"], None, None, True),  # the canonical URL
+            (["http://127.0.0.1/new", "http://127.0.0.1/a?utm=x"], None, None, True),  # the original URL
+            (["http://127.0.0.1/new"], "h-sourced", 7, True),  # the text, same publisher
+            (["http://127.0.0.1/new"], "h-sourced", 8, False),  # the text, another publisher
+            (["http://127.0.0.1/new"], "h-sourced", None, False),
+            (["http://127.0.0.1/new"], "h-sourceless", None, True),
+            (["http://127.0.0.1/new"], "h-sourceless", 7, False),
+            (["http://127.0.0.1/new", ""], "", 7, False),
+            ([], None, None, False),
+        ]
+        with db.session() as s:
+            for urls, content_hash, source_id, barred in cases:
+                parts = bool(tombstone_store.barred_urls(s, urls)) or bool(
+                    content_hash and tombstone_store.barred_pairs(s, [(source_id, content_hash)])
+                )
+                answer = tombstone_store.is_barred(
+                    s, urls=urls, content_hash=content_hash, source_id=source_id
+                )
+                assert answer == parts == barred, (urls, content_hash, source_id)
+    finally:
+        db.dispose()

@@ -462,6 +462,11 @@ class Clusterer:
         if self.indexed:
             self.copies.remove(key)
         self._prints.pop(key, None)
+        if not self.indexed and len(self._by_date) > 2 * len(self.items) + 64:
+            # an unindexed window is kept by its owner and changed in place, never evicted by date: drop the
+            # dates of the articles gone, which eviction would have dropped
+            self._by_date = [e for e in self._by_date if self._gen[e[1]] == e[2]]
+            heapq.heapify(self._by_date)
         idx, _, names = self._rows.pop(key)
         for part in (idx, names):
             self._df[part] -= 1

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slugify import slugify
-from sqlalchemy import and_, case, exists, or_, select
+from sqlalchemy import and_, case, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from gazette import models
@@ -143,11 +143,50 @@ def file_in_declared_section(session: Session, urls: list[str], slug: str) -> in
     return changed
 
 
-def _set_enrichment(row: Article, article: models.Article) -> None:
+def enrichment_rows(
+    article_id: int, article: models.Article
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An article's place rows and brief sentence rows, as values to insert (the same as ``_set_enrichment``
+    puts on a row)."""
+    locales = [
+        {"article_id": article_id, "position": i, **loc.as_json()} for i, loc in enumerate(article.locales)
+    ]
+    brief = [
+        {
+            "article_id": article_id,
+            "position": b.position,
+            "text": b.text,
+            "source_start": b.source_start,
+            "source_end": b.source_end,
+            "kind": b.kind,
+            "check": b.check,
+        }
+        for b in article.brief
+    ]
+    return locales, brief
+
+
+def _insert_enrichment(session: Session, article_id: int, article: models.Article) -> None:
+    """A new row's places and brief: one executemany each, where the ORM would insert them one by one to read
+    each new id back (SQLite cannot return the ids of a many-row insert in order)."""
+    locales, brief = enrichment_rows(article_id, article)
+    # render_nulls: a None is written as NULL (no column it can be None in has a default), so that every row
+    # has the same columns and goes in one executemany
+    if locales:
+        session.execute(insert(ArticleLocale).execution_options(render_nulls=True), locales)
+    if brief:
+        session.execute(insert(BriefSentenceRow).execution_options(render_nulls=True), brief)
+
+
+def _set_section(row: Article, article: models.Article) -> None:
     if article.section is not None:
         row.section = article.section.slug
         row.section_confidence = article.section.confidence
         row.section_method = article.section.method
+
+
+def _set_enrichment(row: Article, article: models.Article) -> None:
+    _set_section(row, article)
     row.locales = [ArticleLocale(position=i, **loc.as_json()) for i, loc in enumerate(article.locales)]
     row.brief = [
         BriefSentenceRow(
@@ -213,10 +252,11 @@ def save_article(
             date_path=date_path,
             slug=_unique_slug(session, date_path, article.title),
         )
-        _set_enrichment(row, article)
+        _set_section(row, article)
         search.use_prepared_entry(row, index_entry)
         session.add(row)
         session.flush()
+        _insert_enrichment(session, row.id, article)
         return row, SaveResult.NEW
     # An editor's correction outlives the refresh: compared and updated as extracted, then put back on top.
     overrides = corrections.lift(session, row)

@@ -175,25 +175,6 @@ def _article_row(article: models.Article, source_id: int | None, date_path: str,
     }
 
 
-def _children(article_id: int, article: models.Article) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    locales = [
-        {"article_id": article_id, "position": i, **loc.as_json()} for i, loc in enumerate(article.locales)
-    ]
-    brief = [
-        {
-            "article_id": article_id,
-            "position": b.position,
-            "text": b.text,
-            "source_start": b.source_start,
-            "source_end": b.source_end,
-            "kind": b.kind,
-            "check": b.check,
-        }
-        for b in article.brief
-    ]
-    return locales, brief
-
-
 def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | None]]) -> BatchResult:
     """Write (article, source id) pairs: new ones are inserted, stored URLs and same-source copies are not."""
     result = BatchResult()
@@ -258,7 +239,7 @@ def _store_batch(
             continue
         result.outcomes[article.url] = Outcome.NEW
         result.new_ids.append(article_id)
-        locales, brief = _children(article_id, article)
+        locales, brief = article_store.enrichment_rows(article_id, article)
         locale_rows.extend(locales)
         brief_rows.extend(brief)
     if locale_rows:

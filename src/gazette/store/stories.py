@@ -97,6 +97,56 @@ def window_members(
     return _members(session, stmt)
 
 
+@dataclass(frozen=True)
+class MemberKey:
+    """What says whether a window still holds a stored member as it is: the member without its features and
+    fingerprint, which a membership row never changes (a new placement writes a new row, under a new id)."""
+
+    article_id: int
+    membership_id: int
+    story_id: int
+    when: datetime
+    language: str | None
+    duplicate_of: int | None
+
+
+def window_member_keys(
+    session: Session, since: datetime, until: datetime, exclude_id: int | None = None
+) -> list[MemberKey]:
+    """``window_members`` without the features and fingerprints: which members a window must hold (those it
+    lacks are then read whole with ``members_by_ids``)."""
+    stmt = (
+        select(
+            Article.id,
+            ArticleStory.id,
+            ArticleStory.story_id,
+            ARTICLE_TIME,
+            Article.language,
+            Duplicate.original_id,
+            Article.fetched_at,
+        )
+        .join(ArticleStory, ArticleStory.article_id == Article.id)
+        .outerjoin(Duplicate, Duplicate.article_id == Article.id)
+        .where(ARTICLE_TIME >= since, ARTICLE_TIME <= until)
+        .order_by(ARTICLE_TIME, Article.id)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Article.id != exclude_id)
+    return [
+        MemberKey(row[0], row[1], row[2], (_as_datetime(row[3]) or _as_datetime(row[6])), row[4], row[5])  # type: ignore[arg-type]
+        for row in session.execute(stmt)
+    ]
+
+
+def members_by_ids(session: Session, membership_ids: list[int]) -> list[StoryMember]:
+    """The members of these membership rows, whole (in no particular order)."""
+    found: list[StoryMember] = []
+    for start in range(0, len(membership_ids), 500):  # within every database's limit of bound parameters
+        chunk = membership_ids[start : start + 500]
+        found += _members(session, _member_query().where(ArticleStory.id.in_(chunk)))
+    return found
+
+
 def members_after(session: Session, membership_id: int) -> list[StoryMember]:
     """Memberships written after ``membership_id`` (by this process or another), in the order written."""
     return _members(session, _member_query().where(ArticleStory.id > membership_id).order_by(ArticleStory.id))
@@ -126,8 +176,15 @@ def _state(session: Session) -> StoryIndexState:
 
 def index_marker(session: Session) -> IndexMarker:
     """The current marker (one row read by its key; creates the row in a database that lacks it)."""
-    state = _state(session)
-    return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
+    row = session.execute(
+        select(StoryIndexState.token, StoryIndexState.epoch, StoryIndexState.last_membership).where(
+            StoryIndexState.id == 1
+        )
+    ).first()
+    if row is None:
+        state = _state(session)
+        return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
+    return IndexMarker(str(row[0]), int(row[1]), int(row[2]))
 
 
 def bump_epoch(session: Session) -> None:
@@ -221,15 +278,17 @@ def _next_story_id(session: Session) -> int | None:
     return max(highest or 0, redirected or 0) + 1
 
 
-def create_story(session: Session, title: str, when: datetime) -> Story:
+def create_story(session: Session, title: str, when: datetime, first: Article | None = None) -> Story:
+    """A new story, empty, or counting ``first`` as its one member already (what ``count_new_member`` would
+    make of it, without updating the row just inserted)."""
     story = Story(
         id=_next_story_id(session),
         title=title,
         slug=slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
         first_seen=when,
         updated_at=when,
-        article_count=0,
-        source_count=0,
+        article_count=0 if first is None else 1,
+        source_count=0 if first is None or first.source_id is None else 1,
     )
     session.add(story)
     session.flush()
@@ -556,15 +615,25 @@ def add_membership(
 
     The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
     watermark see the new one and replace what they held for the article. ``marker_read``: ``index_marker``
-    was read in this transaction with the lock held, so the state row in the session is current.
+    was read in this transaction with the lock held, so the state row exists and the id is taken by one
+    UPDATE … RETURNING (no read first).
     """
-    state = session.get(StoryIndexState, 1) if marker_read else None
-    if state is None:
+    if marker_read:  # the row exists (index_marker made it): take the next id in one statement
+        table = cast(Table, StoryIndexState.__table__)
+        membership_id = int(
+            session.execute(
+                update(table)
+                .where(table.c.id == 1)
+                .values(last_membership=table.c.last_membership + 1)
+                .returning(table.c.last_membership)
+            ).scalar_one()
+        )
+    else:
         state = _state(session)
-    state.last_membership = int(state.last_membership) + 1
+        state.last_membership = membership_id = int(state.last_membership) + 1
     session.add(
         ArticleStory(
-            id=state.last_membership,
+            id=membership_id,
             article_id=article_id,
             story_id=story_id,
             similarity=similarity,
@@ -572,7 +641,7 @@ def add_membership(
             features=features,
         )
     )
-    return int(state.last_membership)
+    return membership_id
 
 
 def add_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, func, or_, select
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, exists, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gazette.store import stories as story_store
@@ -200,10 +200,20 @@ def is_barred(
     session: Session, *, urls: Sequence[str], content_hash: str | None, source_id: int | None
 ) -> bool:
     """Whether an article about to be stored is one that was unpublished: by any of its URLs, or by its text
-    from the same publisher."""
-    if barred_urls(session, urls):
-        return True
-    return bool(content_hash and barred_pairs(session, [(source_id, content_hash)]))
+    from the same publisher (``barred_urls`` and ``barred_pairs`` for one article, asked in one query)."""
+    wanted = list(dict.fromkeys(u for u in urls if u))
+    checks = []
+    if wanted:
+        checks.append(exists().where(Tombstone.canonical_url.in_(wanted)))
+        checks.append(exists().where(Tombstone.url.in_(wanted)))
+    if content_hash:
+        same_publisher = (
+            Tombstone.source_id.is_(None) if source_id is None else Tombstone.source_id == source_id
+        )
+        checks.append(exists().where(Tombstone.content_hash == content_hash, same_publisher))
+    if not checks:
+        return False
+    return any(session.execute(select(*checks)).one())
 
 
 def count_tombstones(session: Session) -> int:
