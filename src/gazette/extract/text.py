@@ -366,7 +366,13 @@ def detect_language(text: str) -> str | None:
     if not text:
         return None
     sample = text[:5000]
-    if sum(1 for c in sample if c.isalpha()) < _MIN_LETTERS:
+    letters = 0
+    for c in sample:  # enough letters: usually within the first words
+        if c.isalpha():
+            letters += 1
+            if letters >= _MIN_LETTERS:
+                break
+    else:
         return None
     try:
         lang, prob = _get_identifier().classify(sample)
