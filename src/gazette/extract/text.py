@@ -88,9 +88,10 @@ _FTFY_ACTS_ON = re.compile(
     + "\x80-\x9f\ud800-\udfff]"
 )
 # Every way ftfy's badness pattern can match starts at most 2 characters before a non-ASCII one and is at most
-# 7 long, so it is searched for only around runs of non-ASCII characters (tests/extract/test_text.py reads
-# both bounds from the pattern itself).
-_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+# 7 long, so it is searched for only around non-ASCII characters (tests/extract/test_text.py reads both bounds
+# from the pattern itself). Characters a few apart share one window, so that no text costs much more than
+# ftfy's own search of the whole of it.
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f](?:[\x00-\x7f]{0,8}[^\x00-\x7f])*")
 _BAD_BEFORE, _BAD_AFTER = 2, 7
 # Its one anchored case ("^[ÃÂ] ") at the start of a line, where ftfy's per-line segments begin.
 _BAD_LINE_START = re.compile("\n[\u00c3\u00c2] ")
