@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from typing import Any
 
+import ftfy
+import ftfy.badness
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gazette.extract import text as text_module
 from gazette.extract.text import decode_html, detect_language, normalize_charset, repair_text
 
 
@@ -86,6 +90,106 @@ def test_repair_never_raises_and_output_is_clean(s: str) -> None:
 def test_repair_is_stable_on_its_output(s: str) -> None:
     once = repair_text(s)
     assert repair_text(once) == once
+
+
+# -- when ftfy is consulted ---------------------------------------------------------------------------
+
+# Every character ftfy's badness pattern names, the ones its other steps act on, a combining mark, and the
+# ASCII its pattern reads around them: strings of these hit its rules often.
+_BADNESS_CHARS = sorted({c for c in ftfy.badness.BADNESS_RE.pattern if not c.isascii()})
+_FTFY_ALPHABET = "".join(_BADNESS_CHARS) + "ﬁĳ\u0301\u2028\x85\x1b\ufeff" + "aZ .,!?\n-°×"
+
+
+def test_ftfy_config_is_the_one_the_check_assumes() -> None:
+    # _ftfy_idle knows the steps ftfy runs with this configuration; the ones it leaves off must stay off.
+    config = text_module._FTFY_CONFIG
+    assert config.unescape_html is False
+    assert config.uncurl_quotes is False
+    assert config.fix_character_width is False
+
+
+def test_badness_windows_cover_every_match() -> None:
+    """The windows searched around non-ASCII runs hold every match of ftfy's pattern: each alternative has a
+    non-ASCII element within _BAD_BEFORE characters of its start, and no match is longer than _BAD_AFTER."""
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+    tree = sre_parse.parse(ftfy.badness.BADNESS_RE.pattern, ftfy.badness.BADNESS_RE.flags)
+    assert tree.getwidth()[1] <= text_module._BAD_AFTER
+
+    def may_be_ascii(item: tuple[Any, Any]) -> bool:
+        op, arg = item
+        if op is sre_parse.LITERAL:
+            return bool(arg < 128)
+        if op is sre_parse.IN:
+            return any(
+                o in (sre_parse.NEGATE, sre_parse.CATEGORY)
+                or (o is sre_parse.LITERAL and a < 128)
+                or (o is sre_parse.RANGE and a[0] < 128)
+                for o, a in arg
+            )
+        return op in (sre_parse.ANY, sre_parse.NOT_LITERAL)
+
+    ((branch, (_, alternatives)),) = tree.data
+    assert branch is sre_parse.BRANCH
+    anchored = 0
+    for alternative in alternatives:
+        before = 0
+        for op, arg in alternative.data:
+            if op is sre_parse.AT:
+                anchored += 1  # "^": only at the start of the text or, per ftfy's line, after "\n"
+                continue
+            if op is sre_parse.MAX_REPEAT:
+                low, high, sub = arg
+                assert all(may_be_ascii(x) for x in sub.data)
+                before += high
+                continue
+            if not may_be_ascii((op, arg)):
+                break
+            before += 1
+        else:
+            raise AssertionError(f"an alternative that may match ASCII alone: {alternative}")
+        assert before <= text_module._BAD_BEFORE
+    assert anchored == 1
+    assert "^[ÃÂ][ ]" in ftfy.badness.BADNESS_RE.pattern  # the case _BAD_LINE_START covers
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from("ab XYZ.,\n"), st.sampled_from(_FTFY_ALPHABET)), max_size=30).map(
+        "".join
+    )
+)
+def test_ftfy_is_skipped_only_where_it_changes_nothing(s: str) -> None:
+    if text_module._ftfy_idle(s):
+        assert ftfy.fix_text(s, config=text_module._FTFY_CONFIG) == s
+    # the windowed search finds what ftfy's own test finds on the whole text
+    lines_bad = any(ftfy.badness.is_bad(line) for line in s.splitlines(keepends=True))
+    assert not (text_module._ftfy_idle(s) and lines_bad)
+
+
+@pytest.mark.parametrize(
+    "clean",
+    ["Łódź, Kraków", "“Quoted” — ‘single’ … 10 €", "São Paulo\nÉCOLE", "東京都の人口", "plain ascii"],
+)
+def test_clean_text_skips_ftfy(clean: str) -> None:
+    assert text_module._ftfy_idle(clean)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "Bol\u00c3\u00advar",
+        "se\u00c3\u00b1or",
+        "\u00c5\u0081\u00c3\u00b3d",
+        "ﬁsh",
+        "a\x85b",
+        "cafe\u0301",
+        "1\nÃ y",
+    ],
+)
+def test_text_ftfy_would_change_is_given_to_it(broken: str) -> None:
+    assert not text_module._ftfy_idle(broken)
+    assert ftfy.fix_text(broken, config=text_module._FTFY_CONFIG) != broken
 
 
 def test_detect_language() -> None:

@@ -17,8 +17,6 @@ import logging
 import re
 from typing import Any
 
-from lxml import etree
-
 logger = logging.getLogger(__name__)
 
 AUTHOR_MAX = 120  # trafilatura's length limit for an author (exclusive), as it calls ``extract_metainfo``
@@ -27,7 +25,6 @@ AUTHOR_MAX = 120  # trafilatura's length limit for an author (exclusive), as it 
 _SPECIFIC_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})
 _GENERIC_TAGS = frozenset({"a", "div", "h3", "h4", "p", "span"})
 _DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
-_WITH_REL = etree.XPath("//*[rel]")  # elements with a <rel> child, for the expression's ``rel='me'``
 _NAMED = frozenset({"author", "time", "figure"})
 _OTHER_ATTRIBUTES = frozenset({"itemprop", "rel", "data-testid", "data-component"})
 _SPECIFIC_CLASS = re.compile("author-?name|AuthorName|authorName")
@@ -114,16 +111,21 @@ def byline_candidates(tree: Any) -> tuple[list[list[Any]], set[Any]]:
     pruning removes (``AUTHOR_DISCARD_XPATHS``), found in one walk over the page."""
     found: list[list[Any]] = [[], [], []]
     pruned: set[Any] = set()
-    with_rel = set(_WITH_REL(tree))  # almost always none
+    # elements with a <rel> child (almost always none), for the expression's ``rel='me'``
+    with_rel = {parent for rel in tree.iter("rel") if (parent := rel.getparent()) is not None}
+    class_may: dict[str, bool] = {}  # a page repeats its class names: each is searched once
     for el in tree.iter():  # in document order, as XPath gives each expression's elements
         tag = el.tag
         if not isinstance(tag, str):  # a comment or processing instruction: not an element to XPath's *
             continue
         get = el.get
         cls, ident = get("class", ""), get("id", "")
+        may = class_may.get(cls) if cls else False
+        if may is None:
+            may = class_may[cls] = _ANY_CLASS.search(cls) is not None
         if not (
             tag in _NAMED
-            or (cls and _ANY_CLASS.search(cls))
+            or may
             or (ident and _ANY_ID.search(ident))
             or (el.attrib and not _OTHER_ATTRIBUTES.isdisjoint(el.keys()))
             or (with_rel and el in with_rel)

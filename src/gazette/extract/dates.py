@@ -25,6 +25,7 @@ import copy
 import json
 import logging
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -175,17 +176,17 @@ def byline_day(tree: Any) -> date | None:
 
     Reading starts at the first ``<h1>``: a masthead above it often shows today's date."""
     headline = next(tree.iter("h1"), None)
-    started = headline is None
     seen = 0
-    for el in tree.iter():
-        if el is headline:
-            started = True
-            continue
-        if not started or not isinstance(el.tag, str):
+    hinted: dict[str, bool] = {}  # a page repeats its class names: each hint is searched once
+    for el in tree.iter() if headline is None else _after(headline, tree):
+        if not isinstance(el.tag, str):
             continue
         if el.tag != "time":
             hint = f"{el.get('class', '')} {el.get('id', '')} {el.get('itemprop', '')}"
-            if not _BYLINE_CLASS.search(hint) or _MODIFIED_WORDS.search(hint):
+            dated = hinted.get(hint)
+            if dated is None:
+                dated = hinted[hint] = bool(_BYLINE_CLASS.search(hint)) and not _MODIFIED_WORDS.search(hint)
+            if not dated:
                 continue
         text = " ".join(el.text_content().split())
         if not text or len(text) > _BYLINE_MAX:
@@ -199,6 +200,17 @@ def byline_day(tree: Any) -> date | None:
         if day is not None:
             return day
     return None
+
+
+def _after(el: Any, root: Any) -> Iterator[Any]:
+    """The nodes after ``el`` inside ``root``, in document order: its descendants, then what follows it."""
+    yield from el.iterdescendants()
+    while el is not root:
+        for sibling in el.itersiblings():
+            yield from sibling.iter()
+        el = el.getparent()
+        if el is None:
+            return
 
 
 def as_utc(value: datetime) -> datetime:

@@ -20,6 +20,11 @@ ISO-8859-10; it is consulted only for CJK multi-byte encodings).
 Then it removes NUL and other C0/C1 controls (keeping newline and tab), noncharacters (U+FFFE, U+FFFF,
 U+FDD0–U+FDEF), lone surrogates, soft hyphens (invisible, and they split words for search) and bidi
 embedding/override/isolate controls (U+202A–U+202E, U+2066–U+2069, used to disguise text), and returns NFC.
+
+ftfy itself is consulted only when it could change something: text in which none of its steps finds work (no
+mojibake by its own badness test, no C1 control, Latin ligature, line separator, terminal escape or control
+it removes, already NFC) is what ftfy would return, and most pages are such text. The check reads the text
+once, where ftfy's per-line steps cost about 1.5 ms a page (docs/benchmarks.md, "Extraction").
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import unicodedata
 from typing import Any
 
 import ftfy
+import ftfy.badness
+import ftfy.chardata
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +74,42 @@ _UNWANTED_BEFORE_FTFY = re.compile(
 _UNWANTED = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
 )
+
+
+# Characters on which one of ftfy's steps (other than its mojibake test) acts, with the steps ``_FTFY_CONFIG``
+# leaves on: C1 controls, Latin ligatures, line breaks other than "\n", surrogates, terminal escapes (they
+# start with ESC, one of its controls) and the controls it removes. Read from ftfy's own tables.
+_FTFY_ACTS_ON = re.compile(
+    "["
+    + re.escape(
+        "".join(map(chr, sorted(set(ftfy.chardata.LIGATURES) | set(ftfy.chardata.CONTROL_CHARS))))
+        + "\r\u2028\u2029\x1b"
+    )
+    + "\x80-\x9f\ud800-\udfff]"
+)
+# Every way ftfy's badness pattern can match starts at most 2 characters before a non-ASCII one and is at most
+# 7 long, so it is searched for only around non-ASCII characters (tests/extract/test_text.py reads both bounds
+# from the pattern itself). Characters a few apart share one window, so that no text costs much more than
+# ftfy's own search of the whole of it.
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f](?:[\x00-\x7f]{0,8}[^\x00-\x7f])*")
+_BAD_BEFORE, _BAD_AFTER = 2, 7
+# Its one anchored case ("^[ÃÂ] ") at the start of a line, where ftfy's per-line segments begin.
+_BAD_LINE_START = re.compile("\n[\u00c3\u00c2] ")
+
+
+def _ftfy_idle(text: str) -> bool:
+    """True when ``ftfy.fix_text(text, config=_FTFY_CONFIG)`` would return ``text`` unchanged: ftfy fixes each
+    line on its own, and on a line none of its steps acts on (its mojibake step only where
+    ``ftfy.badness.is_bad`` finds some), one pass changes nothing and it stops. False means "ask ftfy"."""
+    if len(text) > _FTFY_CONFIG.max_decode_length or _FTFY_ACTS_ON.search(text):
+        return False
+    if not unicodedata.is_normalized("NFC", text) or _BAD_LINE_START.search(text):
+        return False
+    bad = ftfy.badness.BADNESS_RE.search
+    for run in _NON_ASCII_RUN.finditer(text):
+        if bad(text, max(0, run.start() - _BAD_BEFORE), run.end() + _BAD_AFTER):
+            return False
+    return True
 
 
 def _plausible(decoded: str) -> bool:
@@ -124,7 +167,8 @@ def repair_text(s: str) -> str:
     # What ftfy sees should be what a second pass would see; C1 controls stay, ftfy reads them as cp1252.
     text = _UNWANTED_BEFORE_FTFY.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     try:
-        text = ftfy.fix_text(text, config=_FTFY_CONFIG)
+        if not _ftfy_idle(text):
+            text = ftfy.fix_text(text, config=_FTFY_CONFIG)
     except Exception:  # ftfy is a heuristic; a failure must not lose the text
         logger.debug("ftfy failed; continuing without it", exc_info=True)
     # U+FFFD marks bytes lost in decoding: it carries nothing a reader can use.
@@ -323,7 +367,13 @@ def detect_language(text: str) -> str | None:
     if not text:
         return None
     sample = text[:5000]
-    if sum(1 for c in sample if c.isalpha()) < _MIN_LETTERS:
+    letters = 0
+    for c in sample:  # enough letters: usually within the first words
+        if c.isalpha():
+            letters += 1
+            if letters >= _MIN_LETTERS:
+                break
+    else:
         return None
     try:
         lang, prob = _get_identifier().classify(sample)
