@@ -199,6 +199,23 @@ def features(
     if ctx.candidate.start > 0 and ctx.text[ctx.candidate.start - 1] == "-":
         out.append("after_hyphen")
         out.append(f"after_hyphen|kind={top_kind}")
+    out.extend(person_features(ctx))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
+    return out
+
+
+def person_verb_after(ctx: Context) -> bool:
+    """ "Fairfield could spend", "Millington also denied": a word after the name that a person's acts take."""
+    return ctx.next_sep == " " and ctx.next_key in handnames.PERSON_VERBS
+
+
+def person_features(ctx: Context) -> list[str]:
+    """A possessive or a person's act right after the name ("Fairfield's lawyers", "Fairfield could"), weighed
+    with the kind of name: common after a defendant's surname, rare after a town's."""
+    out = []
+    if ctx.next_key in ("'s", "’s"):
+        out.append("possessive")
+    if person_verb_after(ctx):
+        out.append("person_verb_after")
     return out
