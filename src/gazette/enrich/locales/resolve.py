@@ -421,7 +421,6 @@ class Tagger:
             places[link.place_index].kind == AREA or link.flags & DEMONYM for link in candidate.links
         )
         # "Lebanon Police", "a Lebanon woman": a country's name written as local news writes a town's.
-        local = local and bool(countries_named)
         scored = []
         for link in candidate.links:
             p = places[link.place_index]
@@ -479,7 +478,11 @@ class Tagger:
             self.places,
             {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}.items(),
         )
-        local = [local_usage(text, c.start, c.end) for c in kept]
+        local = [
+            any(self.places[link.place_index].kind == "country" for link in c.links)
+            and local_usage(text, c.start, c.end)
+            for c in kept
+        ]
         result: list[Mention] = []
         dropped: set[int] = set()
         for round_number in range(3):
