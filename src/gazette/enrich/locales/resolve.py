@@ -564,8 +564,9 @@ def _others(keys_by_code: dict[str, set[str]], code: str | None, key: str) -> in
 
 SURE_PLACE_FLOOR = 0.4
 # What a town reading gains when a country's name is written as local news writes a town's (``local_usage``):
-# enough to outweigh the country's prior (8) for a town of 10,000 with no other support (LGL country 0.9750 ->
-# 0.9760 with 4 and the address and age cases, 0.9750 -> 0.9753 with 3 and the following word alone).
+# enough to outweigh the country's prior (8) for a town of 10,000 with no other support. Measured with the
+# fourth-round model, LGL country 0.9750 with 3 and the following word alone, 0.9753 with 4, 0.9760 with 4 and
+# the address and age cases; GeoVirus and TR-News unchanged.
 LOCAL_USAGE = 4.0
 
 
