@@ -199,7 +199,7 @@ def features(
     if ctx.candidate.start > 0 and ctx.text[ctx.candidate.start - 1] == "-":
         out.append("after_hyphen")
         out.append(f"after_hyphen|kind={top_kind}")
-    out.extend(person_features(ctx))
+    out.extend(usage_features(ctx))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out
@@ -210,7 +210,7 @@ def person_verb_after(ctx: Context) -> bool:
     return ctx.next_sep == " " and ctx.next_key in handnames.PERSON_VERBS
 
 
-def person_features(ctx: Context) -> list[str]:
+def usage_features(ctx: Context) -> list[str]:
     """A possessive or a person's act right after the name ("Fairfield's lawyers", "Fairfield could"), weighed
     with the kind of name: common after a defendant's surname, rare after a town's."""
     out = []
