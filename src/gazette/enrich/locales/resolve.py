@@ -33,7 +33,14 @@ from gazette.enrich.locales.gazetteer import (
     Place,
     load_gazetteer,
 )
-from gazette.enrich.locales.recognise import ToponymModel, features, load_model, person_verb_after
+from gazette.enrich.locales.recognise import (
+    ArticleFeatures,
+    ToponymModel,
+    load_model,
+    marked_place,
+    person_verb_after,
+    place_context,
+)
 from gazette.enrich.locales.rules import (
     HARD_RULES,
     Candidate,
@@ -205,7 +212,7 @@ class Tagger:
                 if f.objections:
                     self._log_drop(f, "")
                     continue
-                if f.context.key in surnames and not _marked_place(f.context):
+                if f.context.key in surnames and not marked_place(f.context):
                     logger.debug("not a place: %r (read as a surname elsewhere)", f.context.surface)
                     continue
                 kept.append(f)
@@ -270,17 +277,17 @@ class Tagger:
         article = self._article(text, found, surnames)
         return [(f, article.row(f)) for f in found]
 
-    def _article(self, text: str, found: list[Found], surnames: set[str] | None = None) -> _Article:
+    def _article(self, text: str, found: list[Found], surnames: set[str] | None = None) -> ArticleFeatures:
         """What the features of one candidate read from the rest of the article, counted once."""
         if surnames is None:
             surnames = self._surnames(text, found)
-        article = _Article(surnames, {fold_keeping_length(w) for w in _LOWER_WORD.findall(text)})
+        article = ArticleFeatures(surnames, {fold_keeping_length(w) for w in _LOWER_WORD.findall(text)})
         for f in found:
             if f.outer is not None:
                 continue
             key = f.context.key
             article.repeats[key] += 1
-            if _place_context(f.context):
+            if place_context(f.context):
                 article.marked[key].add(f.candidate.start)
             if person_verb_after(f.context):
                 article.acting[key].add(f.candidate.start)
@@ -559,12 +566,6 @@ def get_tagger(path: Path | None = None) -> Tagger:
         return _tagger
 
 
-def _others(keys_by_code: dict[str, set[str]], code: str | None, key: str) -> int:
-    """How many names other than ``key`` have a reading in the region or country ``code``."""
-    keys = keys_by_code.get(code or "")
-    return len(keys) - (key in keys) if keys else 0
-
-
 SURE_PLACE_FLOOR = 0.4
 # What a town reading gains when a country's name is written as local news writes a town's (``local_usage``) and
 # the article's other names lie in the town's country: enough for a town of 10,000 to outweigh the country's
@@ -586,67 +587,3 @@ def _share(scores: list[float], best: float) -> float:
     if len(scores) == 1:
         return 1.0
     return 1.0 / sum(math.exp(SHARE_SCALE * (score - best)) for score in scores if score - best > -20.0)
-
-
-def _place_context(ctx: Context) -> bool:
-    """Whether a candidate stands where only a place can: after "in" or "near", before its state or country
-    ("Ozark, Mo.", "Miami Florida"), or marked as one ("estado Bolívar")."""
-    return (
-        (ctx.prev_sep == " " and ctx.prev_key in handnames.LOCATIVE_WORDS)
-        or ctx.place_after_comma()
-        or ctx.region_follows()
-        or _marked_place(ctx)
-    )
-
-
-def _marked_place(ctx: Context) -> bool:
-    """ "estado Bolívar", "Bolívar state": a word that marks the name as a place."""
-    return ctx.next_key in handnames.PLACE_SUFFIXES or ctx.prev_key in handnames.STRONG_PLACE_PREFIXES
-
-
-@dataclass(slots=True)
-class _Article:
-    """What the recogniser's features read from the whole article: which names repeat, stand where only a place
-    can, are written in lower case, and share a region or a country with other names."""
-
-    surnames: set[str]
-    lower_words: set[str]
-    repeats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    # Where else the name stands where only a place can ("in Ozark", "Ozark, Mo."): an article names a place
-    # the same way throughout ("Ozark police", "the Ozark council").
-    marked: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-    # Which distinct names have a reading in each region and country: a small town beside another place of its
-    # state ("Chiefland" with "Levy County") is likelier a place than one alone.
-    region_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    country_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # Where else the name is followed by what a person does ("Fairfield could spend"): a defendant named
-    # throughout an article is a person at every mention.
-    acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-
-    def row(self, f: Found) -> list[str] | None:
-        """The recogniser's features of one candidate (``None`` for a demonym, which needs none)."""
-        if is_demonym(f.candidate):
-            return None
-        key = f.context.key
-        row = features(
-            f.context,
-            origin=f.origin,
-            repeats=self.repeats[key],
-            lower_elsewhere=key in self.lower_words,
-            surname=key in self.surnames and not _marked_place(f.context),
-            rules=f.objections,
-        )
-        readings = f.context.readings
-        in_region = max((_others(self.region_keys, p.region_code, key) for p in readings), default=0)
-        in_country = max((_others(self.country_keys, p.country_code, key) for p in readings), default=0)
-        row.append(f"region_shared={min(in_region, 2)}|{row[4]}")  # "population=…"
-        row.append(f"country_shared={min(in_country, 3)}")
-        if self.marked[key] - {f.candidate.start}:
-            row.append("marked_elsewhere")
-            row.append(f"marked_elsewhere|{row[8]}")  # "next=…"
-        if self.acting[key] - {f.candidate.start}:
-            row.append(f"acting_elsewhere|kind={row[2][6:]}")
-        if f.outer is not None:
-            row.append("inside=" + f.outer.origin)
-            row.append(f"inside={f.outer.origin}|{row[2]}")  # "kinds=…"
-        return row
