@@ -303,13 +303,25 @@ SECOND_ROUND = {
         "Acc@161*": 0.920,
     },
 }  # fmt: skip
-# Floors for the cross-validated recogniser (measured 2026-12-06, third round: LGL 0.891 / 0.815 / 0.974 / 0.876,
-# GeoVirus 0.909 / 0.902 / 0.988 / 0.866, TR-News 0.903 / 0.899 / 0.966 / 0.880, minus 1-2 points of noise): below
+# The third round (2026-12-06, 5-fold CV means), printed beside the new figures.
+THIRD_ROUND = {
+    "lgl": {
+        "P": 0.891, "R": 0.815, "F1": 0.851, "country": 0.974, "region": 0.818, "Acc@161": 0.876,
+        "Acc@161*": 0.878,
+    },
+    "geovirus": {"P": 0.909, "R": 0.902, "F1": 0.905, "country": 0.988, "Acc@161": 0.866, "Acc@161*": 0.948},
+    "trnews": {
+        "P": 0.903, "R": 0.899, "F1": 0.901, "country": 0.966, "region": 0.887, "Acc@161": 0.880,
+        "Acc@161*": 0.924,
+    },
+}  # fmt: skip
+# Floors for the cross-validated recogniser (measured 2026-12-06, fourth round: LGL 0.893 / 0.820 / 0.976 / 0.873,
+# GeoVirus 0.913 / 0.903 / 0.989 / 0.867, TR-News 0.904 / 0.902 / 0.968 / 0.882, minus 1-2 points of noise): below
 # one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.88, "R": 0.80, "country": 0.965, "Acc@161": 0.86},
-    "geovirus": {"P": 0.895, "R": 0.885, "country": 0.975, "Acc@161": 0.85},
-    "trnews": {"P": 0.89, "R": 0.88, "country": 0.95, "Acc@161": 0.865},
+    "lgl": {"P": 0.88, "R": 0.805, "country": 0.965, "Acc@161": 0.86},
+    "geovirus": {"P": 0.90, "R": 0.885, "country": 0.975, "Acc@161": 0.85},
+    "trnews": {"P": 0.89, "R": 0.885, "country": 0.955, "Acc@161": 0.865},
 }
 TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 
@@ -452,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         rows.append([name, "gazette, rules only", *(fmt(rules[c]) for c in COLUMNS)])
+        rows.append(
+            [name, "third recogniser round (2026-12-06)", *(fmt(THIRD_ROUND[name].get(c)) for c in COLUMNS)]
+        )
         rows.append(
             [name, "second recogniser round (2026-12-06)", *(fmt(SECOND_ROUND[name].get(c)) for c in COLUMNS)]
         )

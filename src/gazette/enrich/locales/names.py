@@ -481,6 +481,21 @@ FUNCTION_WORDS: frozenset[str] = frozenset({
     "septiembre", "octubre", "noviembre", "diciembre",
 })  # fmt: skip
 LOCATIVE_WORDS: frozenset[str] = frozenset({"in", "en", "from", "desde", "near", "to", "at"})
+# Words after a name that make it a town's: its own police, council and schools ("Lebanon Police", "Jordan
+# Elementary School"); a country's would take its demonym ("Lebanese police").
+LOCAL_BODIES: frozenset[str] = frozenset({
+    "police", "council", "city", "town", "township", "village", "elementary", "middle", "high", "school",
+    "schools", "fire", "library", "mayor", "residents", "resident", "league", "borough", "selectmen",
+    "aldermen", "alderman", "firefighters", "officers", "township's", "park", "parks", "man", "woman", "men",
+    "women", "boy", "girl", "teen", "teenager", "couple", "family",
+})  # fmt: skip
+# Words after a name that say a person or an organisation acts: "Fairfield could spend", "Millington also
+# denied" (the recogniser weighs them with the name's kind: "Paris said" is rare, a defendant's name is not).
+PERSON_VERBS: frozenset[str] = frozenset({
+    "said", "says", "told", "added", "asked", "denied", "admitted", "pleaded", "testified", "wrote",
+    "explained", "noted", "believes", "thinks", "could", "would", "should", "might", "also", "dijo",
+    "afirmo", "declaro",
+})  # fmt: skip
 COMMON_WORDS: frozenset[str] = frozenset({
     "mobile", "reading", "march", "may", "young", "bath", "nice", "split", "sale", "hope",
     "orange", "liberty", "mission", "justice", "commerce", "independence", "opportunity",

@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gazette.enrich.locales import names as handnames
 from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE
-from gazette.enrich.locales.rules import Context, objections, sentence_start
+from gazette.enrich.locales.rules import Context, is_demonym, objections, sentence_start
+
+if TYPE_CHECKING:
+    from gazette.enrich.locales.resolve import Found
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "toponym_model.json"
 MODEL_FORMAT = 1
@@ -199,6 +204,96 @@ def features(
     if ctx.candidate.start > 0 and ctx.text[ctx.candidate.start - 1] == "-":
         out.append("after_hyphen")
         out.append(f"after_hyphen|kind={top_kind}")
+    out.extend(usage_features(ctx))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out
+
+
+def person_verb_after(ctx: Context) -> bool:
+    """ "Fairfield could spend", "Millington also denied": a word after the name that a person's acts take."""
+    return ctx.next_sep == " " and ctx.next_key in handnames.PERSON_VERBS
+
+
+def usage_features(ctx: Context) -> list[str]:
+    """A possessive or a person's act right after the name ("Fairfield's lawyers", "Fairfield could"), weighed
+    with the kind of name: common after a defendant's surname, rare after a town's."""
+    out = []
+    if ctx.next_key in ("'s", "’s"):
+        out.append("possessive")
+    if person_verb_after(ctx):
+        out.append("person_verb_after")
+    return out
+
+
+# -- what the features read from the whole article --------------------------------------------------
+
+
+def _others(keys_by_code: dict[str, set[str]], code: str | None, key: str) -> int:
+    """How many names other than ``key`` have a reading in the region or country ``code``."""
+    keys = keys_by_code.get(code or "")
+    return len(keys) - (key in keys) if keys else 0
+
+
+def place_context(ctx: Context) -> bool:
+    """Whether a candidate stands where only a place can: after "in" or "near", before its state or country
+    ("Ozark, Mo.", "Miami Florida"), or marked as one ("estado Bolívar")."""
+    return (
+        (ctx.prev_sep == " " and ctx.prev_key in handnames.LOCATIVE_WORDS)
+        or ctx.place_after_comma()
+        or ctx.region_follows()
+        or marked_place(ctx)
+    )
+
+
+def marked_place(ctx: Context) -> bool:
+    """ "estado Bolívar", "Bolívar state": a word that marks the name as a place."""
+    return ctx.next_key in handnames.PLACE_SUFFIXES or ctx.prev_key in handnames.STRONG_PLACE_PREFIXES
+
+
+@dataclass(slots=True)
+class ArticleFeatures:
+    """What the recogniser's features read from the whole article: which names repeat, stand where only a place
+    can, are written in lower case, and share a region or a country with other names."""
+
+    surnames: set[str]
+    lower_words: set[str]
+    repeats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Where else the name stands where only a place can ("in Ozark", "Ozark, Mo."): an article names a place
+    # the same way throughout ("Ozark police", "the Ozark council").
+    marked: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Which distinct names have a reading in each region and country: a small town beside another place of its
+    # state ("Chiefland" with "Levy County") is likelier a place than one alone.
+    region_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    country_keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Where else the name is followed by what a person does ("Fairfield could spend"): a defendant named
+    # throughout an article is a person at every mention.
+    acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def row(self, f: Found) -> list[str] | None:
+        """The recogniser's features of one candidate (``None`` for a demonym, which needs none)."""
+        if is_demonym(f.candidate):
+            return None
+        key = f.context.key
+        row = features(
+            f.context,
+            origin=f.origin,
+            repeats=self.repeats[key],
+            lower_elsewhere=key in self.lower_words,
+            surname=key in self.surnames and not marked_place(f.context),
+            rules=f.objections,
+        )
+        readings = f.context.readings
+        in_region = max((_others(self.region_keys, p.region_code, key) for p in readings), default=0)
+        in_country = max((_others(self.country_keys, p.country_code, key) for p in readings), default=0)
+        row.append(f"region_shared={min(in_region, 2)}|{row[4]}")  # "population=…"
+        row.append(f"country_shared={min(in_country, 3)}")
+        if self.marked[key] - {f.candidate.start}:
+            row.append("marked_elsewhere")
+            row.append(f"marked_elsewhere|{row[8]}")  # "next=…"
+        if self.acting[key] - {f.candidate.start}:
+            row.append(f"acting_elsewhere|kind={row[2][6:]}")
+        if f.outer is not None:
+            row.append("inside=" + f.outer.origin)
+            row.append(f"inside={f.outer.origin}|{row[2]}")  # "kinds=…"
+        return row

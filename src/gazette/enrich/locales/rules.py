@@ -349,3 +349,21 @@ def follows_person(text: str, start: int, names: dict) -> bool:
             return True
         pos -= len(word) + len(sep)
     return False
+
+
+_ADDRESS_WORDS = frozenset({"st", "rd", "ave", "dr", "blvd"})
+
+
+def local_usage(text: str, start: int, end: int) -> bool:
+    """Whether a name is written as local news writes a town's, never a country's: before a word of the town's own
+    bodies or people ("Lebanon Police", "Jordan Elementary School", "a Lebanon woman": a country would take its
+    demonym), after a street address ("400 S. Locust St., Lebanon") or after a person's age ("Terry Jolly, 60,
+    Lebanon")."""
+    word, sep = word_after(text, end)
+    if sep == " " and fold_keeping_length(word.rstrip(".,")) in handnames.LOCAL_BODIES:
+        return True
+    before, sep = word_before(text, start)
+    if sep.strip() != ",":
+        return False
+    key = fold_keeping_length(before.rstrip("."))
+    return key in handnames.FEATURE_SUFFIXES or key in _ADDRESS_WORDS or before.isdigit()
