@@ -59,6 +59,7 @@ from gazette.store import articles as article_store
 from gazette.store import bulk as bulk_store
 from gazette.store import search as search_store
 from gazette.store import stories as story_store
+from gazette.store import story_members
 from gazette.store import subscriptions as feed_store
 from gazette.store import tombstones as tombstone_store
 from gazette.store import watches as watch_store
@@ -923,7 +924,7 @@ class _Span:
     clusterer: stories_stage.Clusterer
     low: datetime
     high: datetime
-    held: dict[int, story_store.MemberKey]
+    held: dict[int, story_members.MemberKey]
 
 
 class StragglerWindows:
@@ -995,11 +996,11 @@ class StragglerWindows:
         span = self._best(low, high)
         if span is None:
             self.loads += 1
-            members = story_store.window_members(session, low, high, exclude_id=article_id)
+            members = story_members.window_members(session, low, high, exclude_id=article_id)
             self.rows_read += len(members)
             clusterer = stories_stage.Clusterer(indexed=False, window=window)
             features_of = _member_features(session, members)
-            held: dict[int, story_store.MemberKey] = {}
+            held: dict[int, story_members.MemberKey] = {}
             for m in members:
                 found = features_of[m.article_id]
                 assert found is not None  # _member_features recomputes what is missing
@@ -1015,7 +1016,8 @@ class StragglerWindows:
         self.spans.append(span)  # the most recently used last
         span.low, span.high = low, high
         wanted = {
-            k.article_id: k for k in story_store.window_member_keys(session, low, high, exclude_id=article_id)
+            k.article_id: k
+            for k in story_members.window_member_keys(session, low, high, exclude_id=article_id)
         }
         clusterer, held = span.clusterer, span.held
         for key in [k for k, kept in held.items() if wanted.get(k) != kept]:
@@ -1030,7 +1032,7 @@ class StragglerWindows:
                 known[k.membership_id] = (cached[1], cached[2])
             else:
                 unread.append(k.membership_id)
-        fetched = story_store.members_by_ids(session, unread)
+        fetched = story_members.members_by_ids(session, unread)
         self.rows_read += len(fetched)
         features_of = _member_features(session, fetched)
         for m in fetched:
@@ -1057,8 +1059,8 @@ class StragglerWindows:
             total -= len(self.spans.pop(0).held)
 
 
-def _member_key(m: story_store.StoryMember) -> story_store.MemberKey:
-    return story_store.MemberKey(
+def _member_key(m: story_members.StoryMember) -> story_members.MemberKey:
+    return story_members.MemberKey(
         m.article_id, m.membership_id, m.story_id, m.when, m.language, m.duplicate_of
     )
 
@@ -1121,12 +1123,12 @@ class StoryWindow:
             self.straggler_windows.clear()
             self.newest = None
             self.low = when - self.clusterer.retention
-            members = story_store.window_members(session, self.low)
+            members = story_members.window_members(session, self.low)
             self.loads += 1
         elif marker.last_membership == old.last_membership:
             members = []  # nothing written since the watermark: no rows to read
         else:
-            members = story_store.members_after(session, old.last_membership)
+            members = story_members.members_after(session, old.last_membership)
         self.rows_read += len(members)
         features = _member_features(session, members)
         # Members are added in bulk (``add_many``) between the moments the window evicts or discards, so that
@@ -1195,7 +1197,7 @@ class StoryWindow:
 
 
 def _member_features(
-    session: Any, members: list[story_store.StoryMember]
+    session: Any, members: list[story_members.StoryMember]
 ) -> dict[int, stories_stage.StoryFeatures | None]:
     """Stored features, recomputed from the text where missing or made by an older ``extract_features``."""
     found = {m.article_id: stories_stage.StoryFeatures.from_json(m.features) for m in members}

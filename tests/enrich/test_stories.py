@@ -32,6 +32,7 @@ from gazette.enrich.stories import (
 )
 from gazette.pipeline import StoryWindow, _member_features, assign_story
 from gazette.store import stories as story_store
+from gazette.store import story_members
 from gazette.store.articles import save_article
 from gazette.store.db import Database
 from gazette.store.sources import get_or_create_source
@@ -524,7 +525,7 @@ def _placed_on_a_window_read_whole(s: Any, row: Any) -> tuple[Placement, int]:
     before its windows were kept), and how many members that window read."""
     clusterer = Clusterer(indexed=False)
     when = story_store.article_time(row)
-    members = story_store.window_members(
+    members = story_members.window_members(
         s, when - clusterer.window, when + clusterer.window, exclude_id=row.id
     )
     features = _member_features(s, members)
@@ -658,7 +659,7 @@ def test_a_window_read_from_the_store_is_the_one_added_one_by_one(db: Database) 
     with db.session() as s:
         window.sync(s, when)
         low = when - reference.retention
-        members = story_store.window_members(s, low)
+        members = story_members.window_members(s, low)
         features = _member_features(s, members)
     newest = None
     for m in members:  # what the window did before it loaded in bulk: one add, discard or eviction at a time

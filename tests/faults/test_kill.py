@@ -91,7 +91,9 @@ def _ingest(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # 41 ingests (a clean run, then a killed run and its re-run per round): minutes when busy
+@pytest.mark.timeout(
+    1200
+)  # 41 ingests (a clean run, then a killed run and its re-run per round): minutes when busy
 def test_kill_9_during_ingest_then_rerun_equals_clean_run(
     tmp_path: Path, publisher: DemoPublisher, request: pytest.FixtureRequest
 ) -> None:
