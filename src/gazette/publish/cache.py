@@ -15,6 +15,7 @@ ASGI task either.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -168,6 +169,10 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._epoch = 0  # grows whenever answers are dropped: an answer rendered before is not kept
+        # Misses being rendered, by key: a request for a page already being rendered waits for that answer
+        # instead of rendering it again (a cold cache under 200 connections rendered the front page dozens of
+        # times at once, each render a thread holding the GIL against the loop that answers the hits).
+        self._filling: dict[bytes, asyncio.Event] = {}
         self.hits = 0
         self.misses = 0
         self.dropped = 0
@@ -257,8 +262,26 @@ class ResponseCache:
         if found is None:
             await self.app(scope, receive, send)
             return
+        key = found[0]
+        rendering = self._filling.get(key)
+        if rendering is not None:
+            await rendering.wait()
+            kept = self.answer(scope)
+            if kept is not None:  # the answer it waited for was kept
+                status, headers, body = kept
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
         self.misses += 1
-        await self._fill(scope, receive, send, found[0], self._epoch)
+        if key in self._filling:  # not kept, and rendered again meanwhile: render beside it, never wait twice
+            await self._fill(scope, receive, send, key, self._epoch)
+            return
+        done = self._filling[key] = asyncio.Event()
+        try:
+            await self._fill(scope, receive, send, key, self._epoch)
+        finally:
+            del self._filling[key]
+            done.set()
 
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes, epoch: int) -> None:
         start: Message | None = None
