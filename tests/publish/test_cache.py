@@ -209,3 +209,31 @@ def test_concurrent_misses_for_one_page_render_it_once(db: Database) -> None:
         assert len(calls) == 10 and len({body for _, body in plain}) == 10
 
     asyncio.run(scenario())
+
+
+def test_misses_beyond_max_renders_wait_their_turn(db: Database) -> None:
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        release = {path: asyncio.Event() for path in ("/a/", "/b/", "/c/")}
+
+        async def page(scope: Any, receive: Any, send: Any) -> None:
+            calls.append(scope["path"])
+            await release[scope["path"]].wait()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b'"v1"')]})
+            await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+        app = cached_app(page, db, check_interval=60.0, max_renders=2)
+        asking = [asyncio.ensure_future(_ask_asgi(app, path)) for path in release]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert calls == ["/a/", "/b/"]  # the third waits for a render to end
+        release["/b/"].set()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert calls == ["/a/", "/b/", "/c/"]
+        release["/a/"].set()
+        release["/c/"].set()
+        assert await asyncio.gather(*asking) == [(200, b"/a/"), (200, b"/b/"), (200, b"/c/")]
+
+    asyncio.run(scenario())

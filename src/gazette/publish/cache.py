@@ -159,6 +159,7 @@ class ResponseCache:
         *,
         max_entries: int = 4096,
         check_interval: float = 1.0,
+        max_renders: int = 2,
     ) -> None:
         self.app = app
         self.changes = changes
@@ -173,6 +174,11 @@ class ResponseCache:
         # instead of rendering it again (a cold cache under 200 connections rendered the front page dozens of
         # times at once, each render a thread holding the GIL against the loop that answers the hits).
         self._filling: dict[bytes, asyncio.Event] = {}
+        # At most this many misses render at once in a process; the others queue. A render is a thread that holds
+        # the GIL for most of its time: with forty at once (Starlette's thread pool) the event loop that answers
+        # the hits got the GIL about one turn in forty, and every hit waited up to a second behind a cold cache.
+        self.max_renders = max_renders
+        self._renders: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self.hits = 0
         self.misses = 0
         self.dropped = 0
@@ -274,14 +280,23 @@ class ResponseCache:
                 return
         self.misses += 1
         if key in self._filling:  # not kept, and rendered again meanwhile: render beside it, never wait twice
-            await self._fill(scope, receive, send, key, self._epoch)
+            async with self._render_slot():
+                await self._fill(scope, receive, send, key, self._epoch)
             return
         done = self._filling[key] = asyncio.Event()
         try:
-            await self._fill(scope, receive, send, key, self._epoch)
+            async with self._render_slot():
+                await self._fill(scope, receive, send, key, self._epoch)
         finally:
             del self._filling[key]
             done.set()
+
+    def _render_slot(self) -> asyncio.Semaphore:
+        """The semaphore that bounds this process's renders (one per event loop: tests run several)."""
+        loop = asyncio.get_running_loop()
+        if self._renders is None or self._renders[0] is not loop:
+            self._renders = (loop, asyncio.Semaphore(self.max_renders))
+        return self._renders[1]
 
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes, epoch: int) -> None:
         start: Message | None = None
