@@ -250,9 +250,9 @@ def worker_sockets(sock: socket.socket, workers: int) -> list[socket.socket]:
     """One listening socket per worker process on ``sock``'s address, all with SO_REUSEPORT, so the kernel spreads
     new connections evenly across the workers (``sock`` itself, bound to check the address, is closed).
 
-    One socket shared by every worker is balanced by whoever wakes first: asyncio accepts up to the backlog
-    (2,048) connections per wake-up, so a burst of connections went mostly to one worker — 127 and 73 of wrk's
-    200 on the load bench, and the busier worker set the tail while the other idled.
+    One socket shared by every worker is balanced by whoever wakes first: the event loop (uvloop, as libuv does)
+    accepts every pending connection per wake-up, so a burst went mostly to one worker — 127 and 73 of wrk's 200
+    on the load bench, and the busier worker set the tail while the other had time to spare.
     """
     address, family = sock.getsockname(), sock.family
     sock.close()

@@ -8,7 +8,9 @@ seconds the cache asks which listings changed since the version it last saw and 
 with them, plus the ``*`` ones. A change to the site's shape — a section, day or place that appears or
 empties (the navigation and the archive's previous/next links), or any change to the sources — drops
 everything. Only complete 200 responses that carry an ETag are kept (every page, feed and API answer does); a
-conditional request that matches gets its 304 from the cache too. Under `gazette serve` the server asks
+conditional request that matches gets its 304 from the cache too. A page missing from the cache is rendered
+once however many ask for it meanwhile (they wait and get the kept answer), and at most ``max_renders`` misses
+render at once, so the loop keeps answering hits while the cache fills. Under `gazette serve` the server asks
 ``ResponseCache.answer`` itself as soon as a request's headers are read (``connection.py``), so a hit costs no
 ASGI task either.
 """
