@@ -237,3 +237,29 @@ def test_misses_beyond_max_renders_wait_their_turn(db: Database) -> None:
         assert await asyncio.gather(*asking) == [(200, b"/a/"), (200, b"/b/"), (200, b"/c/")]
 
     asyncio.run(scenario())
+
+
+def test_a_render_slot_is_free_once_the_answer_starts(db: Database) -> None:
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        reader_caught_up = asyncio.Event()
+
+        async def page(scope: Any, receive: Any, send: Any) -> None:
+            calls.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b'"v1"')]})
+            if scope["path"] == "/slow/":  # a body that waits on its reader
+                await reader_caught_up.wait()
+            await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+        app = cached_app(page, db, check_interval=60.0, max_renders=1)
+        slow = asyncio.ensure_future(_ask_asgi(app, "/slow/"))
+        following = asyncio.ensure_future(_ask_asgi(app, "/next/"))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert calls == ["/slow/", "/next/"]  # not queued behind the slow body
+        assert following.done() and following.result() == (200, b"/next/")
+        reader_caught_up.set()
+        assert await slow == (200, b"/slow/")
+
+    asyncio.run(scenario())

@@ -282,25 +282,45 @@ class ResponseCache:
                 return
         self.misses += 1
         if key in self._filling:  # not kept, and rendered again meanwhile: render beside it, never wait twice
-            async with self._render_slot():
-                await self._fill(scope, receive, send, key, self._epoch)
+            await self._render(scope, receive, send, key)
             return
         done = self._filling[key] = asyncio.Event()
         try:
-            async with self._render_slot():
-                await self._fill(scope, receive, send, key, self._epoch)
+            await self._render(scope, receive, send, key)
         finally:
             del self._filling[key]
             done.set()
 
-    def _render_slot(self) -> asyncio.Semaphore:
-        """The semaphore that bounds this process's renders (one per event loop: tests run several)."""
+    async def _render(self, scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
+        """``_fill`` in one of the process's render slots, held until the answer starts: a page is rendered by
+        then, and a slow reader of its body must not hold a slot."""
         loop = asyncio.get_running_loop()
-        if self._renders is None or self._renders[0] is not loop:
+        if self._renders is None or self._renders[0] is not loop:  # one per event loop: tests run several
             self._renders = (loop, asyncio.Semaphore(self.max_renders))
-        return self._renders[1]
+        slot = self._renders[1]
+        await slot.acquire()
+        held = True
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes, epoch: int) -> None:
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slot.release()
+
+        try:
+            await self._fill(scope, receive, send, key, self._epoch, release)
+        finally:
+            release()
+
+    async def _fill(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: bytes,
+        epoch: int,
+        started: Callable[[], None] = lambda: None,
+    ) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         cacheable = scope["method"] == "GET" and not any(
@@ -310,6 +330,7 @@ class ResponseCache:
         async def capture(message: Message) -> None:
             nonlocal start, cacheable
             if message["type"] == "http.response.start":
+                started()
                 start = message
                 if message["status"] != 200:
                     cacheable = False
