@@ -312,7 +312,12 @@ def test_serve_with_workers_answers_from_every_worker_and_stops_on_sigterm(workd
             workers = _workers(proc.pid)
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                    if answer.status == 200 and len(workers) == 2:
+                    # both started: each listens on its socket (the kernel sends nothing to one that does not yet)
+                    if (
+                        answer.status == 200
+                        and len(workers) == 2
+                        and all(_sockets_held(pid, port, "0A") for pid in workers)
+                    ):
                         break
             except OSError:
                 pass
