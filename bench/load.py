@@ -6,7 +6,7 @@ with as many worker processes (N: `--workers`, default the core count) on 127.0.
 200 keep-alive connections over the same mix of front page, article, listing and feed paths. Prints requests/s,
 p50/p99 latency and errors for both, and the ratio live/nginx.
 
-    python bench/load.py [--duration 30] [--connections 200] [--threads 2] [--workers N]
+    python bench/load.py [--duration 30] [--connections 200] [--threads 2] [--workers N] [--warm-passes N]
 
 nginx and wrk are Debian packages; the bench installs them with apt-get when they are missing (and it may), or
 stops with a message saying how to. A Python load generator would be the bottleneck itself, so none is used.
@@ -234,6 +234,13 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="server processes for each of gazette serve and nginx (default: the core count)",
     )
+    parser.add_argument(
+        "--warm-passes",
+        type=int,
+        default=0,
+        help="passes over every page through the live server before wrk (default: 4 per worker; 1 leaves "
+        "workers partly cold, as an ingest's change to the store does)",
+    )
     args = parser.parse_args()
 
     why = ensure_tools()
@@ -288,9 +295,15 @@ def main() -> None:
             paths = traffic(static_base)
             script = workdir / "paths.lua"
             script.write_text(WRK_SCRIPT.format(paths=", ".join(f'"{p}"' for p in paths)))
-            for path in sorted(set(paths)):  # every page once: the live cache is warm, nginx's files are read
-                for base in (live_base, static_base):
-                    with urllib.request.urlopen(base + path, timeout=30) as r:
+            # Every page through nginx once (its files are read) and through the live server over as many fresh
+            # connections as --warm-passes says: each worker keeps a cache of its own, and a connection goes to
+            # one worker, so one pass leaves about half of each worker's pages to render under wrk.
+            for path in sorted(set(paths)):
+                with urllib.request.urlopen(static_base + path, timeout=30) as r:
+                    r.read()
+            for _ in range(args.warm_passes or 4 * args.workers):
+                for path in sorted(set(paths)):
+                    with urllib.request.urlopen(live_base + path, timeout=30) as r:
                         r.read()
             for name, base, server in (
                 ("gazette serve", live_base, servers[0]),

@@ -4,6 +4,7 @@ password never appears in anything printed."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -266,6 +267,25 @@ def _workers(pid: int) -> list[int]:
     return found
 
 
+def _sockets_held(pid: int, port: int, state: str) -> set[str]:
+    """The inodes of the TCP sockets on local ``port`` in ``state`` (01 established, 0A listening) that process
+    ``pid`` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == state and int(fields[1].rpartition(":")[2], 16) == port and fields[9] in inodes:
+            held.add(fields[9])
+    return held
+
+
 def test_serve_with_workers_answers_from_every_worker_and_stops_on_sigterm(workdir: Path) -> None:
     import signal
     import time
@@ -292,15 +312,39 @@ def test_serve_with_workers_answers_from_every_worker_and_stops_on_sigterm(workd
             workers = _workers(proc.pid)
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                    if answer.status == 200 and len(workers) == 2:
+                    # both started: each listens on its socket (the kernel sends nothing to one that does not yet)
+                    if (
+                        answer.status == 200
+                        and len(workers) == 2
+                        and all(_sockets_held(pid, port, "0A") for pid in workers)
+                    ):
                         break
             except OSError:
                 pass
             time.sleep(0.2)
         assert len(workers) == 2, workers
-        for _ in range(20):  # both workers take connections from the one listening socket
+        for _ in range(20):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
                 assert answer.status == 200
+        # A burst of kept-alive connections is spread over both workers (each listens on a socket of its own),
+        # not taken by whichever woke first.
+        burst = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(40)]
+        try:
+            for conn in burst:
+                conn.connect()
+            for conn in burst:
+                conn.request("GET", "/healthz")
+            for conn in burst:
+                answer = conn.getresponse()
+                answer.read()
+                assert answer.status == 200
+            held = {pid: len(_sockets_held(pid, port, "01")) for pid in workers}
+            listening = [_sockets_held(pid, port, "0A") for pid in workers]
+        finally:
+            for conn in burst:
+                conn.close()
+        assert sum(held.values()) == 40 and all(held.values()), held
+        assert all(len(one) == 1 for one in listening) and not listening[0] & listening[1], listening
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=15)
     finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -149,3 +151,115 @@ def test_a_new_section_drops_everything(db: Database) -> None:
     page = client.get("/politics-government/")
     assert app.hits == 0 and app.misses == 2
     assert "/sports/" in page.text
+
+
+async def _ask_asgi(app: Any, path: str) -> tuple[int, bytes]:
+    """One GET through the ASGI app ``app``: (status, body)."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"desk.test")],
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_concurrent_misses_for_one_page_render_it_once(db: Database) -> None:
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def page(scope: Any, receive: Any, send: Any) -> None:
+            calls.append(scope["path"])
+            await release.wait()  # every other request arrives while the first renders
+            headers = [(b"etag", b'"v1"')] if scope["path"] != "/plain" else []
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": f"{scope['path']} #{len(calls)}".encode()})
+
+        app = cached_app(page, db, check_interval=60.0)
+
+        async def crowd(path: str) -> list[tuple[int, bytes]]:
+            release.clear()
+            asking = [asyncio.ensure_future(_ask_asgi(app, path)) for _ in range(10)]
+            for _ in range(20):  # let all ten reach the cache before the render ends
+                await asyncio.sleep(0)
+            release.set()
+            return await asyncio.gather(*asking)
+
+        answers = await crowd("/front/")
+        assert calls == ["/front/"]  # ten at once, one render
+        assert answers == [(200, b"/front/ #1")] * 10
+        assert app.misses == 1 and app.hits == 9
+
+        # An answer that cannot be kept (no ETag) is not shared: those who waited render their own.
+        calls.clear()
+        plain = await crowd("/plain")
+        assert len(calls) == 10 and len({body for _, body in plain}) == 10
+
+    asyncio.run(scenario())
+
+
+def test_misses_beyond_max_renders_wait_their_turn(db: Database) -> None:
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        release = {path: asyncio.Event() for path in ("/a/", "/b/", "/c/")}
+
+        async def page(scope: Any, receive: Any, send: Any) -> None:
+            calls.append(scope["path"])
+            await release[scope["path"]].wait()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b'"v1"')]})
+            await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+        app = cached_app(page, db, check_interval=60.0, max_renders=2)
+        asking = [asyncio.ensure_future(_ask_asgi(app, path)) for path in release]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert calls == ["/a/", "/b/"]  # the third waits for a render to end
+        release["/b/"].set()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert calls == ["/a/", "/b/", "/c/"]
+        release["/a/"].set()
+        release["/c/"].set()
+        assert await asyncio.gather(*asking) == [(200, b"/a/"), (200, b"/b/"), (200, b"/c/")]
+
+    asyncio.run(scenario())
+
+
+def test_a_render_slot_is_free_once_the_answer_starts(db: Database) -> None:
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        reader_caught_up = asyncio.Event()
+
+        async def page(scope: Any, receive: Any, send: Any) -> None:
+            calls.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"etag", b'"v1"')]})
+            if scope["path"] == "/slow/":  # a body that waits on its reader
+                await reader_caught_up.wait()
+            await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+        app = cached_app(page, db, check_interval=60.0, max_renders=1)
+        slow = asyncio.ensure_future(_ask_asgi(app, "/slow/"))
+        following = asyncio.ensure_future(_ask_asgi(app, "/next/"))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert calls == ["/slow/", "/next/"]  # not queued behind the slow body
+        assert following.done() and following.result() == (200, b"/next/")
+        reader_caught_up.set()
+        assert await slow == (200, b"/slow/")
+
+    asyncio.run(scenario())

@@ -246,14 +246,78 @@ def settled(factory: Callable[[], Any]) -> Any:
     return app_
 
 
+def worker_sockets(sock: socket.socket, workers: int) -> list[socket.socket]:
+    """One listening socket per worker process on ``sock``'s address, all with SO_REUSEPORT, so the kernel spreads
+    new connections evenly across the workers (``sock`` itself, bound to check the address, is closed).
+
+    One socket shared by every worker is balanced by whoever wakes first: the event loop (uvloop, as libuv does)
+    accepts every pending connection per wake-up, so a burst went mostly to one worker — 127 and 73 of wrk's 200
+    on the load bench, and the busier worker set the tail while the other had time to spare.
+    """
+    address, family = sock.getsockname(), sock.family
+    sock.close()
+    made: list[socket.socket] = []
+    try:
+        for _ in range(workers):
+            one = socket.socket(family, socket.SOCK_STREAM)
+            made.append(one)
+            one.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            one.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            one.bind(address)
+    except OSError as exc:
+        for one in made:
+            one.close()
+        raise fail(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}") from exc
+    return made
+
+
+def own_socket_workers(config: Any, sockets: list[socket.socket]) -> Any:
+    """uvicorn's multiprocess supervisor with worker ``i`` started, and restarted, on ``sockets[i]`` alone."""
+    from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+    class OwnSocketWorkers(Multiprocess):
+        # uvicorn's supervisor hands every worker its whole socket list when it starts, restarts (SIGHUP) or
+        # replaces one. Here each of those runs uvicorn's own code over one worker at a time, with that
+        # worker's socket as the list.
+        def init_processes(self) -> None:
+            for own in sockets:
+                process = Process(self.config, [own])
+                process.start()
+                self.processes.append(process)
+
+        def _each(self, step: Callable[[Multiprocess], None]) -> None:
+            whole = self.processes
+            try:
+                for idx in range(len(whole)):
+                    self.sockets, self.processes = [sockets[idx]], [whole[idx]]
+                    step(self)
+                    whole[idx] = self.processes[0]
+            finally:
+                self.sockets, self.processes = sockets, whole
+
+        def restart_all(self) -> None:
+            self._each(Multiprocess.restart_all)
+
+        def keep_subprocess_alive(self) -> None:
+            self._each(Multiprocess.keep_subprocess_alive)
+
+    return OwnSocketWorkers(config, sockets=sockets)
+
+
 def serve_on(app_: Any, sock: socket.socket, *, workers: int = 1) -> None:
     """Run the ASGI app under uvicorn on an already bound socket. With ``workers`` > 1, ``app_`` is a picklable
-    factory that each worker process calls to build its own app, and uvicorn's supervisor shares the socket
-    among them, restarts a worker that dies and stops them all on SIGTERM or Ctrl-C."""
+    factory that each worker process calls to build its own app; each worker listens on a socket of its own
+    (``worker_sockets``), and uvicorn's supervisor restarts a worker that dies (on the same socket) and stops
+    them all on SIGTERM or Ctrl-C."""
     import uvicorn
 
     from gazette.publish.connection import UVICORN_OPTIONS
 
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        factory = functools.partial(settled, app_)
+        config = uvicorn.Config(factory, factory=True, workers=workers, **UVICORN_OPTIONS)
+        own_socket_workers(config, worker_sockets(sock, workers)).run()
+        return
     if workers > 1:
         from uvicorn.supervisors.multiprocess import Multiprocess
 

@@ -8,13 +8,16 @@ seconds the cache asks which listings changed since the version it last saw and 
 with them, plus the ``*`` ones. A change to the site's shape — a section, day or place that appears or
 empties (the navigation and the archive's previous/next links), or any change to the sources — drops
 everything. Only complete 200 responses that carry an ETag are kept (every page, feed and API answer does); a
-conditional request that matches gets its 304 from the cache too. Under `gazette serve` the server asks
+conditional request that matches gets its 304 from the cache too. A page missing from the cache is rendered
+once however many ask for it meanwhile (they wait and get the kept answer), and at most ``max_renders`` misses
+render at once, so the loop keeps answering hits while the cache fills. Under `gazette serve` the server asks
 ``ResponseCache.answer`` itself as soon as a request's headers are read (``connection.py``), so a hit costs no
 ASGI task either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -158,6 +161,7 @@ class ResponseCache:
         *,
         max_entries: int = 4096,
         check_interval: float = 1.0,
+        max_renders: int = 2,
     ) -> None:
         self.app = app
         self.changes = changes
@@ -168,6 +172,15 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._epoch = 0  # grows whenever answers are dropped: an answer rendered before is not kept
+        # Misses being rendered, by key: a request for a page already being rendered waits for that answer
+        # instead of rendering it again (a cold cache under 200 connections rendered the front page dozens of
+        # times at once, each render a thread holding the GIL against the loop that answers the hits).
+        self._filling: dict[bytes, asyncio.Event] = {}
+        # At most this many misses render at once in a process; the others queue. A render is a thread that holds
+        # the GIL for most of its time: with forty at once (Starlette's thread pool) the event loop that answers
+        # the hits got the GIL about one turn in forty, and every hit waited up to a second behind a cold cache.
+        self.max_renders = max_renders
+        self._renders: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self.hits = 0
         self.misses = 0
         self.dropped = 0
@@ -257,10 +270,57 @@ class ResponseCache:
         if found is None:
             await self.app(scope, receive, send)
             return
+        key = found[0]
+        rendering = self._filling.get(key)
+        if rendering is not None:
+            await rendering.wait()
+            kept = self.answer(scope)
+            if kept is not None:  # the answer it waited for was kept
+                status, headers, body = kept
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
         self.misses += 1
-        await self._fill(scope, receive, send, found[0], self._epoch)
+        if key in self._filling:  # not kept, and rendered again meanwhile: render beside it, never wait twice
+            await self._render(scope, receive, send, key)
+            return
+        done = self._filling[key] = asyncio.Event()
+        try:
+            await self._render(scope, receive, send, key)
+        finally:
+            del self._filling[key]
+            done.set()
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: bytes, epoch: int) -> None:
+    async def _render(self, scope: Scope, receive: Receive, send: Send, key: bytes) -> None:
+        """``_fill`` in one of the process's render slots, held until the answer starts: a page is rendered by
+        then, and a slow reader of its body must not hold a slot."""
+        loop = asyncio.get_running_loop()
+        if self._renders is None or self._renders[0] is not loop:  # one per event loop: tests run several
+            self._renders = (loop, asyncio.Semaphore(self.max_renders))
+        slot = self._renders[1]
+        await slot.acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slot.release()
+
+        try:
+            await self._fill(scope, receive, send, key, self._epoch, release)
+        finally:
+            release()
+
+    async def _fill(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: bytes,
+        epoch: int,
+        started: Callable[[], None] = lambda: None,
+    ) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         cacheable = scope["method"] == "GET" and not any(
@@ -270,6 +330,7 @@ class ResponseCache:
         async def capture(message: Message) -> None:
             nonlocal start, cacheable
             if message["type"] == "http.response.start":
+                started()
                 start = message
                 if message["status"] != 200:
                     cacheable = False
