@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from gazette.config import Settings, load_settings
 from gazette.store.db import Database
+from tests import run_summaries
 
 PG_ADMIN_URL = os.environ.get("GAZETTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -151,3 +152,11 @@ def db(db_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    run_summaries.record(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    run_summaries.write(terminalreporter)

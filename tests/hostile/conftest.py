@@ -1,5 +1,5 @@
 """Fixtures for the hostile suite: the hostile server, a resolver that names it, and ``Desk`` — one newsroom
-(settings, store, pipeline, web app) with the four checks every case ends with. Also prints the case count."""
+(settings, store, pipeline, web app) with the four checks every case ends with. The case count is printed by tests/run_summaries.py."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, Feed
 from tests.conftest import make_settings
-from tests.hostile.cases import CASES
 from tests.hostile.safety import assert_feed_inert, assert_inert, assert_json_inert
 from tests.hostile.server import ALLOWED_NAME, HostileServer
+from tests.run_summaries import HOSTILE_CASE
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -275,10 +275,7 @@ def desk_any(server: HostileServer, resolver: Resolver, db_url: str) -> Iterator
     yield from _desk(server, resolver, db_url)
 
 
-# -- the case count printed at the end of the run ---------------------------------------------------------
-
-_case_of: dict[str, list[str]] = {}
-_outcomes: dict[str, list[str]] = {}
+# -- the case each test covers, carried on its reports to the count printed at the end (tests/run_summaries.py) --
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -286,37 +283,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # on the item, so that every report of it says which cases it covers, in this process or (under
+    # pytest-xdist) in the controller that prints the count
     for item in items:
-        names = [m.args[0] for m in item.iter_markers("hostile_case")]
-        if names:
-            _case_of[item.nodeid] = names
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    names = _case_of.get(report.nodeid)
-    if not names:
-        return
-    if report.when == "call" or report.outcome != "passed":
-        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
-        for name in names:
-            _outcomes.setdefault(name, []).append(outcome)
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _outcomes:
-        return
-    # A case passes when none of its tests failed and at least one passed; an xfail inside it is a known bug.
-    passed = sorted(n for n, o in _outcomes.items() if "failed" not in o and "passed" in o)
-    known = sorted(n for n, o in _outcomes.items() if "xfailed" in o and "failed" not in o)
-    only_known = [n for n in known if n not in passed]
-    failed = sorted(n for n, o in _outcomes.items() if "failed" in o)
-    fixtures = sum(1 for p in FIXTURES.iterdir() if p.is_file())
-    terminalreporter.write_sep("-", "hostile corpus")
-    terminalreporter.write_line(
-        f"hostile cases: {len(passed)} passed ({len(known)} of them with a known-bug xfail), "
-        f"{len(only_known)} only xfail, {len(failed)} failed — of {len(CASES)} registered; fixture files: {fixtures}"
-    )
-    if known:
-        terminalreporter.write_line("known bugs: " + ", ".join(known))
-    if failed:
-        terminalreporter.write_line("failed: " + ", ".join(failed))
+        for marker in item.iter_markers("hostile_case"):
+            item.user_properties.append((HOSTILE_CASE, marker.args[0]))
