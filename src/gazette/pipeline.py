@@ -999,15 +999,10 @@ class StragglerWindows:
             members = story_members.window_members(session, low, high, exclude_id=article_id)
             self.rows_read += len(members)
             clusterer = stories_stage.Clusterer(indexed=False, window=window)
-            features_of = _member_features(session, members)
             held: dict[int, story_members.MemberKey] = {}
-            for m in members:
-                found = features_of[m.article_id]
-                assert found is not None  # _member_features recomputes what is missing
-                fp = Fingerprint.from_bytes(m.fingerprint)
+            for m, found, fp in self._read_whole(session, members):
                 clusterer.add(stories_stage.Item(m.article_id, m.when, found, fp, m.story_id, m.duplicate_of))
                 held[m.article_id] = _member_key(m)
-                self._remember(m.membership_id, m.article_id, found, fp)
             if members:
                 self.spans.append(_Span(clusterer, low, high, held))
                 self._trim()
@@ -1034,12 +1029,8 @@ class StragglerWindows:
                 unread.append(k.membership_id)
         fetched = story_members.members_by_ids(session, unread)
         self.rows_read += len(fetched)
-        features_of = _member_features(session, fetched)
-        for m in fetched:
-            found = features_of[m.article_id]
-            assert found is not None
-            known[m.membership_id] = (found, Fingerprint.from_bytes(m.fingerprint))
-            self._remember(m.membership_id, m.article_id, *known[m.membership_id])
+        for m, found, fp in self._read_whole(session, fetched):
+            known[m.membership_id] = (found, fp)
         for k in missing:
             pair = known.get(k.membership_id)
             if pair is None:  # its row went between the two reads (another process took the article out)
@@ -1050,6 +1041,21 @@ class StragglerWindows:
             held[k.article_id] = k
         self._trim()
         return clusterer
+
+    def _read_whole(
+        self, session: Any, members: list[story_members.StoryMember]
+    ) -> list[tuple[story_members.StoryMember, stories_stage.StoryFeatures, Fingerprint]]:
+        """Members read whole, with their features (recomputed where missing) and fingerprints, each remembered
+        for a later window."""
+        features_of = _member_features(session, members)
+        read = []
+        for m in members:
+            found = features_of[m.article_id]
+            assert found is not None  # _member_features recomputes what is missing
+            fp = Fingerprint.from_bytes(m.fingerprint)
+            self._remember(m.membership_id, m.article_id, found, fp)
+            read.append((m, found, fp))
+        return read
 
     def _trim(self) -> None:
         """Forget the least recently used windows beyond ``SPANS``, or beyond ``MAX_HELD`` members in all (a
