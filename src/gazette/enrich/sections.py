@@ -162,6 +162,8 @@ class _CueTables:
         self._stem_lengths = {
             pair: sorted({len(p) for p in tables[(pair, True)]}, reverse=True) for pair in (False, True)
         }
+        # A word pair can be a cue only when its first word begins one (a pair cue's stem holds its space).
+        self._pair_heads = frozenset(p.split(" ", 1)[0] for table in self._pair for p in table)
         self._cache: dict[tuple[str, bool], dict[int, float] | None] = {}
 
     def cues(self, key: str, pair: bool = False) -> dict[int, float] | None:
@@ -186,21 +188,21 @@ class _CueTables:
 
     def scores(self, words: Sequence[str], n_labels: int) -> np.ndarray:
         """Raw evidence per label: sublinear counts of matched cues times their weights."""
-        counts: Counter[tuple[str, int]] = Counter()
-        weights: dict[tuple[str, int], float] = {}
+        # Each distinct word (and pair) is looked up once, in the order it first appears; a cue's weight
+        # in a section is fixed, so its count alone varies.
+        counts: Counter[tuple[str, bool]] = Counter()
+        heads, last = self._pair_heads, len(words) - 1
         for pos, word in enumerate(words):
-            keys = [(word, False)]
-            if pos + 1 < len(words):
-                keys.append((f"{word} {words[pos + 1]}", True))
-            for key, pair in keys:
-                hit = self.cues(key, pair)
-                if hit:
-                    for i, w in hit.items():
-                        counts[(key, i)] += 1
-                        weights[(key, i)] = w
+            counts[(word, False)] += 1
+            if pos < last and word in heads:
+                counts[(f"{word} {words[pos + 1]}", True)] += 1
         out = np.zeros(n_labels)
-        for (cue_key, i), c in counts.items():
-            out[i] += weights[(cue_key, i)] * (1.0 + math.log(c))
+        for (key, pair), c in counts.items():
+            hit = self.cues(key, pair)
+            if hit:
+                boost = 1.0 + math.log(c)
+                for i, w in hit.items():
+                    out[i] += w * boost
         return out
 
 
