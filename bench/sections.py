@@ -53,9 +53,11 @@ FLOORS = {
     "ece_unseen": 0.06,
     "demo": 0.78,
 }
-# Cost is gated as a ratio to the lexicon timed in the same run (measured 0.53 and 0.68 in two runs; absolute CPU
-# ms swing with the shared machine's load: 1.50 and 2.08 in those runs), and the load time absolutely.
-COST_CEILINGS = {"cost_ratio": 0.85, "load_s": 1.0}
+# Cost is gated as a ratio to the lexicon timed in the same run, and the load time absolutely (absolute CPU ms
+# swing with the shared machine's load). The model reads the lexicon's scores as features, so the ratio rose
+# when the lexicon's cue lookup was made cheaper (2026-12-06, evening): 0.86-1.10 in three quiet runs, with the
+# model at 1.07-1.39 ms (it was 1.44-2.19 ms before in the same script).
+COST_CEILINGS = {"cost_ratio": 1.4, "load_s": 1.0}
 
 # Written for Gazette (not from any data set): the case issue 12 names, and its first paragraph alone.
 FLOOD_SENSORS = (

@@ -1324,7 +1324,8 @@ def assign_story(
         dup = story_store.duplicate_row(session, row.id)
         return StoryResult(existing.story_id, False, dup.original_id if dup else None, existing.similarity)
     story_store.lock_story_assignment(session)
-    emptied = story_store.detach_article(session, row.id) if existing is not None else None
+    lone = story_store.take_out_lone(session, existing) if existing is not None else None
+    emptied = story_store.detach_article(session, row.id) if existing is not None and lone is None else None
     when = story_store.article_time(row)
     window = story_window(session)
     _watch_rollbacks(session, window)
@@ -1346,6 +1347,12 @@ def assign_story(
                 if story is None:
                     window.invalidate()  # the window knew a story that another writer removed: start anew
                     placement = stories_stage.Placement(None, 0.0)
+            if lone is not None and placement.story is None:
+                # a re-fetched article that stands alone again keeps its story's id and slug (its URL)
+                placement, story, lone.title = stories_stage.Placement(lone.id, 1.0), lone, row.title
+                lone.first_seen = lone.updated_at = when
+            elif lone is not None:
+                emptied = lone.id if story_store.refresh_story(session, lone.id) is None else None
             result = _record_story(session, row, when, placement, fp, features, story=story, count=True)
             session.flush()
             if clusterer is window.clusterer:

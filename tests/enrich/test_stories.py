@@ -123,13 +123,17 @@ def test_assign_story_is_idempotent_and_replaces_on_new_text(db: Database) -> No
     with db.session() as s:
         row = story_store.articles_of(s, story_id)[0]
         assert assign_story(s, row).story_id == story_id
+        path = story_store.story_by_id(s, story_id).path  # type: ignore[union-attr]
         row.title, row.text = other.title, other.text  # the page was rewritten into another story
         s.flush()
         moved = assign_story(s, row)
-        assert moved.is_new
-        # the emptied story is gone (SQLite may hand its id to the new one)
-        assert [st.id for st in story_store.recent_stories(s, min_articles=1)] == [moved.story_id]
-        assert story_store.story_of(s, article_id) == story_store.story_by_id(s, moved.story_id)
+        # alone before and alone again: the story goes on under its id and slug (its URL), titled anew
+        assert not moved.is_new and moved.story_id == story_id
+        assert [st.id for st in story_store.recent_stories(s, min_articles=1)] == [story_id]
+        story = story_store.story_of(s, article_id)
+        assert story is not None and story.path == path and story.title == other.title
+        assert (story.article_count, story.source_count) == (1, 1)
+        assert story_store.redirect_target(s, story_id) is None
 
 
 def test_stories_from_worker_made_inputs_are_the_stories_made_on_the_storing_side(tmp_path: Path) -> None:

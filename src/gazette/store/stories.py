@@ -257,6 +257,21 @@ def detach_article(session: Session, article_id: int) -> int | None:
     return None if refresh_story(session, story_id) is not None else story_id
 
 
+def take_out_lone(session: Session, member: ArticleStory) -> Story | None:
+    """Take an article out of a story it is the only member of, keeping the story (its counts emptied), so
+    that a re-fetched article placed alone again goes on under the same id and URL. Returns the story, or
+    None (nothing done) when the story has other members; the caller places the article, then puts it back
+    in this story or, when it joins another, lets this one go (``refresh_story``) and redirects its URL."""
+    story = session.get(Story, member.story_id)
+    if story is None or (story.article_count or 0) != 1:
+        return None
+    session.execute(delete(Duplicate).where(Duplicate.article_id == member.article_id))
+    session.delete(member)
+    story.article_count, story.source_count = 0, 0  # its dates are the article's again when it returns
+    session.flush()
+    return story
+
+
 def retitle_story(session: Session, story_id: int, *, unless: str) -> bool:
     """Name a story after its earliest article when its title is ``unless`` (the title of an article taken out
     of it for good, which must not go on naming it, in its heading or its URL). Returns whether it changed."""
