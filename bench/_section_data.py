@@ -14,6 +14,9 @@
   labelled nor training material (LGL, GeoVirus and TR-News from geoparsing/, Multi-News from clustering/,
   the story-pairs articles, the extraction benchmark's ground truth), labelled by hand in the same four topics.
   It holds only ids and labels; the texts are read from the data sets. Never used in training.
+- ``data/sections_fresh.tsv``: the fresh set, every distinct article of FRANK (faithfulness/frank/: CNN/Daily
+  Mail and BBC articles of a summarisation benchmark), labelled by hand in the same four topics and committed
+  before any section model ran on them; ids and labels only. Never used in training or tuning.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ EXAMPLES = HERE / "data" / "sections_examples.jsonl"
 WIRE_EXAMPLES = HERE / "data" / "sections_examples_wire.jsonl"
 DEV = HERE / "data" / "sections_dev.jsonl"
 UNSEEN = HERE / "data" / "sections_unseen.tsv"
+FRESH = HERE / "data" / "sections_fresh.tsv"
 
 BBC_TO_SECTION = {
     "business": "business-finance",
@@ -228,4 +232,30 @@ def load_unseen(root: Path | None = None) -> list[tuple[str, str, str, str]]:
         source, _, ident = key.partition(":")
         title, text = sources[source][ident]
         out.append((key, title, text, topic))
+    return out
+
+
+# -- the fresh set: FRANK's articles, labelled blind after the model shipped ------------------------------
+
+
+def _frank(root: Path) -> dict[str, str]:
+    """Each distinct FRANK article by its hash (the file repeats an article once per summary)."""
+    path = root / "faithfulness" / "frank" / "frank_benchmark_reconstructed.jsonl"
+    texts: dict[str, str] = {}
+    for o in load_jsonl(path):
+        texts.setdefault(o["hash"], o["article"])
+    return texts
+
+
+def load_fresh(root: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """The fresh set: (frank:hash, title, text, topic), ``other`` rows skipped. FRANK keeps no headline, so
+    the title is empty: the honest default, where a feed's title would only help."""
+    texts = _frank(root or datasets_dir("faithfulness"))
+    out = []
+    for line in FRESH.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, topic = line.split("\t")[:2]
+        if topic in DEV_TOPICS:
+            out.append((key, "", texts[key.partition(":")[2]], topic))
     return out

@@ -851,3 +851,20 @@ def test_unseen_set_holds_ids_and_labels_only() -> None:
         assert source in sources and ident and len(key) < 90
         assert topic in {*DEV_TOPICS, "other"}
     assert sum(topic != "other" for _, topic in rows) >= 200
+
+
+def test_fresh_set_holds_ids_and_labels_only() -> None:
+    """bench/data/sections_fresh.tsv labels every distinct FRANK article once, by its hash; no text is stored."""
+    rows = [
+        line.split("\t")
+        for line in (BENCH_DATA / "sections_fresh.tsv").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(rows) == 499  # FRANK's distinct articles: the whole set, not a selection
+    keys = [key for key, _ in rows]
+    assert len(set(keys)) == len(keys) and keys == sorted(keys)
+    for key, topic in rows:
+        source, _, ident = key.partition(":")
+        assert source == "frank" and ident.isalnum() and len(ident) <= 40
+        assert topic in {*DEV_TOPICS, "other"}
+    assert sum(topic != "other" for _, topic in rows) >= 300
