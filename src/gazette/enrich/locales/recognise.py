@@ -38,7 +38,8 @@ class ToponymModel:
     threshold: float
 
     def probability(self, features: Iterable[str]) -> float:
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in features)
+        weights = self.weights
+        z = self.bias + sum([weights.get(f, 0.0) for f in features])
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self, **about: object) -> str:
@@ -103,6 +104,22 @@ def word_class(key: str, word: str) -> str:
     """What our own lists say of a neighbouring word (never the word itself)."""
     if not word:
         return "none"
+    label = _LISTED.get(key)
+    if label is None:
+        label = _LISTED[key] = _listed(key)
+    if label:
+        return label
+    if word[:1].isdigit():
+        return "number"
+    if word[:1].isupper():
+        return "capitalised"
+    return "lower"
+
+
+_LISTED: dict[str, str] = {}  # a word's label in our lists ("" for none), looked up once per process
+
+
+def _listed(key: str) -> str:
     for label, words in (
         ("title", handnames.TITLES),
         ("locative", handnames.LOCATIVE_WORDS),
@@ -119,11 +136,7 @@ def word_class(key: str, word: str) -> str:
     ):
         if key in words:
             return label
-    if word[:1].isdigit():
-        return "number"
-    if word[:1].isupper():
-        return "capitalised"
-    return "lower"
+    return ""
 
 
 def _bucket(value: int, edges: tuple[int, ...]) -> str:
@@ -269,6 +282,7 @@ class ArticleFeatures:
     # Where else the name is followed by what a person does ("Fairfield could spend"): a defendant named
     # throughout an article is a person at every mention.
     acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    shared: dict[tuple[object, ...], tuple[int, int]] = field(default_factory=dict)
 
     def row(self, f: Found) -> list[str] | None:
         """The recogniser's features of one candidate (``None`` for a demonym, which needs none)."""
@@ -284,8 +298,15 @@ class ArticleFeatures:
             rules=f.objections,
         )
         readings = f.context.readings
-        in_region = max((_others(self.region_keys, p.region_code, key) for p in readings), default=0)
-        in_country = max((_others(self.country_keys, p.country_code, key) for p in readings), default=0)
+        # The same name with the same readings shares them with the same names: counted once an article.
+        shared_key = (key, *map(id, readings))
+        shared = self.shared.get(shared_key)
+        if shared is None:
+            shared = self.shared[shared_key] = (
+                max((_others(self.region_keys, p.region_code, key) for p in readings), default=0),
+                max((_others(self.country_keys, p.country_code, key) for p in readings), default=0),
+            )
+        in_region, in_country = shared
         row.append(f"region_shared={min(in_region, 2)}|{row[4]}")  # "population=…"
         row.append(f"country_shared={min(in_country, 3)}")
         if self.marked[key] - {f.candidate.start}:

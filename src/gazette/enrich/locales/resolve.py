@@ -62,7 +62,13 @@ from gazette.enrich.locales.rules import (
     objections,
     person_title_or_first_name,
 )
-from gazette.enrich.locales.spans import after_hyphen_allowed, feature_spans, leftmost_longest, nest
+from gazette.enrich.locales.spans import (
+    after_hyphen_allowed,
+    feature_spans,
+    leftmost_longest,
+    mark_word_starts,
+    nest,
+)
 from gazette.enrich.locales.votes import (
     LONE_TOWN_SUPPORT,
     VILLAGE,
@@ -122,9 +128,11 @@ class Tagger:
         for name, (country, lat, lon) in handnames.AREAS.items():
             self.area_links[fold_keeping_length(name)].append(Link(len(self.places), 0))
             self.places.append(Place(AREA, name, country, None, None, None, lat, lon, 0))
+        # Names are added with each word's first letter marked (``mark_word_starts``), and so is the text searched:
+        # a name then matches only from the start of a word, never inside one ("in" in "during").
         self.automaton = ahocorasick.Automaton()
         for key in (*gazetteer.names, *self.area_links):
-            self.automaton.add_word(key, key)
+            self.automaton.add_word(mark_word_starts(key), key)
         self.automaton.make_automaton()
         self.weak = frozenset(fold_keeping_length(w) for w in handnames.WEAK_NAMES)
         self.capital_districts = capital_districts(self.places, gazetteer.region_index)
@@ -155,7 +163,7 @@ class Tagger:
         """Every gazetteer and area name, bounded by non-word characters (overlapping ones too)."""
         n = len(text)
         found: list[Candidate] = []
-        for end_index, key in self.automaton.iter(folded):
+        for end_index, key in self.automaton.iter(mark_word_starts(folded, text)):
             end = end_index + 1
             if end < n and text[end].isalnum():
                 continue  # inside a longer word: most matches end here, so this test comes first
