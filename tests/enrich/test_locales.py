@@ -557,7 +557,7 @@ def test_recogniser_reads_a_person_act_after_the_name():
     ("text", "names"),
     [
         ("Flights from Boston to Denver.", ["Boston", "Denver"]),
-        ("Sold as Brand™Denver in Boston.", ["Denver", "Boston"]),  # a symbol that folds to a letter ends a word
+        ("Sold as Brand™Denver in Boston.", ["Denver", "Boston"]),  # "™" folds to a letter, ends a word
         ("Die ßtraße in Dresden, then Leipzig.", ["Dresden", "Leipzig"]),  # "ß" titles to two letters
         ("During Indianapolis' boom, Atlanta grew.", ["Indianapolis", "Atlanta"]),
         ("Spring Boston-area and Denverite news.", ["Boston"]),  # never inside a word
