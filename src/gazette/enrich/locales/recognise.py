@@ -167,9 +167,10 @@ def features(
     prev_class = word_class(ctx.prev_key, ctx.prev_word)
     next_class = word_class(ctx.next_key, ctx.next_word)
     top_kind = kinds[0] if len(kinds) == 1 else "mixed"
+    span_shape = shape(ctx.surface)
     out = [
         "origin=" + origin,
-        "shape=" + shape(ctx.surface),
+        "shape=" + span_shape,
         "kinds=" + "+".join(kinds),
         "readings=" + _bucket(len(links), (2, 3, 6)),
         "population=" + _bucket(ctx.largest, (1_000, 10_000, 100_000, 1_000_000)),
@@ -181,7 +182,7 @@ def features(
         "repeats=" + _bucket(repeats, (2, 3, 5)),
         f"prev={prev_class}|kind={top_kind}",
         f"next={next_class}|kind={top_kind}",
-        f"shape={shape(ctx.surface)}|kind={top_kind}",
+        f"shape={span_shape}|kind={top_kind}",
     ]
     if flags & EXACT_CASE:
         out.append("exact_case")
