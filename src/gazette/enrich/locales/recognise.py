@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from gazette.enrich.locales import names as handnames
 from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE
 from gazette.enrich.locales.rules import Context, is_demonym, objections, sentence_start
+from gazette.textfold import fold_keeping_length
 
 if TYPE_CHECKING:
     from gazette.enrich.locales.resolve import Found
@@ -265,13 +266,60 @@ def marked_place(ctx: Context) -> bool:
     return ctx.next_key in handnames.PLACE_SUFFIXES or ctx.prev_key in handnames.STRONG_PLACE_PREFIXES
 
 
+class LowerWords:
+    """The folded words of a text written in lower case ("mobile", "reading"), asked name by name: a name's
+    lower-case twin says it is a common word here."""
+
+    _WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
+    _ACCENTED = re.compile(r"[áéíóúñüç]")
+    _LETTERS = re.compile(r"[a-z]{3,}")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._all: set[str] | None = None
+        self._asked: dict[str, bool] = {}
+        # With no accented letter to fold, a word is its own folded form and can be looked for as it is.
+        self._plain = self._ACCENTED.search(text) is None
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if not self._plain:
+            if self._all is None:
+                self._all = {fold_keeping_length(w) for w in set(self._WORD.findall(self.text))}
+            return key in self._all
+        found = self._asked.get(key)
+        if found is None:
+            found = self._asked[key] = self._LETTERS.fullmatch(key) is not None and self._stands_alone(key)
+        return found
+
+    def _stands_alone(self, word: str) -> bool:
+        """Whether ``word`` occurs as a whole word, as ``_WORD`` would find it."""
+        text, n, size = self.text, len(self.text), len(word)
+        start = text.find(word)
+        while start != -1:
+            end = start + size
+            before = text[start - 1] if start else ""
+            after = text[end] if end < n else ""
+            if not (before and (_word_char(before) or before in "'’.-")) and not (
+                after and (_word_char(after) or after in "'’-")
+            ):
+                return True
+            start = text.find(word, start + 1)
+        return False
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 @dataclass(slots=True)
 class ArticleFeatures:
     """What the recogniser's features read from the whole article: which names repeat, stand where only a place
     can, are written in lower case, and share a region or a country with other names."""
 
     surnames: set[str]
-    lower_words: set[str]
+    lower_words: Container[str]
     repeats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Where else the name stands where only a place can ("in Ozark", "Ozark, Mo."): an article names a place
     # the same way throughout ("Ozark police", "the Ozark council").

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from gazette.enrich.locales.readings import (  # the scoring constants stay impo
 )
 from gazette.enrich.locales.recognise import (
     ArticleFeatures,
+    LowerWords,
     ToponymModel,
     load_model,
     marked_place,
@@ -109,9 +109,6 @@ class Found:
     outer: Found | None = None
     # The names inside this one, not yet read (``Tagger.read_parts``).
     parts: list[Candidate] = field(default_factory=list)
-
-
-_LOWER_WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
 
 
 class Tagger:
@@ -286,7 +283,7 @@ class Tagger:
         """What the features of one candidate read from the rest of the article, counted once."""
         if surnames is None:
             surnames = self._surnames(text, found)
-        article = ArticleFeatures(surnames, {fold_keeping_length(w) for w in set(_LOWER_WORD.findall(text))})
+        article = ArticleFeatures(surnames, LowerWords(text))
         for f in found:
             if f.outer is not None:
                 continue
