@@ -18,8 +18,8 @@ from gazette.textfold import fold_keeping_length
 _FEATURE_WORD = (  # "W.", "St." or a capitalised word ("Governors’"), never across a full stop
     r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*(?:['’]\w*)?)"
 )
-_FEATURE_NAME = re.compile(
-    r"(?<![\w'’.-])(?:"
+_FEATURE_NAME = re.compile(  # every name starts with a capital: looked for first, it fails most places fast
+    r"(?=[A-Z])(?<![\w'’.-])(?:"
     + rf"(?:{_FEATURE_WORD} ){{1,3}}(?:"
     + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_SUFFIXES, key=len, reverse=True))
     + r")|(?:"
