@@ -572,3 +572,26 @@ def test_names_match_from_word_starts_only_with_offsets_kept(text: str, names: l
     assert [name for name in found if name in names] == names
     for m in get_tagger().naive_mentions(text):
         assert text[m.start : m.end] == m.surface
+
+
+@pytest.mark.parametrize(
+    ("text", "inside", "outside"),
+    [
+        ("A mobile unit reached Mobile.", ["mobile", "unit", "reached"], ["reading", "a"]),
+        # after a hyphen or before an apostrophe a word is part of another
+        (
+            "Reading is in Berkshire; re-reading it, mobile's rates.",
+            ["rates"],
+            ["reading", "mobile", "berkshire"],
+        ),
+        ("Un café en Café Tacuba y la bogotá de Bogotá.", ["cafe", "bogota"], ["tacuba"]),  # accents folded
+    ],
+)
+def test_lower_words_are_whole_lower_case_words_folded(
+    text: str, inside: list[str], outside: list[str]
+) -> None:
+    from gazette.enrich.locales.recognise import LowerWords
+
+    words = LowerWords(text)
+    assert all(word in words for word in inside)
+    assert not any(word in words for word in outside)
