@@ -315,13 +315,25 @@ THIRD_ROUND = {
         "Acc@161*": 0.924,
     },
 }  # fmt: skip
-# Floors for the cross-validated recogniser (measured 2026-12-06, fourth round: LGL 0.893 / 0.820 / 0.976 / 0.873,
-# GeoVirus 0.913 / 0.903 / 0.989 / 0.867, TR-News 0.904 / 0.902 / 0.968 / 0.882, minus 1-2 points of noise): below
+# The fourth round (2026-12-06, 5-fold CV means), printed beside the new figures.
+FOURTH_ROUND = {
+    "lgl": {
+        "P": 0.893, "R": 0.820, "F1": 0.855, "country": 0.976, "region": 0.814, "Acc@161": 0.873,
+        "Acc@161*": 0.876,
+    },
+    "geovirus": {"P": 0.913, "R": 0.903, "F1": 0.908, "country": 0.989, "Acc@161": 0.867, "Acc@161*": 0.949},
+    "trnews": {
+        "P": 0.904, "R": 0.902, "F1": 0.902, "country": 0.968, "region": 0.890, "Acc@161": 0.882,
+        "Acc@161*": 0.926,
+    },
+}  # fmt: skip
+# Floors for the cross-validated recogniser (measured 2026-12-06, fifth round: LGL 0.893 / 0.820 / 0.976 / 0.875,
+# GeoVirus 0.913 / 0.903 / 0.989 / 0.867, TR-News 0.904 / 0.901 / 0.969 / 0.883, minus 1-2 points of noise): below
 # one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.88, "R": 0.805, "country": 0.965, "Acc@161": 0.86},
+    "lgl": {"P": 0.88, "R": 0.805, "country": 0.965, "Acc@161": 0.865},
     "geovirus": {"P": 0.90, "R": 0.885, "country": 0.975, "Acc@161": 0.85},
-    "trnews": {"P": 0.89, "R": 0.885, "country": 0.955, "Acc@161": 0.865},
+    "trnews": {"P": 0.89, "R": 0.885, "country": 0.955, "Acc@161": 0.87},
 }
 TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 
@@ -464,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         rows.append([name, "gazette, rules only", *(fmt(rules[c]) for c in COLUMNS)])
+        rows.append(
+            [name, "fourth recogniser round (2026-12-06)", *(fmt(FOURTH_ROUND[name].get(c)) for c in COLUMNS)]
+        )
         rows.append(
             [name, "third recogniser round (2026-12-06)", *(fmt(THIRD_ROUND[name].get(c)) for c in COLUMNS)]
         )

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from gazette.enrich.locales import names as handnames
 from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE
 from gazette.enrich.locales.rules import Context, is_demonym, objections, sentence_start
+from gazette.textfold import fold_keeping_length
 
 if TYPE_CHECKING:
     from gazette.enrich.locales.resolve import Found
@@ -38,7 +39,8 @@ class ToponymModel:
     threshold: float
 
     def probability(self, features: Iterable[str]) -> float:
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in features)
+        weights = self.weights
+        z = self.bias + sum([weights.get(f, 0.0) for f in features])
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self, **about: object) -> str:
@@ -103,6 +105,22 @@ def word_class(key: str, word: str) -> str:
     """What our own lists say of a neighbouring word (never the word itself)."""
     if not word:
         return "none"
+    label = _LISTED.get(key)
+    if label is None:
+        label = _LISTED[key] = _listed(key)
+    if label:
+        return label
+    if word[:1].isdigit():
+        return "number"
+    if word[:1].isupper():
+        return "capitalised"
+    return "lower"
+
+
+_LISTED: dict[str, str] = {}  # a word's label in our lists ("" for none), looked up once per process
+
+
+def _listed(key: str) -> str:
     for label, words in (
         ("title", handnames.TITLES),
         ("locative", handnames.LOCATIVE_WORDS),
@@ -119,11 +137,7 @@ def word_class(key: str, word: str) -> str:
     ):
         if key in words:
             return label
-    if word[:1].isdigit():
-        return "number"
-    if word[:1].isupper():
-        return "capitalised"
-    return "lower"
+    return ""
 
 
 def _bucket(value: int, edges: tuple[int, ...]) -> str:
@@ -154,9 +168,10 @@ def features(
     prev_class = word_class(ctx.prev_key, ctx.prev_word)
     next_class = word_class(ctx.next_key, ctx.next_word)
     top_kind = kinds[0] if len(kinds) == 1 else "mixed"
+    span_shape = shape(ctx.surface)
     out = [
         "origin=" + origin,
-        "shape=" + shape(ctx.surface),
+        "shape=" + span_shape,
         "kinds=" + "+".join(kinds),
         "readings=" + _bucket(len(links), (2, 3, 6)),
         "population=" + _bucket(ctx.largest, (1_000, 10_000, 100_000, 1_000_000)),
@@ -168,7 +183,7 @@ def features(
         "repeats=" + _bucket(repeats, (2, 3, 5)),
         f"prev={prev_class}|kind={top_kind}",
         f"next={next_class}|kind={top_kind}",
-        f"shape={shape(ctx.surface)}|kind={top_kind}",
+        f"shape={span_shape}|kind={top_kind}",
     ]
     if flags & EXACT_CASE:
         out.append("exact_case")
@@ -251,13 +266,60 @@ def marked_place(ctx: Context) -> bool:
     return ctx.next_key in handnames.PLACE_SUFFIXES or ctx.prev_key in handnames.STRONG_PLACE_PREFIXES
 
 
+class LowerWords:
+    """The folded words of a text written in lower case ("mobile", "reading"), asked name by name: a name's
+    lower-case twin says it is a common word here."""
+
+    _WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
+    _ACCENTED = re.compile(r"[áéíóúñüç]")
+    _LETTERS = re.compile(r"[a-z]{3,}")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._all: set[str] | None = None
+        self._asked: dict[str, bool] = {}
+        # With no accented letter to fold, a word is its own folded form and can be looked for as it is.
+        self._plain = self._ACCENTED.search(text) is None
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if not self._plain:
+            if self._all is None:
+                self._all = {fold_keeping_length(w) for w in set(self._WORD.findall(self.text))}
+            return key in self._all
+        found = self._asked.get(key)
+        if found is None:
+            found = self._asked[key] = self._LETTERS.fullmatch(key) is not None and self._stands_alone(key)
+        return found
+
+    def _stands_alone(self, word: str) -> bool:
+        """Whether ``word`` occurs as a whole word, as ``_WORD`` would find it."""
+        text, n, size = self.text, len(self.text), len(word)
+        start = text.find(word)
+        while start != -1:
+            end = start + size
+            before = text[start - 1] if start else ""
+            after = text[end] if end < n else ""
+            if not (before and (_word_char(before) or before in "'’.-")) and not (
+                after and (_word_char(after) or after in "'’-")
+            ):
+                return True
+            start = text.find(word, start + 1)
+        return False
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 @dataclass(slots=True)
 class ArticleFeatures:
     """What the recogniser's features read from the whole article: which names repeat, stand where only a place
     can, are written in lower case, and share a region or a country with other names."""
 
     surnames: set[str]
-    lower_words: set[str]
+    lower_words: Container[str]
     repeats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Where else the name stands where only a place can ("in Ozark", "Ozark, Mo."): an article names a place
     # the same way throughout ("Ozark police", "the Ozark council").
@@ -269,6 +331,7 @@ class ArticleFeatures:
     # Where else the name is followed by what a person does ("Fairfield could spend"): a defendant named
     # throughout an article is a person at every mention.
     acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    shared: dict[tuple[object, ...], tuple[int, int]] = field(default_factory=dict)
 
     def row(self, f: Found) -> list[str] | None:
         """The recogniser's features of one candidate (``None`` for a demonym, which needs none)."""
@@ -284,8 +347,15 @@ class ArticleFeatures:
             rules=f.objections,
         )
         readings = f.context.readings
-        in_region = max((_others(self.region_keys, p.region_code, key) for p in readings), default=0)
-        in_country = max((_others(self.country_keys, p.country_code, key) for p in readings), default=0)
+        # The same name with the same readings shares them with the same names: counted once an article.
+        shared_key = (key, *map(id, readings))
+        shared = self.shared.get(shared_key)
+        if shared is None:
+            shared = self.shared[shared_key] = (
+                max((_others(self.region_keys, p.region_code, key) for p in readings), default=0),
+                max((_others(self.country_keys, p.country_code, key) for p in readings), default=0),
+            )
+        in_region, in_country = shared
         row.append(f"region_shared={min(in_region, 2)}|{row[4]}")  # "population=…"
         row.append(f"country_shared={min(in_country, 3)}")
         if self.marked[key] - {f.candidate.start}:

@@ -14,12 +14,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import ahocorasick
 
@@ -33,8 +31,18 @@ from gazette.enrich.locales.gazetteer import (
     Place,
     load_gazetteer,
 )
+from gazette.enrich.locales.readings import (  # the scoring constants stay importable from here
+    AREA,
+    COUNTRY_SHARE,  # noqa: F401
+    LOCAL_USAGE,  # noqa: F401
+    Plan,
+    Scored,
+    plan_readings,
+    score_readings,
+)
 from gazette.enrich.locales.recognise import (
     ArticleFeatures,
+    LowerWords,
     ToponymModel,
     load_model,
     marked_place,
@@ -54,7 +62,13 @@ from gazette.enrich.locales.rules import (
     objections,
     person_title_or_first_name,
 )
-from gazette.enrich.locales.spans import after_hyphen_allowed, feature_spans, leftmost_longest, nest
+from gazette.enrich.locales.spans import (
+    after_hyphen_allowed,
+    feature_spans,
+    leftmost_longest,
+    mark_word_starts,
+    nest,
+)
 from gazette.enrich.locales.votes import (
     LONE_TOWN_SUPPORT,
     VILLAGE,
@@ -66,7 +80,6 @@ from gazette.textfold import fold_keeping_length
 
 logger = logging.getLogger(__name__)
 
-AREA = "area"  # a continent, sea or named area from names.AREAS: resolves others, never a page locale
 FEATURE = "feature"  # a street, river or park, placed in the article's town: never a page locale
 
 
@@ -81,16 +94,6 @@ class Mention:
     place_index: int
     demonym: bool
     confidence: float
-
-
-class Scored(NamedTuple):
-    """One reading of a candidate with its score and the support it drew from the other places."""
-
-    score: float
-    place_index: int
-    flags: int
-    country_support: float
-    region_support: float
 
 
 @dataclass(slots=True)
@@ -108,9 +111,6 @@ class Found:
     parts: list[Candidate] = field(default_factory=list)
 
 
-_LOWER_WORD = re.compile(r"(?<![\w'’.-])[a-záéíóúñüç]{3,}(?![\w'’-])")
-
-
 class Tagger:
     """The gazetteer, its automaton and the recogniser; build once per process (``get_tagger``)."""
 
@@ -125,9 +125,11 @@ class Tagger:
         for name, (country, lat, lon) in handnames.AREAS.items():
             self.area_links[fold_keeping_length(name)].append(Link(len(self.places), 0))
             self.places.append(Place(AREA, name, country, None, None, None, lat, lon, 0))
+        # Names are added with each word's first letter marked (``mark_word_starts``), and so is the text searched:
+        # a name then matches only from the start of a word, never inside one ("in" in "during").
         self.automaton = ahocorasick.Automaton()
         for key in (*gazetteer.names, *self.area_links):
-            self.automaton.add_word(key, key)
+            self.automaton.add_word(mark_word_starts(key), key)
         self.automaton.make_automaton()
         self.weak = frozenset(fold_keeping_length(w) for w in handnames.WEAK_NAMES)
         self.capital_districts = capital_districts(self.places, gazetteer.region_index)
@@ -158,7 +160,7 @@ class Tagger:
         """Every gazetteer and area name, bounded by non-word characters (overlapping ones too)."""
         n = len(text)
         found: list[Candidate] = []
-        for end_index, key in self.automaton.iter(folded):
+        for end_index, key in self.automaton.iter(mark_word_starts(folded, text)):
             end = end_index + 1
             if end < n and text[end].isalnum():
                 continue  # inside a longer word: most matches end here, so this test comes first
@@ -281,7 +283,7 @@ class Tagger:
         """What the features of one candidate read from the rest of the article, counted once."""
         if surnames is None:
             surnames = self._surnames(text, found)
-        article = ArticleFeatures(surnames, {fold_keeping_length(w) for w in _LOWER_WORD.findall(text)})
+        article = ArticleFeatures(surnames, LowerWords(text))
         for f in found:
             if f.outer is not None:
                 continue
@@ -401,73 +403,6 @@ class Tagger:
             score -= 1.0
         return score
 
-    def _score_readings(
-        self,
-        candidate: Candidate,
-        key: str,
-        votes: Votes,
-        container: list[Link] | None,
-        source_country: str | None,
-        local: bool = False,
-    ) -> list[Scored]:
-        """Every reading of one candidate, best first."""
-        places = self.places
-        has_region = any(places[link.place_index].kind == "region" for link in candidate.links)
-        # "Colombia" is the country, not the town of Colombia in Huila.
-        countries_named = {
-            places[link.place_index].country_code
-            for link in candidate.links
-            if places[link.place_index].kind == "country"
-        }
-        # Which of a town's namesakes: the regions the other names may lie in help choose ("Lebanon" the country
-        # is never read as a town for them).
-        towns_only = all(places[link.place_index].kind in ("city", "county") for link in candidate.links)
-        # "Middle East", "Canadian": the name of an area or a demonym is read as a town of that name only with a
-        # container or other names of its region; the article's country alone is no reason.
-        area_or_demonym = any(
-            places[link.place_index].kind == AREA or link.flags & DEMONYM for link in candidate.links
-        )
-        # "Lebanon Police", "a Lebanon woman": a country's name written as local news writes a town's.
-        scored = []
-        for link in candidate.links:
-            p = places[link.place_index]
-            if p.kind != "country" and p.country_code in countries_named:
-                continue
-            country_support = votes.country_support(p.country_code, key)
-            # Local usage speaks for a town only in a country the article's other names lie in ("Jordan police"
-            # beside "Syria", or alone, is not the Jordan of Hong Kong; LGL country 0.9760 -> 0.9758 for it).
-            local_here = local and country_support > 0
-            region_support = votes.region_support(p.region_code, key)
-            if p.kind in ("city", "county") and (
-                area_or_demonym or (countries_named and region_support <= 0)
-            ):
-                # "Italy" in an article on Florida is the country unless a name of the town's own state is
-                # there too (Italy, Texas): the article's country alone does not make a country's name a town's.
-                # LGL country 0.9747 -> 0.9752 with the third-round model, GeoVirus and TR-News up 0.001.
-                country_support = 0.0
-            score = self._prior(link) + country_support + region_support
-            if towns_only:
-                # "Paris" beside "Henry County": a town abroad must outweigh the country of the article's other
-                # names (LGL country 0.966 → 0.972 with the shipped model; GeoVirus and TR-News unchanged).
-                score += COUNTRY_SHARE * votes.country_share(p.country_code, key)
-            if towns_only:
-                score += votes.possible_support(p.region_code, key)
-            if p.kind == "city" and p.population >= 500_000 and has_region:
-                score += 1.0  # "Jerusalem", "New York": the big city rather than its namesake region
-            if local_here and p.kind in ("city", "county"):
-                score += LOCAL_USAGE
-            if source_country and p.country_code == source_country.upper():
-                score += 2.0
-            for container_link in container or ():
-                c = places[container_link.place_index]
-                if c.kind == "country" and c.country_code == p.country_code:
-                    score += 6.0
-                elif c.kind == "region" and c.region_code == p.region_code:
-                    score += 8.0
-            scored.append(Scored(score, link.place_index, link.flags, country_support, region_support))
-        scored.sort(reverse=True)
-        return scored
-
     def _containers(self, text: str, kept: list[Candidate]) -> dict[int, list[Link]]:
         """ "Alexandria, La." / "Maracay, Aragua": the next mention after a comma names the container."""
         containers: dict[int, list[Link]] = {}
@@ -493,6 +428,26 @@ class Tagger:
             and local_usage(text, c.start, c.end)
             for c in kept
         ]
+        possible_only = Votes({}, {}, {}, {})
+        possible_only.add_possible(possible)
+        plans: dict[tuple[object, ...], Plan] = {}
+        plan_of = []
+        for i, candidate in enumerate(kept):
+            container = containers.get(i)
+            signature = (keys[i], *candidate.links, None, *(container or ()), local[i])
+            plan = plans.get(signature)
+            if plan is None:
+                plan = plans[signature] = plan_readings(
+                    self.places,
+                    self._prior,
+                    candidate,
+                    keys[i],
+                    possible_only,
+                    container,
+                    source_country,
+                    local[i],
+                )
+            plan_of.append(plan)
         result: list[Mention] = []
         dropped: set[int] = set()
         for round_number in range(3):
@@ -502,36 +457,43 @@ class Tagger:
                 self.capital_districts,
             )
             votes.add_possible(possible)
-            result, dropped = [], set()
-            for i, candidate in enumerate(kept):
-                scored = self._score_readings(
-                    candidate, keys[i], votes, containers.get(i), source_country, local[i]
-                )
+            dropped = set()
+            # The same name in the same place reads the same: scored once a round.
+            round_scores: dict[int, tuple[list[Scored], float]] = {}
+            for i, plan in enumerate(plan_of):
+                cached = round_scores.get(id(plan))
+                if cached is None:
+                    scored = score_readings(plan, votes)
+                    cached = round_scores[id(plan)] = (
+                        scored,
+                        _share([r.score for r in scored], scored[0].score),
+                    )
+                scored, sure[i] = cached
                 best = scored[0]
                 readings[i] = Link(best.place_index, best.flags)
-                sure[i] = _share([r.score for r in scored], best.score)
                 why = (
                     self._unsupported(best, votes.elsewhere(keys[i]), i in containers)
                     if round_number
                     else None
                 )
                 if why is not None:
-                    logger.debug("dropped reading %r: %s", text[candidate.start : candidate.end], why)
+                    logger.debug("dropped reading %r: %s", text[kept[i].start : kept[i].end], why)
                     if why == LONE_ABROAD:
                         dropped.add(i)
                     continue
-                margin = best.score - scored[1].score if len(scored) > 1 else 4.0
-                result.append(
-                    Mention(
-                        candidate.start,
-                        candidate.end,
-                        text[candidate.start : candidate.end],
-                        self.places[best.place_index],
-                        best.place_index,
-                        bool(best.flags & DEMONYM),
-                        round(1.0 / (1.0 + math.exp(-margin)), 3),
+                if round_number == 2:
+                    margin = best.score - scored[1].score if len(scored) > 1 else 4.0
+                    result.append(
+                        Mention(
+                            kept[i].start,
+                            kept[i].end,
+                            text[kept[i].start : kept[i].end],
+                            self.places[best.place_index],
+                            best.place_index,
+                            bool(best.flags & DEMONYM),
+                            round(1.0 / (1.0 + math.exp(-margin)), 3),
+                        )
                     )
-                )
         return result
 
     def _unsupported(self, best: Scored, elsewhere: float, has_container: bool) -> str | None:
@@ -549,7 +511,6 @@ class Tagger:
 
 
 LONE_ABROAD = "a small town abroad in an article set elsewhere"
-COUNTRY_SHARE = 2.0  # what a town's reading gains when all the article's other names lie in its country
 
 
 _lock = threading.Lock()
@@ -567,11 +528,6 @@ def get_tagger(path: Path | None = None) -> Tagger:
 
 
 SURE_PLACE_FLOOR = 0.4
-# What a town reading gains when a country's name is written as local news writes a town's (``local_usage``) and
-# the article's other names lie in the town's country: enough for a town of 10,000 to outweigh the country's
-# prior (8). Measured with the fourth-round model, LGL country 0.9750 with 3 and the following word alone, 0.9753
-# with 4, 0.9760 with 4 and the address and age cases; GeoVirus and TR-News unchanged.
-LOCAL_USAGE = 4.0
 
 
 def _sure_place(found: Found) -> bool:

@@ -18,8 +18,8 @@ from gazette.textfold import fold_keeping_length
 _FEATURE_WORD = (  # "W.", "St." or a capitalised word ("Governors’"), never across a full stop
     r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*(?:['’]\w*)?)"
 )
-_FEATURE_NAME = re.compile(
-    r"(?<![\w'’.-])(?:"
+_FEATURE_NAME = re.compile(  # every name starts with a capital: looked for first, it fails most places fast
+    r"(?=[A-Z])(?<![\w'’.-])(?:"
     + rf"(?:{_FEATURE_WORD} ){{1,3}}(?:"
     + "|".join(re.escape(w.capitalize()) for w in sorted(handnames.FEATURE_SUFFIXES, key=len, reverse=True))
     + r")|(?:"
@@ -110,3 +110,38 @@ def nest(
             if not inner or candidate.start >= inner[-1].end:
                 inner.append(candidate)
     return chosen
+
+
+def mark_word_starts(folded: str, text: str | None = None) -> str:
+    """``folded`` with the first letter of each word in title case, one character for one ("new york" → "New
+    York"), so that names marked alike match only where a word starts. ``text``: the original of ``folded``, whose
+    symbols that fold to a letter ("™" → "t") still end a word there, as they do for the tagger's bounds."""
+    if text is not None and not text.isascii():
+        odd = {char for char in set(text) if not char.isascii() and _folds_to_letter(char)}
+        if odd:
+            folded = "".join(" " if t in odd else f for t, f in zip(text, folded, strict=True))
+    marked = folded.title()
+    if len(marked) == len(folded):
+        return marked
+    # A letter whose title case is two ("ß" → "Ss") stays as it is, so that offsets hold.
+    out = []
+    cased = False
+    for char in folded:
+        mapped = char.lower() if cased else char.title()
+        out.append(mapped if len(mapped) == 1 else char)
+        cased = char.islower() or char.isupper() or char.istitle()
+    return "".join(out)
+
+
+_FOLDS_TO_LETTER: dict[str, bool] = {}
+
+
+def _folds_to_letter(char: str) -> bool:
+    """Whether a symbol (no letter or digit) folds to one that has a case ("™" → "t", "Ⓐ" → "a")."""
+    odd = _FOLDS_TO_LETTER.get(char)
+    if odd is None:
+        folded = fold_keeping_length(char)
+        odd = _FOLDS_TO_LETTER[char] = not char.isalnum() and (
+            folded.islower() or folded.isupper() or folded.istitle()
+        )
+    return odd
