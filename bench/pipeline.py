@@ -147,6 +147,12 @@ def run_gazette(
     except ImportError:  # a checkout from before: the storing side computes them, once per store
         story_input = prepare_entry = None  # type: ignore[assignment]
 
+    try:  # as an enriching process does (pipeline.Enricher)
+        from gazette.pipeline import limit_blas_threads
+    except ImportError:  # a checkout from before
+        pass
+    else:
+        limit_blas_threads()
     settings = Settings()
     classifier = sections.load_classifier(settings.sections)
     databases = {name: Database(url) for name, url in db_urls.items()}

@@ -358,12 +358,27 @@ class _PageWork:
                 self._release = None
 
 
+def limit_blas_threads() -> None:
+    """One BLAS thread in this process (and in the workers it forks).
+
+    Articles are processed one per worker process; the matrices of one article (the brief's sentence
+    similarities, up to 200 × a few thousand terms) are too small for threads to pay, and OpenBLAS's threads
+    spin while they wait: on the 181 pages of ``bench/pipeline.py`` the brief cost 6.7 ms of CPU an article with
+    its threads and 3.1 ms without, for the same matrices (docs/benchmarks.md, "Pipeline").
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class Enricher:
-    """Sections, locales and briefs for one article; models load once per process."""
+    """Sections, locales and briefs for one article; models load once per process, where BLAS keeps to one
+    thread (``limit_blas_threads``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._classifier: Any = None
+        limit_blas_threads()
 
     def _get_classifier(self) -> Any:
         if self._classifier is None:
