@@ -218,6 +218,12 @@ def run_gazette(
         return True
 
     one(pages[0], Clock(), suffix="#warm-up")  # models and windows load once per process
+    try:  # and are frozen out of the garbage collector's sight, as an enriching process does (pipeline.Enricher)
+        from gazette.heap import settle_heap
+    except ImportError:  # a checkout from before
+        pass
+    else:
+        settle_heap()
     clock = Clock()
     wall, ok = 0.0, 0
     for n, page in enumerate(pages):  # (a) and (b) take turns, the one first on a page second on the next

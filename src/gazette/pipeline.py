@@ -52,6 +52,7 @@ from gazette.errors import (
     TooManyRedirects,
 )
 from gazette.extract.article import extract_article
+from gazette.heap import settle_heap
 from gazette.ingest import warc as warc_reader
 from gazette.ingest.feed_parser import parse_feed
 from gazette.ingest.fetcher import Fetcher, parse_retry_after
@@ -358,6 +359,9 @@ class _PageWork:
                 self._release = None
 
 
+_heap_settled = False  # whether an Enricher of this process has frozen the loaded models (heap.settle_heap)
+
+
 def limit_blas_threads() -> None:
     """One BLAS thread in this process (and in the workers it forks).
 
@@ -373,7 +377,9 @@ def limit_blas_threads() -> None:
 
 class Enricher:
     """Sections, locales and briefs for one article; models load once per process, where BLAS keeps to one
-    thread (``limit_blas_threads``)."""
+    thread (``limit_blas_threads``). Once the first article has loaded them (extraction's and enrichment's),
+    they are frozen out of the garbage collector's sight (``heap.settle_heap``), once per process; forked workers
+    inherit that."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -416,6 +422,10 @@ class Enricher:
             title=article.title,
             max_chars=max_chars,
         )
+        global _heap_settled
+        if not _heap_settled:  # once per process: the models are loaded now
+            _heap_settled = True
+            settle_heap()
 
     def story_input(self, article: models.Article) -> stories_stage.StoryInput | None:
         """The article's story features and fingerprint (None if that failed: the storing side makes them)."""
