@@ -367,8 +367,9 @@ def limit_blas_threads() -> None:
 
     Articles are processed one per worker process; the matrices of one article (the brief's sentence
     similarities, up to 200 × a few thousand terms) are too small for threads to pay, and OpenBLAS's threads
-    spin while they wait: on the 181 pages of ``bench/pipeline.py`` the brief cost 6.7 ms of CPU an article with
-    its threads and 3.1 ms without, for the same matrices (docs/benchmarks.md, "Pipeline").
+    spin while they wait: on the 181 pages of ``bench/pipeline.py`` the brief cost 4.7–5.8 ms of CPU an article
+    with its threads and 2.6–2.7 ms without, for the same matrices and the same briefs (docs/benchmarks.md,
+    "Pipeline").
     """
     from threadpoolctl import threadpool_limits
 
