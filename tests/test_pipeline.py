@@ -176,3 +176,23 @@ def test_the_worker_makes_what_the_storing_side_would(tmp_path: Path) -> None:
     assert processed.index_entry == prepare_entry(article.title, article.text, article.language)
     bare = process_page(enricher, page, None, feed_section=None, source_country=None, prepare_store=False)
     assert bare.article is not None and bare.story is None and bare.index_entry is None
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_an_enriching_process_and_the_workers_it_forks_keep_blas_to_one_thread(tmp_path: Path) -> None:
+    """Pages are spread over processes; BLAS threads on one article's small matrices only spin."""
+    import multiprocessing
+
+    from threadpoolctl import threadpool_limits
+
+    assert _blas_threads(), "numpy loads a BLAS"
+    with threadpool_limits(limits=2, user_api="blas"):  # as numpy starts on a machine of 2 or more cores
+        Enricher(make_settings(f"sqlite:///{tmp_path}/b.db"))
+        assert set(_blas_threads()) == {1}
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert set(pool.apply(_blas_threads)) == {1}

@@ -52,6 +52,7 @@ from gazette.errors import (
     TooManyRedirects,
 )
 from gazette.extract.article import extract_article
+from gazette.heap import settle_heap
 from gazette.ingest import warc as warc_reader
 from gazette.ingest.feed_parser import parse_feed
 from gazette.ingest.fetcher import Fetcher, parse_retry_after
@@ -358,12 +359,33 @@ class _PageWork:
                 self._release = None
 
 
+_heap_settled = False  # whether an Enricher of this process has frozen the loaded models (heap.settle_heap)
+
+
+def limit_blas_threads() -> None:
+    """One BLAS thread in this process (and in the workers it forks).
+
+    Articles are processed one per worker process; the matrices of one article (the brief's sentence
+    similarities, up to 200 × a few thousand terms) are too small for threads to pay, and OpenBLAS's threads
+    spin while they wait: on the 181 pages of ``bench/pipeline.py`` the brief cost 4.7–5.8 ms of CPU an article
+    with its threads and 2.6–2.7 ms without, for the same matrices and the same briefs (docs/benchmarks.md,
+    "Pipeline").
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class Enricher:
-    """Sections, locales and briefs for one article; models load once per process."""
+    """Sections, locales and briefs for one article; models load once per process, where BLAS keeps to one
+    thread (``limit_blas_threads``). Once the first article has loaded them (extraction's and enrichment's),
+    they are frozen out of the garbage collector's sight (``heap.settle_heap``), once per process; forked workers
+    inherit that."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._classifier: Any = None
+        limit_blas_threads()
 
     def _get_classifier(self) -> Any:
         if self._classifier is None:
@@ -401,6 +423,10 @@ class Enricher:
             title=article.title,
             max_chars=max_chars,
         )
+        global _heap_settled
+        if not _heap_settled:  # once per process: the models are loaded now
+            _heap_settled = True
+            settle_heap()
 
     def story_input(self, article: models.Article) -> stories_stage.StoryInput | None:
         """The article's story features and fingerprint (None if that failed: the storing side makes them)."""
