@@ -328,9 +328,10 @@ def _process_in_worker(
 
 # Pages are stored in the order they were fetched (the same stories with one worker or many), so a page that
 # takes long holds back the pages behind it: the other workers go on only as far as the pages in flight reach.
-# The benchmark's pages cost 38 ms of CPU at the median and 2.2 s for the two largest; with 4 pages a worker in
-# flight the other worker stood idle behind each of those for most of 2 s (1.5x with 2 workers instead of 1.9x).
-# 32 a worker keep it busy past such a page; the byte limit bounds the memory they hold whatever their size.
+# The benchmark's pages cost 35 ms of CPU at the median and up to 0.3 s (2.2 s while each worker still loaded
+# its models on its first page): with 4 pages a worker in flight the other worker soon stood idle behind such a
+# page. 32 a worker keep it busy past a page of about 30 times the median; the byte limit bounds the memory
+# they hold whatever their size.
 PAGES_IN_FLIGHT_PER_WORKER = 32
 BYTES_IN_FLIGHT = 128 * 1024 * 1024
 
