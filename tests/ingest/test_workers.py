@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from gazette import models
 from gazette.config import load_settings
 from gazette.demo.publisher import DemoPublisher
-from gazette.pipeline import Enricher, Pipeline, Processed, _PageWork
+from gazette.pipeline import _WARM_UP_PAGE, Enricher, InFlight, Pipeline, Processed, _PageWork, process_page
 from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
@@ -100,3 +100,31 @@ def test_a_page_whose_worker_died_is_processed_in_the_ingesting_process() -> Non
     )
     assert processed.article.section is not None and processed.article.brief
     assert released == [1]  # its place among the pages in flight is given back
+
+
+def test_the_warm_up_page_reaches_every_model_a_page_needs() -> None:
+    """Workers are forked after the warm-up, so it must load what a real page loads: a page that extraction
+    rejects (too few words) would leave the language identifier, classifier and gazetteer to every worker."""
+    uri = "http://warm-up.invalid/"
+    page = models.FetchedDocument(url=uri, final_url=uri, status=200, content=_WARM_UP_PAGE)
+    processed = process_page(
+        Enricher(make_settings("sqlite://")), page, None, feed_section=None, source_country=None
+    )
+    article = processed.article
+    assert article is not None, processed.reason
+    assert article.language == "en" and article.section is not None and article.brief
+    assert [loc.name for loc in article.locales][:1] == ["Lisbon"]
+    assert processed.story is not None and processed.index_entry is not None
+
+
+def test_pages_in_flight_are_bounded_by_count_and_bytes_but_one_always_passes() -> None:
+    limit = InFlight(pages=3, size=100)
+    assert limit.acquire(500, timeout=0)  # larger than the byte limit, but nothing is in flight
+    assert not limit.acquire(1, timeout=0)  # the bytes are spent
+    limit.release(500)
+    assert limit.acquire(40, timeout=0) and limit.acquire(40, timeout=0)
+    assert not limit.acquire(40, timeout=0)  # 120 bytes > 100
+    assert limit.acquire(20, timeout=0)
+    assert not limit.acquire(0, timeout=0)  # 3 pages
+    limit.release(40)
+    assert limit.acquire(0, timeout=0)
