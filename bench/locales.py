@@ -327,13 +327,26 @@ FOURTH_ROUND = {
         "Acc@161*": 0.926,
     },
 }  # fmt: skip
-# Floors for the cross-validated recogniser (measured 2026-12-06, fifth round: LGL 0.893 / 0.820 / 0.976 / 0.875,
-# GeoVirus 0.913 / 0.903 / 0.989 / 0.867, TR-News 0.904 / 0.901 / 0.969 / 0.883, minus 1-2 points of noise): below
-# one, exit 1.
+# The fifth round (2026-12-06, 5-fold CV means; counties with no point or towns of their own), printed beside the
+# new figures.
+FIFTH_ROUND = {
+    "lgl": {
+        "P": 0.893, "R": 0.820, "F1": 0.855, "country": 0.976, "region": 0.817, "Acc@161": 0.875,
+        "Acc@161*": 0.877,
+    },
+    "geovirus": {"P": 0.913, "R": 0.903, "F1": 0.908, "country": 0.989, "Acc@161": 0.867, "Acc@161*": 0.949},
+    "trnews": {
+        "P": 0.904, "R": 0.901, "F1": 0.902, "country": 0.969, "region": 0.892, "Acc@161": 0.883,
+        "Acc@161*": 0.927,
+    },
+}  # fmt: skip
+# Floors for the cross-validated recogniser (measured 2026-12-06, sixth round: LGL 0.894 / 0.820 / 0.976 / 0.913,
+# GeoVirus 0.913 / 0.903 / 0.989 / 0.868, TR-News 0.904 / 0.901 / 0.969 / 0.890, minus 1-2 points of noise; only
+# Acc@161 rose, on LGL and TR-News, and only its floors were raised): below one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.88, "R": 0.805, "country": 0.965, "Acc@161": 0.865},
+    "lgl": {"P": 0.88, "R": 0.805, "country": 0.965, "Acc@161": 0.90},
     "geovirus": {"P": 0.90, "R": 0.885, "country": 0.975, "Acc@161": 0.85},
-    "trnews": {"P": 0.89, "R": 0.885, "country": 0.955, "Acc@161": 0.87},
+    "trnews": {"P": 0.89, "R": 0.885, "country": 0.955, "Acc@161": 0.875},
 }
 TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 
@@ -476,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         rows.append([name, "gazette, rules only", *(fmt(rules[c]) for c in COLUMNS)])
+        rows.append(
+            [name, "fifth recogniser round (2026-12-06)", *(fmt(FIFTH_ROUND[name].get(c)) for c in COLUMNS)]
+        )
         rows.append(
             [name, "fourth recogniser round (2026-12-06)", *(fmt(FOURTH_ROUND[name].get(c)) for c in COLUMNS)]
         )

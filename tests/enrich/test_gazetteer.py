@@ -43,6 +43,7 @@ def small_gazetteer() -> Gazetteer:
         Place("county", "Laurel County", "US", "US-KY", "Kentucky", None, None, None, 0),
         Place("region", "Distrito Capital", "VE", "VE-A", "Distrito Capital", None, 10.5, -66.9, 0),
         Place("region", "Kentucky", "US", "US-KY", "Kentucky", None, 37.8, -84.3, 0),
+        Place("city", "London", "US", "US-KY", "Kentucky", 4298297, 37.129, -84.0833, 8000),
     ]
     names = {
         "venezuela": [(0, 0)],
@@ -61,6 +62,7 @@ def small_gazetteer() -> Gazetteer:
         {"VE": "Venezuela", "CO": "Colombia", "US": "United States"},
         {"VE-F": 2, "CO-BOL": 3, "VE-A": 8, "US-KY": 9},
         {"VE": 0, "CO": 1},
+        {10: (7,)},  # London, Kentucky lies in Laurel County
     )
 
 

@@ -595,3 +595,46 @@ def test_lower_words_are_whole_lower_case_words_folded(
     words = LowerWords(text)
     assert all(word in words for word in inside)
     assert not any(word in words for word in outside)
+
+
+def test_a_town_and_a_county_of_two_states_meet_in_the_county_that_holds_the_town():
+    # Illinois and Tennessee both have a Paris and a Henry County; only Tennessee's Paris lies in its Henry County
+    # (the ZIP data), and the county stands at its own point, not at the town's
+    for text in (
+        "Paris police arrested a man on Friday, the Henry County sheriff said.",
+        "Deputies in Henry County said the fire near Paris was out.",
+    ):
+        by_surface = {m.surface: m.place for m in find_mentions(text)}
+        assert by_surface["Paris"].region_code == "US-TN"
+        county = by_surface["Henry County"]
+        assert (county.kind, county.region_code) == ("county", "US-TN")
+        assert (county.lat, county.lon) != (by_surface["Paris"].lat, by_surface["Paris"].lon)
+        assert county.lat is not None and county.lon is not None
+        assert abs(county.lat - 36.3) < 0.3 and abs(county.lon + 88.3) < 0.3
+
+
+def test_county_votes_lend_each_county_a_name_may_lie_in():
+    from gazette.enrich.locales.votes import POSSIBLE_COUNTY, Votes, counties_of, county_votes
+
+    tagger = get_tagger()
+    gaz = tagger.gazetteer
+    paris = [i for i, _ in gaz.names["paris"] if gaz.places[i].country_code == "US"]
+    henry = [i for i, _ in gaz.names["henry county"]]
+    lent = county_votes(tagger.places, gaz.county_of, [("paris", paris), ("henry county", henry)])
+    paris_counties = {c for i in paris for c in counties_of(tagger.places, gaz.county_of, i)}
+    assert (
+        len(paris_counties) >= 5
+    )  # Lamar (Texas), Henry (Tennessee), Bourbon (Kentucky), Edgar (Illinois) …
+    for county in paris_counties:
+        assert lent[county]["paris"] == POSSIBLE_COUNTY / len(paris_counties) ** 0.5
+    votes = Votes({}, {}, {}, {})
+    votes.add_counties(lent)
+    tennessee = next(i for i in paris if gaz.places[i].region_code == "US-TN")
+    illinois = next(i for i in paris if gaz.places[i].region_code == "US-IL")
+    # Henry County lends Paris, Tennessee (in it) and not Paris, Illinois (in Edgar County)
+    assert votes.county_support(counties_of(tagger.places, gaz.county_of, tennessee), "paris") > 0
+    assert votes.county_support(counties_of(tagger.places, gaz.county_of, illinois), "paris") == 0
+    # a name never lends to itself
+    alone = Votes({}, {}, {}, {})
+    alone.add_counties(county_votes(tagger.places, gaz.county_of, [("paris", paris)]))
+    assert alone.county_support(counties_of(tagger.places, gaz.county_of, tennessee), "paris") == 0

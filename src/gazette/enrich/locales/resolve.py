@@ -74,6 +74,7 @@ from gazette.enrich.locales.votes import (
     VILLAGE,
     Votes,
     capital_districts,
+    county_votes,
     possible_votes,
 )
 from gazette.textfold import fold_keeping_length
@@ -330,10 +331,11 @@ class Tagger:
     # -- placing what the gazetteer does not hold -------------------------------------------------
 
     def _place_counties(self, mentions: list[Mention]) -> list[Mention]:
-        """Give each county the point of the nearest mentioned town in its state (else the state's)."""
+        """Give a county with no point of its own the point of the nearest mentioned town in its state (else the
+        state's)."""
         for m in mentions:
             if m.place.kind != "county" or m.place.lat is not None:
-                continue  # a British county comes with its point
+                continue  # British counties, and US counties the ZIP data names, come with their point
             near = [
                 o for o in mentions if o.place.kind == "city" and o.place.region_code == m.place.region_code
             ]
@@ -419,10 +421,8 @@ class Tagger:
             _share([self._prior(link) for link in c.links], self._prior(r))
             for c, r in zip(kept, readings, strict=True)
         ]
-        possible = possible_votes(
-            self.places,
-            {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}.items(),
-        )
+        links_of = {key: [link.place_index for link in c.links] for key, c in zip(keys, kept, strict=True)}
+        possible = possible_votes(self.places, links_of.items())
         local = [
             any(self.places[link.place_index].kind == "country" for link in c.links)
             and local_usage(text, c.start, c.end)
@@ -430,6 +430,7 @@ class Tagger:
         ]
         possible_only = Votes({}, {}, {}, {})
         possible_only.add_possible(possible)
+        possible_only.add_counties(county_votes(self.places, self.gazetteer.county_of, links_of.items()))
         plans: dict[tuple[object, ...], Plan] = {}
         plan_of = []
         for i, candidate in enumerate(kept):
@@ -446,6 +447,7 @@ class Tagger:
                     container,
                     source_country,
                     local[i],
+                    self.gazetteer.county_of,
                 )
             plan_of.append(plan)
         result: list[Mention] = []

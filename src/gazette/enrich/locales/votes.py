@@ -32,6 +32,14 @@ REGION_CAP = 5.0
 # LGL found 0.820 -> 0.819 and country 0.976 -> 0.975.)
 POSSIBLE_REGION = 1.5
 POSSIBLE_CAP = 3.0
+# The same for a US county: a name lends each county it may lie in (as the county, or as a town in it) this over
+# the square root of their number ("Paris" beside "Henry County": Paris, Tennessee lies in Henry County, Paris,
+# Illinois does not, though both states have a Henry County and a Paris). Two names meet in one county far more
+# rarely than in one state, so the share is larger than a state's. 5-fold CV on LGL with the shipped recogniser
+# (county points from the ZIP data in all runs): Acc@161 0.889 without it, 0.904 with 2, 0.910 with 4, 0.913 with
+# 6 (8 the same, 12 0.912); region 0.817, 0.836, 0.844, 0.848; precision and recall unchanged.
+POSSIBLE_COUNTY = 6.0
+COUNTY_CAP = 4.0
 
 
 @dataclass(slots=True)
@@ -49,6 +57,7 @@ class Votes:
     possible: dict[str, dict[str, float]] = field(default_factory=dict)
     possible_total: dict[str, float] = field(default_factory=dict)
     named: frozenset[str] = frozenset()  # the names whose reading lies in a country
+    county: dict[int, dict[str, float]] = field(default_factory=dict)  # county place index → name → share
 
     @classmethod
     def count(
@@ -109,6 +118,19 @@ class Votes:
         own = self.possible.get(region_code, {}).get(key, 0.0)
         return min(POSSIBLE_CAP, self.possible_total.get(region_code, 0.0) - own)
 
+    def county_support(self, counties: Iterable[int], key: str) -> float:
+        """What the other names lend the counties a reading lies in (``county_votes``): each name once."""
+        lent: dict[str, float] = {}
+        for county in counties:
+            for other, share in self.county.get(county, {}).items():
+                if other != key and share > lent.get(other, 0.0):
+                    lent[other] = share
+        return min(COUNTY_CAP, sum(lent.values()))
+
+    def add_counties(self, county: dict[int, dict[str, float]]) -> None:
+        """Take the counties each name may lie in (``county_votes``, counted once per article)."""
+        self.county = county
+
     def add_possible(self, possible: tuple[dict[str, dict[str, float]], dict[str, float]]) -> None:
         """Take the regions each name may lie in (``possible_votes``, counted once per article)."""
         self.possible, self.possible_total = possible
@@ -136,6 +158,28 @@ def possible_votes(
         for region_code in regions:
             possible[region_code][key] = POSSIBLE_REGION / len(regions) ** 0.5
     return dict(possible), {r: sum(v.values()) for r, v in possible.items()}
+
+
+def counties_of(
+    places: list[Place], county_of: dict[int, tuple[int, ...]], place_index: int
+) -> tuple[int, ...]:
+    """The counties a reading lies in: a county itself, or the counties of a town (``Gazetteer.county_of``)."""
+    if places[place_index].kind == "county":
+        return (place_index,)
+    return county_of.get(place_index, ())
+
+
+def county_votes(
+    places: list[Place], county_of: dict[int, tuple[int, ...]], names: Iterable[tuple[str, Iterable[int]]]
+) -> dict[int, dict[str, float]]:
+    """Each name lends every county it may lie in a share of ``POSSIBLE_COUNTY`` (over the square root of their
+    number), whatever its reading: a town and a county of one name in several states meet in one county only."""
+    out: dict[int, dict[str, float]] = defaultdict(dict)
+    for key, place_indexes in names:
+        counties = {c for i in place_indexes for c in counties_of(places, county_of, i)}
+        for county in counties:
+            out[county][key] = POSSIBLE_COUNTY / len(counties) ** 0.5
+    return dict(out)
 
 
 def capital_districts(places: list[Place], region_index: dict[str, int]) -> dict[int, str]:
