@@ -288,5 +288,9 @@ def duplicate_ids(session: Session, ids: Sequence[int]) -> set[int]:
     return found
 
 
-def articles_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Article]:
-    return {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(ids))))}
+def articles_by_ids(session: Session, ids: Sequence[int], *, unassigned: bool = False) -> dict[int, Article]:
+    """These articles by id; with ``unassigned``, only those in no story."""
+    stmt = select(Article).where(Article.id.in_(list(ids)))
+    if unassigned:
+        stmt = stmt.where(~Article.id.in_(select(ArticleStory.article_id)))
+    return {a.id: a for a in session.scalars(stmt)}
