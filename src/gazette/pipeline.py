@@ -1308,7 +1308,7 @@ def _record_story(
     original_id: int | None = None
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
-        story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
+        story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity, at_once=count)
     if count and story is not None and not is_new:  # a new story counted its first member when made
         story_store.count_new_member(
             session, story, row, when, same_source=same_source if story.id == story_id else None

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from slugify import slugify
-from sqlalchemy import Table, bindparam, delete, exists, func, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gazette.store.schema import Article, Source
@@ -466,5 +466,13 @@ def duplicates_of(session: Session, article_id: int) -> list[tuple[Article, floa
     return found
 
 
-def add_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> None:
-    session.add(Duplicate(article_id=article_id, original_id=original_id, similarity=similarity))
+def add_duplicate(
+    session: Session, article_id: int, original_id: int, similarity: float, *, at_once: bool = False
+) -> None:
+    """Record a near-copy: ``at_once`` as a plain INSERT now (one article placed), else for the session's
+    next flush, written with the others (``recluster``)."""
+    values = {"article_id": article_id, "original_id": original_id, "similarity": similarity}
+    if at_once:
+        session.execute(insert(cast(Table, Duplicate.__table__)), values)
+    else:
+        session.add(Duplicate(**values))

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, select, text, update
+from sqlalchemy import Table, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from gazette.store.story_schema import ArticleStory, StoryIndexState
@@ -148,14 +148,16 @@ def add_membership(
         _remember_marker(session, replace(known, last_membership=membership_id), trusted=True)
     else:
         _remember_marker(session, None)
-    session.add(
-        ArticleStory(
-            id=membership_id,
-            article_id=article_id,
-            story_id=story_id,
-            similarity=similarity,
-            fingerprint=fingerprint,
-            features=features,
-        )
-    )
+    values = {
+        "id": membership_id,
+        "article_id": article_id,
+        "story_id": story_id,
+        "similarity": similarity,
+        "fingerprint": fingerprint,
+        "features": features,
+    }
+    if marker_read:  # one article placed: a plain INSERT, no object for the session to track and flush
+        session.execute(insert(cast(Table, ArticleStory.__table__)), values)
+    else:  # many (``recluster``): the session's flush writes them together
+        session.add(ArticleStory(**values))
     return membership_id
