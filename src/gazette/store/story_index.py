@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, select, text, update
+from sqlalchemy import Table, event, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from gazette.store.story_schema import ArticleStory, StoryIndexState
@@ -129,35 +129,44 @@ def add_membership(
     was read in this transaction with the lock held, so the state row exists and the id is taken by one
     UPDATE … RETURNING (no read first).
     """
-    if marker_read:  # the row exists (index_marker made it): take the next id in one statement
-        table = cast(Table, StoryIndexState.__table__)
-        membership_id = int(
-            session.execute(
-                update(table)
-                .where(table.c.id == 1)
-                .values(last_membership=table.c.last_membership + 1)
-                .returning(table.c.last_membership)
-            ).scalar_one()
-        )
-    else:
-        state = _state(session)
-        state.last_membership = membership_id = int(state.last_membership) + 1
-    # the marker read under the lock, moved on by this row alone, is what the next placement would read
-    known = _known_marker(session, trusted=False) if marker_read else None
-    if known is not None and known.last_membership == membership_id - 1:
-        _remember_marker(session, replace(known, last_membership=membership_id), trusted=True)
-    else:
-        _remember_marker(session, None)
-    values = {
-        "id": membership_id,
+    values: dict[str, Any] = {
         "article_id": article_id,
         "story_id": story_id,
         "similarity": similarity,
         "fingerprint": fingerprint,
         "features": features,
     }
-    if marker_read:  # one article placed: a plain INSERT, no object for the session to track and flush
-        session.execute(insert(cast(Table, ArticleStory.__table__)), values)
+    if marker_read:  # the row exists (index_marker made it): take the next id and write the row at once
+        membership_id = _insert_next(session, values)
     else:  # many (``recluster``): the session's flush writes them together
-        session.add(ArticleStory(**values))
+        state = _state(session)
+        state.last_membership = membership_id = int(state.last_membership) + 1
+        session.add(ArticleStory(id=membership_id, **values))
+    # the marker read under the lock, moved on by this row alone, is what the next placement would read
+    known = _known_marker(session, trusted=False) if marker_read else None
+    if known is not None and known.last_membership == membership_id - 1:
+        _remember_marker(session, replace(known, last_membership=membership_id), trusted=True)
+    else:
+        _remember_marker(session, None)
+    return membership_id
+
+
+def _insert_next(session: Session, values: dict[str, Any]) -> int:
+    """Take the next membership id (UPDATE … RETURNING) and insert the row under it, as plain statements: one
+    on PostgreSQL, whose UPDATE can feed the INSERT (a data-modifying WITH), two elsewhere."""
+    state = cast(Table, StoryIndexState.__table__)
+    members = cast(Table, ArticleStory.__table__)
+    bump = (
+        update(state)
+        .where(state.c.id == 1)
+        .values(last_membership=state.c.last_membership + 1)
+        .returning(state.c.last_membership)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        taken = bump.cte("taken")
+        row = select(taken.c.last_membership, *(literal(v, members.c[k].type) for k, v in values.items()))
+        stmt = insert(members).from_select(["id", *values], row).returning(members.c.id)
+        return int(session.execute(stmt).scalar_one())
+    membership_id = int(session.execute(bump).scalar_one())
+    session.execute(insert(members), {"id": membership_id, **values})
     return membership_id
