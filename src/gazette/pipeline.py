@@ -807,11 +807,12 @@ class Pipeline:
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             with self.db.session() as s:
-                rows = bulk_store.articles_by_ids(s, chunk)
+                # read again here: an article another process placed meanwhile is left where it is
+                rows = bulk_store.articles_by_ids(s, chunk, unassigned=True)
                 for article_id in chunk:
                     row = rows.get(article_id)
-                    if row is not None:
-                        self._place_in_story(s, row)
+                    if row is not None:  # in no story (a race lost since is undone to its savepoint)
+                        self._place_in_story(s, row, new_row=True)
             if on_progress is not None:
                 on_progress(min(start + batch, len(ids)), len(ids))
         return ids
@@ -1362,12 +1363,14 @@ def _record_story(
     *,
     story: Any = None,
     count: bool = False,
+    same_source: bool | None = None,
 ) -> StoryResult:
     """Write the placement: a new story if needed, the membership row, the duplicate link.
 
     With ``count`` (one article placed by ``assign_story``), also the story's counts and dates; the marker was
     then read under the story lock in this transaction (``StoryWindow.sync``), so the membership id is taken
-    from it without reading it again, and ``story`` is the placement's story, read already.
+    from it without reading it again, and ``story`` is the placement's story, read already (with
+    ``same_source``, whether another of its members comes from the article's source, when read with it).
     """
     is_new = placement.story is None
     if is_new:
@@ -1382,9 +1385,11 @@ def _record_story(
     original_id: int | None = None
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]
-        story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity)
+        story_store.add_duplicate(session, row.id, original_id, placement.duplicate_similarity, at_once=count)
     if count and story is not None and not is_new:  # a new story counted its first member when made
-        story_store.count_new_member(session, story, row, when)
+        story_store.count_new_member(
+            session, story, row, when, same_source=same_source if story.id == story_id else None
+        )
     return StoryResult(story_id, is_new, original_id, similarity, membership)
 
 
@@ -1444,9 +1449,13 @@ def assign_story(
                 )
             clusterer.discard(row.id)
             placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp))
-            story = None
+            story, same_source = None, None
             if placement.story is not None:
-                story = story_store.story_by_id(session, int(placement.story))  # type: ignore[call-overload]
+                story, same_source = story_store.story_for_member(
+                    session,
+                    int(placement.story),  # type: ignore[call-overload]
+                    row,
+                )
                 if story is None:
                     window.invalidate()  # the window knew a story that another writer removed: start anew
                     placement = stories_stage.Placement(None, 0.0)
@@ -1456,7 +1465,9 @@ def assign_story(
                 lone.first_seen = lone.updated_at = when
             elif lone is not None:
                 emptied = lone.id if story_store.refresh_story(session, lone.id) is None else None
-            result = _record_story(session, row, when, placement, fp, features, story=story, count=True)
+            result = _record_story(
+                session, row, when, placement, fp, features, story=story, count=True, same_source=same_source
+            )
             session.flush()
             if clusterer is window.clusterer:
                 window.add_own(session, row.id, when, row.fetched_at, features, fp, result)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from gazette.store import bulk as bulk_store
 from gazette.store import stories as story_store
 from gazette.store.db import Database
-from gazette.store.story_schema import Story, StoryRedirect
+from gazette.store.schema import Article
+from gazette.store.story_index import IndexMarker
+from gazette.store.story_schema import Story, StoryIndexState, StoryRedirect
 
 WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -51,3 +57,50 @@ def test_the_marker_moves_with_rewrites_not_with_reads(db: Database) -> None:
         story_store.bump_epoch(s)
         after = story_store.index_marker(s)
     assert after.token == before.token and after.epoch == before.epoch + 1
+
+
+def _article(s: Session, n: int) -> Article:
+    row = Article(
+        canonical_url=f"https://example.org/{n}",
+        original_url=f"https://example.org/{n}",
+        title=f"Article {n}",
+        text="Some text.",
+        fetched_at=WHEN,
+        content_hash=f"hash{n}",
+        slug=f"article-{n}",
+        date_path="2026/11/20",
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def test_a_transaction_that_placed_an_article_knows_the_marker_until_a_savepoint_undoes_it(
+    db: Database,
+) -> None:
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _u, sql, *_a: statements.append(sql))
+    with db.session() as s:
+        first, second = _article(s, 1), _article(s, 2)
+        story = story_store.create_story(s, "Story", WHEN)
+        story_store.lock_story_assignment(s)
+        before = story_store.index_marker(s)
+        placed = story_store.add_membership(s, first.id, story.id, 1.0, b"fp", {}, marker_read=True)
+        statements.clear()
+        story_store.lock_story_assignment(s)  # held already in this transaction
+        known = story_store.index_marker(s)
+        assert statements == []  # neither taken nor read again
+        assert (
+            known == IndexMarker(before.token, before.epoch, placed) and placed == before.last_membership + 1
+        )
+        try:
+            with s.begin_nested():
+                story_store.add_membership(s, second.id, story.id, 1.0, b"fp", {}, marker_read=True)
+                raise RuntimeError("undone")
+        except RuntimeError:
+            pass
+        assert story_store.index_marker(s) == known  # read again: the undone row's id is not the marker's
+        assert len(statements) > 0
+        assert s.scalar(select(StoryIndexState.last_membership)) == placed
+        # the backfill's story pass reads only the articles in no story
+        assert list(bulk_store.articles_by_ids(s, [first.id, second.id], unassigned=True)) == [second.id]

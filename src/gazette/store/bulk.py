@@ -20,7 +20,7 @@ from slugify import slugify
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from gazette import models
 from gazette.errors import StorageError
@@ -288,5 +288,10 @@ def duplicate_ids(session: Session, ids: Sequence[int]) -> set[int]:
     return found
 
 
-def articles_by_ids(session: Session, ids: Sequence[int]) -> dict[int, Article]:
-    return {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(ids))))}
+def articles_by_ids(session: Session, ids: Sequence[int], *, unassigned: bool = False) -> dict[int, Article]:
+    """These articles by id; with ``unassigned``, only those in no story, for the story pass (which never
+    reads their HTML, so it is left in the database)."""
+    stmt = select(Article).where(Article.id.in_(list(ids)))
+    if unassigned:
+        stmt = stmt.where(~Article.id.in_(select(ArticleStory.article_id))).options(defer(Article.html))
+    return {a.id: a for a in session.scalars(stmt)}

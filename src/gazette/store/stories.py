@@ -8,18 +8,22 @@ redirects that keep a story's URL after it is merged or split.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from slugify import slugify
-from sqlalchemy import Table, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gazette.store.schema import Article, Source
-from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryIndexState, StoryRedirect
+from gazette.store.story_index import STORY_LOCK_KEY as STORY_LOCK_KEY
+from gazette.store.story_index import IndexMarker as IndexMarker
+from gazette.store.story_index import add_membership as add_membership
+from gazette.store.story_index import bump_epoch as bump_epoch
+from gazette.store.story_index import index_marker as index_marker
+from gazette.store.story_index import lock_story_assignment as lock_story_assignment
+from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryRedirect
 
 logger = logging.getLogger(__name__)
 
@@ -30,48 +34,6 @@ ARTICLE_TIME = func.coalesce(Article.published_at, Article.fetched_at)
 
 def article_time(article: Article) -> datetime:
     return article.published_at or article.fetched_at
-
-
-@dataclass(frozen=True)
-class IndexMarker:
-    """Where the stored memberships stand: a window built at one marker is still right at a later one when
-    ``token`` and ``epoch`` are equal (memberships were only appended, ids above ``last_membership``)."""
-
-    token: str
-    epoch: int
-    last_membership: int
-
-
-def _state(session: Session) -> StoryIndexState:
-    state = session.scalars(
-        select(StoryIndexState).where(StoryIndexState.id == 1).execution_options(populate_existing=True)
-    ).first()
-    if state is None:  # a database whose state row is missing: start past every membership there
-        last = session.scalar(select(func.max(ArticleStory.id))) or 0
-        state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0, last_membership=int(last))
-        session.add(state)
-        session.flush()
-    return state
-
-
-def index_marker(session: Session) -> IndexMarker:
-    """The current marker (one row read by its key; creates the row in a database that lacks it)."""
-    row = session.execute(
-        select(StoryIndexState.token, StoryIndexState.epoch, StoryIndexState.last_membership).where(
-            StoryIndexState.id == 1
-        )
-    ).first()
-    if row is None:
-        state = _state(session)
-        return IndexMarker(state.token, int(state.epoch), int(state.last_membership))
-    return IndexMarker(str(row[0]), int(row[1]), int(row[2]))
-
-
-def bump_epoch(session: Session) -> None:
-    """Tell every story window (in any process) that memberships were rewritten wholesale."""
-    state = _state(session)
-    state.epoch = int(state.epoch) + 1
-    session.flush()
 
 
 def titles_and_texts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -92,9 +54,6 @@ def articles_by_ids(session: Session, ids: list[int]) -> dict[int, Article]:
     return {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
 
 
-STORY_LOCK_KEY = 0x67617A5354  # "gazST": the PostgreSQL advisory lock that serializes story assignment
-
-
 def originals_of(session: Session, article_ids: list[int]) -> dict[int, int]:
     """For each of ``article_ids`` that is a near-duplicate: the id of the article it copies."""
     found: dict[int, int] = {}
@@ -104,16 +63,6 @@ def originals_of(session: Session, article_ids: list[int]) -> dict[int, int]:
         )
         found.update({row[0]: row[1] for row in session.execute(stmt)})
     return found
-
-
-def lock_story_assignment(session: Session) -> None:
-    """Serialize story assignment across processes until this transaction ends.
-
-    Two ingest workers placing articles on the same event at once would otherwise both start a new story.
-    PostgreSQL gets a transaction-scoped advisory lock; SQLite already allows one writer at a time.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
 
 
 def membership(session: Session, article_id: int) -> ArticleStory | None:
@@ -175,26 +124,47 @@ def create_story(session: Session, title: str, when: datetime, first: Article | 
     return story
 
 
+def _same_source_member(story_id: int, article: Article) -> Any:
+    """Whether another member of the story comes from the article's source (an indexed lookup)."""
+    return exists(
+        select(ArticleStory.id)
+        .join(Article, Article.id == ArticleStory.article_id)
+        .where(
+            ArticleStory.story_id == story_id,
+            Article.source_id == article.source_id,
+            Article.id != article.id,
+        )
+    )
+
+
+def story_for_member(session: Session, story_id: int, article: Article) -> tuple[Story | None, bool | None]:
+    """The story an article is about to join, and whether another of its members comes from the article's
+    source (None when the article has no source): what ``count_new_member`` needs, in one statement."""
+    if article.source_id is None:
+        return session.get(Story, story_id), None
+    row = session.execute(
+        select(Story, _same_source_member(story_id, article)).where(Story.id == story_id)
+    ).first()
+    return (None, None) if row is None else (row[0], bool(row[1]))
+
+
 def count_new_member(
-    session: Session, story: Story, article: Article, when: datetime, *, only_member: bool = False
+    session: Session,
+    story: Story,
+    article: Article,
+    when: datetime,
+    *,
+    only_member: bool = False,
+    same_source: bool | None = None,
 ) -> None:
     """Update a story's counts and dates for one article just added to it (one indexed lookup, where
-    ``refresh_story`` would aggregate over every member; none when ``only_member``: a story just made for it)."""
-    same_source = False
-    if article.source_id is not None and not only_member:
-        same_source = (
-            session.scalar(
-                select(ArticleStory.id)
-                .join(Article, Article.id == ArticleStory.article_id)
-                .where(
-                    ArticleStory.story_id == story.id,
-                    Article.source_id == article.source_id,
-                    Article.id != article.id,
-                )
-                .limit(1)
-            )
-            is not None
-        )
+    ``refresh_story`` would aggregate over every member; none when ``only_member``: a story just made for it,
+    nor when ``same_source`` was looked up already by ``story_for_member``)."""
+    if article.source_id is None or only_member:
+        same_source = False
+    elif same_source is None:
+        with session.no_autoflush:  # the article's own pending rows are not what it looks for
+            same_source = bool(session.scalar(select(_same_source_member(story.id, article))))
     story.article_count = (story.article_count or 0) + 1
     story.source_count = (story.source_count or 0) + (0 if same_source or article.source_id is None else 1)
     if story.first_seen is None or when < story.first_seen:
@@ -496,48 +466,13 @@ def duplicates_of(session: Session, article_id: int) -> list[tuple[Article, floa
     return found
 
 
-def add_membership(
-    session: Session,
-    article_id: int,
-    story_id: int,
-    similarity: float,
-    fingerprint: bytes,
-    features: dict[str, Any],
-    *,
-    marker_read: bool = False,
-) -> int:
-    """Write a membership row under the next id (call with the story lock held); returns that id.
-
-    The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
-    watermark see the new one and replace what they held for the article. ``marker_read``: ``index_marker``
-    was read in this transaction with the lock held, so the state row exists and the id is taken by one
-    UPDATE … RETURNING (no read first).
-    """
-    if marker_read:  # the row exists (index_marker made it): take the next id in one statement
-        table = cast(Table, StoryIndexState.__table__)
-        membership_id = int(
-            session.execute(
-                update(table)
-                .where(table.c.id == 1)
-                .values(last_membership=table.c.last_membership + 1)
-                .returning(table.c.last_membership)
-            ).scalar_one()
-        )
+def add_duplicate(
+    session: Session, article_id: int, original_id: int, similarity: float, *, at_once: bool = False
+) -> None:
+    """Record a near-copy: ``at_once`` as a plain INSERT now (one article placed), else for the session's
+    next flush, written with the others (``recluster``)."""
+    values = {"article_id": article_id, "original_id": original_id, "similarity": similarity}
+    if at_once:
+        session.execute(insert(cast(Table, Duplicate.__table__)), values)
     else:
-        state = _state(session)
-        state.last_membership = membership_id = int(state.last_membership) + 1
-    session.add(
-        ArticleStory(
-            id=membership_id,
-            article_id=article_id,
-            story_id=story_id,
-            similarity=similarity,
-            fingerprint=fingerprint,
-            features=features,
-        )
-    )
-    return membership_id
-
-
-def add_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> None:
-    session.add(Duplicate(article_id=article_id, original_id=original_id, similarity=similarity))
+        session.add(Duplicate(**values))

@@ -1,0 +1,172 @@
+"""Store: the story index's marker and lock — what an in-process story window checks to know whether the
+stored memberships moved under it, the lock that serializes placing articles, and the membership ids handed
+out from the marker (so that they only grow).
+
+A transaction that holds the lock and wrote a membership knows the marker without reading it again: no other
+writer can move it until the transaction ends (``_known_marker``), which saves the backfill's story pass a
+statement per article.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from sqlalchemy import Table, event, func, insert, literal, select, text, update
+from sqlalchemy.orm import Session
+
+from gazette.store.story_schema import ArticleStory, StoryIndexState
+
+
+@dataclass(frozen=True)
+class IndexMarker:
+    """Where the stored memberships stand: a window built at one marker is still right at a later one when
+    ``token`` and ``epoch`` are equal (memberships were only appended, ids above ``last_membership``)."""
+
+    token: str
+    epoch: int
+    last_membership: int
+
+
+def _state(session: Session) -> StoryIndexState:
+    state = session.scalars(
+        select(StoryIndexState).where(StoryIndexState.id == 1).execution_options(populate_existing=True)
+    ).first()
+    if state is None:  # a database whose state row is missing: start past every membership there
+        last = session.scalar(select(func.max(ArticleStory.id))) or 0
+        state = StoryIndexState(id=1, token=uuid.uuid4().hex, epoch=0, last_membership=int(last))
+        session.add(state)
+        session.flush()
+    return state
+
+
+# session.info keys: the transaction that holds the story lock, and the marker as this transaction last wrote it
+_LOCKED = "gazette_story_lock"
+_MARKER = "gazette_story_marker"
+
+
+def _known_marker(session: Session, *, trusted: bool = True) -> IndexMarker | None:
+    """The marker as this transaction last read it (``index_marker``) or, ``trusted``, wrote it under the story
+    lock (``add_membership``): no other writer can have moved it since then, so it is not read again.
+    Forgotten when a savepoint rolls back."""
+    known = session.info.get(_MARKER)
+    if known is None or known[0] is not session.get_transaction() or (trusted and not known[2]):
+        return None
+    return cast(IndexMarker, known[1])
+
+
+def _remember_marker(session: Session, marker: IndexMarker | None, *, trusted: bool = False) -> None:
+    if marker is None:
+        session.info.pop(_MARKER, None)
+        return
+    if not session.info.get("gazette_marker_watched"):
+        session.info["gazette_marker_watched"] = True
+        event.listen(session, "after_soft_rollback", lambda s, _previous: s.info.pop(_MARKER, None))
+    session.info[_MARKER] = (session.get_transaction(), marker, trusted)
+
+
+def index_marker(session: Session) -> IndexMarker:
+    """The current marker (one row read by its key; creates the row in a database that lacks it). Not read
+    again in a transaction that wrote it under the story lock (``_known_marker``)."""
+    known = _known_marker(session)
+    if known is not None:
+        return known
+    row = session.execute(
+        select(StoryIndexState.token, StoryIndexState.epoch, StoryIndexState.last_membership).where(
+            StoryIndexState.id == 1
+        )
+    ).first()
+    if row is None:
+        state = _state(session)
+        marker = IndexMarker(state.token, int(state.epoch), int(state.last_membership))
+    else:
+        marker = IndexMarker(str(row[0]), int(row[1]), int(row[2]))
+    _remember_marker(session, marker)
+    return marker
+
+
+def bump_epoch(session: Session) -> None:
+    """Tell every story window (in any process) that memberships were rewritten wholesale."""
+    _remember_marker(session, None)
+    state = _state(session)
+    state.epoch = int(state.epoch) + 1
+    session.flush()
+
+
+STORY_LOCK_KEY = 0x67617A5354  # "gazST": the PostgreSQL advisory lock that serializes story assignment
+
+
+def lock_story_assignment(session: Session) -> None:
+    """Serialize story assignment across processes until this transaction ends.
+
+    Two ingest workers placing articles on the same event at once would otherwise both start a new story.
+    PostgreSQL gets a transaction-scoped advisory lock; SQLite already allows one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED) is transaction:
+        return  # taken already in this transaction (a savepoint's rollback does not release it)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+    session.info[_LOCKED] = session.get_transaction()
+
+
+def add_membership(
+    session: Session,
+    article_id: int,
+    story_id: int,
+    similarity: float,
+    fingerprint: bytes,
+    features: dict[str, Any],
+    *,
+    marker_read: bool = False,
+) -> int:
+    """Write a membership row under the next id (call with the story lock held); returns that id.
+
+    The article's earlier row, if any, is gone by now (``detach_article``): windows that read rows past their
+    watermark see the new one and replace what they held for the article. ``marker_read``: ``index_marker``
+    was read in this transaction with the lock held, so the state row exists and the id is taken by one
+    UPDATE … RETURNING (no read first).
+    """
+    values: dict[str, Any] = {
+        "article_id": article_id,
+        "story_id": story_id,
+        "similarity": similarity,
+        "fingerprint": fingerprint,
+        "features": features,
+    }
+    if marker_read:  # the row exists (index_marker made it): take the next id and write the row at once
+        membership_id = _insert_next(session, values)
+    else:  # many (``recluster``): the session's flush writes them together
+        state = _state(session)
+        state.last_membership = membership_id = int(state.last_membership) + 1
+        session.add(ArticleStory(id=membership_id, **values))
+    # the marker read under the lock, moved on by this row alone, is what the next placement would read
+    known = _known_marker(session, trusted=False) if marker_read else None
+    if known is not None and known.last_membership == membership_id - 1:
+        _remember_marker(session, replace(known, last_membership=membership_id), trusted=True)
+    else:
+        _remember_marker(session, None)
+    return membership_id
+
+
+def _insert_next(session: Session, values: dict[str, Any]) -> int:
+    """Take the next membership id (UPDATE … RETURNING) and insert the row under it, as plain statements: one
+    on PostgreSQL, whose UPDATE can feed the INSERT (a data-modifying WITH), two elsewhere."""
+    state = cast(Table, StoryIndexState.__table__)
+    members = cast(Table, ArticleStory.__table__)
+    bump = (
+        update(state)
+        .where(state.c.id == 1)
+        .values(last_membership=state.c.last_membership + 1)
+        .returning(state.c.last_membership)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        taken = bump.cte("taken")
+        row = select(taken.c.last_membership, *(literal(v, members.c[k].type) for k, v in values.items()))
+        stmt = insert(members).from_select(["id", *values], row).returning(members.c.id)
+        return int(session.execute(stmt).scalar_one())
+    membership_id = int(session.execute(bump).scalar_one())
+    session.execute(insert(members), {"id": membership_id, **values})
+    return membership_id
