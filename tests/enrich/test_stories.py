@@ -20,10 +20,12 @@ from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
 from gazette.enrich.dedup import DuplicateIndex, Fingerprint, band_params
 from gazette.enrich.stories import (
+    MAX_CANDIDATES,
     Clusterer,
     Item,
     Placement,
     StoryFeatures,
+    _largest,
     extract_features,
     for_article,
     keep_story_ids,
@@ -684,3 +686,16 @@ def test_a_window_read_from_the_store_is_the_one_added_one_by_one(db: Database) 
     assert loaded._postings == reference._postings and loaded._slot_of == reference._slot_of
     for name in ("_df", "_gen", "_when", "_norm", "_lang"):
         assert np.array_equal(getattr(loaded, name), getattr(reference, name)), name
+
+
+@pytest.mark.parametrize("distinct", [3, 40, 1_000, None])
+@pytest.mark.parametrize("size", [51, 250, 1_000, 7_000])
+def test_largest_picks_the_set_argpartition_picks(size: int, distinct: int | None) -> None:
+    """The candidates kept are argpartition's, ties at the last place included (few distinct scores: many ties)."""
+    rng = np.random.default_rng(size * 7 + (distinct or 0))
+    for _ in range(20):
+        scores = rng.random(size) ** 4 if distinct is None else rng.integers(0, distinct, size) / distinct
+        expected = np.argpartition(-scores, MAX_CANDIDATES - 1)[:MAX_CANDIDATES]
+        chosen = _largest(scores, MAX_CANDIDATES)
+        assert len(chosen) == MAX_CANDIDATES
+        assert sorted(chosen.tolist()) == sorted(expected.tolist())
