@@ -539,10 +539,10 @@ class Clusterer:
             self._scratch = np.zeros(len(self._gen))
             self._first = np.zeros(len(self._gen), dtype=np.int32)
         np.add.at(self._scratch, every, contributions)
-        positions = np.arange(len(every))
+        positions = np.arange(len(every), dtype=np.int32)  # the dtype of _first: no conversion
         self._first[every] = positions
         unique = every[self._first[every] == positions]  # one position per slot: the last write
-        sums = self._scratch[unique].copy()
+        sums = self._scratch[unique]  # a copy already (an index array)
         self._scratch[unique] = 0.0
         return unique, sums
 
