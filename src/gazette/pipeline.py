@@ -1462,6 +1462,7 @@ def assign_story(
             if lone is not None and placement.story is None:
                 # a re-fetched article that stands alone again keeps its story's id and slug (its URL)
                 placement, story, lone.title = stories_stage.Placement(lone.id, 1.0), lone, row.title
+                same_source = False  # the story has no other member: nothing to look up
                 lone.first_seen = lone.updated_at = when
             elif lone is not None:
                 emptied = lone.id if story_store.refresh_story(session, lone.id) is None else None
