@@ -638,3 +638,39 @@ def test_county_votes_lend_each_county_a_name_may_lie_in():
     alone = Votes({}, {}, {}, {})
     alone.add_counties(county_votes(tagger.places, gaz.county_of, [("paris", paris)]))
     assert alone.county_support(counties_of(tagger.places, gaz.county_of, tennessee), "paris") == 0
+
+
+def test_a_list_of_states_reads_as_states():
+    """Names in a list of a country's regions are those regions, not the towns of their names in a listed state
+    (Oregon, Ohio; Washington, West Virginia)."""
+    text = "Cases were reported in Michigan, Oregon, New Mexico, Ohio, Washington, West Virginia and Wyoming."
+    found = {m.surface: m.place for m in find_mentions(text)}
+    assert {
+        surface: (p.kind, p.region_code) for surface, p in found.items() if surface != "West Virginia"
+    } == {
+        "Michigan": ("region", "US-MI"),
+        "Oregon": ("region", "US-OR"),
+        "New Mexico": ("region", "US-NM"),
+        "Ohio": ("region", "US-OH"),
+        "Washington": ("region", "US-WA"),
+        "Wyoming": ("region", "US-WY"),
+    }
+
+
+def test_washington_state_and_washington_dc():
+    state = {m.surface: m.place for m in find_mentions("A cow from a Washington state farm tested positive.")}
+    assert (state["Washington"].kind, state["Washington"].region_code) == ("region", "US-WA")
+    city = {
+        m.surface: m.place for m in find_mentions("She flew to Washington, D.C. and then to Oregon and Ohio.")
+    }
+    assert (city["Washington"].kind, city["Washington"].region_code) == ("city", "US-DC")
+
+
+def test_a_list_followed_by_counties_reads_as_counties():
+    text = "Collapses were reported in Harvey, Harper and Kingman counties, but no one was hurt."
+    found = {m.surface: m.place for m in find_mentions(text)}
+    assert {s: (p.kind, p.name, p.region_code) for s, p in found.items()} == {
+        "Harvey": ("county", "Harvey County", "US-KS"),
+        "Harper": ("county", "Harper County", "US-KS"),
+        "Kingman": ("county", "Kingman County", "US-KS"),
+    }

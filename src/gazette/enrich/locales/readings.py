@@ -22,6 +22,11 @@ COUNTRY_SHARE = 2.0  # what a town's reading gains when all the article's other 
 # prior (8). Measured with the fourth-round model, LGL country 0.9750 with 3 and the following word alone, 0.9753
 # with 4, 0.9760 with 4 and the address and age cases; GeoVirus and TR-News unchanged.
 LOCAL_USAGE = 4.0
+# What a region reading gains when the text says the name is a region: "Washington state", "the state of Oregon",
+# or a list of names that are mostly regions of one country ("Michigan, Oregon, New Mexico and Ohio", "Alberta,
+# Manitoba, Ontario and New Brunswick"). The same as a container naming the region: the words name its kind as a
+# container names its place (set so, not tuned on the bench).
+NAMED_REGION = 8.0
 
 
 class Scored(NamedTuple):
@@ -68,8 +73,12 @@ def plan_readings(
     source_country: str | None,
     local: bool,
     county_of: dict[int, tuple[int, ...]],
+    region_countries: frozenset[str] = frozenset(),
 ) -> Plan:
-    """What scores a candidate's readings apart from its article's current readings: computed once."""
+    """What scores a candidate's readings apart from its article's current readings: computed once.
+
+    ``region_countries``: the countries whose region the text says this name is (``Tagger._named_regions``; "*"
+    for any country)."""
     has_region = any(places[link.place_index].kind == "region" for link in candidate.links)
     # "Colombia" is the country, not the town of Colombia in Huila.
     countries_named = {
@@ -104,6 +113,8 @@ def plan_readings(
                 after_local.append(6.0)
             elif c.kind == "region" and c.region_code == p.region_code:
                 after_local.append(8.0)
+        if p.kind == "region" and ("*" in region_countries or p.country_code in region_countries):
+            after_local.append(NAMED_REGION)
         readings.append(
             PlannedReading(
                 link, p.country_code, p.region_code, prior(link), country_off,

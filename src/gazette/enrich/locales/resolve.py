@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -413,7 +414,77 @@ class Tagger:
                 containers[i] = kept[i + 1].links
         return containers
 
+    def _lists(self, text: str, kept: list[Candidate]) -> list[list[int]]:
+        """The lists of names ("Butler, Clark and Warren", "Oregon and Washington"): runs of two or more mentions
+        joined by commas, "and" or "or". Two names joined by a comma alone are a place and its container
+        ("Washington, D.C."), not a list."""
+        lists: list[list[int]] = []
+        run = [0] if kept else []
+        for i in range(1, len(kept)):
+            glue = text[kept[i - 1].end : kept[i].start]
+            if glue in LIST_GLUE:
+                run.append(i)
+                continue
+            lists.append(run)
+            run = [i]
+        lists.append(run)
+        return [
+            run
+            for run in lists
+            if len(run) >= 3 or (len(run) == 2 and text[kept[run[0]].end : kept[run[1]].start] != ", ")
+        ]
+
+    def _county_lists(self, text: str, kept: list[Candidate]) -> list[Candidate]:
+        """ "Butler, Clark, Hamilton and Warren counties": the names of a list followed by "counties" (or
+        "parishes") are read as those counties only."""
+        if "ounties" not in text and "arishes" not in text:
+            return kept
+        out = kept
+        for match in COUNTY_LIST.finditer(text):
+            suffix = " parish" if match.group(2).lower() == "parishes" else " county"
+            for i, c in enumerate(kept):
+                if c.start < match.start(1) or c.end > match.end(1):
+                    continue
+                key = fold_keeping_length(text[c.start : c.end]) + suffix
+                links = [
+                    Link(place_index, flags)
+                    for place_index, flags in self.gazetteer.names.get(key, ())
+                    if self.places[place_index].kind == "county"
+                ]
+                if links:
+                    if out is kept:
+                        out = list(kept)
+                    out[i] = Candidate(c.start, c.end, links)
+        return out
+
+    def _named_regions(
+        self, text: str, kept: list[Candidate], lists: list[list[int]]
+    ) -> list[frozenset[str]]:
+        """For each mention, the countries whose first-level region the text says it is: "*" (any) for
+        "Washington state" or "the state of Oregon"; a country when most of the other names of its list can be
+        regions of that country too ("Michigan, Oregon, New York and Ohio")."""
+        region_countries = [
+            {self.places[link.place_index].country_code for link in c.links if self.places[link.place_index].kind == "region"}
+            for c in kept
+        ]  # fmt: skip
+        named: list[set[str]] = [set() for _ in kept]
+        for run in lists:
+            for i in run:
+                for country in region_countries[i]:
+                    others = sum(country in region_countries[j] for j in run if j != i)
+                    if others and 2 * others >= len(run) - 1:
+                        named[i].add(country)
+        for i, c in enumerate(kept):
+            if region_countries[i] and (
+                STATE_AFTER.match(text, c.end) or STATE_BEFORE.search(text[max(0, c.start - 12) : c.start])
+            ):
+                named[i].add("*")
+        return [frozenset(n) for n in named]
+
     def _resolve(self, text: str, kept: list[Candidate], source_country: str | None) -> list[Mention]:
+        lists = self._lists(text, kept)
+        kept = self._county_lists(text, kept)
+        named = self._named_regions(text, kept, lists)
         containers = self._containers(text, kept)
         keys = [fold_keeping_length(text[c.start : c.end]) for c in kept]
         readings = [max(c.links, key=self._prior) for c in kept]
@@ -435,7 +506,7 @@ class Tagger:
         plan_of = []
         for i, candidate in enumerate(kept):
             container = containers.get(i)
-            signature = (keys[i], *candidate.links, None, *(container or ()), local[i])
+            signature = (keys[i], *candidate.links, None, *(container or ()), local[i], named[i])
             plan = plans.get(signature)
             if plan is None:
                 plan = plans[signature] = plan_readings(
@@ -448,6 +519,7 @@ class Tagger:
                     source_country,
                     local[i],
                     self.gazetteer.county_of,
+                    named[i],
                 )
             plan_of.append(plan)
         result: list[Mention] = []
@@ -513,6 +585,15 @@ class Tagger:
 
 
 LONE_ABROAD = "a small town abroad in an article set elsewhere"
+# What joins the names of a list ("Butler, Clark and Warren"; "Oregon or Washington").
+LIST_GLUE = frozenset((", ", " and ", ", and ", " or ", ", or ", " & "))
+# A list of names followed by their kind in the plural ("Douglas, Lancaster and Sarpy counties").
+_LIST_NAME = r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}"
+COUNTY_LIST = re.compile(
+    rf"((?:{_LIST_NAME}(?:, | and |, and | or |, or ))+{_LIST_NAME}) ([Cc]ounties|[Pp]arishes)\b"
+)
+STATE_AFTER = re.compile(r" state\b")  # "Washington state" (not "Washington State University")
+STATE_BEFORE = re.compile(r"\b[Ss]tate of $")
 
 
 _lock = threading.Lock()
