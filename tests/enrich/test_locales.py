@@ -674,3 +674,12 @@ def test_a_list_followed_by_counties_reads_as_counties():
         "Harper": ("county", "Harper County", "US-KS"),
         "Kingman": ("county", "Kingman County", "US-KS"),
     }
+
+
+def test_a_list_of_countries_reads_as_countries_and_a_container_is_no_list():
+    text = "Pilots from Gainesville, Texas flew for China, Canada, Britain and the Soviet Union."
+    found = {m.surface: m.place for m in find_mentions(text)}
+    assert (found["China"].kind, found["China"].country_code) == ("country", "CN")
+    assert (found["Gainesville"].kind, found["Gainesville"].region_code) == ("city", "US-TX")
+    pair = {m.surface: m.place for m in find_mentions("Prisons in Maracay, Aragua were searched.")}
+    assert (pair["Maracay"].kind, pair["Maracay"].region_code) == ("city", "VE-D")

@@ -24,7 +24,8 @@ COUNTRY_SHARE = 2.0  # what a town's reading gains when all the article's other 
 LOCAL_USAGE = 4.0
 # What a region reading gains when the text says the name is a region: "Washington state", "the state of Oregon",
 # or a list of names that are mostly regions of one country ("Michigan, Oregon, New Mexico and Ohio", "Alberta,
-# Manitoba, Ontario and New Brunswick"). The same as a container naming the region: the words name its kind as a
+# Manitoba, Ontario and New Brunswick"); and what a country reading gains in a list of countries ("China, Canada
+# and the Soviet Union"). The same as a container naming the region: the words name its kind as a
 # container names its place (set so, not tuned on the bench).
 NAMED_REGION = 8.0
 
@@ -78,7 +79,7 @@ def plan_readings(
     """What scores a candidate's readings apart from its article's current readings: computed once.
 
     ``region_countries``: the countries whose region the text says this name is (``Tagger._named_regions``; "*"
-    for any country)."""
+    for any country, "country" when the text says it is a country)."""
     has_region = any(places[link.place_index].kind == "region" for link in candidate.links)
     # "Colombia" is the country, not the town of Colombia in Huila.
     countries_named = {
@@ -114,6 +115,8 @@ def plan_readings(
             elif c.kind == "region" and c.region_code == p.region_code:
                 after_local.append(8.0)
         if p.kind == "region" and ("*" in region_countries or p.country_code in region_countries):
+            after_local.append(NAMED_REGION)
+        elif p.kind == "country" and "country" in region_countries:
             after_local.append(NAMED_REGION)
         readings.append(
             PlannedReading(

@@ -416,8 +416,8 @@ class Tagger:
 
     def _lists(self, text: str, kept: list[Candidate]) -> list[list[int]]:
         """The lists of names ("Butler, Clark and Warren", "Oregon and Washington"): runs of two or more mentions
-        joined by commas, "and" or "or". Two names joined by a comma alone are a place and its container
-        ("Washington, D.C."), not a list."""
+        joined by commas, "and" or "or". Two names joined by a comma alone are a list unless the second may
+        contain the first ("Washington, D.C.", "Maracay, Aragua")."""
         lists: list[list[int]] = []
         run = [0] if kept else []
         for i in range(1, len(kept)):
@@ -431,8 +431,33 @@ class Tagger:
         return [
             run
             for run in lists
-            if len(run) >= 3 or (len(run) == 2 and text[kept[run[0]].end : kept[run[1]].start] != ", ")
+            if len(run) >= 3
+            or (
+                len(run) == 2
+                and (
+                    text[kept[run[0]].end : kept[run[1]].start] != ", "
+                    or not self._may_contain(kept[run[1]], kept[run[0]])
+                )
+            )
         ]
+
+    def _may_contain(self, outer: Candidate, inner: Candidate) -> bool:
+        """Whether a reading of ``outer`` is a region or country that holds a reading of ``inner``."""
+        regions = set()
+        countries = set()
+        for link in outer.links:
+            p = self.places[link.place_index]
+            if p.kind == "region":
+                regions.add(p.region_code)
+            elif p.kind == "country":
+                countries.add(p.country_code)
+        for link in inner.links:
+            p = self.places[link.place_index]
+            if p.kind == "country":
+                continue
+            if p.country_code in countries or (p.kind != "region" and p.region_code in regions):
+                return True
+        return False
 
     def _county_lists(self, text: str, kept: list[Candidate]) -> list[Candidate]:
         """ "Butler, Clark, Hamilton and Warren counties": the names of a list followed by "counties" (or
@@ -462,14 +487,21 @@ class Tagger:
     ) -> list[frozenset[str]]:
         """For each mention, the countries whose first-level region the text says it is: "*" (any) for
         "Washington state" or "the state of Oregon"; a country when most of the other names of its list can be
-        regions of that country too ("Michigan, Oregon, New York and Ohio")."""
+        regions of that country too ("Michigan, Oregon, New York and Ohio"). ``COUNTRY`` when most of the other
+        names of its list are countries or areas ("China, Canada and the Soviet Union"): a country."""
         region_countries = [
             {self.places[link.place_index].country_code for link in c.links if self.places[link.place_index].kind == "region"}
             for c in kept
         ]  # fmt: skip
+        nations = [
+            any(self.places[link.place_index].kind in ("country", AREA) for link in c.links) for c in kept
+        ]
         named: list[set[str]] = [set() for _ in kept]
         for run in lists:
             for i in run:
+                others = sum(nations[j] for j in run if j != i)
+                if nations[i] and others and 2 * others >= len(run) - 1:
+                    named[i].add(COUNTRY)
                 for country in region_countries[i]:
                     others = sum(country in region_countries[j] for j in run if j != i)
                     if others and 2 * others >= len(run) - 1:
@@ -592,6 +624,7 @@ _LIST_NAME = r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}"
 COUNTY_LIST = re.compile(
     rf"((?:{_LIST_NAME}(?:, | and |, and | or |, or ))+{_LIST_NAME}) ([Cc]ounties|[Pp]arishes)\b"
 )
+COUNTRY = "country"  # in ``_named_regions``: the text says the name is a country
 STATE_AFTER = re.compile(r" state\b")  # "Washington state" (not "Washington State University")
 STATE_BEFORE = re.compile(r"\b[Ss]tate of $")
 
