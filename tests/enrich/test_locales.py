@@ -683,3 +683,15 @@ def test_a_list_of_countries_reads_as_countries_and_a_container_is_no_list():
     assert (found["Gainesville"].kind, found["Gainesville"].region_code) == ("city", "US-TX")
     pair = {m.surface: m.place for m in find_mentions("Prisons in Maracay, Aragua were searched.")}
     assert (pair["Maracay"].kind, pair["Maracay"].region_code) == ("city", "VE-D")
+
+
+def test_abkhazia_is_a_region_of_georgia():
+    found = {
+        m.surface: m.place
+        for m in find_mentions("Two Abkhaz servicemen were hurt in Abkhazia, Georgia said.")
+    }
+    assert {s: (p.kind, p.region_code, p.country_code) for s, p in found.items()} == {
+        "Abkhaz": ("region", "GE-AB", "GE"),
+        "Abkhazia": ("region", "GE-AB", "GE"),
+        "Georgia": ("country", None, "GE"),
+    }

@@ -291,6 +291,8 @@ class GazetteerBuilder:
                 self.link(variant, idx)
         for alias in handnames.REGION_ALIASES.get(code, ()):
             self.link(alias, idx)
+        for demonym in handnames.REGION_DEMONYMS.get(code, ()):
+            self.link(demonym, idx, DEMONYM)
         for abbr in handnames.REGION_ABBREVIATIONS.get(code, ()):
             self.link(abbr, idx, EXACT_CASE)
         if sub.country_code == "US":

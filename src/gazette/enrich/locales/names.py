@@ -85,7 +85,7 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "FM": ("Micronesia",),
     "HK": ("Hong Kong",),
     "TT": ("Trinidad", "Trinidad and Tobago", "Trinidad y Tobago"),
-    "GE": ("South Ossetia", "Abkhazia"),
+    "GE": ("South Ossetia",),  # Abkhazia is a region of its own in ISO 3166-2 (GE-AB): read as that region
     "MO": ("Macau", "Macao"),
 }
 
@@ -161,7 +161,7 @@ US American Americans estadounidense estadounidenses norteamericano norteamerica
 UY Uruguayan Uruguayans uruguayo uruguaya uruguayos
 VE Venezuelan Venezuelans venezolano venezolana venezolanos venezolanas
 VN Vietnamese vietnamita vietnamitas
-GE Georgian Georgians georgiano georgiana Abkhaz Abkhazian Ossetian
+GE Georgian Georgians georgiano georgiana Ossetian
 PS Palestinian Palestinians palestino palestina palestinos
 SD Sudanese sudanés sudanesa
 SS South Sudanese
@@ -261,6 +261,12 @@ REGION_ALIASES: dict[str, tuple[str, ...]] = {
     "CN-XZ": ("Tibet",),
     "RU-MOW": ("Moscow", "Moscú"),
     "RU-SPE": ("Saint Petersburg", "St. Petersburg", "San Petersburgo"),
+}
+
+# Adjectives of a first-level region that is named as a place of its own ("Abkhaz servicemen": Abkhazia, not all
+# of Georgia).
+REGION_DEMONYMS: dict[str, tuple[str, ...]] = {
+    "GE-AB": ("Abkhaz", "Abkhazian", "Abkhazians"),
 }
 
 REGION_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
