@@ -114,9 +114,10 @@ def plan_readings(
                 after_local.append(6.0)
             elif c.kind == "region" and c.region_code == p.region_code:
                 after_local.append(8.0)
-        if p.kind == "region" and ("*" in region_countries or p.country_code in region_countries):
-            after_local.append(NAMED_REGION)
-        elif p.kind == "country" and "country" in region_countries:
+        if region_countries and (
+            (p.kind == "region" and ("*" in region_countries or p.country_code in region_countries))
+            or (p.kind == "country" and "country" in region_countries)
+        ):
             after_local.append(NAMED_REGION)
         readings.append(
             PlannedReading(

@@ -465,10 +465,13 @@ class Tagger:
         if "ounties" not in text and "arishes" not in text:
             return kept
         out = kept
-        for match in COUNTY_LIST.finditer(text):
-            suffix = " parish" if match.group(2).lower() == "parishes" else " county"
+        for plural in KIND_PLURAL.finditer(text):
+            match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
+            if match is None:
+                continue
+            suffix = " parish" if plural.group(1).lower() == "parishes" else " county"
             for i, c in enumerate(kept):
-                if c.start < match.start(1) or c.end > match.end(1):
+                if c.start < match.start() or c.end > match.end():
                     continue
                 key = fold_keeping_length(text[c.start : c.end]) + suffix
                 links = [
@@ -489,29 +492,32 @@ class Tagger:
         "Washington state" or "the state of Oregon"; a country when most of the other names of its list can be
         regions of that country too ("Michigan, Oregon, New York and Ohio"). ``COUNTRY`` when most of the other
         names of its list are countries or areas ("China, Canada and the Soviet Union"): a country."""
-        region_countries = [
-            {self.places[link.place_index].country_code for link in c.links if self.places[link.place_index].kind == "region"}
-            for c in kept
-        ]  # fmt: skip
-        nations = [
-            any(self.places[link.place_index].kind in ("country", AREA) for link in c.links) for c in kept
-        ]
         named: list[set[str]] = [set() for _ in kept]
         for run in lists:
-            for i in run:
-                others = sum(nations[j] for j in run if j != i)
-                if nations[i] and others and 2 * others >= len(run) - 1:
+            regions = [self._region_countries(kept[i]) for i in run]
+            nations = [
+                any(self.places[link.place_index].kind in ("country", AREA) for link in kept[i].links)
+                for i in run
+            ]
+            half = (len(run) - 1) / 2
+            for n, i in enumerate(run):
+                if nations[n] and 0 < sum(nations) - 1 >= half:
                     named[i].add(COUNTRY)
-                for country in region_countries[i]:
-                    others = sum(country in region_countries[j] for j in run if j != i)
-                    if others and 2 * others >= len(run) - 1:
+                for country in regions[n]:
+                    others = sum(country in r for r in regions) - 1
+                    if others and others >= half:
                         named[i].add(country)
         for i, c in enumerate(kept):
-            if region_countries[i] and (
-                STATE_AFTER.match(text, c.end) or STATE_BEFORE.search(text[max(0, c.start - 12) : c.start])
-            ):
+            if (
+                STATE_AFTER.match(text, c.end) or STATE_BEFORE.search(text, max(0, c.start - 12), c.start)
+            ) and self._region_countries(c):
                 named[i].add("*")
         return [frozenset(n) for n in named]
+
+    def _region_countries(self, candidate: Candidate) -> set[str]:
+        """The countries of which the candidate may name a first-level region."""
+        places = self.places
+        return {places[link.place_index].country_code for link in candidate.links if places[link.place_index].kind == "region"}  # fmt: skip
 
     def _resolve(self, text: str, kept: list[Candidate], source_country: str | None) -> list[Mention]:
         lists = self._lists(text, kept)
@@ -621,12 +627,11 @@ LONE_ABROAD = "a small town abroad in an article set elsewhere"
 LIST_GLUE = frozenset((", ", " and ", ", and ", " or ", ", or ", " & "))
 # A list of names followed by their kind in the plural ("Douglas, Lancaster and Sarpy counties").
 _LIST_NAME = r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}"
-COUNTY_LIST = re.compile(
-    rf"((?:{_LIST_NAME}(?:, | and |, and | or |, or ))+{_LIST_NAME}) ([Cc]ounties|[Pp]arishes)\b"
-)
+COUNTY_LIST = re.compile(rf"(?:{_LIST_NAME}(?:, | and |, and | or |, or ))+{_LIST_NAME}\Z")
+KIND_PLURAL = re.compile(r" ([Cc]ounties|[Pp]arishes)\b")
 COUNTRY = "country"  # in ``_named_regions``: the text says the name is a country
 STATE_AFTER = re.compile(r" state\b")  # "Washington state" (not "Washington State University")
-STATE_BEFORE = re.compile(r"\b[Ss]tate of $")
+STATE_BEFORE = re.compile(r"\b[Ss]tate of \Z")
 
 
 _lock = threading.Lock()
