@@ -37,8 +37,8 @@ The toponym recogniser's weights (logistic regression, {features} features, {siz
 - Training data: every gazetteer, area and street-pattern candidate in LGL ({lgl} articles), TR-News ({trnews})
   and GeoVirus ({geovirus}) from milangritta/Pragmatic-Guide-to-Geoparsing-Evaluation, and every name inside a
   longer candidate ("Florida" in "Florida Highway"), labelled by the gold toponym spans ({rows} candidates,
-  {positives} toponyms). Demonyms are not scored (GeoVirus does not annotate them;
-  the tagger keeps every demonym that names no currency or language).
+  {positives} toponyms). Demonyms ("Russian", "Palestinians") are scored with features of their own
+  (`recognise.demonym_features`), trained on LGL and TR-News only: GeoVirus does not annotate them.
 - Licence of the training data: GPL-3.0. The features carry no word of those texts: the span's shape, what the
   gazetteer says of the name, our own context word lists in `names.py`, position (after a hyphen, inside a
   longer candidate), repetition and whether the name stands where only a place can elsewhere in the article, and

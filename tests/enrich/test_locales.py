@@ -377,6 +377,28 @@ def test_recogniser_features_carry_no_words_of_the_text():
                 assert word.lower() not in feature.lower().split("=")[-1].split("|"), (feature, word)
 
 
+def test_recogniser_weighs_a_demonym_by_the_word_after_it():
+    """ "Russian troops" names the country; "Italian food" a cuisine: the features say which, in no word of the
+    text, and the shipped model keeps the one (a country's demonym from 0.4, as a big city) and drops the other."""
+    from gazette.enrich.locales.recognise import load_model
+
+    tagger = get_tagger()
+    text = "Russian troops crossed the border on Monday. The new restaurant serves Italian food downtown."
+    found = tagger.candidates(text, with_features=True)
+    rows = {f.context.surface: row for f, row in tagger.feature_rows(text, found)}
+    assert "demonym|next=state" in rows["Russian"]
+    assert "demonym|next=culture" in rows["Italian"]
+    for row in rows.values():
+        for feature in row:
+            for word in text.replace(".", " ").split():
+                assert word.lower() not in feature.lower().split("=")[-1].split("|"), (feature, word)
+    model = load_model()
+    assert model is not None
+    assert model.probability(rows["Russian"]) > 0.5 > model.probability(rows["Italian"])
+    kept = {m.surface for m in tagger.find_mentions(text)}
+    assert "Russian" in kept and "Italian" not in kept
+
+
 def test_shipped_model_is_small_and_records_its_data_and_licence():
     from gazette.enrich.locales.recognise import MODEL_PATH, load_model
 

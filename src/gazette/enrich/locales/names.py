@@ -465,6 +465,10 @@ INSTITUTIONS: frozenset[str] = frozenset({
     "middle", "elementary", "regional", "memorial", "municipal", "township", "village", "police's",
     "planning", "zoning", "housing", "water", "utilities", "court", "district", "area", "airport",
     "historical", "convention", "downtown", "fairgrounds", "commission", "commissioners",
+    # a town's own clubs, services and buildings: "Tega Cay Volunteer Fire Department", "Flemington Elks Lodge"
+    "volunteer", "volunteers", "museum", "lodge", "elks", "rotary", "kiwanis", "metropolitan", "recreation",
+    "marina", "senior", "seniors", "junior", "youth", "rescue", "emergency", "ambulance", "transit", "zoo",
+    "symphony", "historic", "farmers", "selectman", "selectmen", "aldermen", "firefighters", "officers",
 })  # fmt: skip
 ORGANISATION_SUFFIXES: frozenset[str] = frozenset({
     "post", "times", "tech", "university", "college", "inc", "corp", "company", "airlines",
@@ -501,6 +505,29 @@ PERSON_VERBS: frozenset[str] = frozenset({
     "said", "says", "told", "added", "asked", "denied", "admitted", "pleaded", "testified", "wrote",
     "explained", "noted", "believes", "thinks", "could", "would", "should", "might", "also", "dijo",
     "afirmo", "declaro",
+})  # fmt: skip
+# Words after a demonym that make it a culture's, not a place's: "Italian food", "Irish songs", "British author".
+CULTURE_NEXT: frozenset[str] = frozenset({
+    "food", "foods", "cuisine", "restaurant", "restaurants", "dish", "dishes", "cooking", "wine", "wines",
+    "beer", "cheese", "bread", "coffee", "tea", "music", "musician", "musicians", "song", "songs", "dance",
+    "dancing", "dancer", "dancers", "film", "films", "filmmaker", "movie", "movies", "director", "actor",
+    "actress", "actors", "author", "authors", "writer", "writers", "novelist", "novel", "poet", "poetry",
+    "artist", "artists", "painter", "painting", "art", "singer", "band", "composer", "opera", "chef",
+    "style", "design", "designer", "fashion", "festival", "heritage", "descent", "ancestry", "accent",
+    "culture", "cultural", "tradition", "traditional", "history", "literature", "philosopher", "scholar",
+    "car", "cars", "bulldog", "shepherd", "breed", "horse", "dressing", "fries", "toast", "word", "words",
+    "version", "edition", "champion", "team", "player", "players", "club", "league", "open", "grand",
+})  # fmt: skip
+# Words after a demonym that make it the state's or its people's: "Russian troops", "Georgian government".
+STATE_NEXT: frozenset[str] = frozenset({
+    "troops", "forces", "army", "military", "soldiers", "navy", "government", "officials", "authorities",
+    "president", "prime", "minister", "ministry", "foreign", "defense", "defence", "parliament", "leader",
+    "leaders", "police", "border", "borders", "territory", "side", "capital", "embassy", "ambassador",
+    "diplomats", "diplomat", "citizens", "citizen", "nationals", "national", "people", "state", "regime",
+    "officials'", "peacekeepers", "villages", "village", "town", "towns", "city", "cities", "region",
+    "economy", "media", "press", "court", "courts", "election", "elections", "opposition", "rebels",
+    "separatists", "refugees", "settlers", "settlements", "attack", "attacks", "aggression", "invasion",
+    "occupation", "republic", "administration", "counterpart", "counterparts", "delegation", "security",
 })  # fmt: skip
 COMMON_WORDS: frozenset[str] = frozenset({
     "mobile", "reading", "march", "may", "young", "bath", "nice", "split", "sale", "hope",

@@ -4,7 +4,8 @@ Candidates come from the gazetteer, the hand-written areas and the feature patte
 a logistic regression over features that carry no word of any training text: the shape of the span, what the
 gazetteer knows of the name, our own context word lists (``names.py``), position, and which rules
 (``rules.py``) object. Its weights ship as a small JSON file (``enrich/data/toponym_model.json``), built by
-``bench/train_toponyms.py``; with no model file the tagger falls back to the rules alone.
+``bench/train_toponyms.py``; with no model file the tagger falls back to the rules alone. A demonym is weighed
+on features of its own (``demonym_features``): "Russian troops" names the country, "Italian food" a cuisine.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ _LISTED: dict[str, str] = {}  # a word's label in our lists ("" for none), looke
 
 def _listed(key: str) -> str:
     for label, words in (
+        ("local_body", handnames.LOCAL_BODIES),
         ("title", handnames.TITLES),
         ("locative", handnames.LOCATIVE_WORDS),
         ("strong_prefix", handnames.STRONG_PLACE_PREFIXES),
@@ -241,6 +243,49 @@ def usage_features(ctx: Context) -> list[str]:
     return out
 
 
+_TITLE_WINDOW = 50
+_WORDS = re.compile(r"[^\W\d_][\w'’]*")
+
+
+def title_case_around(text: str, start: int, end: int) -> bool:
+    """Whether the words around the name are nearly all capitalised, as in a headline: there a capital says
+    nothing of a name."""
+    words = _WORDS.findall(text, max(0, start - _TITLE_WINDOW), start)[-4:]
+    words += _WORDS.findall(text, end, end + _TITLE_WINDOW)[:4]
+    words = [w for w in words if len(w) > 3]
+    return len(words) >= 3 and sum(1 for w in words if w[0].isupper()) >= len(words) - (len(words) > 5)
+
+
+def demonym_features(ctx: Context, repeats: int) -> list[str]:
+    """A demonym's features: whether it names a country's state or people ("Russian troops", "Palestinians")
+    or a culture ("Italian food", "a British author"), read from the words around it and our own lists."""
+    next_key = ctx.next_key if ctx.next_sep == " " else ""
+    if next_key in handnames.CULTURE_NEXT:
+        follower = "culture"
+    elif next_key in handnames.STATE_NEXT:
+        follower = "state"
+    else:
+        follower = word_class(ctx.next_key, ctx.next_word)
+    prev_class = word_class(ctx.prev_key, ctx.prev_word)
+    plural = ctx.surface.endswith("s")
+    out = [
+        "demonym",
+        "demonym|next=" + follower,
+        "demonym|next_sep=" + ctx.next_sep.strip()[:1],
+        "demonym|prev=" + prev_class,
+        "demonym|plural=" + str(plural),
+        f"demonym|plural={plural}|next={follower}",
+        "demonym|words=" + str(min(len(ctx.surface.split()), 2)),
+        "demonym|shape=" + shape(ctx.surface),
+        "demonym|repeats=" + _bucket(repeats, (2, 3, 5)),
+    ]
+    if sentence_start(ctx.text, ctx.candidate.start):
+        out.append("demonym|sentence_start")
+    if title_case_around(ctx.text, ctx.candidate.start, ctx.candidate.end):
+        out.append("demonym|title_case_around")
+    return out
+
+
 # -- what the features read from the whole article --------------------------------------------------
 
 
@@ -333,11 +378,11 @@ class ArticleFeatures:
     acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     shared: dict[tuple[object, ...], tuple[int, int]] = field(default_factory=dict)
 
-    def row(self, f: Found) -> list[str] | None:
-        """The recogniser's features of one candidate (``None`` for a demonym, which needs none)."""
-        if is_demonym(f.candidate):
-            return None
+    def row(self, f: Found) -> list[str]:
+        """The recogniser's features of one candidate (a demonym's are its own: ``demonym_features``)."""
         key = f.context.key
+        if is_demonym(f.candidate):
+            return demonym_features(f.context, self.repeats[key])
         row = features(
             f.context,
             origin=f.origin,
