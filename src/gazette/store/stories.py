@@ -23,6 +23,7 @@ from gazette.store.story_index import IndexMarker as IndexMarker
 from gazette.store.story_index import add_membership as add_membership
 from gazette.store.story_index import bump_epoch as bump_epoch
 from gazette.store.story_index import index_marker as index_marker
+from gazette.store.story_index import index_marker_with
 from gazette.store.story_index import lock_story_assignment as lock_story_assignment
 from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryRedirect
 
@@ -72,6 +73,30 @@ def membership(session: Session, article_id: int) -> ArticleStory | None:
 
 def duplicate_row(session: Session, article_id: int) -> Duplicate | None:
     return session.scalar(select(Duplicate).where(Duplicate.article_id == article_id))
+
+
+class _Unread:
+    """``marker_and_same_hash``'s answer when it did not look for the same hash (``earliest_same_hash`` then)."""
+
+
+UNREAD = _Unread()
+SameHash = tuple[int, int, int | None] | None
+
+
+def marker_and_same_hash(session: Session, article: Article) -> tuple[IndexMarker, SameHash | _Unread]:
+    """``index_marker`` and ``earliest_same_hash`` in one statement (call with the story lock held, so that no
+    other writer moves either before the article is placed); ``UNREAD`` for the second when the marker was
+    known in this transaction already, so that nothing was read."""
+    if not article.content_hash:
+        return index_marker(session), None
+    params = {"content_hash": article.content_hash, "article_id": article.id}
+    found = index_marker_with(session, _EARLIEST_SAME_HASH, params)
+    if found is None:
+        return index_marker(session), UNREAD
+    marker, (same_id, story_id, original_id) = found
+    if same_id is None:
+        return marker, None
+    return marker, (int(same_id), int(story_id), None if original_id is None else int(original_id))
 
 
 def earliest_same_hash(session: Session, article: Article) -> tuple[int, int, int | None] | None:

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, true, update
 from sqlalchemy.orm import Session
 
 from gazette.store.story_schema import ArticleStory, StoryIndexState
@@ -89,6 +89,33 @@ def index_marker(session: Session) -> IndexMarker:
         marker = IndexMarker(str(row[0]), int(row[1]), int(row[2]))
     _remember_marker(session, marker)
     return marker
+
+
+def index_marker_with(
+    session: Session, extra: Any, params: dict[str, Any]
+) -> tuple[IndexMarker, tuple[Any, ...]] | None:
+    """``index_marker`` read with the first row of ``extra`` (a query of its own, with ``params``) in the
+    same statement, saving a round trip; its columns are None when it has no row. None when the marker is
+    not read (known in this transaction already, or no state row yet): ``index_marker`` then."""
+    if _known_marker(session) is not None:
+        return None
+    session.flush()  # what the query's autoflush wrote before
+    row = session.connection().execute(_marker_with(extra), params).first()
+    if row is None:
+        return None
+    marker = IndexMarker(str(row[0]), int(row[1]), int(row[2]))
+    _remember_marker(session, marker)
+    return marker, tuple(row[3:])
+
+
+@functools.cache
+def _marker_with(extra: Any) -> Any:
+    found = extra.subquery()
+    return (
+        select(_STATE.c.token, _STATE.c.epoch, _STATE.c.last_membership, *found.c)
+        .select_from(_STATE.outerjoin(found, true()))
+        .where(_STATE.c.id == 1)
+    )
 
 
 def bump_epoch(session: Session) -> None:
