@@ -1219,9 +1219,11 @@ class StoryWindow:
             if self.low is None or floor > self.low:
                 self.low = floor
 
-    def sync(self, session: Any, when: datetime) -> None:
-        """Bring the window up to what is stored (the caller holds the story lock)."""
-        marker = story_store.index_marker(session)
+    def sync(self, session: Any, when: datetime, marker: story_store.IndexMarker | None = None) -> None:
+        """Bring the window up to what is stored (the caller holds the story lock); ``marker``: the store's,
+        read under that lock already."""
+        if marker is None:
+            marker = story_store.index_marker(session)
         old = self.marker
         if (
             old is None
@@ -1393,11 +1395,18 @@ def _record_story(
     return StoryResult(story_id, is_new, original_id, similarity, membership)
 
 
-def _same_bytes(session: Any, row: Any, placement: stories_stage.Placement) -> stories_stage.Placement:
-    """The same bytes stored earlier, however long ago, are a copy too."""
+def _same_bytes(
+    session: Any,
+    row: Any,
+    placement: stories_stage.Placement,
+    same: Any = story_store.UNREAD,
+) -> stories_stage.Placement:
+    """The same bytes stored earlier, however long ago, are a copy too (``same``: the stored one, looked up
+    already by ``story_store.marker_and_same_hash``)."""
     if placement.duplicate_of is not None:
         return placement
-    same = story_store.earliest_same_hash(session, row)
+    if same is story_store.UNREAD:
+        same = story_store.earliest_same_hash(session, row)
     if same is None:
         return placement
     same_id, story_id, original_id = same
@@ -1439,7 +1448,8 @@ def assign_story(
     _watch_rollbacks(session, window)
     with window.lock:
         try:
-            window.sync(session, when)
+            marker, same = story_store.marker_and_same_hash(session, row)  # one statement for both
+            window.sync(session, when, marker)
             if window.covers(when):
                 clusterer = window.clusterer
             else:  # a straggler, older than the kept window reaches: a window of its own
@@ -1448,7 +1458,7 @@ def assign_story(
                     session, row.id, when, window.clusterer.window
                 )
             clusterer.discard(row.id)
-            placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp))
+            placement = _same_bytes(session, row, clusterer.place(row.id, when, features, fp), same)
             story, same_source = None, None
             if placement.story is not None:
                 story, same_source = story_store.story_for_member(

@@ -8,15 +8,16 @@ written over the stored row: a feed must not retitle or re-point an article it d
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from slugify import slugify
-from sqlalchemy import and_, case, exists, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, bindparam, exists, insert, null, or_, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gazette import models
 from gazette.store import corrections, search
@@ -42,20 +43,49 @@ def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
     return when.strftime("%Y/%m/%d")
 
 
-def _unique_slug(session: Session, date_path: str, title: str, exclude_id: int | None = None) -> str:
-    """A slug free that day: no stored article has it, and no unpublished one had it (its permalink keeps
-    answering 410 Gone rather than showing another article)."""
+def _slug_of(title: str) -> str:
+    return slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
+
+
+@functools.cache
+def _slug_check() -> Any:
+    """(the article holding a slug that day, whether an unpublished article had it): one statement, built once."""
     from gazette.store.tombstones import Tombstone
 
-    base = slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
+    articles, tombstones = _ARTICLES, cast(Table, Tombstone.__table__)
+    stored = (
+        select(articles.c.id)
+        .where(articles.c.date_path == bindparam("date_path"), articles.c.slug == bindparam("slug"))
+        .limit(1)
+    )
+    buried = exists().where(
+        tombstones.c.date_path == bindparam("date_path"), tombstones.c.slug == bindparam("slug")
+    )
+    return stored.scalar_subquery(), buried
+
+
+def _slug_free(found: int | None, taken_down: bool, exclude_id: int | None) -> bool:
+    return (found is None or found == exclude_id) and not taken_down
+
+
+def _unique_slug(
+    session: Session, date_path: str, title: str, exclude_id: int | None = None, *, base_taken: bool = False
+) -> str:
+    """A slug free that day: no stored article has it, and no unpublished one had it (its permalink keeps
+    answering 410 Gone rather than showing another article). ``base_taken``: the title's own slug is known
+    taken already (``_existing_or_same`` looked), so the tries start after it."""
+    base = _slug_of(title)
     slug, n = base, 2
-    while (
-        True
-    ):  # one query a try: the slug's article (one at most, by uq_articles_day_slug) and its tombstone
-        stored = select(Article.id).where(Article.date_path == date_path, Article.slug == slug).limit(1)
-        buried = exists().where(Tombstone.date_path == date_path, Tombstone.slug == slug)
-        found, taken_down = session.execute(select(stored.scalar_subquery(), buried)).one()
-        if (found is None or found == exclude_id) and not taken_down:
+    if base_taken:
+        slug, n = f"{base}-{n}", n + 1
+    stored, buried = _slug_check()
+    stmt = select(stored, buried)
+    session.flush()  # what the query's autoflush wrote before
+    connection = session.connection()
+    # one query a try: the slug's article (one at most, by uq_articles_day_slug) and its tombstone
+    while True:
+        found, taken_down = connection.execute(stmt, {"date_path": date_path, "slug": slug}).one()
+        if _slug_free(found, taken_down, exclude_id):
             return slug
         slug, n = f"{base}-{n}", n + 1
 
@@ -88,26 +118,59 @@ def find_same_content(
     return session.scalars(select(Article).where(same).order_by(Article.id).limit(1)).first()
 
 
-def _existing_or_same(
-    session: Session, article: models.Article, *, source_id: int | None, feed_id: int | None
-) -> tuple[Article | None, Article | None]:
-    """``find_existing`` and, when it finds nothing, ``find_same_content``, in one query."""
-    same = _same_content(article, source_id=source_id, feed_id=feed_id)
-    if same is None:
-        return find_existing(session, article), None
-    url_match = Article.canonical_url == article.canonical_url
-    stmt = (
-        select(Article)
-        .where(or_(url_match, same))
-        .order_by(case((url_match, 0), else_=1), Article.id)
-        .limit(1)
+_ARTICLES = cast(Table, Article.__table__)
+
+
+@functools.cache
+def _lookup(publisher: str | None) -> Any:
+    """The statement of ``_existing_or_same``: the article stored under the canonical URL, the first the same
+    publisher (``source``: by source id; ``feed``: a feed with no source) stored with the same text, and the
+    answers of the slug check for the title's own slug — one row, built once per kind of publisher."""
+    a = _ARTICLES
+    url_id = select(a.c.id).where(a.c.canonical_url == bindparam("url")).scalar_subquery()
+    stored, buried = _slug_check()
+    if publisher is None:
+        return select(url_id, null(), stored, buried)
+    owner = (
+        a.c.source_id == bindparam("source_id")
+        if publisher == "source"
+        else and_(a.c.source_id.is_(None), a.c.feed_id == bindparam("feed_id"))
     )
-    found = session.scalars(stmt).first()
-    if found is None:
-        return None, None
-    if found.canonical_url == article.canonical_url:
-        return found, None
-    return None, found
+    same_id = (
+        select(a.c.id)
+        .where(a.c.content_hash == bindparam("content_hash"), owner)
+        .order_by(a.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(url_id, same_id, stored, buried)
+
+
+def _existing_or_same(
+    session: Session,
+    article: models.Article,
+    *,
+    source_id: int | None,
+    feed_id: int | None,
+    date_path: str,
+    slug: str,
+) -> tuple[Article | None, Article | None, bool]:
+    """``find_existing`` and, when it finds nothing, ``find_same_content``, with whether ``slug`` is free that
+    day (``_unique_slug``'s first try), in one query; a row found is read whole by its id (none is read when
+    the session holds it already)."""
+    publisher = None
+    if article.content_hash and (source_id is not None or feed_id is not None):
+        publisher = "source" if source_id is not None else "feed"
+    params: dict[str, Any] = {"url": article.canonical_url, "date_path": date_path, "slug": slug}
+    if publisher is not None:
+        params.update(content_hash=article.content_hash, source_id=source_id, feed_id=feed_id)
+    session.flush()  # what the query's autoflush wrote before
+    url_id, same_id, found, taken_down = session.connection().execute(_lookup(publisher), params).one()
+    if url_id is not None:
+        return session.get(Article, url_id), None, False
+    if same_id is not None:
+        return None, session.get(Article, same_id), False
+    return None, None, _slug_free(found, taken_down, None)
 
 
 def known_urls(session: Session, urls: list[str]) -> set[str]:
@@ -170,12 +233,41 @@ def _insert_enrichment(session: Session, article_id: int, article: models.Articl
     """A new row's places and brief: one executemany each, where the ORM would insert them one by one to read
     each new id back (SQLite cannot return the ids of a many-row insert in order)."""
     locales, brief = enrichment_rows(article_id, article)
-    # render_nulls: a None is written as NULL (no column it can be None in has a default), so that every row
-    # has the same columns and goes in one executemany
+    # Core statements on the session's connection: every row has the same columns (a None is written as
+    # NULL), so each goes in one executemany, without the ORM's bulk path around it
+    connection = session.connection()
     if locales:
-        session.execute(insert(ArticleLocale).execution_options(render_nulls=True), locales)
+        connection.execute(_insert_of(ArticleLocale), locales)
     if brief:
-        session.execute(insert(BriefSentenceRow).execution_options(render_nulls=True), brief)
+        connection.execute(_insert_of(BriefSentenceRow), brief)
+
+
+@functools.cache
+def _insert_of(model: type[Any]) -> Any:
+    return insert(cast(Table, model.__table__))
+
+
+_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+
+
+def _insert_new(
+    session: Session, values: dict[str, Any], index_entry: search.PreparedEntry | None
+) -> Article:
+    """Insert a new article row and its search index entry as plain statements (what the ORM's flush and
+    ``search``'s insert event write, without the unit of work around them), and return the row as the
+    session's persistent object."""
+    connection = session.connection()
+    article_id = connection.execute(_INSERT_ARTICLE, values).scalar_one()
+    search.write_entries(
+        connection,
+        [(article_id, values["title"] or "", values["text"] or "", values["language"])],
+        index_entry,
+        new=True,
+    )
+    row = Article(id=article_id, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _set_section(row: Article, article: models.Article) -> None:
@@ -221,7 +313,11 @@ def save_article(
     """
     now = now or datetime.now(UTC)
     fetched_at = article.fetched_at or now
-    row, same = _existing_or_same(session, article, source_id=source_id, feed_id=feed_id)
+    date_path = date_path_for(article.published_at, fetched_at)
+    first_slug = _slug_of(article.title)
+    row, same, slug_free = _existing_or_same(
+        session, article, source_id=source_id, feed_id=feed_id, date_path=date_path, slug=first_slug
+    )
     if row is None:
         if same is not None:
             logger.info(
@@ -232,30 +328,32 @@ def save_article(
             )
             return same, SaveResult.DUPLICATE
     if row is None:
-        date_path = date_path_for(article.published_at, fetched_at)
-        row = Article(
-            canonical_url=article.canonical_url,
-            original_url=article.url,
-            guid=article.guid,
-            source_id=source_id,
-            feed_id=feed_id,
-            title=article.title,
-            author=article.author,
-            site=article.site,
-            language=article.language,
-            published_at=article.published_at,
-            updated_at=article.updated_at,
-            fetched_at=fetched_at,
-            text=article.text,
-            html=article.html,
-            content_hash=article.content_hash,
-            date_path=date_path,
-            slug=_unique_slug(session, date_path, article.title),
-        )
-        _set_section(row, article)
-        search.use_prepared_entry(row, index_entry)
-        session.add(row)
-        session.flush()
+        section = article.section
+        values = {
+            "canonical_url": article.canonical_url,
+            "original_url": article.url,
+            "guid": article.guid,
+            "source_id": source_id,
+            "feed_id": feed_id,
+            "title": article.title,
+            "author": article.author,
+            "site": article.site,
+            "language": article.language,
+            "published_at": article.published_at,
+            "updated_at": article.updated_at,
+            "fetched_at": fetched_at,
+            "text": article.text,
+            "html": article.html,
+            "content_hash": article.content_hash,
+            "section": section.slug if section is not None else None,
+            "section_confidence": section.confidence if section is not None else None,
+            "section_method": section.method if section is not None else None,
+            "slug": first_slug
+            if slug_free
+            else _unique_slug(session, date_path, article.title, base_taken=True),
+            "date_path": date_path,
+        }
+        row = _insert_new(session, values, index_entry)
         _insert_enrichment(session, row.id, article)
         return row, SaveResult.NEW
     # An editor's correction outlives the refresh: compared and updated as extracted, then put back on top.

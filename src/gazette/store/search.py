@@ -118,9 +118,13 @@ def write_entries(
     connection: Connection,
     rows: Iterable[tuple[int, str, str, str | None]],
     prepared: PreparedEntry | None = None,
+    *,
+    new: bool = False,
 ) -> int:
     """(Re)write the index entries of (id, title, text, language) rows on ``connection``; returns the count.
-    A ``prepared`` entry made from a row's title, text and language is used instead of analysing it again."""
+    A ``prepared`` entry made from a row's title, text and language is used instead of analysing it again.
+    ``new``: rows just inserted, which have no entry but where a stray one is left under their id (SQLite
+    hands out a deleted row's id again): written in one statement that replaces such an entry."""
     sqlite = connection.dialect.name == "sqlite"
     params: list[dict[str, Any]] = []
     ids: list[dict[str, Any]] = []
@@ -137,16 +141,22 @@ def write_entries(
             params.append({"id": article_id, "vector": doc.tsvector()})
     if not params:
         return 0
-    if sqlite:
-        connection.execute(text(f"DELETE FROM {SQLITE_TABLE} WHERE rowid = :id"), ids)
-        connection.execute(
-            text(f"INSERT INTO {SQLITE_TABLE} (rowid, title, body) VALUES (:id, :title, :body)"), params
-        )
+    if sqlite and new:
+        connection.execute(_SQLITE_INSERT_NEW, params)
+    elif sqlite:
+        connection.execute(_SQLITE_DELETE, ids)
+        connection.execute(_SQLITE_INSERT, params)
     else:
-        connection.execute(
-            text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id"), params
-        )
+        connection.execute(_PG_UPDATE, params)
     return len(params)
+
+
+_SQLITE_DELETE = text(f"DELETE FROM {SQLITE_TABLE} WHERE rowid = :id")
+_SQLITE_INSERT = text(f"INSERT INTO {SQLITE_TABLE} (rowid, title, body) VALUES (:id, :title, :body)")
+_SQLITE_INSERT_NEW = text(
+    f"INSERT OR REPLACE INTO {SQLITE_TABLE} (rowid, title, body) VALUES (:id, :title, :body)"
+)
+_PG_UPDATE = text("UPDATE articles SET search_vector = CAST(:vector AS tsvector) WHERE id = :id")
 
 
 def rebuild_index(connection: Connection, batch: int = 500) -> int:

@@ -7,6 +7,7 @@ redirects that keep a story's URL after it is merged or split.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any, cast
 
 from slugify import slugify
 from sqlalchemy import Table, bindparam, delete, exists, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from gazette.store.schema import Article, Source
 from gazette.store.story_index import STORY_LOCK_KEY as STORY_LOCK_KEY
@@ -22,6 +23,7 @@ from gazette.store.story_index import IndexMarker as IndexMarker
 from gazette.store.story_index import add_membership as add_membership
 from gazette.store.story_index import bump_epoch as bump_epoch
 from gazette.store.story_index import index_marker as index_marker
+from gazette.store.story_index import index_marker_with
 from gazette.store.story_index import lock_story_assignment as lock_story_assignment
 from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryRedirect
 
@@ -73,54 +75,91 @@ def duplicate_row(session: Session, article_id: int) -> Duplicate | None:
     return session.scalar(select(Duplicate).where(Duplicate.article_id == article_id))
 
 
+class _Unread:
+    """``marker_and_same_hash``'s answer when it did not look for the same hash (``earliest_same_hash`` then)."""
+
+
+UNREAD = _Unread()
+SameHash = tuple[int, int, int | None] | None
+
+
+def marker_and_same_hash(session: Session, article: Article) -> tuple[IndexMarker, SameHash | _Unread]:
+    """``index_marker`` and ``earliest_same_hash`` in one statement (call with the story lock held, so that no
+    other writer moves either before the article is placed); ``UNREAD`` for the second when the marker was
+    known in this transaction already, so that nothing was read."""
+    if not article.content_hash:
+        return index_marker(session), None
+    params = {"content_hash": article.content_hash, "article_id": article.id}
+    found = index_marker_with(session, _EARLIEST_SAME_HASH, params)
+    if found is None:
+        return index_marker(session), UNREAD
+    marker, (same_id, story_id, original_id) = found
+    if same_id is None:
+        return marker, None
+    return marker, (int(same_id), int(story_id), None if original_id is None else int(original_id))
+
+
 def earliest_same_hash(session: Session, article: Article) -> tuple[int, int, int | None] | None:
     """The oldest other article with exactly the same content hash that is already in a story:
     (its id, its story, the original it copies or None), in one indexed query."""
     if not article.content_hash:
         return None
-    stmt = (
-        select(Article.id, ArticleStory.story_id, Duplicate.original_id)
-        .join(ArticleStory, ArticleStory.article_id == Article.id)
-        .outerjoin(Duplicate, Duplicate.article_id == Article.id)
-        .where(Article.content_hash == article.content_hash, Article.id != article.id)
-        .order_by(ARTICLE_TIME, Article.id)
-        .limit(1)
+    session.flush()  # what the query's autoflush wrote before
+    row = (
+        session.connection()
+        .execute(_EARLIEST_SAME_HASH, {"content_hash": article.content_hash, "article_id": article.id})
+        .first()
     )
-    row = session.execute(stmt).first()
     return None if row is None else (int(row[0]), int(row[1]), None if row[2] is None else int(row[2]))
 
 
-def _next_story_id(session: Session) -> int | None:
-    """An id no story or redirect ever had, where the database itself could hand out an old one.
+_ARTICLES = cast(Table, Article.__table__)
+_STORIES = cast(Table, Story.__table__)
+_MEMBERS = cast(Table, ArticleStory.__table__)
+_DUPLICATES = cast(Table, Duplicate.__table__)
+_REDIRECTS = cast(Table, StoryRedirect.__table__)
+# Built once, run on the session's connection: the statements of every placement
+_EARLIEST_SAME_HASH = (
+    select(_ARTICLES.c.id, _MEMBERS.c.story_id, _DUPLICATES.c.original_id)
+    .join(_MEMBERS, _MEMBERS.c.article_id == _ARTICLES.c.id)
+    .outerjoin(_DUPLICATES, _DUPLICATES.c.article_id == _ARTICLES.c.id)
+    .where(_ARTICLES.c.content_hash == bindparam("content_hash"), _ARTICLES.c.id != bindparam("article_id"))
+    .order_by(func.coalesce(_ARTICLES.c.published_at, _ARTICLES.c.fetched_at), _ARTICLES.c.id)
+    .limit(1)
+)
 
-    SQLite gives a new row the highest id plus one, which is a deleted story's id when that story was the
-    newest; PostgreSQL's sequence never goes back, so it picks the id itself (None).
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        return None
-    highest, redirected = session.execute(
-        select(
-            select(func.max(Story.id)).scalar_subquery(),
-            select(func.max(StoryRedirect.old_id)).scalar_subquery(),
-        )
-    ).one()
-    return max(highest or 0, redirected or 0) + 1
+
+@functools.cache
+def _insert_story(sqlite: bool) -> Any:
+    """A story row inserted, returning its id. On SQLite under an id no story or redirect ever had, taken in
+    the same statement: SQLite gives a new row the highest id plus one, which is a deleted story's id when that
+    story was the newest; PostgreSQL's sequence never goes back, so it picks the id itself."""
+    stmt = insert(_STORIES)
+    if sqlite:
+        highest = select(func.coalesce(func.max(_STORIES.c.id), 0)).scalar_subquery()
+        redirected = select(func.coalesce(func.max(_REDIRECTS.c.old_id), 0)).scalar_subquery()
+        stmt = stmt.values(id=func.max(highest, redirected) + 1)
+    return stmt.returning(_STORIES.c.id)
 
 
 def create_story(session: Session, title: str, when: datetime, first: Article | None = None) -> Story:
     """A new story, empty, or counting ``first`` as its one member already (what ``count_new_member`` would
-    make of it, without updating the row just inserted)."""
-    story = Story(
-        id=_next_story_id(session),
-        title=title,
-        slug=slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
-        first_seen=when,
-        updated_at=when,
-        article_count=0 if first is None else 1,
-        source_count=0 if first is None or first.source_id is None else 1,
-    )
+    make of it, without updating the row just inserted). Inserted as one plain statement (what the ORM's
+    flush writes, without its unit of work) and returned as the session's persistent object."""
+    values = {
+        "title": title,
+        "slug": slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
+        "first_seen": when,
+        "updated_at": when,
+        "article_count": 0 if first is None else 1,
+        "source_count": 0 if first is None or first.source_id is None else 1,
+    }
+    session.flush()  # what was pending is written first, as the flush that inserted the story did
+    connection = session.connection()
+    story_id = connection.execute(_insert_story(connection.dialect.name == "sqlite"), values).scalar_one()
+    story = Story(id=story_id, **values)
+    make_transient_to_detached(story)
     session.add(story)
-    session.flush()
     return story
 
 

@@ -9,11 +9,12 @@ statement per article.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, literal, select, text, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, true, update
 from sqlalchemy.orm import Session
 
 from gazette.store.story_schema import ArticleStory, StoryIndexState
@@ -66,17 +67,21 @@ def _remember_marker(session: Session, marker: IndexMarker | None, *, trusted: b
     session.info[_MARKER] = (session.get_transaction(), marker, trusted)
 
 
+_STATE = cast(Table, StoryIndexState.__table__)
+_MEMBERS = cast(Table, ArticleStory.__table__)
+# Built once: the statements of every placement, run on the session's connection (no ORM work around them)
+_MARKER_READ = select(_STATE.c.token, _STATE.c.epoch, _STATE.c.last_membership).where(_STATE.c.id == 1)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def index_marker(session: Session) -> IndexMarker:
     """The current marker (one row read by its key; creates the row in a database that lacks it). Not read
     again in a transaction that wrote it under the story lock (``_known_marker``)."""
     known = _known_marker(session)
     if known is not None:
         return known
-    row = session.execute(
-        select(StoryIndexState.token, StoryIndexState.epoch, StoryIndexState.last_membership).where(
-            StoryIndexState.id == 1
-        )
-    ).first()
+    session.flush()  # what the query's autoflush wrote before
+    row = session.connection().execute(_MARKER_READ).first()
     if row is None:
         state = _state(session)
         marker = IndexMarker(state.token, int(state.epoch), int(state.last_membership))
@@ -84,6 +89,33 @@ def index_marker(session: Session) -> IndexMarker:
         marker = IndexMarker(str(row[0]), int(row[1]), int(row[2]))
     _remember_marker(session, marker)
     return marker
+
+
+def index_marker_with(
+    session: Session, extra: Any, params: dict[str, Any]
+) -> tuple[IndexMarker, tuple[Any, ...]] | None:
+    """``index_marker`` read with the first row of ``extra`` (a query of its own, with ``params``) in the
+    same statement, saving a round trip; its columns are None when it has no row. None when the marker is
+    not read (known in this transaction already, or no state row yet): ``index_marker`` then."""
+    if _known_marker(session) is not None:
+        return None
+    session.flush()  # what the query's autoflush wrote before
+    row = session.connection().execute(_marker_with(extra), params).first()
+    if row is None:
+        return None
+    marker = IndexMarker(str(row[0]), int(row[1]), int(row[2]))
+    _remember_marker(session, marker)
+    return marker, tuple(row[3:])
+
+
+@functools.cache
+def _marker_with(extra: Any) -> Any:
+    found = extra.subquery()
+    return (
+        select(_STATE.c.token, _STATE.c.epoch, _STATE.c.last_membership, *found.c)
+        .select_from(_STATE.outerjoin(found, true()))
+        .where(_STATE.c.id == 1)
+    )
 
 
 def bump_epoch(session: Session) -> None:
@@ -108,7 +140,7 @@ def lock_story_assignment(session: Session) -> None:
     transaction = session.get_transaction()
     if transaction is not None and session.info.get(_LOCKED) is transaction:
         return  # taken already in this transaction (a savepoint's rollback does not release it)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+    session.connection().execute(_LOCK, {"key": STORY_LOCK_KEY})
     session.info[_LOCKED] = session.get_transaction()
 
 
@@ -154,19 +186,25 @@ def add_membership(
 def _insert_next(session: Session, values: dict[str, Any]) -> int:
     """Take the next membership id (UPDATE … RETURNING) and insert the row under it, as plain statements: one
     on PostgreSQL, whose UPDATE can feed the INSERT (a data-modifying WITH), two elsewhere."""
-    state = cast(Table, StoryIndexState.__table__)
-    members = cast(Table, ArticleStory.__table__)
-    bump = (
-        update(state)
-        .where(state.c.id == 1)
-        .values(last_membership=state.c.last_membership + 1)
-        .returning(state.c.last_membership)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        taken = bump.cte("taken")
-        row = select(taken.c.last_membership, *(literal(v, members.c[k].type) for k, v in values.items()))
-        stmt = insert(members).from_select(["id", *values], row).returning(members.c.id)
-        return int(session.execute(stmt).scalar_one())
-    membership_id = int(session.execute(bump).scalar_one())
-    session.execute(insert(members), {"id": membership_id, **values})
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(_insert_next_pg(tuple(values)), values).scalar_one())
+    membership_id = int(connection.execute(_BUMP).scalar_one())
+    connection.execute(_INSERT_MEMBER, {"id": membership_id, **values})
     return membership_id
+
+
+_BUMP = (
+    update(_STATE)
+    .where(_STATE.c.id == 1)
+    .values(last_membership=_STATE.c.last_membership + 1)
+    .returning(_STATE.c.last_membership)
+)
+_INSERT_MEMBER = insert(_MEMBERS)
+
+
+@functools.cache
+def _insert_next_pg(keys: tuple[str, ...]) -> Any:
+    taken = _BUMP.cte("taken")
+    row = select(taken.c.last_membership, *(bindparam(k, type_=_MEMBERS.c[k].type) for k in keys))
+    return insert(_MEMBERS).from_select(["id", *keys], row).returning(_MEMBERS.c.id)

@@ -87,13 +87,33 @@ class Document:
 
     def tsvector(self) -> str:
         """A PostgreSQL ``tsvector`` literal: each term with its positions, title weighted A and text B."""
+        start = len(self.title) + TITLE_GAP
+        if start + len(self.body) > MAX_POSITIONS:  # longer than ``analyse_article`` makes them
+            title_at = [f"{i}A" for i in range(start)]
+            body_at = [f"{i}B" for i in range(start + len(self.body))]
+        else:  # "1A", "2A" …, "1B" …: formatted once, not once a word
+            title_at, body_at = _position_labels()
         positions: dict[str, list[str]] = {}
         for i, term in enumerate(self.title, start=1):
-            positions.setdefault(term, []).append(f"{i}A")
-        start = len(self.title) + TITLE_GAP
+            held = positions.get(term)
+            if held is None:
+                positions[term] = [title_at[i]]
+            else:
+                held.append(title_at[i])
         for i, term in enumerate(self.body, start=start):
-            positions.setdefault(term, []).append(f"{i}B")
-        return " ".join(f"'{term}':{','.join(pos)}" for term, pos in positions.items())
+            held = positions.get(term)
+            if held is None:
+                positions[term] = [body_at[i]]
+            else:
+                held.append(body_at[i])
+        return " ".join([f"'{term}':{','.join(pos)}" for term, pos in positions.items()])
+
+
+@cache
+def _position_labels() -> tuple[list[str], list[str]]:
+    """The tsvector position labels of the title (weight A) and of the text (B), by position: every position
+    ``analyse_article`` hands out is below ``MAX_POSITIONS``."""
+    return [f"{i}A" for i in range(MAX_POSITIONS)], [f"{i}B" for i in range(MAX_POSITIONS)]
 
 
 def analyse_article(title: str, text: str, language: str | None) -> Document:
