@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import unicodedata
 
 import numpy as np
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from gazette.enrich.briefs.sentences import SentenceSpan, split_sentences
 
@@ -21,6 +21,8 @@ MAX_QUOTE_SENTENCES = 4  # a quotation longer than this is not kept whole
 NEAR_REPEAT = 0.55  # cosine between two picks above which the second says little new
 LEAD_WEIGHT = 0.35
 _WORD = re.compile(r"\w+", re.UNICODE)
+# ASCII bytes that are not word characters become spaces, line breaks and every other byte stay themselves.
+_ASCII_SPACES = bytes(b if b >= 128 or b == 10 or _WORD.fullmatch(chr(b)) else 32 for b in range(256))
 # Lines that belong to the page around an article rather than to its story.
 _CHROME = re.compile(
     r"^(read (the )?(full|more)|copy link|print |published (in|on) |share |follow us|sign up|subscribe|"
@@ -92,16 +94,86 @@ def _eligible(span: SentenceSpan) -> bool:
     return span.text.rstrip("\"'”’»)] ")[-1:] in {".", "!", "?", "…"}
 
 
+def _accents_stripped(text: str) -> str:
+    """scikit-learn's ``strip_accents_unicode``: NFKD, combining marks dropped (each distinct mark removed in one
+    pass, rather than testing every character)."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    for char in {c for c in set(text) if unicodedata.combining(c)}:
+        text = text.replace(char, "")
+    return text
+
+
+def _word_runs(text: str) -> list[list[str]]:
+    """The runs of word characters (``\\w``) of each line of ``text``, line by line: every other character
+    becomes a space (by a byte table for ASCII; the few distinct others one ``str.replace`` each), then split."""
+    for char in set(text):
+        if not char.isascii() and not _WORD.fullmatch(char):
+            text = text.replace(char, " ")
+    spaced = text.encode("utf-8").translate(_ASCII_SPACES).decode("utf-8")
+    return [line.split() for line in spaced.split("\n")]
+
+
+def _tokens(texts: list[str]) -> list[list[str]]:
+    """Each text's runs of word characters once lower-cased and accents stripped (scikit-learn's preprocessing),
+    in one pass over all of them when no text holds a line break: the break between two texts stops any case
+    rule or mark from reaching across (final sigma, combining marks), so each line is what its text alone gives.
+    Its tokens (``\\b\\w\\w+\\b``) are the runs of two characters or more."""
+    if not any("\n" in text for text in texts):
+        lines = _word_runs(_accents_stripped("\n".join(texts).lower()))
+        if len(lines) == len(texts):  # always (lower-casing and NFKD make no line break)
+            return lines
+    return [list(itertools.chain.from_iterable(_word_runs(_accents_stripped(t.lower())))) for t in texts]
+
+
 def _vectorize(texts: list[str]) -> np.ndarray:
-    vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=True, strip_accents="unicode", min_df=1)
-    try:
-        # The parameters are fixed here and the input is a list of strings: scikit-learn's checks of both
-        # cost about 0.4 ms an article and never fail (the same matrix either way).
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # no usable terms at all
+    """The dense rows of scikit-learn's ``TfidfVectorizer(sublinear_tf=True, strip_accents="unicode")`` fitted on
+    ``texts``, bit for bit, computed directly (a few sentences do not pay for its checks and sparse matrices).
+
+    Every float is made by the same operations in the same order: a row's terms in the order of their first use
+    in ``texts`` (as it counts them), columns by term; ``log(tf) + 1`` and ``log((n + 1) / (df + 1)) + 1`` over
+    the same arrays; each row divided by the square root of its squares summed one by one in that order (its
+    ``normalize``'s loop; a cumulative sum is sequential too).
+    """
+    runs = _tokens(texts)
+    every = list(itertools.chain.from_iterable(runs))
+    seen = list(dict.fromkeys(every))  # by first use
+    first_use = dict(zip(seen, range(len(seen)), strict=True))
+    ids = np.fromiter(map(first_use.__getitem__, every), dtype=np.int64, count=len(every))
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(r) for r in runs])
+    # a token has two characters or more
+    long = np.fromiter(map(len, seen), dtype=np.int64, count=len(seen)) > 1
+    terms = list(itertools.compress(seen, long.tolist()))
+    size = len(terms)
+    if not size:  # no usable terms at all (scikit-learn: "empty vocabulary")
         return np.zeros((len(texts), 1))
-    return matrix.toarray()
+    kept = long[ids]
+    rows, ids = rows[kept], (np.cumsum(long) - 1)[ids[kept]]
+    keys, counts = np.unique(rows * size + ids, return_counts=True)  # by row, then first use: CSR's order
+    rows, ids = np.divmod(keys, size)
+    column = np.empty(size, dtype=np.int64)  # first use → alphabetical column
+    column[sorted(range(size), key=terms.__getitem__)] = np.arange(size)
+    columns = column[ids]
+    data = counts.astype(np.float64)
+    np.log(data, out=data)
+    data += 1.0
+    df = np.bincount(columns, minlength=size).astype(np.float64)
+    df += 1.0
+    idf = np.full_like(df, fill_value=len(texts) + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    data *= idf[columns]
+    starts = np.searchsorted(rows, np.arange(len(texts)))
+    place = np.arange(len(rows)) - starts[rows]  # each entry's place in its row
+    squares = np.zeros((len(texts), int(place.max()) + 1))
+    squares[rows, place] = data * data
+    norms = np.sqrt(np.cumsum(squares, axis=1)[:, -1])  # a trailing 0.0 added changes no sum
+    data /= norms[rows]
+    matrix = np.zeros((len(texts), size))
+    matrix[rows, columns] = data
+    return matrix
 
 
 def select_sentences(
