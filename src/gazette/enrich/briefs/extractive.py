@@ -82,8 +82,8 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _eligible(span: SentenceSpan) -> bool:
-    words = word_count(span.text)
+def _eligible(span: SentenceSpan, words: int) -> bool:
+    """Whether a sentence of ``words`` words may be in a brief."""
     if words < MIN_WORDS or words > MAX_WORDS:
         return False
     if _CHROME.match(span.text.lstrip(" \"'“‘¿¡")):
@@ -92,6 +92,32 @@ def _eligible(span: SentenceSpan) -> bool:
         return False
     # A sentence ends with punctuation; headlines and datelines usually do not.
     return span.text.rstrip("\"'”’»)] ")[-1:] in {".", "!", "?", "…"}
+
+
+def _candidates(
+    text: str, spans: list[SentenceSpan], title: str | None
+) -> tuple[list[SentenceSpan], list[int]]:
+    """The first ``MAX_CANDIDATES`` eligible sentences that do not repeat the title, with their word counts.
+
+    Words are counted on ``_spaced(text)`` (every non-word character a space, offsets unchanged), so that one
+    pass over the text serves every sentence; an ASCII sentence's key is read from the same words.
+    """
+    spaced = _spaced(text)
+    title_key = _key(title or "")
+    found: list[SentenceSpan] = []
+    sizes: list[int] = []
+    for span in spans:
+        words = spaced[span.start : span.end].split()
+        if not _eligible(span, len(words)):
+            continue
+        key = " ".join(words).lower() if span.text.isascii() else _key(span.text)
+        if key == title_key:
+            continue
+        found.append(span)
+        sizes.append(len(words))
+        if len(found) == MAX_CANDIDATES:
+            break
+    return found, sizes
 
 
 def _accents_stripped(text: str) -> str:
@@ -105,14 +131,18 @@ def _accents_stripped(text: str) -> str:
     return text
 
 
-def _word_runs(text: str) -> list[list[str]]:
-    """The runs of word characters (``\\w``) of each line of ``text``, line by line: every other character
-    becomes a space (by a byte table for ASCII; the few distinct others one ``str.replace`` each), then split."""
+def _spaced(text: str) -> str:
+    """``text`` with every character that is not a word character (``\\w``) made a space, line breaks kept, and
+    offsets unchanged: ASCII by a byte table, the few distinct others one ``str.replace`` each."""
     for char in set(text):
         if not char.isascii() and not _WORD.fullmatch(char):
             text = text.replace(char, " ")
-    spaced = text.encode("utf-8").translate(_ASCII_SPACES).decode("utf-8")
-    return [line.split() for line in spaced.split("\n")]
+    return text.encode("utf-8").translate(_ASCII_SPACES).decode("utf-8")
+
+
+def _word_runs(text: str) -> list[list[str]]:
+    """The runs of word characters (``\\w``) of each line of ``text``, line by line."""
+    return [line.split() for line in _spaced(text).split("\n")]
 
 
 def _tokens(texts: list[str]) -> list[list[str]]:
@@ -186,8 +216,7 @@ def select_sentences(
     at about ``max_words`` words once three sentences are in.
     """
     spans = quote_units(text)
-    title_key = _key(title or "")
-    candidates = [s for s in spans if _eligible(s) and _key(s.text) != title_key][:MAX_CANDIDATES]
+    candidates, sizes = _candidates(text, spans, title)
     if not candidates:
         # Very short or unpunctuated text: fall back to whatever sentences there are, cut to size.
         return [_head(s, text) for s in spans if word_count(s.text) >= 3][:count]
@@ -220,7 +249,7 @@ def select_sentences(
             break
         if any(similarity[index, other] > NEAR_REPEAT for other in chosen):
             continue
-        n_words = word_count(docs[index])
+        n_words = sizes[index]
         if chosen and len(chosen) >= 3 and words + n_words > max_words:
             continue
         chosen.append(index)
