@@ -120,29 +120,20 @@ def _candidates(
     return found, sizes
 
 
-def _accents_stripped(text: str) -> str:
-    """scikit-learn's ``strip_accents_unicode``: NFKD, combining marks dropped (each distinct mark removed in one
-    pass, rather than testing every character)."""
-    if text.isascii():
-        return text
-    text = unicodedata.normalize("NFKD", text)
-    for char in {c for c in set(text) if unicodedata.combining(c)}:
-        text = text.replace(char, "")
-    return text
-
-
-def _spaced(text: str) -> str:
-    """``text`` with every character that is not a word character (``\\w``) made a space, line breaks kept, and
-    offsets unchanged: ASCII by a byte table, the few distinct others one ``str.replace`` each."""
+def _spaced(text: str, *, strip_accents: bool = False) -> str:
+    """``text`` with every character that is not a word character (``\\w``) made a space, line breaks kept: ASCII
+    by a byte table, the few distinct others one ``str.replace`` each. Offsets are unchanged, unless
+    ``strip_accents`` first applies scikit-learn's ``strip_accents_unicode`` (NFKD, combining marks dropped)."""
+    if strip_accents and not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
     for char in set(text):
-        if not char.isascii() and not _WORD.fullmatch(char):
+        if char.isascii():
+            continue
+        if strip_accents and unicodedata.combining(char):
+            text = text.replace(char, "")
+        elif not _WORD.fullmatch(char):
             text = text.replace(char, " ")
     return text.encode("utf-8").translate(_ASCII_SPACES).decode("utf-8")
-
-
-def _word_runs(text: str) -> list[list[str]]:
-    """The runs of word characters (``\\w``) of each line of ``text``, line by line."""
-    return [line.split() for line in _spaced(text).split("\n")]
 
 
 def _tokens(texts: list[str]) -> list[list[str]]:
@@ -151,10 +142,10 @@ def _tokens(texts: list[str]) -> list[list[str]]:
     rule or mark from reaching across (final sigma, combining marks), so each line is what its text alone gives.
     Its tokens (``\\b\\w\\w+\\b``) are the runs of two characters or more."""
     if not any("\n" in text for text in texts):
-        lines = _word_runs(_accents_stripped("\n".join(texts).lower()))
+        lines = _spaced("\n".join(texts).lower(), strip_accents=True).split("\n")
         if len(lines) == len(texts):  # always (lower-casing and NFKD make no line break)
-            return lines
-    return [list(itertools.chain.from_iterable(_word_runs(_accents_stripped(t.lower())))) for t in texts]
+            return [line.split() for line in lines]
+    return [_spaced(text.lower(), strip_accents=True).split() for text in texts]
 
 
 def _vectorize(texts: list[str]) -> np.ndarray:
