@@ -16,6 +16,8 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 from datasketch.lsh import _optimal_param
 
+from gazette.textfold import distinct_non_ascii
+
 logger = logging.getLogger(__name__)
 
 NUM_PERM = 128
@@ -103,9 +105,7 @@ def _word_bytes(text: str) -> list[bytes]:
     if text.isascii():  # case folding ASCII is lower-casing it, and NFKD leaves it alone
         return text.lower().encode("ascii").translate(_ASCII_SPACES).split()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    for ch in set(decomposed):
-        if ch.isascii():
-            continue
+    for ch in distinct_non_ascii(decomposed):
         if unicodedata.combining(ch):  # dropped, as ``normalize_text`` drops it, joining what it separated
             decomposed = decomposed.replace(ch, "")
         elif not _WORD.fullmatch(ch):

@@ -10,6 +10,7 @@ import unicodedata
 import numpy as np
 
 from gazette.enrich.briefs.sentences import SentenceSpan, split_sentences
+from gazette.textfold import distinct_non_ascii
 
 logger = logging.getLogger(__name__)
 
@@ -126,9 +127,7 @@ def _spaced(text: str, *, strip_accents: bool = False) -> str:
     ``strip_accents`` first applies scikit-learn's ``strip_accents_unicode`` (NFKD, combining marks dropped)."""
     if strip_accents and not text.isascii():
         text = unicodedata.normalize("NFKD", text)
-    for char in set(text):
-        if char.isascii():
-            continue
+    for char in distinct_non_ascii(text):
         if strip_accents and unicodedata.combining(char):
             text = text.replace(char, "")
         elif not _WORD.fullmatch(char):
