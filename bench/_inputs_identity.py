@@ -8,8 +8,9 @@ outputs are pickled and compared exactly (floats by bits, through ``repr`` of th
 ``--time`` then times the stages (CPU, one core) in processes of base and change taking turns, several rounds,
 on the 181 pages' extracted articles.
 
-Usage: ``python bench/inputs_identity.py --base /tmp/inputs_base/src [--time --rounds 2]``, base made with
-``git archive <commit> src | tar -x -C /tmp/inputs_base``.
+Usage: ``python bench/_inputs_identity.py --base /tmp/inputs_base/src [--time --rounds 2]``, base made with
+``git archive <commit> src | tar -x -C /tmp/inputs_base``. Not a bench of ``bench/run.py`` (it needs a base
+checkout): the leading underscore keeps the runner off it.
 """
 
 from __future__ import annotations
@@ -218,6 +219,8 @@ def main() -> None:
         return dump(args._dump)
     if args._time:
         return time_stages(args._time, args.repeats)
+    if not (args.base / "gazette").is_dir():
+        raise SystemExit(f"no base checkout at {args.base}: git archive <commit> src | tar -x -C <dir>")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_identity:
             outs = {}
