@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import unicodedata
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gazette.stopwords import STOP_WORDS, stop_words
-from gazette.textfold import fold, fold_keeping_length
+from gazette.textfold import distinct_non_ascii, fold, fold_keeping_length
 
 
 def test_fold_examples() -> None:
@@ -28,6 +30,23 @@ def test_fold_keeping_length_maps_offsets_one_for_one() -> None:
 def test_fold_is_idempotent_and_keeping_length_keeps_it(text: str) -> None:
     assert fold(fold(text)) == fold(text)
     assert len(fold_keeping_length(text)) == len(text)
+
+
+def _fold_by_definition(text: str) -> str:
+    """``fold`` character by character: decomposed, case-folded, decomposed again, combining marks dropped."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@settings(max_examples=300)
+@given(
+    st.text(min_size=0, max_size=400)
+    | st.text(alphabet="aé\u0301Ωß’“ \U0001d400ﬁİ", min_size=50, max_size=400)
+)
+def test_fold_and_the_distinct_characters_equal_their_definitions(text: str) -> None:
+    assert fold(text) == _fold_by_definition(text)
+    found = distinct_non_ascii(text)
+    assert len(found) == len(set(found)) and set(found) == {ch for ch in text if not ch.isascii()}
 
 
 def test_stop_words_are_in_folded_form_and_per_language() -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
+
 
 def fold(text: str) -> str:
     """Case-folded, accents and other combining marks dropped: "Mérida" → "merida", "ÅNGSTRÖM" → "angstrom"."""
@@ -20,9 +22,26 @@ def fold(text: str) -> str:
     if text.isascii():  # nothing to decompose, and case folding ASCII is lower-casing it
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    # the marks are looked up once per distinct character (a whole text has few), then dropped in one pass
-    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
-    return decomposed.translate(marks) if marks else decomposed
+    # the marks are looked up once per distinct character (a whole text has few), then each is dropped in one
+    # pass (a translation table would look every character up)
+    for mark in distinct_non_ascii(decomposed):
+        if unicodedata.combining(mark):
+            decomposed = decomposed.replace(mark, "")
+    return decomposed
+
+
+_SHORT = 64  # characters up to which a set of the characters is the quicker way to the distinct ones
+
+
+def distinct_non_ascii(text: str) -> list[str]:
+    """The distinct characters of ``text`` outside ASCII (in no particular order). A long text's are read from
+    its code points with numpy: iterating a string makes an object of each character, which costs more."""
+    if text.isascii():
+        return []
+    if len(text) <= _SHORT:
+        return [ch for ch in set(text) if not ch.isascii()]
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return list(map(chr, np.unique(points[points > 127]).tolist()))
 
 
 class _OneForOne(dict[int, str]):
@@ -48,4 +67,4 @@ def fold_keeping_length(text: str) -> str:
     return text.translate(_ONE_FOR_ONE)
 
 
-__all__ = ["fold", "fold_keeping_length"]
+__all__ = ["distinct_non_ascii", "fold", "fold_keeping_length"]

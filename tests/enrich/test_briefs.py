@@ -12,13 +12,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from gazette.config import BriefSettings
 from gazette.enrich.briefs import CHECK_PASSED, llm, make_brief, rewrite_brief, split_sentences, verify_brief
-from gazette.enrich.briefs.extractive import quote_units, word_count
+from gazette.enrich.briefs.extractive import _vectorize, quote_units, word_count
 from tests.shared import seed_text  # noqa: E402
 
 SPLIT_CASES = [
@@ -385,3 +387,35 @@ def test_unpunctuated_and_very_long_texts() -> None:
     brief = make_brief(long_text, BriefSettings())
     assert len(brief) == 4
     assert all(long_text[s.source_start : s.source_end] == s.text for s in brief)
+
+
+def _tfidf_by_scikit_learn(texts: list[str]) -> np.ndarray:
+    """What the brief used before its TF-IDF was computed directly: ``_vectorize`` must equal it bit for bit."""
+    vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=True, strip_accents="unicode", min_df=1)
+    try:
+        return vectorizer.fit_transform(texts).toarray()  # type: ignore[no-any-return]
+    except ValueError:  # no usable terms
+        return np.zeros((len(texts), 1))
+
+
+_TFIDF_WORDS = st.sampled_from(
+    ["the", "The", "bridge", "BRIDGE", "Bolívar", "bolivar", "Straße", "İstanbul", "ΟΔΟΣ", "Σ", "ﬁnal",
+     "e\u0301cole", "a", "I", "7", "42", "snake_case", "x1", "日本語", "🙂", "don't", "½", "٣٤", ""]
+)  # fmt: skip
+_TFIDF_GAPS = st.sampled_from([" ", ", ", ". ", "\n", "\t", " — ", "’", "-", "_", "\u00a0", "\u0301", ""])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(_TFIDF_WORDS | st.text(max_size=4), _TFIDF_GAPS), max_size=25).map(
+            lambda parts: "".join(w + g for w, g in parts)
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_brief_tfidf_equals_scikit_learn_bit_for_bit(texts: list[str]) -> None:
+    got, want = _vectorize(texts), _tfidf_by_scikit_learn(texts)
+    assert got.shape == want.shape
+    assert got.tobytes() == want.tobytes()

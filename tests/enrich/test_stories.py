@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gazette import models
 from gazette.demo.corpus import CorpusArticle, load_corpus
+from gazette.enrich import stories
 from gazette.enrich.dedup import DuplicateIndex, Fingerprint, band_params
 from gazette.enrich.stories import (
     MAX_CANDIDATES,
@@ -38,6 +41,7 @@ from gazette.store import story_members
 from gazette.store.articles import save_article
 from gazette.store.db import Database
 from gazette.store.sources import get_or_create_source
+from gazette.textfold import fold
 
 UNDATED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -196,6 +200,66 @@ def test_story_features_are_those_stored_before(text: str) -> None:
     features = extract_features("Council of Lisbon: NATO and the EU meet", text, "en")
     encoded = json.dumps(features.to_json(), ensure_ascii=False).encode()
     assert hashlib.sha256(encoded).hexdigest() == PINNED_FEATURES[text]
+
+
+def _features_word_by_word(title: str, text: str, language: str | None) -> dict[str, Any]:
+    """The definition of ``extract_features``, one word at a time: what the quick path must give exactly."""
+    terms: Counter[str] = Counter()
+    names: set[str] = set()
+    words = text.split()
+    body = text if len(words) <= stories.MAX_WORDS else " ".join(words[: stories.MAX_WORDS])
+    for weight, chunk in ((stories.TITLE_WEIGHT, title), (1, body)):
+        previous_end = 0
+        for position, match in enumerate(stories._WORD.finditer(chunk)):
+            raw = match.group()
+            folded = fold(raw)
+            sentence_start = previous_end == 0 or stories._BREAK.search(chunk, previous_end, match.start())
+            previous_end = match.end()
+            in_lead = weight == stories.TITLE_WEIGHT or position < stories.NAME_WORDS
+            if folded.isdigit():
+                if len(folded) >= 2:
+                    terms[folded] += weight
+                    if in_lead:
+                        names.add(folded)
+                continue
+            if folded in stories._STOPWORDS or len(folded) < 3:
+                continue
+            terms[folded[: stories.STEM_CHARS]] += weight
+            if in_lead and raw.isupper():
+                if len(raw) > 1:
+                    names.add(folded)
+            elif in_lead and raw[0].isupper() and not sentence_start:
+                names.add(folded)
+    if len(terms) > stories.MAX_TERMS:
+        terms = Counter(dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[: stories.MAX_TERMS]))
+    return {"v": stories.FEATURES_VERSION, "terms": dict(terms), "names": sorted(names), "language": language}
+
+
+_WORDISH = st.sampled_from(
+    ["The", "the", "NATO", "EU", "A", "Bolívar", "ÉCOLE", "said", "2026", "7", "don't", "O’Neil", "rock'n'roll",
+     "snake_case", "Ǆemal", "ﬁnal", "İstanbul", "día", "Mr", "people", "Ω", "x1", "12b", "Lisbon", "lisbon"]
+)  # fmt: skip
+_GAPS = st.sampled_from(
+    [" ", "  ", ". ", ", ", "\n", "! ", "? ", ": ", " — ", " «", "» ", '" ', " (", ") ", "_"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=st.lists(st.tuples(_WORDISH, _GAPS), max_size=12),
+    text=st.lists(
+        st.tuples(_WORDISH | st.text(max_size=6) | st.integers(10, 999).map(str), _GAPS), max_size=400
+    ),
+)
+def test_story_features_equal_the_word_by_word_definition(
+    title: list[tuple[str, str]], text: list[tuple[str, str]]
+) -> None:
+    title_text = "".join(w + g for w, g in title)
+    body = "".join(w + g for w, g in text)
+    got = extract_features(title_text, body, "en").to_json()
+    want = _features_word_by_word(title_text, body, "en")
+    assert got == want
+    assert list(got["terms"]) == list(want["terms"])  # the same order: stored features are compared as stored
 
 
 def test_unrelated_articles_on_the_same_day_stay_apart() -> None:

@@ -16,6 +16,8 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 from datasketch.lsh import _optimal_param
 
+from gazette.textfold import distinct_non_ascii
+
 logger = logging.getLogger(__name__)
 
 NUM_PERM = 128
@@ -89,31 +91,71 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _shingle_hash(value: int) -> int:
-    return value  # the shingles arrive already hashed (``_sha1_words``)
+# ASCII bytes that are not word characters (``\w``) become spaces; every other byte stays itself.
+_ASCII_SPACES = bytes(b if b >= 128 or _WORD.fullmatch(chr(b)) else ord(" ") for b in range(256))
+_DIGEST = type(hashlib.sha1()).digest
+# The first four bytes of each 20-byte SHA-1 digest, read as one little-endian uint32 (``sha1_hash32``).
+_HEAD32 = np.dtype({"names": ["head"], "formats": ["<u4"], "offsets": [0], "itemsize": 20})
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
-def _sha1_words(found: Iterable[bytes]) -> list[int]:
-    """``sha1_hash32`` of every shingle, read in one pass: the first four bytes of each SHA-1, little-endian."""
-    sha1 = hashlib.sha1
-    packed = b"".join([sha1(s).digest()[:4] for s in found])
-    return np.frombuffer(packed, dtype="<u4").tolist()  # type: ignore[no-any-return]
+def _word_bytes(text: str) -> list[bytes]:
+    """``normalize_text``'s words, UTF-8 encoded, found without a regular expression: non-word characters become
+    spaces (by a byte table for ASCII, by ``str.replace`` for the few distinct others) and the rest is split."""
+    if text.isascii():  # case folding ASCII is lower-casing it, and NFKD leaves it alone
+        return text.lower().encode("ascii").translate(_ASCII_SPACES).split()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    for ch in distinct_non_ascii(decomposed):
+        if unicodedata.combining(ch):  # dropped, as ``normalize_text`` drops it, joining what it separated
+            decomposed = decomposed.replace(ch, "")
+        elif not _WORD.fullmatch(ch):
+            decomposed = decomposed.replace(ch, " ")
+    return decomposed.encode("utf-8").translate(_ASCII_SPACES).split()
+
+
+def _shingle_list(text: str, size: int = SHINGLE_WORDS) -> list[bytes]:
+    """``shingles(text)`` as a list, possibly with repeats (a MinHash takes a minimum: repeats change nothing).
+
+    The words are joined once; each shingle is a slice of that, from its first word's start to its last's end.
+    """
+    words = _word_bytes(text)
+    if len(words) <= size:
+        return [b" ".join(words)] if words else []
+    joined = b" ".join(words)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    ends = np.cumsum(lengths + 1) - 1
+    starts = ends - lengths
+    count = len(words) - size + 1
+    return list(map(joined.__getitem__, map(slice, starts[:count].tolist(), ends[size - 1 :].tolist())))
+
+
+def _minhash(found: list[bytes]) -> np.ndarray:
+    """datasketch's ``MinHash.update_batch`` (``SCHEME``, ``sha1_hash32``) of ``found``, in one numpy pass:
+    the SHA-1 of each shingle, MurmurHash3's 32-bit finalizer, then each permutation ``a·h + b`` (mod 2³²)."""
+    digests = b"".join(map(_DIGEST, map(hashlib.sha1, found)))
+    hv = np.frombuffer(digests, dtype=_HEAD32)["head"].astype(np.uint32)
+    s1, m1, s2, m2, s3 = _FMIX
+    hv ^= hv >> s1
+    hv *= m1
+    hv ^= hv >> s2
+    hv *= m2
+    hv ^= hv >> s3
+    a, b = _permutations()
+    phv = hv[:, np.newaxis] * a
+    phv += b
+    return phv.min(axis=0)  # type: ignore[no-any-return]
 
 
 def fingerprint(text: str) -> Fingerprint:
     """The MinHash fingerprint of a text's word shingles; equal for texts that differ only in spacing or case.
 
-    The values are datasketch's MinHash (``SCHEME``, ``SEED``, ``sha1_hash32`` per shingle) bit for bit; the
-    hashes are taken in one pass and the permutations, drawn once per process, are applied to them all at once.
+    The values are datasketch's MinHash (``SCHEME``, ``SEED``, ``sha1_hash32`` per shingle of ``shingles``)
+    bit for bit; the words are found with byte tables, and the hashes and permutations are taken in one pass.
     """
-    found = shingles(text)
+    found = _shingle_list(text)
     if not found:
         return Fingerprint(())
-    mh = MinHash(
-        num_perm=NUM_PERM, seed=SEED, hashfunc=_shingle_hash, scheme=SCHEME, permutations=_permutations()
-    )
-    mh.update_batch(_sha1_words(found))
-    return Fingerprint(tuple(mh.hashvalues.tolist()))
+    return Fingerprint(tuple(_minhash(found).tolist()))
 
 
 @functools.lru_cache(maxsize=8)

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,8 @@ _NAME = "\x00"  # prefix keeping names apart from terms in the shared vocabulary
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SENTENCE_MARKS = '.!?:;"“”«»—'
 _BREAK = re.compile("[\n" + re.escape(_SENTENCE_MARKS) + "]")  # a line break or a sentence mark
+# A word of ``_WORD`` and what stands between it and the previous one (``_WORD.finditer``'s words, in order).
+_GAP_WORD = re.compile(r"(.*?)(" + _WORD.pattern + ")", re.DOTALL)
 
 
 # Words repeat: most of an article's words were folded before.
@@ -112,6 +115,24 @@ def _term(raw: str) -> str | None:
     return folded[:STEM_CHARS]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _lead_word(raw: str) -> tuple[str | None, str | None, bool]:
+    """What a word of the title or lead counts as: its term (``_term``), the name it makes (a number of two
+    digits or more, an acronym, a capitalized word) or None, and whether that name counts only away from the
+    start of a sentence (a capitalized word: a capital after a break is just grammar)."""
+    term = _term(raw)
+    if term is None:
+        return None, None, False
+    folded = _fold_word(raw)
+    if folded.isdigit():
+        return term, folded, False
+    if raw.isupper():  # an acronym
+        return term, (folded if len(raw) > 1 else None), False
+    if raw[0].isupper():  # a capitalized name, unless it starts a sentence
+        return term, folded, True
+    return term, None, False
+
+
 def extract_features(
     title: str, text: str, language: str | None = None, *, max_chars: int = ENRICH_MAX_CHARS
 ) -> StoryFeatures:
@@ -119,52 +140,46 @@ def extract_features(
 
     Only the first ``max_chars`` characters of title and text are read (``enrich.max_chars``).
     """
-    terms: Counter[str] = Counter()
+    terms: dict[str, int] = {}
     names: set[str] = set()
     title = readable_text(title, max_chars)
     text = readable_text(text, max_chars)
-    words = text.split()
-    body = text if len(words) <= MAX_WORDS else " ".join(words[:MAX_WORDS])
+    # a text shorter than twice the cap cannot hold more words than it
+    body = text if len(text) < 2 * MAX_WORDS else _first_words(text, MAX_WORDS)
     for weight, chunk in ((TITLE_WEIGHT, title), (1, body)):
-        previous_end = 0
-        for position, match in enumerate(_WORD.finditer(chunk)):
+        # each word with the text between it and the previous word (the whole title and lead are names' ground)
+        for position, match in enumerate(_GAP_WORD.finditer(chunk)):
             if weight == 1 and position >= NAME_WORDS:  # past the lead only terms count: the quick way
-                _count_terms(terms, _WORD.findall(chunk, match.start()))
+                _count_terms(terms, _WORD.findall(chunk, match.start(2)))
                 break
-            raw = match.group()
-            folded = _fold_word(raw)
-            # a capital after a sentence or paragraph break is just grammar; elsewhere it marks a name
-            start = match.start()
-            sentence_start = previous_end == 0 or _BREAK.search(chunk, previous_end, start) is not None
-            previous_end = match.end()
-            in_lead = weight == TITLE_WEIGHT or position < NAME_WORDS
-            if folded.isdigit():
-                if len(folded) >= 2:
-                    terms[folded] += weight
-                    if in_lead:
-                        names.add(folded)
+            term, name, unless_sentence_start = _lead_word(match.group(2))
+            if term is None:
                 continue
-            if folded in _STOPWORDS or len(folded) < 3:
-                continue
-            terms[folded[:STEM_CHARS]] += weight
-            if in_lead:
-                if raw.isupper():  # an acronym
-                    if len(raw) > 1:
-                        names.add(folded)
-                elif raw[0].isupper() and not sentence_start:  # a capitalized name
-                    names.add(folded)
+            terms[term] = terms.get(term, 0) + weight
+            if name is not None and (
+                not unless_sentence_start or (position > 0 and _BREAK.search(match.group(1)) is None)
+            ):
+                names.add(name)
     if len(terms) > MAX_TERMS:  # keep the most frequent (ties by term), so stored features stay small
-        terms = Counter(dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]))
-    return StoryFeatures(terms=dict(terms), names=frozenset(names), language=(language or None))
+        ranked = sorted(terms.items())  # by term, then (stable) by count, most first
+        ranked.sort(key=itemgetter(1), reverse=True)
+        terms = dict(ranked[:MAX_TERMS])
+    return StoryFeatures(terms=terms, names=frozenset(names), language=(language or None))
 
 
-def _count_terms(terms: Counter[str], raw_words: list[str]) -> None:
+def _first_words(text: str, count: int) -> str:
+    words = text.split()
+    return text if len(words) <= count else " ".join(words[:count])
+
+
+def _count_terms(terms: dict[str, int], raw_words: list[str]) -> None:
     """Add one to the term of each word: each distinct word is looked up once (in order of first use, so the
     terms keep the order a word-by-word count gives them)."""
+    get = terms.get
     for raw, count in Counter(raw_words).items():
         term = _term(raw)
         if term is not None:
-            terms[term] += count
+            terms[term] = get(term, 0) + count
 
 
 @dataclass

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import unicodedata
 
 import numpy as np
-import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from gazette.enrich.briefs.sentences import SentenceSpan, split_sentences
+from gazette.textfold import distinct_non_ascii
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ MAX_QUOTE_SENTENCES = 4  # a quotation longer than this is not kept whole
 NEAR_REPEAT = 0.55  # cosine between two picks above which the second says little new
 LEAD_WEIGHT = 0.35
 _WORD = re.compile(r"\w+", re.UNICODE)
+# ASCII bytes that are not word characters become spaces, line breaks and every other byte stay themselves.
+_ASCII_SPACES = bytes(b if b >= 128 or b == 10 or _WORD.fullmatch(chr(b)) else 32 for b in range(256))
 # Lines that belong to the page around an article rather than to its story.
 _CHROME = re.compile(
     r"^(read (the )?(full|more)|copy link|print |published (in|on) |share |follow us|sign up|subscribe|"
@@ -80,8 +83,8 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _eligible(span: SentenceSpan) -> bool:
-    words = word_count(span.text)
+def _eligible(span: SentenceSpan, words: int) -> bool:
+    """Whether a sentence of ``words`` words may be in a brief."""
     if words < MIN_WORDS or words > MAX_WORDS:
         return False
     if _CHROME.match(span.text.lstrip(" \"'“‘¿¡")):
@@ -92,16 +95,105 @@ def _eligible(span: SentenceSpan) -> bool:
     return span.text.rstrip("\"'”’»)] ")[-1:] in {".", "!", "?", "…"}
 
 
+def _candidates(
+    text: str, spans: list[SentenceSpan], title: str | None
+) -> tuple[list[SentenceSpan], list[int]]:
+    """The first ``MAX_CANDIDATES`` eligible sentences that do not repeat the title, with their word counts.
+
+    Words are counted on ``_spaced(text)`` (every non-word character a space, offsets unchanged), so that one
+    pass over the text serves every sentence; an ASCII sentence's key is read from the same words.
+    """
+    spaced = _spaced(text)
+    title_key = _key(title or "")
+    found: list[SentenceSpan] = []
+    sizes: list[int] = []
+    for span in spans:
+        words = spaced[span.start : span.end].split()
+        if not _eligible(span, len(words)):
+            continue
+        key = " ".join(words).lower() if span.text.isascii() else _key(span.text)
+        if key == title_key:
+            continue
+        found.append(span)
+        sizes.append(len(words))
+        if len(found) == MAX_CANDIDATES:
+            break
+    return found, sizes
+
+
+def _spaced(text: str, *, strip_accents: bool = False) -> str:
+    """``text`` with every character that is not a word character (``\\w``) made a space, line breaks kept: ASCII
+    by a byte table, the few distinct others one ``str.replace`` each. Offsets are unchanged, unless
+    ``strip_accents`` first applies scikit-learn's ``strip_accents_unicode`` (NFKD, combining marks dropped)."""
+    if strip_accents and not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+    for char in distinct_non_ascii(text):
+        if strip_accents and unicodedata.combining(char):
+            text = text.replace(char, "")
+        elif not _WORD.fullmatch(char):
+            text = text.replace(char, " ")
+    return text.encode("utf-8").translate(_ASCII_SPACES).decode("utf-8")
+
+
+def _tokens(texts: list[str]) -> list[list[str]]:
+    """Each text's runs of word characters once lower-cased and accents stripped (scikit-learn's preprocessing),
+    in one pass over all of them when no text holds a line break: the break between two texts stops any case
+    rule or mark from reaching across (final sigma, combining marks), so each line is what its text alone gives.
+    Its tokens (``\\b\\w\\w+\\b``) are the runs of two characters or more."""
+    if not any("\n" in text for text in texts):
+        lines = _spaced("\n".join(texts).lower(), strip_accents=True).split("\n")
+        if len(lines) == len(texts):  # always (lower-casing and NFKD make no line break)
+            return [line.split() for line in lines]
+    return [_spaced(text.lower(), strip_accents=True).split() for text in texts]
+
+
 def _vectorize(texts: list[str]) -> np.ndarray:
-    vectorizer = TfidfVectorizer(sublinear_tf=True, lowercase=True, strip_accents="unicode", min_df=1)
-    try:
-        # The parameters are fixed here and the input is a list of strings: scikit-learn's checks of both
-        # cost about 0.4 ms an article and never fail (the same matrix either way).
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # no usable terms at all
+    """The dense rows of scikit-learn's ``TfidfVectorizer(sublinear_tf=True, strip_accents="unicode")`` fitted on
+    ``texts``, bit for bit, computed directly (a few sentences do not pay for its checks and sparse matrices).
+
+    Every float is made by the same operations in the same order: a row's terms in the order of their first use
+    in ``texts`` (as it counts them), columns by term; ``log(tf) + 1`` and ``log((n + 1) / (df + 1)) + 1`` over
+    the same arrays; each row divided by the square root of its squares summed one by one in that order (its
+    ``normalize``'s loop; a cumulative sum is sequential too).
+    """
+    runs = _tokens(texts)
+    every = list(itertools.chain.from_iterable(runs))
+    seen = list(dict.fromkeys(every))  # by first use
+    first_use = dict(zip(seen, range(len(seen)), strict=True))
+    ids = np.fromiter(map(first_use.__getitem__, every), dtype=np.int64, count=len(every))
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(r) for r in runs])
+    # a token has two characters or more
+    long = np.fromiter(map(len, seen), dtype=np.int64, count=len(seen)) > 1
+    terms = list(itertools.compress(seen, long.tolist()))
+    size = len(terms)
+    if not size:  # no usable terms at all (scikit-learn: "empty vocabulary")
         return np.zeros((len(texts), 1))
-    return matrix.toarray()
+    kept = long[ids]
+    rows, ids = rows[kept], (np.cumsum(long) - 1)[ids[kept]]
+    keys, counts = np.unique(rows * size + ids, return_counts=True)  # by row, then first use: CSR's order
+    rows, ids = np.divmod(keys, size)
+    column = np.empty(size, dtype=np.int64)  # first use → alphabetical column
+    column[sorted(range(size), key=terms.__getitem__)] = np.arange(size)
+    columns = column[ids]
+    data = counts.astype(np.float64)
+    np.log(data, out=data)
+    data += 1.0
+    df = np.bincount(columns, minlength=size).astype(np.float64)
+    df += 1.0
+    idf = np.full_like(df, fill_value=len(texts) + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    data *= idf[columns]
+    starts = np.searchsorted(rows, np.arange(len(texts)))
+    place = np.arange(len(rows)) - starts[rows]  # each entry's place in its row
+    squares = np.zeros((len(texts), int(place.max()) + 1))
+    squares[rows, place] = data * data
+    norms = np.sqrt(np.cumsum(squares, axis=1)[:, -1])  # a trailing 0.0 added changes no sum
+    data /= norms[rows]
+    matrix = np.zeros((len(texts), size))
+    matrix[rows, columns] = data
+    return matrix
 
 
 def select_sentences(
@@ -114,8 +206,7 @@ def select_sentences(
     at about ``max_words`` words once three sentences are in.
     """
     spans = quote_units(text)
-    title_key = _key(title or "")
-    candidates = [s for s in spans if _eligible(s) and _key(s.text) != title_key][:MAX_CANDIDATES]
+    candidates, sizes = _candidates(text, spans, title)
     if not candidates:
         # Very short or unpunctuated text: fall back to whatever sentences there are, cut to size.
         return [_head(s, text) for s in spans if word_count(s.text) >= 3][:count]
@@ -148,7 +239,7 @@ def select_sentences(
             break
         if any(similarity[index, other] > NEAR_REPEAT for other in chosen):
             continue
-        n_words = word_count(docs[index])
+        n_words = sizes[index]
         if chosen and len(chosen) >= 3 and words + n_words > max_words:
             continue
         chosen.append(index)
