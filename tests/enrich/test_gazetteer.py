@@ -164,3 +164,36 @@ def test_no_stage_reads_the_environment() -> None:
                 if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
+
+
+def test_postal_town_names_are_written_as_papers_write_them():
+    assert builder.postal_town_name("Mc Coy") == "McCoy"
+    assert builder.postal_town_name("Mcclellan") == "McClellan"
+    assert builder.postal_town_name("Ft Mitchell") == "Fort Mitchell"
+    assert builder.postal_town_name("Mt Vernon") == "Mount Vernon"
+    assert builder.postal_town_name("St Marys") == "St. Marys"
+    assert builder.postal_town_name("Fond Du Lac") == "Fond du Lac"
+    assert builder.postal_town_name("De Soto") == "De Soto"
+    # a post office's label is no town's name
+    assert builder.postal_town_name("Wilkes Barre Pa S&Dc") is None
+    assert builder.postal_town_name("Mcbh Kaneohe Bay") is None
+    assert builder.postal_town_name("Jrb Ft Worth") is None
+
+
+def test_shipped_gazetteer_holds_the_zip_towns_geonames_lacks_once():
+    gaz = load_gazetteer()
+    us_towns = {
+        name: [gaz.places[i] for i, _ in gaz.names[name] if gaz.places[i].kind == "city"]
+        for name in ("swansea", "paris")
+    }
+    # Swansea, South Carolina (no GeoNames city of 1,000+) from the ZIP data, in its state and county
+    (swansea,) = [p for p in us_towns["swansea"] if p.region_code == "US-SC"]
+    assert (swansea.country_code, swansea.region_name, swansea.population) == ("US", "South Carolina", 0)
+    assert swansea.lat is not None and abs(swansea.lat - 33.74) < 0.2 and abs(swansea.lon + 81.1) < 0.2
+    index = next(i for i, _ in gaz.names["swansea"] if gaz.places[i] is swansea)
+    assert [gaz.places[c].name for c in gaz.county_of[index]] == ["Lexington County"]
+    # a town GeoNames has is not added again from the ZIP data
+    tennessee = [p for p in us_towns["paris"] if p.region_code == "US-TN"]
+    assert len(tennessee) == 1 and tennessee[0].population > 0
+    # nor a town named like a state or a country ("Florida", New York; "Mexico", Maine)
+    assert all(gaz.places[i].kind != "city" or gaz.places[i].population > 0 for i, _ in gaz.names["florida"])

@@ -717,3 +717,24 @@ def test_abkhazia_is_a_region_of_georgia():
         "Abkhazia": ("region", "GE-AB", "GE"),
         "Georgia": ("country", None, "GE"),
     }
+
+
+def test_a_town_from_the_zip_data_is_read_only_where_its_state_or_county_speaks_for_it():
+    # Brandon, Minnesota (from the ZIP data, population unknown) beside its state or county; Brandon, Florida
+    # (103,000) when nothing speaks for another
+    for text in (
+        "A Brandon, Minn., woman won the lottery.",
+        "Deputies in Douglas County, Minnesota, said the fire near Brandon was out.",
+    ):
+        brandon = {m.surface: m.place for m in find_mentions(text)}["Brandon"]
+        assert (brandon.region_code, brandon.population) == ("US-MN", 0)
+        assert brandon.lat is not None and abs(brandon.lat - 45.97) < 0.2
+    for text in (
+        "Police in Brandon said the road was closed.",
+        "The mayor of Brandon said the bridge near Tampa would reopen.",
+    ):
+        assert {m.surface: m.place for m in find_mentions(text)}["Brandon"].region_code == "US-FL"
+    swansea = {m.surface: m.place for m in find_mentions("A Swansea, S.C., man was hurt on Friday.")}
+    assert swansea["Swansea"].region_code == "US-SC"
+    wales = {m.surface: m.place for m in find_mentions("Swansea beat Cardiff.")}
+    assert wales["Swansea"].country_code == "GB"
