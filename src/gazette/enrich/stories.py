@@ -670,6 +670,11 @@ class Clusterer:
             slots, partial = self._gather(ids, weights)
             if not len(slots):
                 continue
+            if same and len(slots) > 16 * self.max_candidates:
+                best = self._best_of_many(slots, partial, _seconds(when), language)
+                if best is not None:
+                    found[0].extend(best.tolist())
+                    continue
             # take and flatnonzero: a fifth cheaper than indexing by arrays and masks, at a few thousand slots;
             # a NaN date (no story) is never kept
             keep = np.abs(self._when.take(slots) - _seconds(when)) <= self.window.total_seconds()
@@ -690,6 +695,47 @@ class Clusterer:
         if own is not None:
             return [s for s in found[0] if s != own], [s for s in found[1] if s != own]
         return found
+
+    def _best_of_many(
+        self, slots: np.ndarray, partial: np.ndarray, seconds: float, language: int
+    ) -> np.ndarray | None:
+        """The same-language candidates among thousands of slots, dating and language-checking only the best few
+        hundred by score; None when those cannot decide (then every slot is checked, as for fewer slots).
+
+        The scores are the partial products over the norms (those of the slots kept, as the full check divides).
+        A floor is found that at least ``m`` scores reach, ``m`` a few times the candidates wanted over the share
+        of the window in the article's language, and only the slots at or above it are checked. When at least
+        ``max_candidates`` of those pass and the ``max_candidates``-th best of them is at the floor or above, with
+        no tie at it, no slot below the floor could have been chosen: the set is the full check's.
+        """
+        k = self.max_candidates
+        sample = self._lang.take(slots[:256])
+        share = (
+            1.0 if language == -1 else np.count_nonzero((sample == language) | (sample == -1)) / len(sample)
+        )
+        wanted = int(2 * k / max(share, 0.01))
+        groups = 2 * wanted
+        width = len(slots) // groups
+        if width < 4:
+            return None
+        scores = partial / self._norm.take(slots)
+        maxima = scores[: groups * width].reshape(width, groups).max(axis=0)
+        floor = np.partition(maxima, groups - wanted)[groups - wanted]
+        above = np.flatnonzero(scores >= floor)
+        near = slots.take(above)
+        keep = np.abs(self._when.take(near) - seconds) <= self.window.total_seconds()
+        if language != -1:
+            langs = self._lang.take(near)
+            keep &= (langs == language) | (langs == -1)
+        kept = above[keep]
+        if len(kept) <= k:
+            return None
+        kept_scores = scores.take(kept)
+        kth = np.partition(kept_scores, len(kept) - k)[len(kept) - k]
+        chosen = np.flatnonzero(kept_scores >= kth)
+        if kth < floor or len(chosen) != k:
+            return None
+        return slots.take(kept.take(chosen))
 
     def _compare_prints(self, fp: Fingerprint, exclude: Hashable) -> list[tuple[Hashable, float]]:
         """Near-copies found by comparing with every fingerprint (an unindexed window: a few articles)."""
