@@ -763,3 +763,32 @@ def test_largest_picks_the_set_argpartition_picks(size: int, distinct: int | Non
         chosen = _largest(scores, MAX_CANDIDATES)
         assert len(chosen) == MAX_CANDIDATES
         assert sorted(chosen.tolist()) == sorted(expected.tolist())
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_a_tie_between_stories_goes_to_the_one_with_the_oldest_candidate(indexed: bool) -> None:
+    """Equal best scores: the story of the older article wins, whichever was added first, and a story number
+    freed by eviction is taken by a new story without mixing the two."""
+    features = StoryFeatures({"harbour": 2, "ferry": 1, "strike": 1}, frozenset({"dover"}), "en")
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for older in ("a", "b"):
+        clusterer = Clusterer(indexed=indexed)
+        dates = (
+            {"a": start, "b": start + timedelta(hours=1)}
+            if older == "a"
+            else {"a": start + timedelta(hours=1), "b": start}
+        )
+        for key in ("a", "b"):  # added in the same order both times
+            clusterer.add(Item(f"article-{key}", dates[key], features, Fingerprint(()), story=key))
+        placement = clusterer.place("new", start + timedelta(hours=2), features, Fingerprint(()))
+        assert placement.story == older and placement.similarity > clusterer.threshold
+    clusterer = Clusterer(indexed=indexed)
+    clusterer.add(Item("gone", start, features, Fingerprint(()), story="old"))
+    later = start + clusterer.retention + timedelta(days=1)
+    clusterer.evict_before(later)
+    assert clusterer.items.keys() == set() and clusterer._story_nos == {}
+    other = StoryFeatures({"budget": 1, "vote": 2}, frozenset(), "en")
+    clusterer.add(Item("kept", later, other, Fingerprint(()), story="new story"))
+    clusterer.add(Item("next", later, features, Fingerprint(()), story="next story"))
+    assert clusterer.place("query", later, features, Fingerprint(())).story == "next story"
+    assert clusterer.place("query", later, other, Fingerprint(())).story == "new story"

@@ -216,6 +216,8 @@ class WorkCounts:
 
 
 _DAY_SECONDS = 86_400.0
+_FREE = object()  # the key of a free slot
+_NO_ROW = (np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0, dtype=np.int32))  # the row of a free slot
 
 
 def _seconds(when: datetime) -> float:
@@ -247,17 +249,26 @@ class Clusterer:
     _terms: list[str | None] = field(default_factory=list)
     _free_terms: list[int] = field(default_factory=list)
     _df: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
-    _rows: dict[Hashable, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # per slot, in lists indexed by slot (a placement reads them at its candidates' slots, without hashing keys):
+    # the article's key (_FREE for a free slot) and its (term ids, term weights, name ids)
+    _key_at: list[Any] = field(default_factory=list)
+    _rows_at: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     # the inverted index: term id → (packed slot+generation, term weight of that article)
     _postings: dict[int, tuple[array[int], array[float]]] = field(default_factory=dict)
     _slot_of: dict[Hashable, int] = field(default_factory=dict)
-    _key_of: dict[int, Hashable] = field(default_factory=dict)
     _free_slots: list[int] = field(default_factory=list)
     _gen: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int32))
     # the date of each slot's article in seconds; NaN for one without a story, which is never a candidate
     _when: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.float64))
     _lang: np.ndarray = field(default_factory=lambda: np.zeros(1024, dtype=np.int16))
     _norm: np.ndarray = field(default_factory=lambda: np.ones(1024, dtype=np.float64))
+    # each slot's story as a small number (-1: none), so that a placement groups its candidates by story
+    # without reading their items; the numbers are counted by use and reused once no window article has them
+    _story_no: np.ndarray = field(default_factory=lambda: np.full(1024, -1, dtype=np.int32))
+    _story_nos: dict[Hashable, int] = field(default_factory=dict)
+    _story_of_no: list[Hashable | None] = field(default_factory=list)
+    _story_uses: list[int] = field(default_factory=list)
+    _free_story_nos: list[int] = field(default_factory=list)
     _languages: dict[str, int] = field(default_factory=dict)
     _by_date: list[tuple[datetime, int, int]] = field(default_factory=list)  # (date, slot, generation) heap
     _scratch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per-slot sums, zero between uses
@@ -338,15 +349,44 @@ class Clusterer:
     def _take_slot(self) -> int:
         if self._free_slots:
             return self._free_slots.pop()
-        slot = len(self._key_of) + len(self._free_slots)
+        slot = len(self._key_at)
+        self._key_at.append(_FREE)
+        self._rows_at.append(_NO_ROW)
         if slot >= len(self._gen):
             size = 2 * len(self._gen)
-            for name in ("_gen", "_when", "_lang", "_norm"):
+            for name in ("_gen", "_when", "_lang", "_norm", "_story_no"):
                 old = getattr(self, name)
                 new = np.zeros(size, dtype=old.dtype)
                 new[: len(old)] = old
                 setattr(self, name, new)
         return slot
+
+    def _number_story(self, story: Hashable | None) -> int:
+        """The story's number, counting one more use of it (-1 for none)."""
+        if story is None:
+            return -1
+        no = self._story_nos.get(story)
+        if no is None:
+            if self._free_story_nos:
+                no = self._free_story_nos.pop()
+                self._story_of_no[no] = story
+            else:
+                no = len(self._story_of_no)
+                self._story_of_no.append(story)
+                self._story_uses.append(0)
+            self._story_nos[story] = no
+        self._story_uses[no] += 1
+        return no
+
+    def _release_story(self, no: int) -> None:
+        """One use fewer of a story number; a number no longer used is freed."""
+        if no < 0:
+            return
+        self._story_uses[no] -= 1
+        if self._story_uses[no] == 0:
+            del self._story_nos[self._story_of_no[no]]
+            self._story_of_no[no] = None
+            self._free_story_nos.append(no)
 
     def _language_id(self, language: str | None) -> int:
         if language is None:
@@ -444,11 +484,12 @@ class Clusterer:
         generation = int(self._gen[slot])
         packed = (generation << 32) | slot
         self._slot_of[item.key] = slot
-        self._key_of[slot] = item.key
+        self._key_at[slot] = item.key
+        self._story_no[slot] = self._number_story(item.story)
         self._when[slot] = _seconds(item.when) if item.story is not None else math.nan
         self._lang[slot] = self._language_id(item.features.language)
         self._norm[slot] = float(np.sqrt(np.sum((tf * self._idf_array(idx)) ** 2))) or 1.0
-        self._rows[item.key] = (idx, tf, names)
+        self._rows_at[slot] = (idx, tf, names)
         heapq.heappush(self._by_date, (item.when, slot, generation))
         if not self.indexed and not item.fingerprint.empty:
             self._prints[item.key] = np.asarray(item.fingerprint.values, dtype=np.uint32)
@@ -471,7 +512,9 @@ class Clusterer:
             return
         self.work.discards += 1
         slot = self._slot_of.pop(key)
-        del self._key_of[slot]
+        self._key_at[slot] = _FREE
+        self._release_story(int(self._story_no[slot]))
+        self._story_no[slot] = -1
         self._free_slots.append(slot)
         self._gen[slot] += 1  # entries packed with the old generation are now dead
         if self.indexed:
@@ -482,7 +525,8 @@ class Clusterer:
             # dates of the articles gone, which eviction would have dropped
             self._by_date = [e for e in self._by_date if self._gen[e[1]] == e[2]]
             heapq.heapify(self._by_date)
-        idx, _, names = self._rows.pop(key)
+        idx, _, names = self._rows_at[slot]
+        self._rows_at[slot] = _NO_ROW
         for part in (idx, names):
             self._df[part] -= 1
             for gone in part[self._df[part] == 0].tolist():
@@ -504,8 +548,8 @@ class Clusterer:
         heap = self._by_date
         while heap and heap[0][0] < cutoff:
             _, slot, generation = heapq.heappop(heap)
-            if self._gen[slot] == generation and slot in self._key_of:
-                self.discard(self._key_of[slot])
+            if self._gen[slot] == generation and self._key_at[slot] is not _FREE:
+                self.discard(self._key_at[slot])
 
     # -- scoring ---------------------------------------------------------------------------------------
 
@@ -581,11 +625,11 @@ class Clusterer:
             return 0.0
         return _cosine(self._name_vector(a), self._name_vector(b))
 
-    def _term_cosines(self, features: StoryFeatures, keys: list[Hashable]) -> np.ndarray:
-        """``similarity`` for many same-language window articles at once (vectorized over their terms)."""
-        if not keys or not features.terms:
-            return np.zeros(len(keys))
-        self.work.scored += len(keys)
+    def _term_cosines(self, features: StoryFeatures, slots: list[int]) -> np.ndarray:
+        """``similarity`` for many same-language window articles at once (vectorized over their terms), by slot."""
+        if not slots or not features.terms:
+            return np.zeros(len(slots))
+        self.work.scored += len(slots)
         n = len(self.items) + 1
         query_ids, counts, unknown = self._lookup(features)
         query_idf = self._idf_array(query_ids)
@@ -597,7 +641,8 @@ class Clusterer:
         self._query[query_ids] = (
             query_weights * query_idf
         )  # tf·idf of the query times the idf of the row's tf
-        rows = [self._rows[k] for k in keys]
+        rows_at = self._rows_at
+        rows = [rows_at[s] for s in slots]
         lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
         columns = np.concatenate([r[0] for r in rows])
         tf = np.concatenate([r[1] for r in rows])
@@ -621,8 +666,15 @@ class Clusterer:
 
     def _candidates(self, key: Hashable, when: datetime, features: StoryFeatures) -> list[Hashable]:
         """The window articles worth scoring exactly: sharing a rare term (same language) or name (across)."""
+        same, across = self._candidate_slots(key, when, features)
+        return [self._key_at[slot] for slot in same + across]
+
+    def _candidate_slots(
+        self, key: Hashable, when: datetime, features: StoryFeatures
+    ) -> tuple[list[int], list[int]]:
+        """The slots of ``_candidates``: those in the article's language (or of an unknown one), and the others."""
         language = self._language_id(features.language) if features.language is not None else -1
-        found: list[Hashable] = []
+        found: tuple[list[int], list[int]] = ([], [])
         for same in (True, False):
             if same:
                 ids, counts, _ = self._lookup(features)
@@ -633,6 +685,11 @@ class Clusterer:
             slots, partial = self._gather(ids, weights)
             if not len(slots):
                 continue
+            if same and len(slots) > 16 * self.max_candidates:
+                best = self._best_of_many(slots, partial, _seconds(when), language)
+                if best is not None:
+                    found[0].extend(best.tolist())
+                    continue
             # take and flatnonzero: a fifth cheaper than indexing by arrays and masks, at a few thousand slots;
             # a NaN date (no story) is never kept
             keep = np.abs(self._when.take(slots) - _seconds(when)) <= self.window.total_seconds()
@@ -648,8 +705,52 @@ class Clusterer:
                 partial = partial / self._norm.take(slots)
             if len(slots) > self.max_candidates:
                 slots = slots[_largest(partial, self.max_candidates)]
-            found.extend(map(self._key_of.__getitem__, slots.tolist()))
-        return [k for k in found if k != key]
+            found[0 if same else 1].extend(slots.tolist())
+        own = self._slot_of.get(key)
+        if own is not None:
+            return [s for s in found[0] if s != own], [s for s in found[1] if s != own]
+        return found
+
+    def _best_of_many(
+        self, slots: np.ndarray, partial: np.ndarray, seconds: float, language: int
+    ) -> np.ndarray | None:
+        """The same-language candidates among thousands of slots, dating and language-checking only the best few
+        hundred by score; None when those cannot decide (then every slot is checked, as for fewer slots).
+
+        The scores are the partial products over the norms (those of the slots kept, as the full check divides).
+        A floor is found that at least ``m`` scores reach, ``m`` a few times the candidates wanted over the share
+        of the window in the article's language, and only the slots at or above it are checked. When at least
+        ``max_candidates`` of those pass and the ``max_candidates``-th best of them is at the floor or above, with
+        no tie at it, no slot below the floor could have been chosen: the set is the full check's.
+        """
+        k = self.max_candidates
+        sample = self._lang.take(slots[:256])
+        share = (
+            1.0 if language == -1 else np.count_nonzero((sample == language) | (sample == -1)) / len(sample)
+        )
+        wanted = int(2 * k / max(share, 0.01))
+        groups = 2 * wanted
+        width = len(slots) // groups
+        if width < 4:
+            return None
+        scores = partial / self._norm.take(slots)
+        maxima = scores[: groups * width].reshape(width, groups).max(axis=0)
+        floor = np.partition(maxima, groups - wanted)[groups - wanted]
+        above = np.flatnonzero(scores >= floor)
+        near = slots.take(above)
+        keep = np.abs(self._when.take(near) - seconds) <= self.window.total_seconds()
+        if language != -1:
+            langs = self._lang.take(near)
+            keep &= (langs == language) | (langs == -1)
+        kept = above[keep]
+        if len(kept) <= k:
+            return None
+        kept_scores = scores.take(kept)
+        kth = np.partition(kept_scores, len(kept) - k)[len(kept) - k]
+        chosen = np.flatnonzero(kept_scores >= kth)
+        if kth < floor or len(chosen) != k:
+            return None
+        return slots.take(kept.take(chosen))
 
     def _compare_prints(self, fp: Fingerprint, exclude: Hashable) -> list[tuple[Hashable, float]]:
         """Near-copies found by comparing with every fingerprint (an unindexed window: a few articles)."""
@@ -687,39 +788,53 @@ class Clusterer:
             original = best_dup.duplicate_of if best_dup.duplicate_of is not None else best_dup.key
             return Placement(best_dup.story, best_dup_sim, original, best_dup_sim)
         if self.indexed:
-            candidates = [self.items[k] for k in self._candidates(key, when, features)]
+            same, across = self._candidate_slots(key, when, features)
         else:
-            candidates = [
-                it
-                for it in self.items.values()
-                if it.key != key and it.story is not None and abs(it.when - when) <= self.window
-            ]
-        candidates.sort(key=lambda it: (it.when, str(it.key)))
-        same = [it for it in candidates if _same_language(features, it.features)]
-        sims = dict(
-            zip(
-                (it.key for it in same),
-                self._term_cosines(features, [it.key for it in same]).tolist(),
-                strict=True,
-            )
-        )
-        scores: dict[Hashable, float] = {}
-        first_seen: dict[Hashable, tuple[datetime, str]] = {}
-        for it in candidates:
-            if it.key in sims:
-                sim = sims[it.key]
-            else:
-                self.work.scored += 1
-                sim = self.similarity(features, it.features)
-            if sim > scores.get(it.story, -1.0):
-                scores[it.story] = sim
-            first_seen.setdefault(it.story, (it.when, str(it.story)))
+            same, across = [], []
+            for it in self.items.values():
+                if it.key != key and it.story is not None and abs(it.when - when) <= self.window:
+                    (same if _same_language(features, it.features) else across).append(self._slot_of[it.key])
+        return self._choose(features, same, across)
+
+    def _choose(self, features: StoryFeatures, same: list[int], across: list[int]) -> Placement:
+        """The best story among the candidates' (by slot, in the article's language and across): the story of
+        the most similar candidate, ties going to the story with the oldest candidate (then to its name).
+
+        Stories are grouped by number (``_story_no``), so only a tie at the best score reads items.
+        """
+        key_at, items = self._key_at, self.items
+        sims = self._term_cosines(features, same).tolist()
+        for slot in across:
+            self.work.scored += 1
+            sims.append(self.similarity(features, items[key_at[slot]].features))
+        slots = same + across
+        scores: dict[int, float] = {}
+        for no, sim in zip(self._story_no.take(slots).tolist(), sims, strict=True):
+            if sim > scores.get(no, -1.0):
+                scores[no] = sim
         if not scores:
             return Placement(None, 0.0)
-        story = min(scores, key=lambda s: (-round(scores[s], 9), first_seen[s]))
-        if scores[story] < self.threshold:
-            return Placement(None, scores[story])
-        return Placement(story, scores[story])
+        best = max(scores.values())
+        top, near = round(best, 9), best - 1e-8  # a score rounding to the best's is near it: round only those
+        tied = [no for no, score in scores.items() if score >= near and round(score, 9) == top]
+        if len(tied) == 1:
+            no = tied[0]
+        else:  # the oldest candidate decides, then the story's name (as text)
+            first_seen: dict[int, tuple[datetime, str]] = {}
+            ties = set(tied)
+            candidates = [
+                (items[key_at[s]], no)
+                for s, no in zip(slots, self._story_no.take(slots).tolist(), strict=True)
+                if no in ties
+            ]
+            candidates.sort(key=lambda pair: (pair[0].when, str(pair[0].key)))
+            for it, no in candidates:
+                first_seen.setdefault(no, (it.when, str(it.story)))
+            no = min(first_seen, key=first_seen.__getitem__)
+        story, score = self._story_of_no[no], scores[no]
+        if score < self.threshold:
+            return Placement(None, score)
+        return Placement(story, score)
 
 
 _NO_FINGERPRINT = Fingerprint(())
