@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gazette.enrich.locales import names as handnames
-from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE
-from gazette.enrich.locales.rules import Context, is_demonym, objections, sentence_start
+from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE, Place
+from gazette.enrich.locales.rules import Context, Link, is_demonym, objections, sentence_start
 from gazette.textfold import fold_keeping_length
 
 if TYPE_CHECKING:
@@ -149,6 +149,29 @@ def _bucket(value: int, edges: tuple[int, ...]) -> str:
     return f">={edges[-1]}"
 
 
+_SUMMARIES: dict[tuple[Link, ...], tuple[list[Place], tuple[str, str, int, int]]] = {}
+_SUMMARIES_SIZE = 50_000  # readings summed up once per process; emptied when it grows past this
+
+
+def _link_summary(links: list[Link], places: list[Place]) -> tuple[str, str, int, int]:
+    """The kinds of a candidate's readings ("city+region"), its one kind or "mixed", and its flags, any and all."""
+    cache_key = tuple(links)
+    cached = _SUMMARIES.get(cache_key)
+    if cached is not None and cached[0] is places:  # another tagger's places mean other kinds
+        return cached[1]
+    kinds = sorted({places[link.place_index].kind for link in links})
+    flags = 0
+    all_flags = ~0 if links else 0
+    for link in links:
+        flags |= link.flags
+        all_flags &= link.flags
+    if len(_SUMMARIES) >= _SUMMARIES_SIZE:
+        _SUMMARIES.clear()
+    summary = ("+".join(kinds), kinds[0] if len(kinds) == 1 else "mixed", flags, all_flags)
+    _SUMMARIES[cache_key] = (places, summary)
+    return summary
+
+
 def features(
     ctx: Context,
     *,
@@ -160,22 +183,15 @@ def features(
 ) -> list[str]:
     """The recogniser's features for one candidate (``origin``: gazetteer, area or feature; ``rules``: the
     names of the rules that object, when already known)."""
-    links = ctx.candidate.links
-    kinds = sorted({ctx.places[link.place_index].kind for link in links})
-    flags = 0
-    all_flags = ~0 if links else 0
-    for link in links:
-        flags |= link.flags
-        all_flags &= link.flags
+    kinds_text, top_kind, flags, all_flags = _link_summary(ctx.candidate.links, ctx.places)
     prev_class = word_class(ctx.prev_key, ctx.prev_word)
     next_class = word_class(ctx.next_key, ctx.next_word)
-    top_kind = kinds[0] if len(kinds) == 1 else "mixed"
     span_shape = shape(ctx.surface)
     out = [
         "origin=" + origin,
         "shape=" + span_shape,
-        "kinds=" + "+".join(kinds),
-        "readings=" + _bucket(len(links), (2, 3, 6)),
+        "kinds=" + kinds_text,
+        "readings=" + _bucket(len(ctx.candidate.links), (2, 3, 6)),
         "population=" + _bucket(ctx.largest, (1_000, 10_000, 100_000, 1_000_000)),
         "length=" + _bucket(len(ctx.surface), (4, 6, 10)),
         "prev=" + prev_class,

@@ -113,6 +113,9 @@ class Found:
     parts: list[Candidate] = field(default_factory=list)
 
 
+LINK_CACHE_SIZE = 50_000  # written forms of names whose readings are kept between articles
+
+
 class Tagger:
     """The gazetteer, its automaton and the recogniser; build once per process (``get_tagger``)."""
 
@@ -136,15 +139,20 @@ class Tagger:
         self.weak = frozenset(fold_keeping_length(w) for w in handnames.WEAK_NAMES)
         self.capital_districts = capital_districts(self.places, gazetteer.region_index)
         self._priors: dict[Link, float] = {}
+        self._link_cache: dict[tuple[str, str, bool], tuple[Link, ...]] = {}
 
     # -- matching ---------------------------------------------------------------------------
 
-    def _links(self, text: str, start: int, end: int, key: str) -> list[Link]:
-        surface = text[start:end]
+    def _cached_links(self, surface: str, key: str, after_comma: bool) -> tuple[Link, ...]:
+        """The readings of one written form of a name, worked out once per process (the same names recur from
+        article to article; the cache is emptied when it grows past ``LINK_CACHE_SIZE``)."""
+        cache_key = (key, surface, after_comma)
+        links = self._link_cache.get(cache_key)
+        if links is not None:
+            return links
         exact = self.gazetteer.exact.get(key)
-        after_comma = start >= 2 and text[start - 2 : start] == ", "
         capital = surface[0].isupper()
-        links = []
+        found = []
         for place_index, flags in self.gazetteer.names.get(key, ()):
             if flags & EXACT_CASE:
                 if not exact or surface not in exact:
@@ -153,15 +161,19 @@ class Tagger:
                     continue
             elif not capital and not flags & DEMONYM:
                 continue
-            links.append(Link(place_index, flags))
+            found.append(Link(place_index, flags))
         if capital:
-            links.extend(self.area_links.get(key, ()))
+            found.extend(self.area_links.get(key, ()))
+        if len(self._link_cache) >= LINK_CACHE_SIZE:
+            self._link_cache.clear()
+        links = self._link_cache[cache_key] = tuple(found)
         return links
 
     def _raw_matches(self, text: str, folded: str) -> list[Candidate]:
         """Every gazetteer and area name, bounded by non-word characters (overlapping ones too)."""
         n = len(text)
         found: list[Candidate] = []
+        cached_links = self._cached_links
         for end_index, key in self.automaton.iter(mark_word_starts(folded, text)):
             end = end_index + 1
             if end < n and text[end].isalnum():
@@ -173,9 +185,9 @@ class Tagger:
                     before == "-" and after_hyphen_allowed(text, start)
                 ):
                     continue
-            links = self._links(text, start, end, key)
+            links = cached_links(text[start:end], key, start >= 2 and text[start - 2 : start] == ", ")
             if links:
-                found.append(Candidate(start, end, links))
+                found.append(Candidate(start, end, list(links)))
         return found
 
     def _candidates(
@@ -190,8 +202,8 @@ class Tagger:
         return nest(found, never_inside=FEATURE)
 
     def _origin(self, candidate: Candidate) -> str:
-        kinds = {self.places[link.place_index].kind for link in candidate.links}
-        return AREA if kinds == {AREA} else "gazetteer"
+        places, links = self.places, candidate.links
+        return AREA if links and all(places[link.place_index].kind == AREA for link in links) else "gazetteer"
 
     def find_mentions(self, text: str, *, source_country: str | None = None) -> list[Mention]:
         """Every place mention in ``text`` with its resolved reading (demonyms flagged)."""
