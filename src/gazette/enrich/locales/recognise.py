@@ -85,7 +85,21 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.)+$")
 
 
 def shape(surface: str) -> str:
-    """ "Xx", "X X", "XX", "X.X.": the span's capitalisation, never its letters."""
+    """ "Xx", "X X", "XX", "X.X.": the span's capitalisation, never its letters (worked out once per surface
+    and process; the cache is emptied when it grows past ``_SHAPES_SIZE``)."""
+    found = _SHAPES.get(surface)
+    if found is None:
+        if len(_SHAPES) >= _SHAPES_SIZE:
+            _SHAPES.clear()
+        found = _SHAPES[surface] = _shape(surface)
+    return found
+
+
+_SHAPES: dict[str, str] = {}
+_SHAPES_SIZE = 50_000
+
+
+def _shape(surface: str) -> str:
     if _INITIALS.match(surface.replace(" ", "")):
         return "initials"
     words = surface.split()
@@ -143,10 +157,16 @@ def _listed(key: str) -> str:
 
 
 def _bucket(value: int, edges: tuple[int, ...]) -> str:
-    for edge in edges:
+    labels = _BUCKET_LABELS.get(edges)
+    if labels is None:
+        labels = _BUCKET_LABELS[edges] = (*(f"<{edge}" for edge in edges), f">={edges[-1]}")
+    for i, edge in enumerate(edges):
         if value < edge:
-            return f"<{edge}"
-    return f">={edges[-1]}"
+            return labels[i]
+    return labels[-1]
+
+
+_BUCKET_LABELS: dict[tuple[int, ...], tuple[str, ...]] = {}  # each bucket's label, written once per process
 
 
 _SUMMARIES: dict[tuple[Link, ...], tuple[list[Place], tuple[str, str, int, int]]] = {}
@@ -419,10 +439,13 @@ class ArticleFeatures:
         in_region, in_country = shared
         row.append(f"region_shared={min(in_region, 2)}|{row[4]}")  # "population=…"
         row.append(f"country_shared={min(in_country, 3)}")
-        if self.marked[key] - {f.candidate.start}:
+        start = f.candidate.start
+        marked = self.marked.get(key)
+        if marked and (len(marked) > 1 or start not in marked):  # marked somewhere other than here
             row.append("marked_elsewhere")
             row.append(f"marked_elsewhere|{row[8]}")  # "next=…"
-        if self.acting[key] - {f.candidate.start}:
+        acting = self.acting.get(key)
+        if acting and (len(acting) > 1 or start not in acting):
             row.append(f"acting_elsewhere|kind={row[2][6:]}")
         if f.outer is not None:
             row.append("inside=" + f.outer.origin)
