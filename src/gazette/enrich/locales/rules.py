@@ -163,7 +163,9 @@ def title_or_first_name_before(ctx: Context) -> str | None:
 
 
 def after_person(ctx: Context) -> str | None:
-    if ctx.prev_capitalised and follows_person(ctx.text, ctx.candidate.start, ctx.names):
+    if ctx.prev_capitalised and follows_person(
+        ctx.text, ctx.candidate.start, ctx.names, (ctx.prev_word, ctx.prev_sep)
+    ):
         return "the end of a person's name ('Luz Marina Rincón')"
     return None
 
@@ -358,11 +360,12 @@ def place_word_at(text: str, start: int, names: dict) -> bool:
     return match is not None and fold_keeping_length(match.group(0)) in names
 
 
-def follows_person(text: str, start: int, names: dict) -> bool:
-    """Whether the capitalised words just before ``start`` begin with a first name or a title."""
+def follows_person(text: str, start: int, names: dict, first: tuple[str, str] | None = None) -> bool:
+    """Whether the capitalised words just before ``start`` begin with a first name or a title (``first``: the
+    word before ``start`` and its separator, when already read)."""
     pos = start
-    for _ in range(3):
-        word, sep = word_before(text, pos)
+    for step in range(3):
+        word, sep = first if step == 0 and first is not None else word_before(text, pos)
         if not word or sep != " " or not word[0].isupper():
             return False
         key = fold_keeping_length(word.rstrip("."))
