@@ -238,16 +238,7 @@ def features(
         out.append("place_after_comma")
     if ctx.prev_sep.strip() == "," and (ctx.candidate.start - len(ctx.prev_sep) - 1) >= 0:
         out.append("comma_before")
-    if ctx.key in ctx.weak:
-        out.append("weak_name")
-    if ctx.key in handnames.COMMON_WORDS:
-        out.append("common_word")
-    if ctx.key in handnames.PERSON_NAMES:
-        out.append("person_name")
-    if ctx.key in handnames.SPANISH_FIRST_NAMES:
-        out.append("first_name")
-    if ctx.key in handnames.JUNK_WORDS:
-        out.append("junk_word")
+    out.extend(_key_features(ctx.key, ctx.weak))
     if lower_elsewhere:
         out.append("lower_elsewhere")  # the same word written in lower case elsewhere: a common word
     if surname:
@@ -261,6 +252,32 @@ def features(
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out
+
+
+_KEY_FEATURES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+_KEY_FEATURES_SIZE = 50_000  # names whose list features are kept between articles; emptied past this
+
+
+def _key_features(key: str, weak: frozenset[str]) -> tuple[str, ...]:
+    """What our own word lists say of the name itself, worked out once per name (and set of weak names)."""
+    cached = _KEY_FEATURES.get(key)
+    if cached is not None and cached[0] is weak:
+        return cached[1]
+    found = tuple(
+        label
+        for label, words in (
+            ("weak_name", weak),
+            ("common_word", handnames.COMMON_WORDS),
+            ("person_name", handnames.PERSON_NAMES),
+            ("first_name", handnames.SPANISH_FIRST_NAMES),
+            ("junk_word", handnames.JUNK_WORDS),
+        )
+        if key in words
+    )
+    if len(_KEY_FEATURES) >= _KEY_FEATURES_SIZE:
+        _KEY_FEATURES.clear()
+    _KEY_FEATURES[key] = (weak, found)
+    return found
 
 
 def person_verb_after(ctx: Context) -> bool:
