@@ -248,7 +248,7 @@ class Tagger:
 
     def _is_place(self, model: ToponymModel, f: Found, row: list[str] | None) -> bool:
         """The recogniser's call on one candidate (a demonym is its country's unless a hard rule objects)."""
-        if HARD_RULES.intersection(f.objections):
+        if f.objections and not HARD_RULES.isdisjoint(f.objections):
             self._log_drop(f, "")
             return False
         if row is None:
@@ -307,8 +307,7 @@ class Tagger:
                 article.marked[key].add(f.candidate.start)
             if person_verb_after(f.context):
                 article.acting[key].add(f.candidate.start)
-            for link in f.candidate.links:
-                p = self.places[link.place_index]
+            for p in f.context.readings:  # the places of its links, in their order
                 if p.region_code:
                     article.region_keys[p.region_code].add(key)
                 if p.country_code:
