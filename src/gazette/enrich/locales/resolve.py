@@ -573,16 +573,21 @@ class Tagger:
             plan_of.append(plan)
         result: list[Mention] = []
         dropped: set[int] = set()
+        counted: list[tuple[str, int, float]] | None = None
         for round_number in range(3):
-            votes = Votes.count(
-                self.places,
-                ((key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped),
-                self.capital_districts,
-            )
-            votes.add_possible(possible)
+            current = [
+                (key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped
+            ]
+            if current != counted:
+                # Readings as the round before count the same votes and score the same: counted again only
+                # when one changed.
+                counted = current
+                votes = Votes.count(self.places, current, self.capital_districts)
+                votes.add_possible(possible)
+                # The same name in the same place reads the same: scored once a round.
+                round_scores: dict[int, tuple[list[Scored], float]] = {}
+                elsewhere: dict[str, float] = {}
             dropped = set()
-            # The same name in the same place reads the same: scored once a round.
-            round_scores: dict[int, tuple[list[Scored], float]] = {}
             for i, plan in enumerate(plan_of):
                 cached = round_scores.get(id(plan))
                 if cached is None:
@@ -594,11 +599,12 @@ class Tagger:
                 scored, sure[i] = cached
                 best = scored[0]
                 readings[i] = Link(best.place_index, best.flags)
-                why = (
-                    self._unsupported(best, votes.elsewhere(keys[i]), i in containers)
-                    if round_number
-                    else None
-                )
+                why = None
+                if round_number:
+                    support = elsewhere.get(keys[i])
+                    if support is None:
+                        support = elsewhere[keys[i]] = votes.elsewhere(keys[i])
+                    why = self._unsupported(best, support, i in containers)
                 if why is not None:
                     logger.debug("dropped reading %r: %s", text[kept[i].start : kept[i].end], why)
                     if why == LONE_ABROAD:
