@@ -135,9 +135,17 @@ def score_readings(plan: Plan, votes: Votes) -> list[Scored]:
     """Every reading of one candidate, best first."""
     key = plan.key
     scored = []
+    # Many readings share a country or a region: each one's support is asked of the votes once a call.
+    by_country: dict[str, float] = {}
+    by_region: dict[str | None, float] = {}
+    share_of: dict[str, float] = {}
     for r in plan.readings:
-        country_support = votes.country_support(r.country_code, key)
-        region_support = votes.region_support(r.region_code, key)
+        country_support = by_country.get(r.country_code)
+        if country_support is None:
+            country_support = by_country[r.country_code] = votes.country_support(r.country_code, key)
+        region_support = by_region.get(r.region_code)
+        if region_support is None:
+            region_support = by_region[r.region_code] = votes.region_support(r.region_code, key)
         # Local usage ("Lebanon Police", "a Lebanon woman") speaks for a town only in a country the article's
         # other names lie in ("Jordan police" beside "Syria", or alone, is not the Jordan of Hong Kong; LGL
         # country 0.9760 -> 0.9758 for it).
@@ -148,7 +156,10 @@ def score_readings(plan: Plan, votes: Votes) -> list[Scored]:
         if r.possible is not None:
             # "Paris" beside "Henry County": a town abroad must outweigh the country of the article's other
             # names (LGL country 0.966 → 0.972 with the shipped model; GeoVirus and TR-News unchanged).
-            score += COUNTRY_SHARE * votes.country_share(r.country_code, key)
+            share = share_of.get(r.country_code)
+            if share is None:
+                share = share_of[r.country_code] = votes.country_share(r.country_code, key)
+            score += COUNTRY_SHARE * share
             score += r.possible
         for bonus in r.before_local:
             score += bonus  # "Jerusalem", "New York": the big city rather than its namesake region

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gazette.enrich.locales import names as handnames
-from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE
-from gazette.enrich.locales.rules import Context, is_demonym, objections, sentence_start
+from gazette.enrich.locales.gazetteer import AFTER_COMMA, ALTERNATE, DEMONYM, EXACT_CASE, Place
+from gazette.enrich.locales.rules import Context, Link, is_demonym, objections, sentence_start
 from gazette.textfold import fold_keeping_length
 
 if TYPE_CHECKING:
@@ -85,7 +85,21 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.)+$")
 
 
 def shape(surface: str) -> str:
-    """ "Xx", "X X", "XX", "X.X.": the span's capitalisation, never its letters."""
+    """ "Xx", "X X", "XX", "X.X.": the span's capitalisation, never its letters (worked out once per surface
+    and process; the cache is emptied when it grows past ``_SHAPES_SIZE``)."""
+    found = _SHAPES.get(surface)
+    if found is None:
+        if len(_SHAPES) >= _SHAPES_SIZE:
+            _SHAPES.clear()
+        found = _SHAPES[surface] = _shape(surface)
+    return found
+
+
+_SHAPES: dict[str, str] = {}
+_SHAPES_SIZE = 50_000
+
+
+def _shape(surface: str) -> str:
     if _INITIALS.match(surface.replace(" ", "")):
         return "initials"
     words = surface.split()
@@ -143,10 +157,39 @@ def _listed(key: str) -> str:
 
 
 def _bucket(value: int, edges: tuple[int, ...]) -> str:
-    for edge in edges:
+    labels = _BUCKET_LABELS.get(edges)
+    if labels is None:
+        labels = _BUCKET_LABELS[edges] = (*(f"<{edge}" for edge in edges), f">={edges[-1]}")
+    for i, edge in enumerate(edges):
         if value < edge:
-            return f"<{edge}"
-    return f">={edges[-1]}"
+            return labels[i]
+    return labels[-1]
+
+
+_BUCKET_LABELS: dict[tuple[int, ...], tuple[str, ...]] = {}  # each bucket's label, written once per process
+
+
+_SUMMARIES: dict[tuple[Link, ...], tuple[list[Place], tuple[str, str, int, int]]] = {}
+_SUMMARIES_SIZE = 50_000  # readings summed up once per process; emptied when it grows past this
+
+
+def _link_summary(links: list[Link], places: list[Place]) -> tuple[str, str, int, int]:
+    """The kinds of a candidate's readings ("city+region"), its one kind or "mixed", and its flags, any and all."""
+    cache_key = tuple(links)
+    cached = _SUMMARIES.get(cache_key)
+    if cached is not None and cached[0] is places:  # another tagger's places mean other kinds
+        return cached[1]
+    kinds = sorted({places[link.place_index].kind for link in links})
+    flags = 0
+    all_flags = ~0 if links else 0
+    for link in links:
+        flags |= link.flags
+        all_flags &= link.flags
+    if len(_SUMMARIES) >= _SUMMARIES_SIZE:
+        _SUMMARIES.clear()
+    summary = ("+".join(kinds), kinds[0] if len(kinds) == 1 else "mixed", flags, all_flags)
+    _SUMMARIES[cache_key] = (places, summary)
+    return summary
 
 
 def features(
@@ -160,22 +203,15 @@ def features(
 ) -> list[str]:
     """The recogniser's features for one candidate (``origin``: gazetteer, area or feature; ``rules``: the
     names of the rules that object, when already known)."""
-    links = ctx.candidate.links
-    kinds = sorted({ctx.places[link.place_index].kind for link in links})
-    flags = 0
-    all_flags = ~0 if links else 0
-    for link in links:
-        flags |= link.flags
-        all_flags &= link.flags
+    kinds_text, top_kind, flags, all_flags = _link_summary(ctx.candidate.links, ctx.places)
     prev_class = word_class(ctx.prev_key, ctx.prev_word)
     next_class = word_class(ctx.next_key, ctx.next_word)
-    top_kind = kinds[0] if len(kinds) == 1 else "mixed"
     span_shape = shape(ctx.surface)
     out = [
         "origin=" + origin,
         "shape=" + span_shape,
-        "kinds=" + "+".join(kinds),
-        "readings=" + _bucket(len(links), (2, 3, 6)),
+        "kinds=" + kinds_text,
+        "readings=" + _bucket(len(ctx.candidate.links), (2, 3, 6)),
         "population=" + _bucket(ctx.largest, (1_000, 10_000, 100_000, 1_000_000)),
         "length=" + _bucket(len(ctx.surface), (4, 6, 10)),
         "prev=" + prev_class,
@@ -202,16 +238,7 @@ def features(
         out.append("place_after_comma")
     if ctx.prev_sep.strip() == "," and (ctx.candidate.start - len(ctx.prev_sep) - 1) >= 0:
         out.append("comma_before")
-    if ctx.key in ctx.weak:
-        out.append("weak_name")
-    if ctx.key in handnames.COMMON_WORDS:
-        out.append("common_word")
-    if ctx.key in handnames.PERSON_NAMES:
-        out.append("person_name")
-    if ctx.key in handnames.SPANISH_FIRST_NAMES:
-        out.append("first_name")
-    if ctx.key in handnames.JUNK_WORDS:
-        out.append("junk_word")
+    out.extend(_key_features(ctx.key, ctx.weak))
     if lower_elsewhere:
         out.append("lower_elsewhere")  # the same word written in lower case elsewhere: a common word
     if surname:
@@ -225,6 +252,32 @@ def features(
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out
+
+
+_KEY_FEATURES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+_KEY_FEATURES_SIZE = 50_000  # names whose list features are kept between articles; emptied past this
+
+
+def _key_features(key: str, weak: frozenset[str]) -> tuple[str, ...]:
+    """What our own word lists say of the name itself, worked out once per name (and set of weak names)."""
+    cached = _KEY_FEATURES.get(key)
+    if cached is not None and cached[0] is weak:
+        return cached[1]
+    found = tuple(
+        label
+        for label, words in (
+            ("weak_name", weak),
+            ("common_word", handnames.COMMON_WORDS),
+            ("person_name", handnames.PERSON_NAMES),
+            ("first_name", handnames.SPANISH_FIRST_NAMES),
+            ("junk_word", handnames.JUNK_WORDS),
+        )
+        if key in words
+    )
+    if len(_KEY_FEATURES) >= _KEY_FEATURES_SIZE:
+        _KEY_FEATURES.clear()
+    _KEY_FEATURES[key] = (weak, found)
+    return found
 
 
 def person_verb_after(ctx: Context) -> bool:
@@ -403,10 +456,13 @@ class ArticleFeatures:
         in_region, in_country = shared
         row.append(f"region_shared={min(in_region, 2)}|{row[4]}")  # "population=…"
         row.append(f"country_shared={min(in_country, 3)}")
-        if self.marked[key] - {f.candidate.start}:
+        start = f.candidate.start
+        marked = self.marked.get(key)
+        if marked and (len(marked) > 1 or start not in marked):  # marked somewhere other than here
             row.append("marked_elsewhere")
             row.append(f"marked_elsewhere|{row[8]}")  # "next=…"
-        if self.acting[key] - {f.candidate.start}:
+        acting = self.acting.get(key)
+        if acting and (len(acting) > 1 or start not in acting):
             row.append(f"acting_elsewhere|kind={row[2][6:]}")
         if f.outer is not None:
             row.append("inside=" + f.outer.origin)

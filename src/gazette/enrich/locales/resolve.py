@@ -113,6 +113,9 @@ class Found:
     parts: list[Candidate] = field(default_factory=list)
 
 
+LINK_CACHE_SIZE = 50_000  # written forms of names whose readings are kept between articles
+
+
 class Tagger:
     """The gazetteer, its automaton and the recogniser; build once per process (``get_tagger``)."""
 
@@ -136,15 +139,20 @@ class Tagger:
         self.weak = frozenset(fold_keeping_length(w) for w in handnames.WEAK_NAMES)
         self.capital_districts = capital_districts(self.places, gazetteer.region_index)
         self._priors: dict[Link, float] = {}
+        self._link_cache: dict[tuple[str, str, bool], tuple[Link, ...]] = {}
 
     # -- matching ---------------------------------------------------------------------------
 
-    def _links(self, text: str, start: int, end: int, key: str) -> list[Link]:
-        surface = text[start:end]
+    def _cached_links(self, surface: str, key: str, after_comma: bool) -> tuple[Link, ...]:
+        """The readings of one written form of a name, worked out once per process (the same names recur from
+        article to article; the cache is emptied when it grows past ``LINK_CACHE_SIZE``)."""
+        cache_key = (key, surface, after_comma)
+        links = self._link_cache.get(cache_key)
+        if links is not None:
+            return links
         exact = self.gazetteer.exact.get(key)
-        after_comma = start >= 2 and text[start - 2 : start] == ", "
         capital = surface[0].isupper()
-        links = []
+        found = []
         for place_index, flags in self.gazetteer.names.get(key, ()):
             if flags & EXACT_CASE:
                 if not exact or surface not in exact:
@@ -153,15 +161,19 @@ class Tagger:
                     continue
             elif not capital and not flags & DEMONYM:
                 continue
-            links.append(Link(place_index, flags))
+            found.append(Link(place_index, flags))
         if capital:
-            links.extend(self.area_links.get(key, ()))
+            found.extend(self.area_links.get(key, ()))
+        if len(self._link_cache) >= LINK_CACHE_SIZE:
+            self._link_cache.clear()
+        links = self._link_cache[cache_key] = tuple(found)
         return links
 
     def _raw_matches(self, text: str, folded: str) -> list[Candidate]:
         """Every gazetteer and area name, bounded by non-word characters (overlapping ones too)."""
         n = len(text)
         found: list[Candidate] = []
+        cached_links = self._cached_links
         for end_index, key in self.automaton.iter(mark_word_starts(folded, text)):
             end = end_index + 1
             if end < n and text[end].isalnum():
@@ -173,9 +185,9 @@ class Tagger:
                     before == "-" and after_hyphen_allowed(text, start)
                 ):
                     continue
-            links = self._links(text, start, end, key)
+            links = cached_links(text[start:end], key, start >= 2 and text[start - 2 : start] == ", ")
             if links:
-                found.append(Candidate(start, end, links))
+                found.append(Candidate(start, end, list(links)))
         return found
 
     def _candidates(
@@ -190,8 +202,8 @@ class Tagger:
         return nest(found, never_inside=FEATURE)
 
     def _origin(self, candidate: Candidate) -> str:
-        kinds = {self.places[link.place_index].kind for link in candidate.links}
-        return AREA if kinds == {AREA} else "gazetteer"
+        places, links = self.places, candidate.links
+        return AREA if links and all(places[link.place_index].kind == AREA for link in links) else "gazetteer"
 
     def find_mentions(self, text: str, *, source_country: str | None = None) -> list[Mention]:
         """Every place mention in ``text`` with its resolved reading (demonyms flagged)."""
@@ -236,7 +248,7 @@ class Tagger:
 
     def _is_place(self, model: ToponymModel, f: Found, row: list[str] | None) -> bool:
         """The recogniser's call on one candidate (a demonym is its country's unless a hard rule objects)."""
-        if HARD_RULES.intersection(f.objections):
+        if f.objections and not HARD_RULES.isdisjoint(f.objections):
             self._log_drop(f, "")
             return False
         if row is None:
@@ -295,8 +307,7 @@ class Tagger:
                 article.marked[key].add(f.candidate.start)
             if person_verb_after(f.context):
                 article.acting[key].add(f.candidate.start)
-            for link in f.candidate.links:
-                p = self.places[link.place_index]
+            for p in f.context.readings:  # the places of its links, in their order
                 if p.region_code:
                     article.region_keys[p.region_code].add(key)
                 if p.country_code:
@@ -562,16 +573,21 @@ class Tagger:
             plan_of.append(plan)
         result: list[Mention] = []
         dropped: set[int] = set()
+        counted: list[tuple[str, int, float]] | None = None
         for round_number in range(3):
-            votes = Votes.count(
-                self.places,
-                ((key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped),
-                self.capital_districts,
-            )
-            votes.add_possible(possible)
+            current = [
+                (key, readings[n].place_index, sure[n]) for n, key in enumerate(keys) if n not in dropped
+            ]
+            if current != counted:
+                # Readings as the round before count the same votes and score the same: counted again only
+                # when one changed.
+                counted = current
+                votes = Votes.count(self.places, current, self.capital_districts)
+                votes.add_possible(possible)
+                # The same name in the same place reads the same: scored once a round.
+                round_scores: dict[int, tuple[list[Scored], float]] = {}
+                elsewhere: dict[str, float] = {}
             dropped = set()
-            # The same name in the same place reads the same: scored once a round.
-            round_scores: dict[int, tuple[list[Scored], float]] = {}
             for i, plan in enumerate(plan_of):
                 cached = round_scores.get(id(plan))
                 if cached is None:
@@ -583,11 +599,12 @@ class Tagger:
                 scored, sure[i] = cached
                 best = scored[0]
                 readings[i] = Link(best.place_index, best.flags)
-                why = (
-                    self._unsupported(best, votes.elsewhere(keys[i]), i in containers)
-                    if round_number
-                    else None
-                )
+                why = None
+                if round_number:
+                    support = elsewhere.get(keys[i])
+                    if support is None:
+                        support = elsewhere[keys[i]] = votes.elsewhere(keys[i])
+                    why = self._unsupported(best, support, i in containers)
                 if why is not None:
                     logger.debug("dropped reading %r: %s", text[kept[i].start : kept[i].end], why)
                     if why == LONE_ABROAD:

@@ -71,7 +71,7 @@ class Context:
         surface = text[start:end]
         prev_word, prev_sep = word_before(text, start)
         next_word, next_sep = word_after(text, end)
-        readings = [places[link.place_index] for link in links]
+        readings, towns_only, largest = _readings(links, places)
         return cls(
             text=text,
             candidate=candidate,
@@ -81,9 +81,9 @@ class Context:
             prev_sep=prev_sep,
             next_word=next_word,
             next_sep=next_sep,
-            readings=readings,
-            towns_only=all(p.kind == "city" for p in readings),
-            largest=max((p.population for p in readings), default=0),
+            readings=list(readings),
+            towns_only=towns_only,
+            largest=largest,
             by_start=by_start,
             places=places,
             names=names,
@@ -163,7 +163,9 @@ def title_or_first_name_before(ctx: Context) -> str | None:
 
 
 def after_person(ctx: Context) -> str | None:
-    if ctx.prev_capitalised and follows_person(ctx.text, ctx.candidate.start, ctx.names):
+    if ctx.prev_capitalised and follows_person(
+        ctx.text, ctx.candidate.start, ctx.names, (ctx.prev_word, ctx.prev_sep)
+    ):
         return "the end of a person's name ('Luz Marina Rincón')"
     return None
 
@@ -295,9 +297,31 @@ def first_objection(ctx: Context) -> tuple[str, str] | None:
     return None
 
 
+_READINGS: dict[tuple[Link, ...], tuple[list[Place], tuple[tuple[Place, ...], bool, int]]] = {}
+_READINGS_SIZE = 50_000  # readings looked up once per process; emptied when it grows past this
+
+
+def _readings(links: list[Link], places: list[Place]) -> tuple[tuple[Place, ...], bool, int]:
+    """A candidate's readings, whether all are towns, and the largest population among them."""
+    cache_key = tuple(links)
+    cached = _READINGS.get(cache_key)
+    if cached is not None and cached[0] is places:  # another tagger's places mean other readings
+        return cached[1]
+    readings = tuple(places[link.place_index] for link in links)
+    found = (
+        readings,
+        all(p.kind == "city" for p in readings),
+        max((p.population for p in readings), default=0),
+    )
+    if len(_READINGS) >= _READINGS_SIZE:
+        _READINGS.clear()
+    _READINGS[cache_key] = (places, found)
+    return found
+
+
 # -- word context -------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[\w.'’-]+$")
+_WORD_ENDING = re.compile(r"(?s:.*[^\w.'’-])?([\w.'’-]+)")
 _WORD_AFTER = re.compile(r"^([\s,(]*)([\w'’.-]+)")
 _WORD_AT = re.compile(r"[\w'-]+")
 
@@ -308,8 +332,11 @@ def word_before(text: str, start: int) -> tuple[str, str]:
     while i > 0 and text[i - 1] in " \t,(":
         i -= 1
     sep = text[i:start]
-    match = _WORD.search(text, max(0, i - 40), i)
-    return (match.group(0) if match else ""), sep
+    # The longest run of word characters that ends at ``i`` (or at a newline right before it, as "$" allows),
+    # at most 40 back: matched from its end, where a search for "[\w.'’-]+$" tries each start in turn.
+    end = i - 1 if i and text[i - 1] == "\n" else i
+    match = _WORD_ENDING.fullmatch(text, max(0, i - 40), end)
+    return (match.group(1) if match else ""), sep
 
 
 def word_after(text: str, end: int) -> tuple[str, str]:
@@ -333,11 +360,12 @@ def place_word_at(text: str, start: int, names: dict) -> bool:
     return match is not None and fold_keeping_length(match.group(0)) in names
 
 
-def follows_person(text: str, start: int, names: dict) -> bool:
-    """Whether the capitalised words just before ``start`` begin with a first name or a title."""
+def follows_person(text: str, start: int, names: dict, first: tuple[str, str] | None = None) -> bool:
+    """Whether the capitalised words just before ``start`` begin with a first name or a title (``first``: the
+    word before ``start`` and its separator, when already read)."""
     pos = start
-    for _ in range(3):
-        word, sep = word_before(text, pos)
+    for step in range(3):
+        word, sep = first if step == 0 and first is not None else word_before(text, pos)
         if not word or sep != " " or not word[0].isupper():
             return False
         key = fold_keeping_length(word.rstrip("."))
