@@ -343,7 +343,7 @@ def save_article(
             "updated_at": article.updated_at,
             "fetched_at": fetched_at,
             "text": article.text,
-            "html": article.html,
+            "html": article.html or "",  # the column's default, which a plain INSERT does not apply
             "content_hash": article.content_hash,
             "section": section.slug if section is not None else None,
             "section_confidence": section.confidence if section is not None else None,
