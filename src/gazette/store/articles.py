@@ -229,6 +229,41 @@ def enrichment_rows(
     return locales, brief
 
 
+def new_article_values(
+    article: models.Article,
+    *,
+    source_id: int | None,
+    feed_id: int | None,
+    fetched_at: datetime | None,
+    date_path: str,
+    slug: str,
+) -> dict[str, Any]:
+    """The columns of a new article row, for a plain INSERT (one article, or a batch's executemany)."""
+    section = article.section
+    return {
+        "canonical_url": article.canonical_url,
+        "original_url": article.url,
+        "guid": article.guid,
+        "source_id": source_id,
+        "feed_id": feed_id,
+        "title": article.title,
+        "author": article.author,
+        "site": article.site,
+        "language": article.language,
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "fetched_at": fetched_at,
+        "text": article.text,
+        "html": article.html or "",  # the column's default, which a plain INSERT does not apply
+        "content_hash": article.content_hash,
+        "section": section.slug if section is not None else None,
+        "section_confidence": section.confidence if section is not None else None,
+        "section_method": section.method if section is not None else None,
+        "slug": slug,
+        "date_path": date_path,
+    }
+
+
 def _insert_enrichment(session: Session, article_id: int, article: models.Article) -> None:
     """A new row's places and brief: one executemany each, where the ORM would insert them one by one to read
     each new id back (SQLite cannot return the ids of a many-row insert in order)."""
@@ -328,31 +363,15 @@ def save_article(
             )
             return same, SaveResult.DUPLICATE
     if row is None:
-        section = article.section
-        values = {
-            "canonical_url": article.canonical_url,
-            "original_url": article.url,
-            "guid": article.guid,
-            "source_id": source_id,
-            "feed_id": feed_id,
-            "title": article.title,
-            "author": article.author,
-            "site": article.site,
-            "language": article.language,
-            "published_at": article.published_at,
-            "updated_at": article.updated_at,
-            "fetched_at": fetched_at,
-            "text": article.text,
-            "html": article.html or "",  # the column's default, which a plain INSERT does not apply
-            "content_hash": article.content_hash,
-            "section": section.slug if section is not None else None,
-            "section_confidence": section.confidence if section is not None else None,
-            "section_method": section.method if section is not None else None,
-            "slug": first_slug
-            if slug_free
-            else _unique_slug(session, date_path, article.title, base_taken=True),
-            "date_path": date_path,
-        }
+        slug = first_slug if slug_free else _unique_slug(session, date_path, article.title, base_taken=True)
+        values = new_article_values(
+            article,
+            source_id=source_id,
+            feed_id=feed_id,
+            fetched_at=fetched_at,
+            date_path=date_path,
+            slug=slug,
+        )
         row = _insert_new(session, values, index_entry)
         _insert_enrichment(session, row.id, article)
         return row, SaveResult.NEW

@@ -149,32 +149,6 @@ def _free_slugs(session: Session, wanted: list[tuple[str, str]]) -> list[str]:
     return slugs
 
 
-def _article_row(article: models.Article, source_id: int | None, date_path: str, slug: str) -> dict[str, Any]:
-    section = article.section
-    return {
-        "canonical_url": article.canonical_url,
-        "original_url": article.url,
-        "guid": article.guid,
-        "source_id": source_id,
-        "feed_id": None,
-        "title": article.title,
-        "author": article.author,
-        "site": article.site,
-        "language": article.language,
-        "published_at": article.published_at,
-        "updated_at": article.updated_at,
-        "fetched_at": article.fetched_at,
-        "text": article.text,
-        "html": article.html,
-        "content_hash": article.content_hash,
-        "section": section.slug if section else None,
-        "section_confidence": section.confidence if section else None,
-        "section_method": section.method if section else None,
-        "date_path": date_path,
-        "slug": slug,
-    }
-
-
 def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | None]]) -> BatchResult:
     """Write (article, source id) pairs: new ones are inserted, stored URLs and same-source copies are not."""
     result = BatchResult()
@@ -220,7 +194,12 @@ def _store_batch(
         for a, _ in todo
     ]
     slugs = _free_slugs(session, [(p, a.title) for p, (a, _) in zip(paths, todo, strict=True)])
-    rows = [_article_row(a, s, p, slug) for (a, s), p, slug in zip(todo, paths, slugs, strict=True)]
+    rows = [
+        article_store.new_article_values(
+            a, source_id=s, feed_id=None, fetched_at=a.fetched_at, date_path=p, slug=slug
+        )
+        for (a, s), p, slug in zip(todo, paths, slugs, strict=True)
+    ]
     # Inserted in the order of the unique keys, so that two workers' batches that hold a key in common (the same
     # title on the same day makes the same slug) wait for each other in one order and cannot deadlock on it.
     rows.sort(key=lambda row: (row["date_path"], row["slug"], row["canonical_url"]))
