@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from gazette import models
 from gazette.store import articles as article_store
+from gazette.store import bulk as bulk_store
 from gazette.store import subscriptions as feed_store
 from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale
@@ -103,3 +104,30 @@ def test_url_candidates_are_the_url_as_given_then_canonicalized() -> None:
     assert found[0] == given
     assert found[1:] == [canonicalize_url(given)] and canonicalize_url(given) != given
     assert article_store.url_candidates("/content/2026/02/10/x.html") == ["/content/2026/02/10/x.html"]
+
+
+def test_an_article_without_html_is_stored_with_empty_html_by_both_writers(db: Database) -> None:
+    """The one-by-one writer and the backfill's batch writer use plain INSERTs, which do not apply the
+    column's default: an article with no HTML (a feed entry's text alone) must still be stored, with ''."""
+
+    def bare(url: str) -> models.Article:
+        return models.Article(
+            url=url,
+            canonical_url=url,
+            title=f"Bare entry {url[-1]}",
+            text="A feed entry's own text, with no page behind it.",
+            html=None,
+            published_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+            content_hash=f"bare-{url[-1]}",
+        )
+
+    with db.session() as s:
+        _, result = article_store.save_article(
+            s, bare("https://bare.example/1"), source_id=None, feed_id=None
+        )
+        assert result is article_store.SaveResult.NEW
+        batch = bulk_store.store_batch(s, [(bare("https://bare.example/2"), None)])
+        assert len(batch.new_ids) == 1
+    with db.session() as s:
+        stored = dict(s.execute(select(Article.canonical_url, Article.html)).all())
+    assert stored == {"https://bare.example/1": "", "https://bare.example/2": ""}
