@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from _datasets import datasets_dir
+from _section_data import load_bbc
 
 HERE = Path(__file__).resolve().parent
 OURS = HERE.parent / "src"
@@ -45,18 +46,7 @@ def _pages() -> list[tuple[str, bytes]]:
 
 
 def _bbc() -> list[tuple[str, str]]:
-    base = datasets_dir("bbc-news") / "bbc-news" / "bbc"
-    items = []
-    for cls in sorted(p.name for p in base.iterdir() if p.is_dir()):
-        for path in sorted((base / cls).glob("*.txt")):
-            raw = path.read_bytes()
-            try:
-                body = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                body = raw.decode("latin-1")
-            lines = body.strip().splitlines()
-            items.append((lines[0].strip(), "\n".join(lines[1:]).strip()))
-    return items
+    return [(item.title, item.text) for item in load_bbc()]
 
 
 def _plain(value: Any) -> Any:
