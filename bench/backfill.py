@@ -123,20 +123,27 @@ def main(argv: list[str] | None = None) -> int:
         # at least 16 tasks, so that two workers finish together even at the quick size
         per_range = min(BATCH * 4, max(10, args.articles // 16))
         ranges = [r for p in paths for r in plan_ranges(p, per_range)]
-        runs = [backfill_once(ranges, 1), backfill_once(ranges, 2)]
-    print(
-        f"backfill of {args.articles:,} synthetic articles into PostgreSQL ({os.cpu_count()} CPUs), {len(ranges)} tasks"
-    )
-    print(
-        f"{'workers':>8} {'new':>7} {'copies':>6} {'skip':>5} {'fail':>5} {'workers s':>10} {'records/s':>10} {'stories s':>10} {'overall/s':>10}"
-    )
-    for run in runs:
-        c = run.counts
         print(
-            f"{run.workers:>8} {c.new:>7} {c.duplicates:>6} {c.skipped:>5} {c.failed:>5} "
-            f"{run.worker_seconds:>10.1f} {run.records_per_second:>10.1f} {run.story_seconds:>10.1f} "
-            f"{run.total_per_second:>10.1f}"
+            f"backfill of {args.articles:,} synthetic articles into PostgreSQL ({os.cpu_count()} CPUs), "
+            f"{len(ranges)} tasks"
         )
+        print(
+            f"{'workers':>8} {'new':>7} {'copies':>6} {'skip':>5} {'fail':>5} {'workers s':>10} "
+            f"{'records/s':>10} {'stories s':>10} {'overall/s':>10}",
+            flush=True,
+        )
+        runs = []
+        # each row as its run ends: a long run's first half is not lost with the second
+        for workers in (1, 2):
+            run = backfill_once(ranges, workers)
+            runs.append(run)
+            c = run.counts
+            print(
+                f"{run.workers:>8} {c.new:>7} {c.duplicates:>6} {c.skipped:>5} {c.failed:>5} "
+                f"{run.worker_seconds:>10.1f} {run.records_per_second:>10.1f} {run.story_seconds:>10.1f} "
+                f"{run.total_per_second:>10.1f}",
+                flush=True,
+            )
     one, two = runs
     print(
         f"speed-up with 2 workers: {two.records_per_second / one.records_per_second:.2f}x for the workers' phase "
