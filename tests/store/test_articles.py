@@ -77,6 +77,59 @@ def test_same_title_same_day_gets_distinct_slugs(db: Database) -> None:
         assert a.slug != b.slug and a.date_path == b.date_path
 
 
+def test_a_title_stored_many_times_a_day_numbers_its_slugs_in_few_statements(db: Database) -> None:
+    """A wire story syndicated by many publishers: one title, one day. Each writer hands out base, base-2, …
+    in order, skips a number an unpublished article held (its permalink answers 410 Gone), and finds the
+    next free number in a few statements, not one statement per number already taken."""
+    from sqlalchemy import event
+
+    from gazette.store import tombstones as tombstone_store
+
+    def copy(n: int) -> models.Article:
+        return _article(
+            f"https://wire{n}.example/story",
+            f"copy {n}",
+            locales=[],
+            fetched_at=datetime(2026, 2, 20, 10, 0, tzinfo=UTC),
+        )
+
+    with db.session() as s:
+        for n in range(1, 31):
+            article_store.save_article(s, copy(n), source_id=None, feed_id=None)
+        gone = s.scalar(select(Article).where(Article.slug == "caracas-releases-prisoners-7"))
+        assert gone is not None
+        tombstone_store.unpublish(s, gone, "legal")
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        if "slug" in sql:
+            statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.session() as s:
+            row, _ = article_store.save_article(s, copy(31), source_id=None, feed_id=None)
+            one_by_one = row.slug
+        one_by_one_statements = len(statements)
+        statements.clear()
+        with db.session() as s:
+            batch = bulk_store.store_batch(s, [(copy(n), None) for n in (32, 33, 34)])
+            assert len(batch.new_ids) == 3
+        batch_statements = len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    with db.session() as s:
+        slugs = set(s.scalars(select(Article.slug)))
+    base = "caracas-releases-prisoners"
+    # 30 stored (base, base-2 … base-30), base-7 unpublished: the next ones are base-31 … base-34
+    assert one_by_one == f"{base}-31"
+    assert slugs == {base} | {f"{base}-{n}" for n in range(2, 35)} - {f"{base}-7"}
+    # the check of the title's own slug, then 16 and 32 numbers at a time, then the INSERT (the batch adds its
+    # base check, the tombstones' check and one numbered search per article, each starting where the last ended)
+    assert one_by_one_statements <= 4, one_by_one_statements
+    assert batch_statements <= 8, batch_statements
+
+
 def test_unknown_date_uses_fetch_day_and_keeps_null(db: Database) -> None:
     fetched = datetime(2026, 11, 3, 23, 59, tzinfo=UTC)
     with db.session() as s:

@@ -75,19 +75,66 @@ def _unique_slug(
     answering 410 Gone rather than showing another article). ``base_taken``: the title's own slug is known
     taken already (``_existing_or_same`` looked), so the tries start after it."""
     base = _slug_of(title)
-    slug, n = base, 2
-    if base_taken:
-        slug, n = f"{base}-{n}", n + 1
-    stored, buried = _slug_check()
-    stmt = select(stored, buried)
     session.flush()  # what the query's autoflush wrote before
     connection = session.connection()
-    # one query a try: the slug's article (one at most, by uq_articles_day_slug) and its tombstone
-    while True:
-        found, taken_down = connection.execute(stmt, {"date_path": date_path, "slug": slug}).one()
+    if not base_taken:
+        stored, buried = _slug_check()
+        found, taken_down = connection.execute(
+            select(stored, buried), {"date_path": date_path, "slug": base}
+        ).one()
         if _slug_free(found, taken_down, exclude_id):
-            return slug
-        slug, n = f"{base}-{n}", n + 1
+            return base
+    return first_free_numbered(connection, date_path, base, exclude_id=exclude_id)[0]
+
+
+# Numbered slugs asked for in one statement, the first time; each further statement asks for twice as many.
+NUMBERED_FIRST = 16
+NUMBERED_MOST = 1024
+
+
+@functools.cache
+def _numbered_check() -> Any:
+    """(slug, the article holding it or NULL for a tombstone) for the day's slugs among ``slugs``."""
+    from gazette.store.tombstones import Tombstone
+
+    articles, tombstones = _ARTICLES, cast(Table, Tombstone.__table__)
+    wanted: Any = bindparam("slugs", expanding=True)
+    held = select(articles.c.slug, articles.c.id).where(
+        articles.c.date_path == bindparam("date_path"), articles.c.slug.in_(wanted)
+    )
+    buried = select(tombstones.c.slug, null()).where(
+        tombstones.c.date_path == bindparam("date_path"), tombstones.c.slug.in_(wanted)
+    )
+    return held.union_all(buried)
+
+
+def first_free_numbered(
+    connection: Any,
+    date_path: str,
+    base: str,
+    *,
+    start: int = 2,
+    exclude_id: int | None = None,
+    also_taken: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+) -> tuple[str, int]:
+    """(``base-n``, n) for the least n ≥ ``start`` whose slug is free that day (as ``_unique_slug`` means it)
+    and not in ``also_taken`` (a batch's own picks). A wire story syndicated by many publishers gives many
+    articles one title on one day: the tries go in blocks, each an index lookup per slug inside one statement,
+    so that the k-th copy costs a few statements rather than k."""
+    stmt = _numbered_check()
+    n, width = start, NUMBERED_FIRST
+    while True:
+        names = [f"{base}-{i}" for i in range(n, n + width)]
+        held: dict[str, list[int | None]] = {}
+        for slug, article_id in connection.execute(stmt, {"date_path": date_path, "slugs": names}):
+            held.setdefault(slug, []).append(article_id)
+        for i, name in enumerate(names, start=n):
+            owners = held.get(name, ())
+            if (date_path, name) not in also_taken and all(
+                owner is not None and owner == exclude_id for owner in owners
+            ):
+                return name, i
+        n, width = n + width, min(width * 2, NUMBERED_MOST)
 
 
 def find_existing(session: Session, article: models.Article) -> Article | None:

@@ -129,21 +129,20 @@ def _free_slugs(session: Session, wanted: list[tuple[str, str]]) -> list[str]:
         )
         taken.update((row[0], row[1]) for row in session.execute(gone) if row[0] and row[1])
 
-    def is_taken(date_path: str, slug: str, base: str) -> bool:
-        if (date_path, slug) in taken:
-            return True
-        # only the base names were read in one go; a numbered one is rare enough to ask for
-        stmt = select(Article.id).where(Article.date_path == date_path, Article.slug == slug)
-        return slug != base and (
-            session.scalar(stmt) is not None
-            or tombstone_store.tombstone_at(session, date_path, slug) is not None
-        )
-
+    connection = session.connection()
+    next_number: dict[tuple[str, str], int] = {}  # every numbered slug below it is known taken
     slugs = []
     for date_path, base in bases:
-        slug, n = base, 2
-        while is_taken(date_path, slug, base):
-            slug, n = f"{base}-{n}", n + 1
+        slug = base
+        if (date_path, base) in taken:
+            slug, n = article_store.first_free_numbered(
+                connection,
+                date_path,
+                base,
+                start=next_number.get((date_path, base), 2),
+                also_taken=taken,
+            )
+            next_number[(date_path, base)] = n + 1
         taken.add((date_path, slug))
         slugs.append(slug)
     return slugs
