@@ -124,10 +124,31 @@ def test_a_title_stored_many_times_a_day_numbers_its_slugs_in_few_statements(db:
     # 30 stored (base, base-2 … base-30), base-7 unpublished: the next ones are base-31 … base-34
     assert one_by_one == f"{base}-31"
     assert slugs == {base} | {f"{base}-{n}" for n in range(2, 35)} - {f"{base}-7"}
-    # the check of the title's own slug, then 16 and 32 numbers at a time, then the INSERT (the batch adds its
-    # base check, the tombstones' check and one numbered search per article, each starting where the last ended)
+    # one by one: the check of the title's own slug, 16 then 32 numbers at a time, the INSERT; the batch: its
+    # titles' slugs (articles and tombstones), then 16 and 32 numbers of each title at once, the INSERT
     assert one_by_one_statements <= 4, one_by_one_statements
     assert batch_statements <= 8, batch_statements
+
+
+def test_a_batch_numbers_its_own_copies_around_a_title_that_reads_like_a_number(db: Database) -> None:
+    """In one batch: three copies of a title, and another title whose slug is the first copy's number."""
+    fetched = datetime(2026, 2, 20, 10, 0, tzinfo=UTC)
+    titles = ["Caracas releases prisoners"] * 3 + ["Caracas releases prisoners 2"]
+    batch = [
+        (_article(f"https://b{n}.example/x", f"text {n}", title=t, fetched_at=fetched, locales=[]), None)
+        for n, t in enumerate(titles)
+    ]
+    with db.session() as s:
+        assert len(bulk_store.store_batch(s, batch).new_ids) == 4
+    with db.session() as s:
+        slugs = dict(s.execute(select(Article.canonical_url, Article.slug)).all())
+    base = "caracas-releases-prisoners"
+    assert [slugs[f"https://b{n}.example/x"] for n in range(4)] == [
+        base,
+        f"{base}-3",
+        f"{base}-4",
+        f"{base}-2",
+    ]
 
 
 def test_unknown_date_uses_fetch_day_and_keeps_null(db: Database) -> None:

@@ -84,7 +84,7 @@ def _unique_slug(
         ).one()
         if _slug_free(found, taken_down, exclude_id):
             return base
-    return first_free_numbered(connection, date_path, base, exclude_id=exclude_id)[0]
+    return first_free_numbered(connection, date_path, base, exclude_id=exclude_id)
 
 
 # Numbered slugs asked for in one statement, the first time; each further statement asks for twice as many.
@@ -113,27 +113,23 @@ def first_free_numbered(
     date_path: str,
     base: str,
     *,
-    start: int = 2,
     exclude_id: int | None = None,
-    also_taken: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
-) -> tuple[str, int]:
-    """(``base-n``, n) for the least n ≥ ``start`` whose slug is free that day (as ``_unique_slug`` means it)
-    and not in ``also_taken`` (a batch's own picks). A wire story syndicated by many publishers gives many
-    articles one title on one day: the tries go in blocks, each an index lookup per slug inside one statement,
-    so that the k-th copy costs a few statements rather than k."""
+) -> str:
+    """``base-n`` for the least n ≥ 2 whose slug is free that day (as ``_unique_slug`` means it). A wire
+    story syndicated by many publishers gives many articles one title on one day: the tries go in blocks, each
+    an index lookup per slug inside one statement, so that the k-th copy costs a few statements rather than k
+    (the backfill's batches do the same for all their titles at once: ``bulk._free_numbers``)."""
     stmt = _numbered_check()
-    n, width = start, NUMBERED_FIRST
+    n, width = 2, NUMBERED_FIRST
     while True:
         names = [f"{base}-{i}" for i in range(n, n + width)]
         held: dict[str, list[int | None]] = {}
         for slug, article_id in connection.execute(stmt, {"date_path": date_path, "slugs": names}):
             held.setdefault(slug, []).append(article_id)
-        for i, name in enumerate(names, start=n):
+        for name in names:
             owners = held.get(name, ())
-            if (date_path, name) not in also_taken and all(
-                owner is not None and owner == exclude_id for owner in owners
-            ):
-                return name, i
+            if all(owner is not None and owner == exclude_id for owner in owners):
+                return name
         n, width = n + width, min(width * 2, NUMBERED_MOST)
 
 

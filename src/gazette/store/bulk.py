@@ -108,44 +108,75 @@ def _same_text_stored(session: Session, pairs: set[tuple[int | None, str]]) -> s
     return found & pairs
 
 
+def _held(session: Session, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (date path, slug) pairs among ``pairs`` that a stored article holds, or that an unpublished one
+    held: its permalink keeps answering 410 Gone, so it is never handed to another article."""
+    held: set[tuple[str, str]] = set()
+    stone = tombstone_store.Tombstone
+    for i in range(0, len(pairs), CHUNK):
+        chunk = pairs[i : i + CHUNK]
+        stmt = select(Article.date_path, Article.slug).where(
+            tuple_(Article.date_path, Article.slug).in_(chunk)
+        )
+        held.update((row[0], row[1]) for row in session.execute(stmt))
+        gone = select(stone.date_path, stone.slug).where(tuple_(stone.date_path, stone.slug).in_(chunk))
+        held.update((row[0], row[1]) for row in session.execute(gone) if row[0] and row[1])
+    return held
+
+
 def _free_slugs(session: Session, wanted: list[tuple[str, str]]) -> list[str]:
-    """A slug for each (date path, title), unique per day among the stored articles and this batch."""
+    """A slug for each (date path, title), unique per day among the stored articles and this batch: the title's
+    own slug for the first article that finds it free, then ``slug-2``, ``slug-3`` … (the least free numbers,
+    in the batch's order), as ``articles.save_article`` hands them out one by one."""
     bases = [
         (date_path, slugify(title, max_length=article_store.SLUG_MAX, word_boundary=True) or "article")
         for date_path, title in wanted
     ]
-    taken: set[tuple[str, str]] = set()
-    keys = sorted(set(bases))
-    for i in range(0, len(keys), CHUNK):
-        stmt = select(Article.date_path, Article.slug).where(
-            tuple_(Article.date_path, Article.slug).in_(keys[i : i + CHUNK])
-        )
-        taken.update((row[0], row[1]) for row in session.execute(stmt))
-        # an unpublished article's permalink keeps answering 410 Gone: never handed to another article
-        gone = select(tombstone_store.Tombstone.date_path, tombstone_store.Tombstone.slug).where(
-            tuple_(tombstone_store.Tombstone.date_path, tombstone_store.Tombstone.slug).in_(
-                keys[i : i + CHUNK]
-            )
-        )
-        taken.update((row[0], row[1]) for row in session.execute(gone) if row[0] and row[1])
-
-    connection = session.connection()
-    next_number: dict[tuple[str, str], int] = {}  # every numbered slug below it is known taken
+    taken = _held(session, sorted(set(bases)))
+    # how many numbered slugs each title needs: one for every article after the one that takes the free base
+    needs: dict[tuple[str, str], int] = {}
+    numbered = []
+    for key in bases:
+        numbered.append(key in taken)
+        if key in taken:
+            needs[key] = needs.get(key, 0) + 1
+        else:
+            taken.add(key)  # the first article with this title takes it; it is no number of another title
+    numbers = _free_numbers(session, needs, taken)
     slugs = []
-    for date_path, base in bases:
-        slug = base
-        if (date_path, base) in taken:
-            slug, n = article_store.first_free_numbered(
-                connection,
-                date_path,
-                base,
-                start=next_number.get((date_path, base), 2),
-                also_taken=taken,
-            )
-            next_number[(date_path, base)] = n + 1
-        taken.add((date_path, slug))
-        slugs.append(slug)
+    for key, number in zip(bases, numbered, strict=True):
+        slugs.append(f"{key[1]}-{numbers[key].pop(0)}" if number else key[1])
     return slugs
+
+
+def _free_numbers(
+    session: Session, needs: dict[tuple[str, str], int], taken: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[int]]:
+    """For each (date path, base) the ``needs[key]`` least numbers n ≥ 2 whose ``base-n`` is free that day (and
+    not in ``taken``). A title the desk has stored k times that day — a wire story many publishers carry —
+    costs the batch a few statements in all, each asking for the next block of numbers of every such title at
+    once, not a statement per number taken."""
+    found: dict[tuple[str, str], list[int]] = {key: [] for key in needs}
+    start = dict.fromkeys(needs, 2)
+    width = {key: max(article_store.NUMBERED_FIRST, 2 * count) for key, count in needs.items()}
+    pending = sorted(needs)
+    while pending:
+        names = [(dp, f"{base}-{n}") for dp, base in pending for n in range(start[(dp, base)], start[(dp, base)] + width[(dp, base)])]  # fmt: skip
+        held = _held(session, names)
+        still = []
+        for key in pending:
+            date_path, base = key
+            for n in range(start[key], start[key] + width[key]):
+                if (date_path, f"{base}-{n}") not in held and (date_path, f"{base}-{n}") not in taken:
+                    found[key].append(n)
+                    if len(found[key]) == needs[key]:
+                        break
+            else:
+                start[key] += width[key]
+                width[key] = min(width[key] * 2, article_store.NUMBERED_MOST)
+                still.append(key)
+        pending = still
+    return found
 
 
 def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | None]]) -> BatchResult:
