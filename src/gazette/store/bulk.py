@@ -161,7 +161,9 @@ def _free_numbers(
     width = {key: max(article_store.NUMBERED_FIRST, 2 * count) for key, count in needs.items()}
     pending = sorted(needs)
     while pending:
-        names = [(dp, f"{base}-{n}") for dp, base in pending for n in range(start[(dp, base)], start[(dp, base)] + width[(dp, base)])]  # fmt: skip
+        names = [
+            (key[0], f"{key[1]}-{n}") for key in pending for n in range(start[key], start[key] + width[key])
+        ]
         held = _held(session, names)
         still = []
         for key in pending:
