@@ -31,6 +31,7 @@ from make_corpus import make_corpus  # noqa: E402
 from gazette.config import Settings, load_settings  # noqa: E402
 from gazette.ingest.warc import WarcRange, plan_ranges  # noqa: E402
 from gazette.pipeline import BackfillCounts, Pipeline, backfill_range  # noqa: E402
+from gazette.store.bulk import Statistics  # noqa: E402
 from gazette.store.db import Database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("GAZETTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -68,7 +69,7 @@ def _warm(settings: Settings) -> None:
 
 
 def backfill_once(ranges: list[WarcRange], workers: int) -> Run:
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, as_completed
 
     schema = f"gz_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL)
@@ -96,10 +97,13 @@ def backfill_once(ranges: list[WarcRange], workers: int) -> Run:
                 for r in ranges
             ]
             counts = BackfillCounts()
-            for part in client.gather(futures):
-                counts.add(part)
+            statistics = Statistics(db)  # as `gazette backfill` does: the server here runs no autovacuum
+            for future in as_completed(futures):
+                counts.add(future.result())
+                statistics.grown(counts.new)
             worker_seconds = time.perf_counter() - started
         started = time.perf_counter()
+        statistics.analyze()
         with Pipeline(settings, db, processes=1) as pipeline:
             pipeline.assign_stories()
         story_seconds = time.perf_counter() - started

@@ -57,6 +57,7 @@ def backfill(
     from gazette.errors import GazetteError
     from gazette.ingest.warc import WarcRange, plan_ranges
     from gazette.pipeline import BackfillCounts, Pipeline
+    from gazette.store.bulk import Statistics
 
     settings = settings_from(config)
     db = open_db(settings)
@@ -70,6 +71,7 @@ def backfill(
             raise fail(str(exc), 2) from exc
     total_records = sum(r.count for r in ranges)
     counts = BackfillCounts()
+    statistics = Statistics(db)
     started = time.monotonic()
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -91,6 +93,7 @@ def backfill(
                     workers or cpu_cores(),
                     scheduler,
                     counts,
+                    statistics,
                     progress,
                     task,
                     started,
@@ -100,6 +103,7 @@ def backfill(
             def advance(done: int, total: int) -> None:
                 progress.update(stories, completed=done, total=total)
 
+            statistics.analyze()
             with Pipeline(settings, db, processes=1) as pipeline:
                 pipeline.assign_stories(on_progress=advance)
             with db.session() as s:
@@ -134,6 +138,7 @@ def _run_ranges(
     workers: int,
     scheduler: str | None,
     counts: Any,
+    statistics: Any,
     progress: Any,
     task: Any,
     started: float,
@@ -178,6 +183,7 @@ def _run_ranges(
                     "what is stored is kept, run it again to finish"
                 ) from exc
             counts.add(part)
+            statistics.grown(counts.new)
             rate = counts.records / max(time.monotonic() - started, 1e-6)
             progress.update(task, advance=part.records, rate=f"{rate:,.0f}")
     finally:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -26,6 +26,7 @@ from gazette import models
 from gazette.errors import StorageError
 from gazette.store import articles as article_store
 from gazette.store import tombstones as tombstone_store
+from gazette.store.db import Database
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow, Source
 from gazette.store.sources import get_or_create_source, source_slug
 from gazette.store.stories import ARTICLE_TIME
@@ -108,19 +109,53 @@ def _same_text_stored(session: Session, pairs: set[tuple[int | None, str]]) -> s
     return found & pairs
 
 
+# The tables a backfill fills and reads back while it runs (slugs, URLs, hashes; places and brief sentences).
+FILLED_TABLES = ("articles", "article_locales", "brief_sentences", "place_articles", "tombstones")
+
+
+@dataclass
+class Statistics:
+    """Fresh planner statistics while a backfill fills PostgreSQL: ``ANALYZE`` of ``FILLED_TABLES`` each time
+    the new articles have doubled since the last one (at 1,000, 2,000, 4,000 …), and once before the story pass.
+
+    Autovacuum would do it after enough rows changed, but it may lag a bulk load or be off (as on the test
+    servers here). Without statistics the planner took a table that grew from nothing in one run for a few dozen
+    rows: at 72,000 articles of one day, the slug check scanned the day's rows, 90–470 ms a statement."""
+
+    db: Database
+    next_at: int = 1_000
+
+    def grown(self, new_articles: int) -> None:
+        if new_articles >= self.next_at:
+            self.analyze()
+            self.next_at = 2 * new_articles
+
+    def analyze(self) -> None:
+        if self.db.engine.dialect.name != "postgresql":
+            return  # SQLite's planner works from the indexes alone unless told otherwise
+        with self.db.engine.begin() as connection:
+            connection.execute(text("ANALYZE " + ", ".join(FILLED_TABLES)))
+
+
 def _held(session: Session, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (date path, slug) pairs among ``pairs`` that a stored article holds, or that an unpublished one
-    held: its permalink keeps answering 410 Gone, so it is never handed to another article."""
+    held: its permalink keeps answering 410 Gone, so it is never handed to another article.
+
+    Asked day by day (``date_path = :day AND slug IN (…)``: one index range of uq_articles_day_slug). A row
+    list, ``(date_path, slug) IN ((…), …)``, is planned by PostgreSQL as a scan of the whole day with the pairs
+    as a filter: 0.47 s a statement once a day held 72,000 articles."""
+    by_day: dict[str, list[str]] = {}
+    for date_path, slug in pairs:
+        by_day.setdefault(date_path, []).append(slug)
     held: set[tuple[str, str]] = set()
     stone = tombstone_store.Tombstone
-    for i in range(0, len(pairs), CHUNK):
-        chunk = pairs[i : i + CHUNK]
-        stmt = select(Article.date_path, Article.slug).where(
-            tuple_(Article.date_path, Article.slug).in_(chunk)
-        )
-        held.update((row[0], row[1]) for row in session.execute(stmt))
-        gone = select(stone.date_path, stone.slug).where(tuple_(stone.date_path, stone.slug).in_(chunk))
-        held.update((row[0], row[1]) for row in session.execute(gone) if row[0] and row[1])
+    for date_path, slugs in sorted(by_day.items()):
+        for i in range(0, len(slugs), CHUNK):
+            chunk = slugs[i : i + CHUNK]
+            stmt = select(Article.slug).where(Article.date_path == date_path, Article.slug.in_(chunk))
+            held.update((date_path, slug) for slug in session.scalars(stmt))
+            gone = select(stone.slug).where(stone.date_path == date_path, stone.slug.in_(chunk))
+            held.update((date_path, slug) for slug in session.scalars(gone) if slug)
     return held
 
 
