@@ -92,3 +92,55 @@ def test_a_batch_chosen_as_a_deadlock_victim_is_written_again(pg_url: str) -> No
         assert stored == {a.canonical_url for a in batch}
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_two_batches_of_one_days_repeated_titles_take_turns_instead_of_colliding(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two backfill workers' batches carrying the same wire titles on the same day: the second waits for the
+    first's day lock, then numbers its copies after the first's, with no constraint hit and no one-by-one
+    rewrite (without the lock both read ``…-2`` free and the second batch failed on it)."""
+    db = Database(pg_url)
+    db.init()
+    try:
+        titles = ["Harbour strike ends", "Port reopens"]
+        first = [_article(10 + n, titles[n % 2]) for n in range(4)]
+        second = [_article(20 + n, titles[n % 2]) for n in range(4)]
+        with db.session() as s:
+            bulk_store.ensure_sources(s, [a.source or "" for a in first + second])
+        holder = Session(db.engine)
+        bulk_store.store_batch(holder, [(a, None) for a in first])  # holds the day's lock, uncommitted
+        outcome: dict[str, object] = {}
+
+        def write() -> None:
+            try:
+                outcome["result"] = _write_batch(db, second)
+            except Exception as exc:  # noqa: BLE001 - reported to the test below
+                outcome["error"] = exc
+
+        caplog.set_level("INFO", logger="gazette.store.bulk")
+        writer = threading.Thread(target=write)
+        writer.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on_a_lock(db):
+            assert time.monotonic() < deadline, "the second batch never waited for the first"
+            time.sleep(0.05)
+        holder.commit()
+        holder.close()
+        writer.join(timeout=60)
+        assert not writer.is_alive()
+        assert "error" not in outcome, outcome.get("error")
+        assert "hit a constraint" not in caplog.text
+        with db.session() as s:
+            slugs = dict(s.execute(select(Article.canonical_url, Article.slug)).all())
+        assert len(slugs) == 8 and len(set(slugs.values())) == 8
+        # the first batch numbered its copies first; the second went on after them
+        assert sorted(slugs[a.canonical_url] for a in second) == [
+            "harbour-strike-ends-3",
+            "harbour-strike-ends-4",
+            "port-reopens-3",
+            "port-reopens-4",
+        ]
+    finally:
+        db.dispose()

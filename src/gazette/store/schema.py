@@ -93,6 +93,7 @@ class Article(Base):
         Index("ix_articles_published", "published_at"),
         Index("ix_articles_section", "section"),
         Index("ix_articles_hash", "content_hash"),
+        Index("ix_articles_original_url", "original_url"),  # known_urls (migration 0015)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -421,7 +421,8 @@ def articles_of(session: Session, story_id: int, *, include_duplicates: bool = T
         .order_by(ARTICLE_TIME, Article.id)
     )
     if not include_duplicates:
-        stmt = stmt.where(~Article.id.in_(select(Duplicate.article_id)))
+        # NOT EXISTS, an anti-join on uq_duplicates_article; NOT IN (SELECT …) hashed every copy of the desk
+        stmt = stmt.where(~exists().where(Duplicate.article_id == Article.id))
     return list(session.scalars(stmt))
 
 
