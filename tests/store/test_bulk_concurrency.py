@@ -48,6 +48,23 @@ def _waiting_on_a_lock(db: Database) -> bool:
     return bool(waiting)
 
 
+def _write_in_a_thread(
+    db: Database, batch: list[models.Article]
+) -> tuple[threading.Thread, dict[str, object]]:
+    """``_write_batch`` started in a thread; its result or its exception lands in the dict."""
+    outcome: dict[str, object] = {}
+
+    def write() -> None:
+        try:
+            outcome["result"] = _write_batch(db, batch)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            outcome["error"] = exc
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    return writer, outcome
+
+
 @pytest.mark.postgres
 def test_a_batch_chosen_as_a_deadlock_victim_is_written_again(pg_url: str) -> None:
     db = Database(pg_url)
@@ -60,16 +77,7 @@ def test_a_batch_chosen_as_a_deadlock_victim_is_written_again(pg_url: str) -> No
         # another writer holds the second of the batch's (day, slug) keys, uncommitted
         article_store.save_article(holder, _article(3, "Zulu harbour vote"), source_id=None, feed_id=None)
         holder.flush()
-        outcome: dict[str, object] = {}
-
-        def write() -> None:
-            try:
-                outcome["result"] = _write_batch(db, batch)
-            except Exception as exc:  # noqa: BLE001 - reported to the test below
-                outcome["error"] = exc
-
-        writer = threading.Thread(target=write)
-        writer.start()
+        writer, outcome = _write_in_a_thread(db, batch)
         deadline = time.monotonic() + 30
         while not _waiting_on_a_lock(db):  # the batch has its first key and waits for the holder's
             assert time.monotonic() < deadline, "the batch never waited on the holder"
@@ -111,17 +119,8 @@ def test_two_batches_of_one_days_repeated_titles_take_turns_instead_of_colliding
             bulk_store.ensure_sources(s, [a.source or "" for a in first + second])
         holder = Session(db.engine)
         bulk_store.store_batch(holder, [(a, None) for a in first])  # holds the day's lock, uncommitted
-        outcome: dict[str, object] = {}
-
-        def write() -> None:
-            try:
-                outcome["result"] = _write_batch(db, second)
-            except Exception as exc:  # noqa: BLE001 - reported to the test below
-                outcome["error"] = exc
-
         caplog.set_level("INFO", logger="gazette.store.bulk")
-        writer = threading.Thread(target=write)
-        writer.start()
+        writer, outcome = _write_in_a_thread(db, second)
         deadline = time.monotonic() + 30
         while not _waiting_on_a_lock(db):
             assert time.monotonic() < deadline, "the second batch never waited for the first"
