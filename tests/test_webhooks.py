@@ -40,8 +40,9 @@ def test_backoff_doubles_from_retry_seconds_up_to_a_day(db: Database) -> None:
 
 
 def test_timeout_and_refused_address_are_retried_and_a_2xx_ends_it(db: Database) -> None:
-    settings = make_settings(db.url, watch={"retry_seconds": 0.2, "timeout_seconds": 0.5})
-    guarded = make_settings(db.url, fetch={"allow_hosts": []}, watch={"retry_seconds": 0.2})
+    # retry_seconds 1: a loaded machine must not make a row due again between two calls that expect it not due
+    settings = make_settings(db.url, watch={"retry_seconds": 1.0, "timeout_seconds": 0.5})
+    guarded = make_settings(db.url, fetch={"allow_hosts": []}, watch={"retry_seconds": 1.0})
     _source, article = build_articles()[0]
     with webhook_receiver(SECRET, delay=3.0) as (slow_hook, slow), webhook_receiver(SECRET) as (hook, good):
         with db.session() as s:
@@ -73,13 +74,13 @@ def test_timeout_and_refused_address_are_retried_and_a_2xx_ends_it(db: Database)
 
         with db.session() as s:
             s.execute(update(Watch).values(webhook=hook))
-        time.sleep(0.3)
+        time.sleep(1.2)
         with Sender(guarded, db) as sender:  # 127.0.0.1 no longer in allow_hosts: checked again at delivery
             assert sender.deliver_due().failed == 1
         refused = _delivery(db)
         assert refused.attempts == 2 and "not public" in (refused.last_error or "") and not good.log
 
-        time.sleep(0.5)  # the second retry waits twice as long
+        time.sleep(2.2)  # the second retry waits twice as long
         senders = [Sender(settings, db), Sender(settings, db)]
         reports = []
         threads = [threading.Thread(target=lambda x=x: reports.append(x.deliver_due())) for x in senders]
