@@ -174,6 +174,72 @@ def test_a_range_run_twice_or_cut_short_stores_each_article_once(tmp_path: Path,
         db.dispose()
 
 
+def _memberships(url: str) -> list[tuple[object, ...]]:
+    """Each article's story row as placing it wrote it: fingerprint, features and similarity, by URL."""
+    db = Database(url)
+    try:
+        with db.session() as s:
+            rows = s.execute(
+                select(
+                    Article.canonical_url,
+                    ArticleStory.similarity,
+                    ArticleStory.fingerprint,
+                    ArticleStory.features,
+                )
+                .join(ArticleStory, ArticleStory.article_id == Article.id)
+                .order_by(Article.canonical_url)
+            ).all()
+        return [tuple(r) for r in rows]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.timeout(300)
+def test_story_inputs_made_on_dask_workers_place_as_the_client_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The story pass with each chunk's features and fingerprints made on the cluster's workers, ahead of the
+    placing, writes what the client alone writes; and the client then makes none of them itself."""
+    from distributed import Client
+
+    from gazette.enrich import stories as stories_stage
+    from gazette.pipeline import dask_story_inputs
+
+    path = write_warc(tmp_path / "a.warc.gz", gz=True)
+    made_here: list[int] = []
+    real_for_article = stories_stage.for_article
+
+    def for_article(prepared: object, *args: object, **kwargs: object) -> object:
+        made_here.append(prepared is None)
+        return real_for_article(prepared, *args, **kwargs)  # type: ignore[arg-type]
+
+    urls = {}
+    for name in ("client", "cluster"):
+        url = urls[name] = f"sqlite:///{tmp_path}/{name}.db"
+        settings = make_settings(url)
+        db = Database(url)
+        db.init()
+        try:
+            assert backfill_range(settings, plan_ranges(path, 100)[0], batch_size=3, db=db).new == 9
+            with Pipeline(settings, db, processes=1) as pipeline:
+                if name == "client":
+                    placed = pipeline.assign_stories(batch=2)
+                else:
+                    monkeypatch.setattr(stories_stage, "for_article", for_article)
+                    with Client(
+                        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0"
+                    ) as c:
+                        placed = pipeline.assign_stories(
+                            batch=2, prepare=dask_story_inputs(c, settings, ahead=2)
+                        )
+            assert len(placed) == 9
+        finally:
+            db.dispose()
+    assert made_here == [False] * 9  # all nine came from the workers
+    assert snapshot(urls["cluster"]) == snapshot(urls["client"])
+    assert _memberships(urls["cluster"]) == _memberships(urls["client"])
+
+
 # --- the command --------------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -798,23 +798,36 @@ class Pipeline:
         logger.info("article %s: %s", result.value, article.canonical_url, extra={"feed": job.url})
 
     def assign_stories(
-        self, *, batch: int = 200, on_progress: Callable[[int, int], None] | None = None
+        self,
+        *,
+        batch: int = 200,
+        on_progress: Callable[[int, int], None] | None = None,
+        prepare: StoryInputs | None = None,
     ) -> list[int]:
         """Place every stored article that is in no story yet, oldest first (the backfill's pass after its
-        workers); ``batch`` articles per transaction. Returns the ids placed, in order."""
+        workers); ``batch`` articles per transaction. Returns the ids placed, in order.
+
+        ``prepare`` makes the chunks' story features and fingerprints elsewhere (``dask_story_inputs``: on the
+        backfill's workers, ahead of the placing), so that this process does only the database work and the
+        placement, which must go one article at a time in date order; without it they are made here."""
         with self.db.session() as s:
             ids = bulk_store.unassigned_articles(s)
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
+        chunks = [ids[start : start + batch] for start in range(0, len(ids), batch)]
+        inputs: Iterable[Mapping[int, stories_stage.StoryInput]] = (
+            prepare(chunks) if prepare is not None else ({} for _ in chunks)
+        )
+        done = 0
+        for chunk, prepared in zip(chunks, inputs, strict=True):
             with self.db.session() as s:
                 # read again here: an article another process placed meanwhile is left where it is
                 rows = bulk_store.articles_by_ids(s, chunk, unassigned=True)
                 for article_id in chunk:
                     row = rows.get(article_id)
                     if row is not None:  # in no story (a race lost since is undone to its savepoint)
-                        self._place_in_story(s, row, new_row=True)
+                        self._place_in_story(s, row, prepared.get(article_id), new_row=True)
+            done += len(chunk)
             if on_progress is not None:
-                on_progress(min(start + batch, len(ids)), len(ids))
+                on_progress(done, len(ids))
         return ids
 
     def _place_in_story(
@@ -1665,6 +1678,59 @@ def backfill_range(
     if batch:
         _backfill_batch(db, enricher, batch, counts)
     return counts
+
+
+# Makes the story features and fingerprints of each chunk of article ids, yielded in the chunks' order.
+StoryInputs = Callable[[Sequence[list[int]]], Iterator[Mapping[int, stories_stage.StoryInput]]]
+
+
+def story_inputs_task(settings: Settings, ids: list[int]) -> dict[int, stories_stage.StoryInput]:
+    """The story features and fingerprints of these stored articles (a Dask task of the backfill's story pass:
+    the part of placing an article that needs no other article, made on the workers while the client places
+    the chunks before). An article whose inputs fail is left out; the client makes them."""
+    db, _ = _backfill_resources(settings)
+    with db.session() as s:
+        texts = bulk_store.story_texts(s, ids)
+    made: dict[int, stories_stage.StoryInput] = {}
+    for article_id, (title, text, language) in texts.items():
+        try:
+            made[article_id] = stories_stage.story_input(
+                title, text, language, max_chars=settings.enrich.max_chars
+            )
+        except Exception:
+            logger.exception("story features failed for article %d", article_id)
+    return made
+
+
+def dask_story_inputs(client: Any, settings: Settings, *, ahead: int | None = None) -> StoryInputs:
+    """``Pipeline.assign_stories``'s ``prepare`` on a Dask cluster: one task per chunk, ``ahead`` chunks in
+    flight (default: two per worker, so that no worker waits while the client places), yielded in order.
+    A task that fails yields nothing for its chunk, which the client then makes itself."""
+
+    def prepare(chunks: Sequence[list[int]]) -> Iterator[Mapping[int, stories_stage.StoryInput]]:
+        depth = ahead or max(2, 2 * len(client.scheduler_info().get("workers", {})))
+        pending: list[Any] = []
+        queued = iter(chunks)
+        try:
+            for chunk in queued:
+                pending.append(client.submit(story_inputs_task, settings, chunk, pure=False))
+                if len(pending) >= depth:
+                    break
+            while pending:
+                future = pending.pop(0)
+                for chunk in queued:  # keep the window full before waiting on the oldest
+                    pending.append(client.submit(story_inputs_task, settings, chunk, pure=False))
+                    break
+                try:
+                    yield future.result()
+                except Exception:
+                    logger.warning("story inputs of a chunk failed on the cluster; made on the client")
+                    yield {}
+        finally:
+            for future in pending:
+                future.cancel()
+
+    return prepare
 
 
 BATCH_TRIES = 4  # a batch that meets a deadlock (two workers' batches waiting on each other) is written again

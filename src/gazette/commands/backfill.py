@@ -2,13 +2,16 @@
 
 The client scans the files and cuts them into record ranges; each range is one Dask task
 (``pipeline.backfill_range``) that writes its articles in batches with idempotent upserts. When every task is
-done, the client places the new articles in stories, in publication order (``Pipeline.assign_stories``).
+done, the client places the new articles in stories, in publication order (``Pipeline.assign_stories``), while
+the workers make the next chunks' story features and fingerprints (``pipeline.dask_story_inputs``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,7 +59,7 @@ def backfill(
     from gazette.config import cpu_cores
     from gazette.errors import GazetteError
     from gazette.ingest.warc import WarcRange, plan_ranges
-    from gazette.pipeline import BackfillCounts, Pipeline
+    from gazette.pipeline import BackfillCounts, Pipeline, dask_story_inputs
     from gazette.store.bulk import Statistics
 
     settings = settings_from(config)
@@ -83,21 +86,10 @@ def backfill(
         console=console,
     )
     try:
-        with progress:
+        with progress, _cluster(workers or cpu_cores(), scheduler, start=bool(ranges)) as client:
             task = progress.add_task("records", total=total_records, rate="-")
-            if ranges:
-                _run_ranges(
-                    settings,
-                    ranges,
-                    batch_size,
-                    workers or cpu_cores(),
-                    scheduler,
-                    counts,
-                    statistics,
-                    progress,
-                    task,
-                    started,
-                )
+            if client is not None:
+                _run_ranges(client, settings, ranges, batch_size, counts, statistics, progress, task, started)
             stories = progress.add_task("stories", total=None, rate="-")
 
             def advance(done: int, total: int) -> None:
@@ -105,7 +97,9 @@ def backfill(
 
             statistics.analyze()
             with Pipeline(settings, db, processes=1) as pipeline:
-                pipeline.assign_stories(on_progress=advance)
+                # the workers make each chunk's story features ahead; the client places the articles in order
+                prepare = dask_story_inputs(client, settings) if client is not None else None
+                pipeline.assign_stories(on_progress=advance, prepare=prepare)
             with db.session() as s:
                 from gazette.store.bulk import duplicate_ids
 
@@ -131,27 +125,17 @@ def backfill(
     )
 
 
-def _run_ranges(
-    settings: Any,
-    ranges: list[Any],
-    batch_size: int,
-    workers: int,
-    scheduler: str | None,
-    counts: Any,
-    statistics: Any,
-    progress: Any,
-    task: Any,
-    started: float,
-) -> None:
-    """Run every range as a Dask task and add up what they did, as they finish."""
-    from distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def _cluster(workers: int, scheduler: str | None, *, start: bool) -> Iterator[Any]:
+    """A Dask client for the run (None when there is nothing to send it): on the existing scheduler, else on a
+    local cluster of ``workers`` processes, closed at the end."""
+    from distributed import Client, LocalCluster
 
-    from gazette.errors import GazetteError
-    from gazette.pipeline import backfill_range
-
+    if not start:
+        yield None
+        return
     if state.verbose < 2:  # Dask logs every start and stop at INFO; -vv shows them
         logging.getLogger("distributed").setLevel(logging.ERROR)
-
     cluster = None
     try:
         if scheduler:
@@ -166,30 +150,52 @@ def _run_ranges(
             )
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
         raise fail(f"cannot reach the Dask scheduler {scheduler}: {exc}", 2) from exc
     try:
-        futures = [
-            client.submit(backfill_range, settings, rng, batch_size=batch_size, pure=False, retries=2)
-            for rng in ranges
-        ]
-        for future in as_completed(futures):
-            try:
-                part = future.result()
-            except (GazetteError, KeyboardInterrupt):
-                raise
-            except Exception as exc:  # a task that failed on every try; its batches written so far are kept
-                raise fail(
-                    f"backfill stopped: a task failed: {type(exc).__name__}: {exc}; "
-                    "what is stored is kept, run it again to finish"
-                ) from exc
-            counts.add(part)
-            statistics.grown(counts.new)
-            rate = counts.records / max(time.monotonic() - started, 1e-6)
-            progress.update(task, advance=part.records, rate=f"{rate:,.0f}")
+        yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run_ranges(
+    client: Any,
+    settings: Any,
+    ranges: list[Any],
+    batch_size: int,
+    counts: Any,
+    statistics: Any,
+    progress: Any,
+    task: Any,
+    started: float,
+) -> None:
+    """Run every range as a Dask task and add up what they did, as they finish."""
+    from distributed import as_completed
+
+    from gazette.errors import GazetteError
+    from gazette.pipeline import backfill_range
+
+    futures = [
+        client.submit(backfill_range, settings, rng, batch_size=batch_size, pure=False, retries=2)
+        for rng in ranges
+    ]
+    for future in as_completed(futures):
+        try:
+            part = future.result()
+        except (GazetteError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a task that failed on every try; its batches written so far are kept
+            raise fail(
+                f"backfill stopped: a task failed: {type(exc).__name__}: {exc}; "
+                "what is stored is kept, run it again to finish"
+            ) from exc
+        counts.add(part)
+        statistics.grown(counts.new)
+        rate = counts.records / max(time.monotonic() - started, 1e-6)
+        progress.update(task, advance=part.records, rate=f"{rate:,.0f}")
 
 
 def register(app: typer.Typer) -> None:

@@ -237,17 +237,11 @@ def _lock_days(session: Session, date_paths: set[str]) -> None:
 def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | None]]) -> BatchResult:
     """Write (article, source id) pairs: new ones are inserted, stored URLs and same-source copies are not."""
     result = BatchResult()
-    _lock_days(
-        session,
-        {
-            article_store.date_path_for(a.published_at, a.fetched_at or a.published_at)  # type: ignore[arg-type]
-            for a, _ in batch
-            if a.fetched_at or a.published_at
-        },
-    )
+    days = [_day_of(article) for article, _ in batch]
+    _lock_days(session, set(days))
     try:
         with session.begin_nested():
-            _store_batch(session, batch, result)
+            _store_batch(session, batch, days, result)
     except IntegrityError as exc:
         logger.info(
             "batch of %d hit a constraint (%s); writing it one article at a time", len(batch), exc.orig
@@ -258,15 +252,27 @@ def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | No
     return result
 
 
+def _day_of(article: models.Article) -> str:
+    """The day path of the article's permalink: its publication day, else its fetch day (UTC)."""
+    when = article.published_at or article.fetched_at
+    if when is None:
+        raise StorageError(f"a backfilled article needs a publication or fetch time: {article.url}")
+    return article_store.date_path_for(when, when)
+
+
 def _store_batch(
-    session: Session, batch: Sequence[tuple[models.Article, int | None]], result: BatchResult
+    session: Session,
+    batch: Sequence[tuple[models.Article, int | None]],
+    days: Sequence[str],
+    result: BatchResult,
 ) -> None:
     known = known_urls(session, [a.canonical_url for a, _ in batch] + [a.url for a, _ in batch])
     same_text = _same_text_stored(session, {(s, a.content_hash) for a, s in batch})
     unpublished = tombstone_store.barred_pairs(session, [(s, a.content_hash) for a, s in batch])
     todo: list[tuple[models.Article, int | None]] = []
+    paths: list[str] = []  # each todo article's day
     seen_urls: set[str] = set()
-    for article, source_id in batch:
+    for (article, source_id), day in zip(batch, days, strict=True):
         if (
             article.canonical_url in known
             or article.url in known
@@ -278,14 +284,11 @@ def _store_batch(
             result.outcomes[article.url] = Outcome.DUPLICATE
         else:
             todo.append((article, source_id))
+            paths.append(day)
             same_text.add((source_id, article.content_hash))
         seen_urls.add(article.canonical_url)
     if not todo:
         return
-    paths = [
-        article_store.date_path_for(a.published_at, a.fetched_at or a.published_at)  # type: ignore[arg-type]
-        for a, _ in todo
-    ]
     slugs = _free_slugs(session, [(p, a.title) for p, (a, _) in zip(paths, todo, strict=True)])
     rows = [
         article_store.new_article_values(
@@ -351,6 +354,18 @@ def unassigned_articles(session: Session) -> list[int]:
     """Articles not yet in a story, oldest first (by date, then id): the backfill's story pass order."""
     stmt = select(Article.id).where(~_in_a_story()).order_by(ARTICLE_TIME, Article.id)
     return list(session.scalars(stmt))
+
+
+def story_texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str | None]]:
+    """(title, text, language) of these articles by id: what their story features and fingerprints are made
+    from, read by a backfill worker that makes them for the client's story pass."""
+    found: dict[int, tuple[str, str, str | None]] = {}
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(Article.id, Article.title, Article.text, Article.language).where(
+            Article.id.in_(list(ids[i : i + CHUNK]))
+        )
+        found.update((row[0], (row[1], row[2], row[3])) for row in session.execute(stmt))
+    return found
 
 
 def duplicate_ids(session: Session, ids: Sequence[int]) -> set[int]:
