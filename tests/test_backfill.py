@@ -58,8 +58,9 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def snapshot(url: str) -> dict[str, object]:
-    """What two backfills of the same WARC must agree on, whatever ids the databases gave."""
+def snapshot(url: str, *, memberships: bool = False) -> dict[str, object]:
+    """What two backfills of the same WARC must agree on, whatever ids the databases gave; with
+    ``memberships``, each article's story row too (similarity, fingerprint, features), by URL."""
     db = Database(url)
     try:
         with db.session() as s:
@@ -90,13 +91,23 @@ def snapshot(url: str) -> dict[str, object]:
                 (url_of[a], url_of[o])
                 for a, o in s.execute(select(Duplicate.article_id, Duplicate.original_id))
             )
+            story_rows = select(
+                ArticleStory.article_id,
+                ArticleStory.similarity,
+                ArticleStory.fingerprint,
+                ArticleStory.features,
+            )
+            placed = sorted((url_of[r[0]], *r[1:]) for r in s.execute(story_rows)) if memberships else []
     finally:
         db.dispose()
-    return {
+    found: dict[str, object] = {
         "articles": sorted(tuple(r[1:]) for r in rows),
         "stories": sorted(sorted(members) for members in stories.values()),
         "duplicates": duplicates,
     }
+    if memberships:
+        found["memberships"] = placed
+    return found
 
 
 # --- the WARC reader ------------------------------------------------------------------------------------
@@ -174,26 +185,6 @@ def test_a_range_run_twice_or_cut_short_stores_each_article_once(tmp_path: Path,
         db.dispose()
 
 
-def _memberships(url: str) -> list[tuple[object, ...]]:
-    """Each article's story row as placing it wrote it: fingerprint, features and similarity, by URL."""
-    db = Database(url)
-    try:
-        with db.session() as s:
-            rows = s.execute(
-                select(
-                    Article.canonical_url,
-                    ArticleStory.similarity,
-                    ArticleStory.fingerprint,
-                    ArticleStory.features,
-                )
-                .join(ArticleStory, ArticleStory.article_id == Article.id)
-                .order_by(Article.canonical_url)
-            ).all()
-        return [tuple(r) for r in rows]
-    finally:
-        db.dispose()
-
-
 @pytest.mark.timeout(300)
 def test_story_inputs_made_on_dask_workers_place_as_the_client_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -236,8 +227,7 @@ def test_story_inputs_made_on_dask_workers_place_as_the_client_alone(
         finally:
             db.dispose()
     assert made_here == [False] * 9  # all nine came from the workers
-    assert snapshot(urls["cluster"]) == snapshot(urls["client"])
-    assert _memberships(urls["cluster"]) == _memberships(urls["client"])
+    assert snapshot(urls["cluster"], memberships=True) == snapshot(urls["client"], memberships=True)
 
 
 # --- the command --------------------------------------------------------------------------------------
