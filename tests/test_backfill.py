@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -186,23 +187,29 @@ def test_a_range_run_twice_or_cut_short_stores_each_article_once(tmp_path: Path,
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("tasks_fail", [False, True], ids=["workers-make-them", "tasks-fail"])
 def test_story_inputs_made_on_dask_workers_place_as_the_client_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tasks_fail: bool
 ) -> None:
     """The story pass with each chunk's features and fingerprints made on the cluster's workers, ahead of the
-    placing, writes what the client alone writes; and the client then makes none of them itself."""
+    placing, writes what the client alone writes, and the client then uses the workers' inputs instead of
+    making them; when the cluster's tasks fail, the client makes every input itself and still places all."""
     from distributed import Client
 
+    from gazette import pipeline as pipeline_module
     from gazette.enrich import stories as stories_stage
     from gazette.pipeline import dask_story_inputs
 
     path = write_warc(tmp_path / "a.warc.gz", gz=True)
-    made_here: list[int] = []
+    from_workers: list[bool] = []  # per placed article: the worker's input was used
     real_for_article = stories_stage.for_article
 
-    def for_article(prepared: object, *args: object, **kwargs: object) -> object:
-        made_here.append(prepared is None)
-        return real_for_article(prepared, *args, **kwargs)  # type: ignore[arg-type]
+    def for_article(prepared: Any, title: str, text: str, language: str | None, *, max_chars: int) -> Any:
+        from_workers.append(prepared is not None and prepared.matches(title, text, language, max_chars))
+        return real_for_article(prepared, title, text, language, max_chars=max_chars)
+
+    def broken_task(settings: object, ids: list[int]) -> dict[int, object]:
+        raise RuntimeError("worker lost")
 
     urls = {}
     for name in ("client", "cluster"):
@@ -217,6 +224,8 @@ def test_story_inputs_made_on_dask_workers_place_as_the_client_alone(
                     placed = pipeline.assign_stories(batch=2)
                 else:
                     monkeypatch.setattr(stories_stage, "for_article", for_article)
+                    if tasks_fail:
+                        monkeypatch.setattr(pipeline_module, "story_inputs_task", broken_task)
                     with Client(
                         processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0"
                     ) as c:
@@ -226,7 +235,7 @@ def test_story_inputs_made_on_dask_workers_place_as_the_client_alone(
             assert len(placed) == 9
         finally:
             db.dispose()
-    assert made_here == [False] * 9  # all nine came from the workers
+    assert from_workers == [not tasks_fail] * 9
     assert snapshot(urls["cluster"], memberships=True) == snapshot(urls["client"], memberships=True)
 
 

@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -492,12 +492,16 @@ class Enricher:
 
     def story_input(self, article: models.Article) -> stories_stage.StoryInput | None:
         """The article's story features and fingerprint (None if that failed: the storing side makes them)."""
+        return self.story_input_of(article.title, article.text, article.language, article.url)
+
+    def story_input_of(
+        self, title: str, text: str, language: str | None, label: str
+    ) -> stories_stage.StoryInput | None:
+        """``story_input`` from a title, text and language; ``label`` names the article in the log."""
         try:
-            return stories_stage.story_input(
-                article.title, article.text, article.language, max_chars=self.settings.enrich.max_chars
-            )
+            return stories_stage.story_input(title, text, language, max_chars=self.settings.enrich.max_chars)
         except Exception:
-            logger.exception("story features failed for %s", article.url)
+            logger.exception("story features failed for %s", label)
             return None
 
 
@@ -1688,17 +1692,14 @@ def story_inputs_task(settings: Settings, ids: list[int]) -> dict[int, stories_s
     """The story features and fingerprints of these stored articles (a Dask task of the backfill's story pass:
     the part of placing an article that needs no other article, made on the workers while the client places
     the chunks before). An article whose inputs fail is left out; the client makes them."""
-    db, _ = _backfill_resources(settings)
+    db, enricher = _backfill_resources(settings)
     with db.session() as s:
         texts = bulk_store.story_texts(s, ids)
     made: dict[int, stories_stage.StoryInput] = {}
     for article_id, (title, text, language) in texts.items():
-        try:
-            made[article_id] = stories_stage.story_input(
-                title, text, language, max_chars=settings.enrich.max_chars
-            )
-        except Exception:
-            logger.exception("story features failed for article %d", article_id)
+        prepared = enricher.story_input_of(title, text, language, f"article {article_id}")
+        if prepared is not None:
+            made[article_id] = prepared
     return made
 
 
@@ -1709,18 +1710,20 @@ def dask_story_inputs(client: Any, settings: Settings, *, ahead: int | None = No
 
     def prepare(chunks: Sequence[list[int]]) -> Iterator[Mapping[int, stories_stage.StoryInput]]:
         depth = ahead or max(2, 2 * len(client.scheduler_info().get("workers", {})))
-        pending: list[Any] = []
+        pending: deque[Any] = deque()
         queued = iter(chunks)
-        try:
-            for chunk in queued:
+
+        def submit_next() -> None:
+            chunk = next(queued, None)
+            if chunk is not None:
                 pending.append(client.submit(story_inputs_task, settings, chunk, pure=False))
-                if len(pending) >= depth:
-                    break
+
+        try:
+            for _ in range(depth):
+                submit_next()
             while pending:
-                future = pending.pop(0)
-                for chunk in queued:  # keep the window full before waiting on the oldest
-                    pending.append(client.submit(story_inputs_task, settings, chunk, pure=False))
-                    break
+                future = pending.popleft()
+                submit_next()  # keep the window full before waiting on the oldest
                 try:
                     yield future.result()
                 except Exception:

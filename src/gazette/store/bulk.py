@@ -254,10 +254,10 @@ def store_batch(session: Session, batch: Sequence[tuple[models.Article, int | No
 
 def _day_of(article: models.Article) -> str:
     """The day path of the article's permalink: its publication day, else its fetch day (UTC)."""
-    when = article.published_at or article.fetched_at
-    if when is None:
+    fetched = article.fetched_at or article.published_at
+    if fetched is None:
         raise StorageError(f"a backfilled article needs a publication or fetch time: {article.url}")
-    return article_store.date_path_for(when, when)
+    return article_store.date_path_for(article.published_at, fetched)
 
 
 def _store_batch(
