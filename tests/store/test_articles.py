@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -231,3 +232,44 @@ def test_a_backfill_refreshes_planner_statistics_as_the_articles_double(db: Data
     assert analyzed() == (db.engine.dialect.name == "postgresql")
     statistics.grown(2_000)
     assert statistics.next_at == 2_600
+
+
+def test_the_same_text_lookup_reads_the_hash_index_not_the_whole_source(tmp_path: Path) -> None:
+    """``save_article`` asks for the same text from the same publisher on every new article. SQLite, without
+    statistics, answered it by the index on ``source_id``: every article of the source read, a cost that grew
+    with what the source had published. Migration 0016 indexes (content_hash, source_id) together."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects import sqlite
+
+    db = Database(f"sqlite:///{tmp_path}/plan.db")
+    db.init()
+    try:
+        with db.session() as s:
+            feed = feed_store.add_feed(s, "https://news.example/feed.xml", source="Example News")
+            source_id, feed_id = feed.source_id, feed.id
+        with db.session() as s:
+            for i in range(50):
+                article_store.save_article(
+                    s,
+                    _article(f"https://news.example/a/{i}", f"Body {i}."),
+                    source_id=source_id,
+                    feed_id=feed_id,
+                )
+        with db.engine.connect() as connection:
+            for publisher in ("source", "feed"):
+                compiled = article_store._lookup(publisher).compile(dialect=sqlite.dialect())
+                params = {**compiled.params, "url": "u", "date_path": "2026/12/01", "slug": "s"}
+                params.update(content_hash="h", source_id=source_id, feed_id=feed_id)
+                plan = [
+                    row[-1]
+                    for row in connection.exec_driver_sql(
+                        f"EXPLAIN QUERY PLAN {compiled}", tuple(params[k] for k in compiled.positiontup or ())
+                    )
+                ]
+                same_text = [step for step in plan if "content_hash" in step or "source_id" in step]
+                assert len(same_text) == 1, (publisher, plan)  # the feed's also reads feed_id from the row
+                assert same_text[0].startswith("SEARCH articles USING"), (publisher, plan)
+                assert same_text[0].endswith("ix_articles_hash_source (content_hash=? AND source_id=?)")
+            assert connection.execute(text("SELECT count(*) FROM articles")).scalar() == 50
+    finally:
+        db.dispose()

@@ -92,7 +92,8 @@ class Article(Base):
         UniqueConstraint("date_path", "slug", name="uq_articles_day_slug"),
         Index("ix_articles_published", "published_at"),
         Index("ix_articles_section", "section"),
-        Index("ix_articles_hash", "content_hash"),
+        # same text, same publisher (migration 0016: SQLite read the whole source by its own index)
+        Index("ix_articles_hash_source", "content_hash", "source_id"),
         Index("ix_articles_original_url", "original_url"),  # known_urls (migration 0015)
     )
 
