@@ -18,7 +18,10 @@ and a later run with the same `--keep` and `--articles` measures them without lo
 a full run can happen while the machine is busy and the latencies be taken when it is quiet.
 
 Targets (issue 10), on both databases, uncached: listings and front page p99 < 50 ms, search p99 < 100 ms, a
-50,000-URL sitemap < 2 s. These are latencies of one client, not throughput. Each figure is printed with its
+50,000-URL sitemap < 2 s. These are latencies of one client, not throughput. Then (``--ingest-probe N``, 100 by
+default) N pages are stored one by one into the loaded store and into an empty one, in turns, and the cost of
+storing and placing one article is printed for each, with the ratio (bench/_ingest_probe.py): the issue wants that
+cost the same at 100 or 1,000,000 articles stored. Each figure is printed with its
 target, and as a `RESULT name value target` line for bench/run.py.
 """
 
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import _ingest_probe as probe
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,6 +285,14 @@ def migrate(url: str) -> None:
     db.dispose()
 
 
+# Memberships written in bulk: the story index's marker moves past them (and its epoch on, so that a window read
+# before is read afresh), as ``gazette backfill``'s writes leave it; the next placement numbers its row after them.
+_MARKER_PAST_MEMBERS = (
+    "UPDATE story_index_state SET epoch = epoch + 1, "
+    "last_membership = (SELECT coalesce(max(id), 0) FROM article_stories) WHERE id = 1"
+)
+
+
 def load_sqlite(path: Path, corpus: Corpus) -> float:
     import sqlite3
 
@@ -325,6 +338,8 @@ def load_sqlite(path: Path, corpus: Corpus) -> float:
                 (r for name, r in rows if name == "members"),
             )
         print(f"  sqlite: {min(start + batch, len(corpus.articles)):,} articles", end="\r", flush=True)
+    with conn:
+        conn.execute(_MARKER_PAST_MEMBERS)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return time.perf_counter() - started
@@ -361,6 +376,7 @@ def load_postgres(url: str, schema: str, corpus: Corpus) -> float:
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
+            cur.execute(_MARKER_PAST_MEMBERS)
         conn.commit()
         conn.autocommit = True
         for table in ("articles", "article_locales", "brief_sentences", "stories", "article_stories"):
@@ -551,6 +567,15 @@ def main() -> None:
     parser.add_argument(
         "--no-measure", action="store_true", help="load (or check) the databases, measure nothing"
     )
+    parser.add_argument(
+        "--ingest-probe",
+        type=int,
+        default=100,
+        metavar="N",
+        help="after the reads, store N benchmark pages into the loaded store and an empty one, in turns, and "
+        "print the cost per article in each (bench/_ingest_probe.py); 0 skips it, and so does --keep (the "
+        "probe's articles would stay in the kept store)",
+    )
     args = parser.parse_args()
     wanted = [d.strip() for d in args.databases.split(",") if d.strip()]
 
@@ -564,6 +589,13 @@ def main() -> None:
     print(
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (latencies grow with it)"
     )
+    probing = args.ingest_probe > 0 and not args.keep
+    if args.ingest_probe > 0 and args.keep:
+        print("ingest probe: skipped with --keep (its articles would stay in the kept store)")
+    # the busiest source: the probe's articles come from the source that has published most
+    busiest_id = Counter(row[4] for row in corpus.articles).most_common(1)[0][0]
+    busiest = next(row[1] for row in corpus.sources if row[0] == busiest_id)
+    probe_articles = functools.cache(lambda: probe.prepared_articles(args.ingest_probe + probe.WARM_UP))
     with tempfile.TemporaryDirectory(prefix="gazette-scale-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -581,6 +613,15 @@ def main() -> None:
             print(f"RESULT sqlite.bytes_per_article {size / args.articles:.0f} -")
             if not args.no_measure:
                 serve(f"sqlite:///{path}", "sqlite", corpus, args.requests)
+                if probing:
+                    probe.run_probe(
+                        "sqlite",
+                        f"sqlite:///{path}",
+                        f"sqlite:///{Path(tmp) / 'probe-empty.db'}",
+                        busiest,
+                        args.articles,
+                        probe_articles(),
+                    )
         if "postgresql" in wanted:
             from sqlalchemy import create_engine, text
 
@@ -614,6 +655,22 @@ def main() -> None:
                 print(f"RESULT postgresql.bytes_per_article {int(size) / args.articles:.0f} -")
                 if not args.no_measure:
                     serve(url, "postgresql", corpus, args.requests)
+                    if probing:
+                        empty_schema = f"gz_scale_probe_{uuid.uuid4().hex[:8]}"
+                        with admin.begin() as conn:
+                            conn.execute(text(f'CREATE SCHEMA "{empty_schema}"'))
+                        try:
+                            probe.run_probe(
+                                "postgresql",
+                                url,
+                                f"{PG_ADMIN}?options=-csearch_path%3D{empty_schema}",
+                                busiest,
+                                args.articles,
+                                probe_articles(),
+                            )
+                        finally:
+                            with admin.begin() as conn:
+                                conn.execute(text(f'DROP SCHEMA "{empty_schema}" CASCADE'))
             finally:
                 if not args.keep:
                     with admin.begin() as conn:
