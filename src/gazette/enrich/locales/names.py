@@ -499,6 +499,8 @@ LOCAL_BODIES: frozenset[str] = frozenset({
     "aldermen", "alderman", "firefighters", "officers", "township's", "park", "parks", "man", "woman", "men",
     "women", "boy", "girl", "teen", "teenager", "couple", "family",
 })  # fmt: skip
+# A party's letters before a hyphen and a legislator's home town: "Rep. Jay Roberts (R-Ocilla)", "DFL-Chisholm".
+PARTY_HYPHEN: frozenset[str] = frozenset({"r", "d", "i", "dfl", "gop", "ind"})
 # Words after a name that say a person or an organisation acts: "Fairfield could spend", "Millington also
 # denied" (the recogniser weighs them with the name's kind: "Paris said" is rare, a defendant's name is not).
 PERSON_VERBS: frozenset[str] = frozenset({

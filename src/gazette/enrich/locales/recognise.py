@@ -248,6 +248,10 @@ def features(
     if ctx.candidate.start > 0 and ctx.text[ctx.candidate.start - 1] == "-":
         out.append("after_hyphen")
         out.append(f"after_hyphen|kind={top_kind}")
+        if after_party(ctx.text, ctx.candidate.start):
+            out.append("after_party")
+    if in_county_list(ctx):
+        out.append("county_list")
     out.extend(usage_features(ctx))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
@@ -278,6 +282,31 @@ def _key_features(key: str, weak: frozenset[str]) -> tuple[str, ...]:
         _KEY_FEATURES.clear()
     _KEY_FEATURES[key] = (weak, found)
     return found
+
+
+_PARTY = re.compile(r"(?<![\w.-])([A-Za-z]{1,3})-\Z")
+
+
+def after_party(text: str, start: int) -> bool:
+    """ "(R-Ocilla)", "DFL-Chisholm": a party's letters and a hyphen before the name, a legislator's home town."""
+    found = _PARTY.search(text, max(0, start - 5), start)
+    return found is not None and found.group(1).lower() in handnames.PARTY_HYPHEN
+
+
+# The names after a candidate that close a list of counties: ", Harper and Kingman counties".
+_COUNTY_LIST_REST = re.compile(
+    r"(?:(?:, | and |, and | or |, or | to )[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2})* (?:[Cc]ounties|[Pp]arishes)\b"
+)
+
+
+def in_county_list(ctx: Context) -> bool:
+    """ "Cooke, Grayson and Love counties": a name of a list that its kind in the plural closes, and that names
+    a county or parish."""
+    if "ounties" not in ctx.text and "arishes" not in ctx.text:
+        return False
+    if _COUNTY_LIST_REST.match(ctx.text, ctx.candidate.end) is None:
+        return False
+    return ctx.key + " county" in ctx.names or ctx.key + " parish" in ctx.names
 
 
 def person_verb_after(ctx: Context) -> bool:
