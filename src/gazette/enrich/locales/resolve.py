@@ -197,9 +197,37 @@ class Tagger:
         leftmost-longest names inside it ("Florida" in "Florida Highway", "Alexandria" in "Alexandria City"),
         which are read when the longer one is not a place."""
         found = [(c, self._origin(c)) for c in self._raw_matches(text, fold_keeping_length(text))]
+        found.extend((c, "gazetteer") for c in self._listed_counties(text, found))
         if self.model is not None or with_features:
             found.extend((Candidate(start, end, []), FEATURE) for start, end in feature_spans(text))
         return nest(found, never_inside=FEATURE)
+
+    def _listed_counties(self, text: str, found: list[tuple[Candidate, str]]) -> list[Candidate]:
+        """ "Clarke, Madison, Oconee and Oglethorpe counties": the names of a list followed by "counties" (or
+        "parishes") that name no place but a county, as candidates of their own."""
+        if "ounties" not in text and "arishes" not in text:
+            return []
+        spans = {(c.start, c.end) for c, _origin in found}
+        out = []
+        for plural in KIND_PLURAL.finditer(text):
+            match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
+            if match is None:
+                continue
+            suffix = " parish" if plural.group(1).lower() == "parishes" else " county"
+            for name in _LIST_NAME_RE.finditer(text, match.start(), match.end()):
+                if (name.start(), name.end()) in spans:
+                    continue
+                links = [
+                    Link(place_index, flags)
+                    for place_index, flags in self.gazetteer.names.get(
+                        fold_keeping_length(name.group()) + suffix, ()
+                    )
+                    if self.places[place_index].kind == "county"
+                ]
+                if links:
+                    spans.add((name.start(), name.end()))
+                    out.append(Candidate(name.start(), name.end(), links))
+        return out
 
     def _origin(self, candidate: Candidate) -> str:
         places, links = self.places, candidate.links
@@ -646,6 +674,7 @@ LONE_ABROAD = "a small town abroad in an article set elsewhere"
 LIST_GLUE = frozenset((", ", " and ", ", and ", " or ", ", or ", " & "))
 # A list of names followed by their kind in the plural ("Douglas, Lancaster and Sarpy counties").
 _LIST_NAME = r"[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}"
+_LIST_NAME_RE = re.compile(_LIST_NAME)
 COUNTY_LIST = re.compile(rf"(?:{_LIST_NAME}(?:, | and |, and | or |, or ))+{_LIST_NAME}\Z")
 KIND_PLURAL = re.compile(r" ([Cc]ounties|[Pp]arishes)\b")
 COUNTRY = "country"  # in ``_named_regions``: the text says the name is a country
