@@ -339,6 +339,13 @@ US_AP_ABBREVIATIONS: dict[str, str] = {
     "D.C.": "DC",
 }  # fmt: skip
 
+# The AP abbreviations that are no English word, read wherever they stand ("Ky. jail", "Major Mich. utilities");
+# the others ("Mass.", "Ind.", "La.") only after "Town, " or a party's letters ("D-Mass.").
+ABBREVIATIONS_ANYWHERE: frozenset[str] = frozenset({
+    "Ala.", "Ariz.", "Calif.", "Colo.", "Conn.", "Fla.", "Ga.", "Kan.", "Kans.", "Ky.", "Md.", "Mich.", "Minn.",
+    "Neb.", "Nebr.", "Nev.", "Okla.", "Tenn.", "Tex.", "Va.", "Vt.", "Wis.", "Wisc.", "Wyo.",
+})  # fmt: skip
+
 # Words that are never a place on their own, whatever an alternate-name list says.
 JUNK_WORDS: frozenset[str] = frozenset(
     """

@@ -45,6 +45,7 @@ from gazette.enrich.locales.recognise import (
     ArticleFeatures,
     LowerWords,
     ToponymModel,
+    after_party,
     load_model,
     marked_place,
     person_verb_after,
@@ -157,7 +158,11 @@ class Tagger:
             if flags & EXACT_CASE:
                 if not exact or surface not in exact:
                     continue
-                if flags & AFTER_COMMA and not after_comma:
+                if (
+                    flags & AFTER_COMMA
+                    and not after_comma
+                    and surface not in handnames.ABBREVIATIONS_ANYWHERE
+                ):
                     continue
             elif not capital and not flags & DEMONYM:
                 continue
@@ -185,7 +190,11 @@ class Tagger:
                     before == "-" and after_hyphen_allowed(text, start)
                 ):
                     continue
-            links = cached_links(text[start:end], key, start >= 2 and text[start - 2 : start] == ", ")
+            # An abbreviation such as "La." is a state's only after "Alexandria, " or a party's letters ("D-Mass.").
+            anchored = (start >= 2 and text[start - 2 : start] == ", ") or (
+                start > 0 and text[start - 1] == "-" and text[end - 1] == "." and after_party(text, start)
+            )
+            links = cached_links(text[start:end], key, anchored)
             if links:
                 found.append(Candidate(start, end, list(links)))
         return found
