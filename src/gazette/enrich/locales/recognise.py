@@ -250,8 +250,6 @@ def features(
         out.append(f"after_hyphen|kind={top_kind}")
         if after_party(ctx.text, ctx.candidate.start):
             out.append("after_party")
-    if in_county_list(ctx):
-        out.append("county_list")
     out.extend(usage_features(ctx))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
@@ -291,22 +289,6 @@ def after_party(text: str, start: int) -> bool:
     """ "(R-Ocilla)", "DFL-Chisholm": a party's letters and a hyphen before the name, a legislator's home town."""
     found = _PARTY.search(text, max(0, start - 5), start)
     return found is not None and found.group(1).lower() in handnames.PARTY_HYPHEN
-
-
-# The names after a candidate that close a list of counties: ", Harper and Kingman counties".
-_COUNTY_LIST_REST = re.compile(
-    r"(?:(?:, | and |, and | or |, or | to )[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2})* (?:[Cc]ounties|[Pp]arishes)\b"
-)
-
-
-def in_county_list(ctx: Context) -> bool:
-    """ "Cooke, Grayson and Love counties": a name of a list that its kind in the plural closes, and that names
-    a county or parish."""
-    if "ounties" not in ctx.text and "arishes" not in ctx.text:
-        return False
-    if _COUNTY_LIST_REST.match(ctx.text, ctx.candidate.end) is None:
-        return False
-    return ctx.key + " county" in ctx.names or ctx.key + " parish" in ctx.names
 
 
 def person_verb_after(ctx: Context) -> bool:
@@ -459,6 +441,9 @@ class ArticleFeatures:
     # throughout an article is a person at every mention.
     acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     shared: dict[tuple[object, ...], tuple[int, int]] = field(default_factory=dict)
+    # The spans of the names of a list closed by "counties" or "parishes" that name a county ("Cooke, Grayson and
+    # Love counties").
+    county_listed: set[tuple[int, int]] = field(default_factory=set)
 
     def row(self, f: Found) -> list[str]:
         """The recogniser's features of one candidate (a demonym's are its own: ``demonym_features``)."""
@@ -493,6 +478,8 @@ class ArticleFeatures:
         acting = self.acting.get(key)
         if acting and (len(acting) > 1 or start not in acting):
             row.append(f"acting_elsewhere|kind={row[2][6:]}")
+        if (start, f.candidate.end) in self.county_listed:
+            row.append("county_list")
         if f.outer is not None:
             row.append("inside=" + f.outer.origin)
             row.append(f"inside={f.outer.origin}|{row[2]}")  # "kinds=…"

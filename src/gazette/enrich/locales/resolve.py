@@ -214,28 +214,21 @@ class Tagger:
     def _listed_counties(self, text: str, found: list[tuple[Candidate, str]]) -> list[Candidate]:
         """ "Clarke, Madison, Oconee and Oglethorpe counties": the names of a list followed by "counties" (or
         "parishes") that name no place but a county, as candidates of their own."""
-        if "ounties" not in text and "arishes" not in text:
-            return []
         spans = {(c.start, c.end) for c, _origin in found}
         out = []
-        for plural in KIND_PLURAL.finditer(text):
-            match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
-            if match is None:
+        for start, end, suffix in county_list_names(text):
+            if (start, end) in spans:
                 continue
-            suffix = " parish" if plural.group(1).lower() == "parishes" else " county"
-            for name in _LIST_NAME_RE.finditer(text, match.start(), match.end()):
-                if (name.start(), name.end()) in spans:
-                    continue
-                links = [
-                    Link(place_index, flags)
-                    for place_index, flags in self.gazetteer.names.get(
-                        fold_keeping_length(name.group()) + suffix, ()
-                    )
-                    if self.places[place_index].kind == "county"
-                ]
-                if links:
-                    spans.add((name.start(), name.end()))
-                    out.append(Candidate(name.start(), name.end(), links))
+            links = [
+                Link(place_index, flags)
+                for place_index, flags in self.gazetteer.names.get(
+                    fold_keeping_length(text[start:end]) + suffix, ()
+                )
+                if self.places[place_index].kind == "county"
+            ]
+            if links:
+                spans.add((start, end))
+                out.append(Candidate(start, end, links))
         return out
 
     def _origin(self, candidate: Candidate) -> str:
@@ -335,6 +328,12 @@ class Tagger:
         if surnames is None:
             surnames = self._surnames(text, found)
         article = ArticleFeatures(surnames, LowerWords(text))
+        names = self.gazetteer.names
+        article.county_listed = {
+            (start, end)
+            for start, end, suffix in county_list_names(text)
+            if fold_keeping_length(text[start:end]) + suffix in names
+        }
         for f in found:
             if f.outer is not None:
                 continue
@@ -689,6 +688,23 @@ KIND_PLURAL = re.compile(r" ([Cc]ounties|[Pp]arishes)\b")
 COUNTRY = "country"  # in ``_named_regions``: the text says the name is a country
 STATE_AFTER = re.compile(r" state\b")  # "Washington state" (not "Washington State University")
 STATE_BEFORE = re.compile(r"\b[Ss]tate of \Z")
+
+
+def county_list_names(text: str) -> list[tuple[int, int, str]]:
+    """The span of each name of a list followed by "counties" or "parishes" ("Butler, Clark and Warren counties"),
+    with the suffix that makes it a county's name (" county", " parish")."""
+    if "ounties" not in text and "arishes" not in text:
+        return []
+    out = []
+    for plural in KIND_PLURAL.finditer(text):
+        match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
+        if match is not None:
+            suffix = " parish" if plural.group(1).lower() == "parishes" else " county"
+            out.extend(
+                (name.start(), name.end(), suffix)
+                for name in _LIST_NAME_RE.finditer(text, match.start(), match.end())
+            )
+    return out
 
 
 _lock = threading.Lock()
