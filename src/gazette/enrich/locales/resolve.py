@@ -695,7 +695,7 @@ def county_list_names(text: str) -> list[tuple[int, int, str]]:
     with the suffix that makes it a county's name (" county", " parish")."""
     if "ounties" not in text and "arishes" not in text:
         return []
-    out = []
+    out: list[tuple[int, int, str]] = []
     for plural in KIND_PLURAL.finditer(text):
         match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
         if match is not None:
