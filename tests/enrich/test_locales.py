@@ -779,7 +779,10 @@ def test_a_namesake_of_a_capital_needs_a_name_of_its_own_state():
 
 
 def test_a_country_iso_also_lists_as_a_region_is_the_country():
-    text = "Starbucks sold its stake in outlets in China, Hong Kong, Macau and Taiwan."
+    # Among Chinese provinces, "Taiwan" was China's CN-TW (the country support of its neighbours).
+    text = (
+        "Starbucks opened stores in Shanghai, Jiangsu and Zhejiang in China, and sold its outlets in Taiwan."
+    )
     assert ("Taiwan", "country", "TW") in _readings(text)
 
 
