@@ -176,7 +176,8 @@ def corpora_root() -> Path:
 
 
 # The recogniser's training settings (bench/train_toponyms.py builds the shipped model with the same). The
-# threshold was checked again by the 5-fold CV means (0.5, 0.55, 0.6: docs/locales.md) and kept.
+# threshold was checked again by the 5-fold CV means (0.5, 0.55, 0.6: docs/locales.md) and kept; in the eighth round
+# 0.55 read P >= 0.90 on every corpus, but off the scored folds' means, so it was not adopted (docs/locales.md).
 THRESHOLD = 0.6
 C = 0.5
 
@@ -281,9 +282,17 @@ def speed(docs: list[Doc], runs: int = 60) -> float:
     return statistics.median(times)
 
 
-# Earlier figures (2026-12-06; recogniser rounds as 5-fold CV means), printed beside the new ones, newest first.
-# Columns as COLUMNS; "-" where a figure was not taken. The fifth round is the one before county points and towns.
+# Earlier figures (2026-12-06 and 2026-12-07; recogniser rounds as 5-fold CV means), printed beside the new ones,
+# newest first. Columns as COLUMNS; "-" where a figure was not taken. The fifth round is the one before county
+# points and towns; the seventh (demonyms weighed, regions and countries named by lists) was measured again on
+# 2026-12-07 from the unchanged tree before the eighth.
 EARLIER = """
+eighth recogniser round    lgl      0.904 0.831 0.866 0.976 0.866 0.927 0.927
+eighth recogniser round    geovirus 0.914 0.900 0.907 0.991 -     0.876 0.958
+eighth recogniser round    trnews   0.914 0.897 0.905 0.975 0.903 0.898 0.941
+seventh recogniser round   lgl      0.902 0.822 0.860 0.974 0.863 0.925 0.925
+seventh recogniser round   geovirus 0.914 0.901 0.907 0.991 -     0.875 0.958
+seventh recogniser round   trnews   0.912 0.899 0.905 0.971 0.898 0.895 0.938
 sixth recogniser round     lgl      0.894 0.820 0.855 0.976 0.848 0.913 0.915
 sixth recogniser round     geovirus 0.913 0.903 0.908 0.989 -     0.868 0.951
 sixth recogniser round     trnews   0.904 0.901 0.902 0.969 0.892 0.890 0.933
@@ -308,6 +317,12 @@ before the recogniser      trnews   0.869 0.848 -     0.964 -     0.861 -
 """
 
 
+MEASURED = {
+    "eighth recogniser round": "2026-12-07",
+    "seventh recogniser round": "2026-12-07",
+}  # else 2026-12-06
+
+
 def earlier_rows(name: str) -> list[list[str]]:
     """The rows of ``EARLIER`` for one corpus, as the table prints them."""
     rows = []
@@ -316,7 +331,11 @@ def earlier_rows(name: str) -> list[list[str]]:
         if corpus == name:
             values = line.split()[-len(COLUMNS) :]
             rows.append(
-                [name, f"{' '.join(label)} (2026-12-06)", *(v if v != "-" else "n/a" for v in values)]
+                [
+                    name,
+                    f"{' '.join(label)} ({MEASURED.get(' '.join(label), '2026-12-06')})",
+                    *(v if v != "-" else "n/a" for v in values),
+                ]
             )
     return rows
 
@@ -325,11 +344,13 @@ def earlier_rows(name: str) -> list[list[str]]:
 # GeoVirus 0.913 / 0.903 / 0.989 / 0.868, TR-News 0.904 / 0.901 / 0.969 / 0.890, minus 1-2 points of noise; only
 # Acc@161 rose, on LGL and TR-News, and only its floors were raised; seventh round, demonyms weighed: LGL
 # 0.901 / 0.818 / 0.975 / 0.912, GeoVirus 0.913 / 0.905 / 0.989 / 0.868, TR-News 0.911 / 0.898 / 0.968 / 0.888,
-# floors unchanged): below one, exit 1.
+# floors unchanged; eighth round, 2026-12-07: LGL 0.904 / 0.831 / 0.976 / 0.927, GeoVirus 0.914 / 0.900 / 0.991 /
+# 0.876, TR-News 0.914 / 0.897 / 0.975 / 0.898, floors raised to those less 1-2 points, none lowered): below one,
+# exit 1.
 FLOORS = {
-    "lgl": {"P": 0.88, "R": 0.805, "country": 0.965, "Acc@161": 0.90},
-    "geovirus": {"P": 0.90, "R": 0.885, "country": 0.975, "Acc@161": 0.85},
-    "trnews": {"P": 0.89, "R": 0.885, "country": 0.955, "Acc@161": 0.875},
+    "lgl": {"P": 0.89, "R": 0.815, "country": 0.965, "Acc@161": 0.91},
+    "geovirus": {"P": 0.90, "R": 0.885, "country": 0.98, "Acc@161": 0.86},
+    "trnews": {"P": 0.90, "R": 0.885, "country": 0.96, "Acc@161": 0.88},
 }
 TARGETS = {"P": 0.90, "R": 0.85, "country": 0.975, "Acc@161": 0.92}
 

@@ -738,3 +738,63 @@ def test_a_town_from_the_zip_data_is_read_only_where_its_state_or_county_speaks_
     assert swansea["Swansea"].region_code == "US-SC"
     wales = {m.surface: m.place for m in find_mentions("Swansea beat Cardiff.")}
     assert wales["Swansea"].country_code == "GB"
+
+
+def test_a_list_closed_by_counties_finds_the_names_only_a_county_bears():
+    # "Clarke" and "Oglethorpe" name no town: they are candidates only as members of the list.
+    text = "Unemployment rose in Clarke, Madison, Oconee and Oglethorpe counties, the state said."
+    found = {m.surface: m.place for m in find_mentions(text)}
+    assert (found["Clarke"].kind, found["Clarke"].name, found["Clarke"].region_code) == (
+        "county",
+        "Clarke County",
+        "US-GA",
+    )
+    assert found["Oglethorpe"].name == "Oglethorpe County"
+
+
+def test_party_letters_before_a_hyphen_and_a_county_list_are_features():
+    tagger = get_tagger()
+    text = "Sen. Jane Doe (DFL-Chisholm) spoke. Fires burned in Eastland and Callahan counties."
+    rows = {f.context.surface: row for f, row in tagger.feature_rows(text, tagger.candidates(text))}
+    assert "after_party" in rows["Chisholm"]
+    assert "county_list" in rows["Eastland"] and "county_list" in rows["Callahan"]
+    assert "county_list" not in rows["Chisholm"]
+
+
+def test_state_abbreviations_that_are_no_word_are_read_anywhere():
+    assert ("Ky.", "region", "US-KY") in _readings("Cincinnati man dies in Ky. jail.")
+    assert ("Pa.", "region", "US-PA") in _readings("Sen. Bob Casey, D-Pa., backed the bill.")
+    # "Mass." is a word too: a state's only after a town and a comma.
+    assert _readings("They went to Mass. on Sunday.") == []
+    assert ("Mass.", "region", "US-MA") in _readings("A Boston, Mass., firm won.")
+
+
+def test_a_namesake_of_a_capital_needs_a_name_of_its_own_state():
+    # US towns all round, but none in the state of a US Paris, and "French" names the capital's country.
+    text = "Lucie flew from Newark, N.J., to Paris, but the French woman ended up in San Francisco."
+    assert ("Paris", "city", "FR-IDF") in _readings(text)
+    # The Paris beside Henry County is still the town in Tennessee.
+    readings = {m.surface: m.place for m in find_mentions("Paris and Henry County residents got letters.")}
+    assert readings["Paris"].region_code == "US-TN"
+
+
+def test_a_country_iso_also_lists_as_a_region_is_the_country():
+    # Among Chinese provinces, "Taiwan" was China's CN-TW (the country support of its neighbours).
+    text = (
+        "Starbucks opened stores in Shanghai, Jiangsu and Zhejiang in China, and sold its outlets in Taiwan."
+    )
+    assert ("Taiwan", "country", "TW") in _readings(text)
+
+
+def test_a_dropped_village_lends_nothing_to_the_other_names():
+    # Barton (a Wisconsin village, dropped: nothing else of its state) no longer makes Cambridge the Wisconsin town.
+    text = (
+        "Alan, 79, from Barton, is swimming 26 miles in the pool at Cambridge's Chesterton sports centre. "
+        "He leads the Cambridge group of the society. There are 500,000 people with the condition in the UK."
+    )
+    assert {("Cambridge", "city", "GB-ENG"), ("UK", "country", "GB")} == set(_readings(text))
+
+
+def test_saint_towns_are_found_as_papers_write_them():
+    found = {m.surface: m.place for m in find_mentions("He moved to St. Cloud, Minn., last year.")}
+    assert (found["St. Cloud"].name, found["St. Cloud"].region_code) == ("Saint Cloud", "US-MN")

@@ -373,6 +373,11 @@ class GazetteerBuilder:
                 )
             )
             self.link(city["name"], idx)
+            if city["name"].startswith("Saint "):
+                # "St. Cloud", "St Ives": as papers write GeoNames' "Saint Cloud" (an alternate name where the
+                # list has it).
+                self.link("St. " + city["name"][6:], idx, ALTERNATE)
+                self.link("St " + city["name"][6:], idx, ALTERNATE)
             self._link_alternates(city, idx)
             for abbr in handnames.CITY_ABBREVIATIONS.get(city["geonameid"], ()):
                 self.link(abbr, idx, EXACT_CASE)

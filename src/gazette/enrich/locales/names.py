@@ -339,6 +339,13 @@ US_AP_ABBREVIATIONS: dict[str, str] = {
     "D.C.": "DC",
 }  # fmt: skip
 
+# The AP abbreviations that are no English word, read wherever they stand ("Ky. jail", "Major Mich. utilities");
+# the others ("Mass.", "Ind.", "La.") only after "Town, " or a party's letters ("D-Mass.").
+ABBREVIATIONS_ANYWHERE: frozenset[str] = frozenset({
+    "Ala.", "Ariz.", "Calif.", "Colo.", "Conn.", "Fla.", "Ga.", "Kan.", "Kans.", "Ky.", "Md.", "Mich.", "Minn.",
+    "Neb.", "Nebr.", "Nev.", "Okla.", "Tenn.", "Tex.", "Va.", "Vt.", "Wis.", "Wisc.", "Wyo.",
+})  # fmt: skip
+
 # Words that are never a place on their own, whatever an alternate-name list says.
 JUNK_WORDS: frozenset[str] = frozenset(
     """
@@ -499,6 +506,8 @@ LOCAL_BODIES: frozenset[str] = frozenset({
     "aldermen", "alderman", "firefighters", "officers", "township's", "park", "parks", "man", "woman", "men",
     "women", "boy", "girl", "teen", "teenager", "couple", "family",
 })  # fmt: skip
+# A party's letters before a hyphen and a legislator's home town: "Rep. Jay Roberts (R-Ocilla)", "DFL-Chisholm".
+PARTY_HYPHEN: frozenset[str] = frozenset({"r", "d", "i", "dfl", "gop", "ind"})
 # Words after a name that say a person or an organisation acts: "Fairfield could spend", "Millington also
 # denied" (the recogniser weighs them with the name's kind: "Paris said" is rare, a defendant's name is not).
 PERSON_VERBS: frozenset[str] = frozenset({

@@ -248,6 +248,8 @@ def features(
     if ctx.candidate.start > 0 and ctx.text[ctx.candidate.start - 1] == "-":
         out.append("after_hyphen")
         out.append(f"after_hyphen|kind={top_kind}")
+        if after_party(ctx.text, ctx.candidate.start):
+            out.append("after_party")
     out.extend(usage_features(ctx))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
@@ -278,6 +280,15 @@ def _key_features(key: str, weak: frozenset[str]) -> tuple[str, ...]:
         _KEY_FEATURES.clear()
     _KEY_FEATURES[key] = (weak, found)
     return found
+
+
+_PARTY = re.compile(r"(?<![\w.-])([A-Za-z]{1,3})-\Z")
+
+
+def after_party(text: str, start: int) -> bool:
+    """ "(R-Ocilla)", "DFL-Chisholm": a party's letters and a hyphen before the name, a legislator's home town."""
+    found = _PARTY.search(text, max(0, start - 5), start)
+    return found is not None and found.group(1).lower() in handnames.PARTY_HYPHEN
 
 
 def person_verb_after(ctx: Context) -> bool:
@@ -430,6 +441,9 @@ class ArticleFeatures:
     # throughout an article is a person at every mention.
     acting: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     shared: dict[tuple[object, ...], tuple[int, int]] = field(default_factory=dict)
+    # The spans of the names of a list closed by "counties" or "parishes" that name a county ("Cooke, Grayson and
+    # Love counties").
+    county_listed: set[tuple[int, int]] = field(default_factory=set)
 
     def row(self, f: Found) -> list[str]:
         """The recogniser's features of one candidate (a demonym's are its own: ``demonym_features``)."""
@@ -464,6 +478,8 @@ class ArticleFeatures:
         acting = self.acting.get(key)
         if acting and (len(acting) > 1 or start not in acting):
             row.append(f"acting_elsewhere|kind={row[2][6:]}")
+        if (start, f.candidate.end) in self.county_listed:
+            row.append("county_list")
         if f.outer is not None:
             row.append("inside=" + f.outer.origin)
             row.append(f"inside={f.outer.origin}|{row[2]}")  # "kinds=…"
