@@ -155,13 +155,17 @@ def run_probe(
     n = len(loaded.timings.cpu)
 
     def ms(values: list[float]) -> str:
-        return f"{1000 * statistics.median(values):6.2f} {1000 * statistics.fmean(values):6.2f}"
+        p90 = statistics.quantiles(values, n=10)[-1]
+        return " ".join(
+            f"{1000 * v:6.2f}"
+            for v in (statistics.median(values), p90, max(values), statistics.fmean(values))
+        )
 
     report(
         f"{label}: storing and placing one article (tombstone check, save, story, watches, commit), "
-        f"{n} articles of one source, ms median / mean"
+        f"{n} articles of one source, ms: median, p90, max, mean"
     )
-    report(f"  {'store':<28} {'CPU':>13} {'wall':>13}")
+    report(f"  {'store':<28} {'CPU':>27} {'wall':>27}")
     report(f"  {f'loaded ({held:,} articles)':<28} {ms(loaded.timings.cpu)} {ms(loaded.timings.wall)}")
     report(f"  {'empty':<28} {ms(empty.timings.cpu)} {ms(empty.timings.wall)}")
     cpu_ratio = statistics.fmean(loaded.timings.cpu) / statistics.fmean(empty.timings.cpu)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -104,3 +105,58 @@ def test_a_transaction_that_placed_an_article_knows_the_marker_until_a_savepoint
         assert s.scalar(select(StoryIndexState.last_membership)) == placed
         # the backfill's story pass reads only the articles in no story
         assert list(bulk_store.articles_by_ids(s, [first.id, second.id], unassigned=True)) == [second.id]
+
+
+def test_joining_a_story_reads_its_members_not_the_whole_source(tmp_path: Path) -> None:
+    """``story_for_member`` asks whether another member of the story comes from the article's source. SQLite,
+    without statistics, answered it by walking the source's index — every article the source ever published
+    (25–30 ms a placement at 1,000,000 articles) — where the story's few members, read by the story, suffice."""
+    from sqlalchemy.dialects import sqlite
+
+    db = Database(f"sqlite:///{tmp_path}/plan.db")
+    db.init()
+    try:
+        joining = Article(id=2, source_id=1)
+        statement = select(Story, story_store._same_source_member(1, joining)).where(Story.id == 1)
+        compiled = statement.compile(dialect=sqlite.dialect())
+        params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+        with db.engine.connect() as connection:
+            plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)]
+        members = [step for step in plan if "article_stories" in step or " articles " in step]
+        assert members == [
+            "SEARCH article_stories USING INDEX ix_article_stories_story (story_id=?)",
+            "SEARCH articles USING INTEGER PRIMARY KEY (rowid=?)",
+        ], plan
+    finally:
+        db.dispose()
+
+
+def test_joining_a_story_tells_whether_its_source_is_there_already(db: Database) -> None:
+    """The same answer through the rewritten comparison (``source_id + 0``), on both databases."""
+    from gazette.store.sources import get_or_create_source
+
+    with db.session() as s:
+        one, other = get_or_create_source(s, "One").id, get_or_create_source(s, "Other").id
+        story = story_store.create_story(s, "Alpha", WHEN)
+        rows = []
+        for n, source_id in enumerate((one, one, other)):
+            row = Article(
+                canonical_url=f"https://one.example/{n}",
+                original_url=f"https://one.example/{n}",
+                source_id=source_id,
+                title=f"Alpha {n}",
+                text="Body.",
+                html="",
+                content_hash=f"h{n}",
+                slug=f"alpha-{n}",
+                date_path="2026/11/20",
+                fetched_at=WHEN,
+            )
+            s.add(row)
+            rows.append(row)
+        s.flush()
+        story_store.add_membership(s, rows[0].id, story.id, 1.0, b"", None)
+        _, second_same = story_store.story_for_member(s, story.id, rows[1])
+        _, third_same = story_store.story_for_member(s, story.id, rows[2])
+        _, first_same = story_store.story_for_member(s, story.id, rows[0])
+    assert (second_same, third_same, first_same) == (True, False, False)
