@@ -472,6 +472,32 @@ def test_street_name_drops_the_word_that_opens_the_sentence_and_keeps_the_route_
     assert not {"A Goose Creek", "County Road", "The Atlas Mountains"} & spans
 
 
+def test_street_name_starts_after_the_place_that_owns_it():
+    text = (
+        "Hikers in Utah's Zion National Park were lost near Warren County's Hamilton Township. "
+        "They fished at Moore's Lake."
+    )
+    spans = {
+        text[f.candidate.start : f.candidate.end]: f.origin
+        for f in get_tagger().candidates(text, with_features=True)
+    }
+    assert spans["Utah"] == spans["Warren County"] == "gazetteer"
+    assert spans["Zion National Park"] == spans["Hamilton Township"] == "feature"
+    assert "Utah's Zion National Park" not in spans and "Warren County's Hamilton Township" not in spans
+    # an owner with a bare suffix after it is part of the name
+    assert spans["Moore's Lake"] == "feature" and "Lake" not in spans
+
+
+def test_recogniser_reads_the_kind_of_feature_never_its_word():
+    from gazette.enrich.locales.recognise import feature_kind
+
+    assert feature_kind("neches river") == feature_kind("lake lanier") == "waterbody"
+    assert feature_kind("county road 43") == "transport"
+    assert feature_kind("dolly sods wilderness") == "landform"
+    assert feature_kind("hamilton township") == "settlement"
+    assert feature_kind("main") == "other"
+
+
 def test_county_written_as_papers_write_it_places_the_town_beside_it():
     # the gazetteer has "De Soto Parish"; the paper writes "DeSoto Parish", and Mansfield is the parish seat
     by_surface = {

@@ -580,14 +580,33 @@ AREAS: dict[str, tuple[str, float, float]] = {
     "Newfoundland": ("CA", 49.0, -56.0), "Yucatán": ("MX", 20.5, -89.0), "Amazonia": ("BR", -3.0, -60.0),
 }  # fmt: skip
 
+# What kind of feature a word of a feature's name says it is ("River": a waterbody, "Township": a settlement): the
+# recogniser reads the kind, never the word (so no kind is named by one of its words).
+FEATURE_KINDS: dict[str, frozenset[str]] = {
+    "transport": frozenset({
+        "street", "st.", "road", "rd.", "drive", "dr.", "avenue", "ave.", "boulevard", "blvd.", "parkway",
+        "highway", "lane", "way", "pike", "trail", "crossing", "route", "interstate",
+    }),
+    "waterbody": frozenset({
+        "river", "creek", "lake", "bay", "harbor", "harbour", "reservoir", "falls", "springs", "sea", "ocean",
+        "canal", "gulf", "cove", "bayou", "pond", "marsh", "swamp", "delta", "beach", "coast", "rio",
+    }),
+    "landform": frozenset({
+        "mountain", "mountains", "island", "islands", "valley", "canyon", "hill", "hills", "ridge", "forest",
+        "woods", "wilderness", "desert", "plains", "peninsula", "pass", "point", "glacier", "range", "gap",
+        "hollow", "mesa", "basin", "grove", "cape", "isla", "mount", "mt.",
+    }),
+    "settlement": frozenset({
+        "township", "twp.", "village", "city", "colony", "heights", "estates", "station", "province",
+        "prefecture", "district", "quarter", "fort", "ft.", "port",
+    }),
+    "site": frozenset({"park", "bridge", "square", "plaza", "dam", "airport"}),
+}  # fmt: skip
 # Words that end the name of a street, river, park or other feature below a town ("Wichita Drive", "Neches
 # River"): the recogniser reads the capitalised words before one as a candidate place in the article's town.
-FEATURE_SUFFIXES: frozenset[str] = frozenset({
-    "street", "st.", "road", "rd.", "drive", "dr.", "avenue", "ave.", "boulevard", "blvd.", "parkway",
-    "highway", "lane", "way", "pike", "river", "creek", "lake", "park", "bridge", "township", "mountain",
-    "mountains", "island", "valley", "canyon", "bay", "beach", "harbor", "harbour", "square", "plaza", "colony",
-    "hill", "heights", "ridge", "forest", "reservoir", "dam", "airport", "trail", "falls", "springs",
-})  # fmt: skip
+FEATURE_SUFFIXES: frozenset[str] = frozenset().union(*FEATURE_KINDS.values()) - {
+    "rio", "isla", "mount", "mt.", "cape", "fort", "ft.", "port", "route", "interstate",
+}  # fmt: skip
 # Feature suffixes that a route number may follow ("County Road 43", "State Highway 360", "Illinois Route 159").
 NUMBERED_FEATURE_SUFFIXES: frozenset[str] = frozenset({"road", "rd.", "highway", "route", "pike", "trail"})
 # Capitalised words that open a sentence, a count or an organisation before a feature name and are no part of it

@@ -132,6 +132,18 @@ def word_class(key: str, word: str) -> str:
     return "lower"
 
 
+def feature_kind(key: str) -> str:
+    """What kind of feature the words of our lists make of a name ("waterbody" for "Neches River" and "Lake
+    Lanier", "settlement" for "Hamilton Township"; "other" for none), so that the recogniser weighs a river and a station
+    apart; the kind, never the word."""
+    words = key.split()
+    for word in (*reversed(words), words[0] if words else ""):
+        for kind, kind_words in handnames.FEATURE_KINDS.items():
+            if word in kind_words:
+                return kind
+    return "other"
+
+
 _LISTED: dict[str, str] = {}  # a word's label in our lists ("" for none), looked up once per process
 
 
@@ -251,6 +263,8 @@ def features(
         if after_party(ctx.text, ctx.candidate.start):
             out.append("after_party")
     out.extend(usage_features(ctx))
+    if origin == "feature":
+        out.append("feature_kind=" + feature_kind(ctx.key))
     for rule in objections(ctx) if rules is None else rules:
         out.append("rule=" + rule)
     return out

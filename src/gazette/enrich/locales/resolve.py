@@ -66,6 +66,7 @@ from gazette.enrich.locales.rules import (
 )
 from gazette.enrich.locales.spans import (
     after_hyphen_allowed,
+    after_owner,
     feature_spans,
     leftmost_longest,
     mark_word_starts,
@@ -208,7 +209,11 @@ class Tagger:
         found = [(c, self._origin(c)) for c in self._raw_matches(text, fold_keeping_length(text))]
         found.extend((c, "gazetteer") for c in self._listed_counties(text, found))
         if self.model is not None or with_features:
-            found.extend((Candidate(start, end, []), FEATURE) for start, end in feature_spans(text))
+            names = {(c.start, c.end) for c, _origin in found}
+            found.extend(
+                (Candidate(after_owner(text, start, end, names), end, []), FEATURE)
+                for start, end in feature_spans(text)
+            )
         return nest(found, never_inside=FEATURE)
 
     def _listed_counties(self, text: str, found: list[tuple[Candidate, str]]) -> list[Candidate]:

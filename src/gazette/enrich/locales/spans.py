@@ -54,6 +54,20 @@ def feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start, end
 
 
+_POSSESSIVE = re.compile(r"['’]s ")
+
+
+def after_owner(text: str, start: int, end: int, names: set[tuple[int, int]]) -> int:
+    """Where a street or park name starts once the place that owns it is left out ("Utah's Zion National Park",
+    "Warren County's Hamilton Township", "Toronto's Pearson International Airport"): after the last possessive
+    whose owner, from ``start``, is one of ``names`` (the gazetteer's and the areas' spans), when more than a bare
+    suffix is left ("Moore's Ford", "St. Michael's Hospital" stay whole); else ``start``."""
+    for m in reversed(list(_POSSESSIVE.finditer(text, start, end))):
+        if (start, m.start()) in names and " " in text[m.end() : end]:
+            return m.end()
+    return start
+
+
 def after_hyphen_allowed(text: str, start: int) -> bool:
     """Whether a name may start right after a hyphen: a party's home town ("Sen. Robert Ford, D-Charleston") or
     the second of two capitalised names ("Egyptian-US relations", "Nebraska-Lincoln"; the recogniser weighs it:
