@@ -20,8 +20,8 @@ a full run can happen while the machine is busy and the latencies be taken when 
 Targets (issue 10), on both databases, uncached: listings and front page p99 < 50 ms, search p99 < 100 ms, a
 50,000-URL sitemap < 2 s. These are latencies of one client, not throughput. Then (``--ingest-probe N``, 100 by
 default) N pages are stored one by one into the loaded store and into an empty one, in turns, and the cost of
-storing and placing one article is printed for each, with the ratio (bench/_ingest_probe.py): the issue wants that
-cost the same at 100 or 1,000,000 articles stored. Each figure is printed with its
+storing and placing one article is printed for each, with the ratio (bench/_ingest_probe.py): the issue wants
+story assignment to cost the same at 100 or 1,000,000 articles stored, and this checks the whole store write. Each figure is printed with its
 target, and as a `RESULT name value target` line for bench/run.py.
 """
 
