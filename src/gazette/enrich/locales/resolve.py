@@ -514,16 +514,10 @@ class Tagger:
     def _county_lists(self, text: str, kept: list[Candidate]) -> list[Candidate]:
         """ "Butler, Clark, Hamilton and Warren counties": the names of a list followed by "counties" (or
         "parishes") are read as those counties only."""
-        if "ounties" not in text and "arishes" not in text:
-            return kept
         out = kept
-        for plural in KIND_PLURAL.finditer(text):
-            match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
-            if match is None:
-                continue
-            suffix = " parish" if plural.group(1).lower() == "parishes" else " county"
+        for low, high, suffix in county_lists(text):
             for i, c in enumerate(kept):
-                if c.start < match.start() or c.end > match.end():
+                if c.start < low or c.end > high:
                     continue
                 key = fold_keeping_length(text[c.start : c.end]) + suffix
                 links = [
@@ -695,9 +689,9 @@ STATE_AFTER = re.compile(r" state\b")  # "Washington state" (not "Washington Sta
 STATE_BEFORE = re.compile(r"\b[Ss]tate of \Z")
 
 
-def county_list_names(text: str) -> list[tuple[int, int, str]]:
-    """The span of each name of a list followed by "counties" or "parishes" ("Butler, Clark and Warren counties"),
-    with the suffix that makes it a county's name (" county", " parish")."""
+def county_lists(text: str) -> list[tuple[int, int, str]]:
+    """The span of each list of names followed by "counties" or "parishes" ("Butler, Clark and Warren counties"),
+    with the suffix that makes each of its names a county's name (" county", " parish")."""
     if "ounties" not in text and "arishes" not in text:
         return []
     out: list[tuple[int, int, str]] = []
@@ -705,11 +699,17 @@ def county_list_names(text: str) -> list[tuple[int, int, str]]:
         match = COUNTY_LIST.search(text, max(0, plural.start() - 300), plural.start())
         if match is not None:
             suffix = " parish" if plural.group(1).lower() == "parishes" else " county"
-            out.extend(
-                (name.start(), name.end(), suffix)
-                for name in _LIST_NAME_RE.finditer(text, match.start(), match.end())
-            )
+            out.append((match.start(), match.end(), suffix))
     return out
+
+
+def county_list_names(text: str) -> list[tuple[int, int, str]]:
+    """The span of each name of those lists (``county_lists``), with its list's suffix."""
+    return [
+        (name.start(), name.end(), suffix)
+        for low, high, suffix in county_lists(text)
+        for name in _LIST_NAME_RE.finditer(text, low, high)
+    ]
 
 
 _lock = threading.Lock()
