@@ -287,6 +287,9 @@ def speed(docs: list[Doc], runs: int = 60) -> float:
 # points and towns; the seventh (demonyms weighed, regions and countries named by lists) was measured again on
 # 2026-12-07 from the unchanged tree before the eighth.
 EARLIER = """
+tenth recogniser round     lgl      0.908 0.838 0.871 0.976 0.864 0.926 0.926
+tenth recogniser round     geovirus 0.918 0.901 0.909 0.991 -     0.876 0.958
+tenth recogniser round     trnews   0.917 0.899 0.907 0.975 0.903 0.896 0.940
 ninth recogniser round     lgl      0.905 0.834 0.868 0.976 0.865 0.926 0.926
 ninth recogniser round     geovirus 0.913 0.901 0.907 0.991 -     0.875 0.958
 ninth recogniser round     trnews   0.915 0.899 0.907 0.975 0.904 0.896 0.940
@@ -321,6 +324,7 @@ before the recogniser      trnews   0.869 0.848 -     0.964 -     0.861 -
 
 
 MEASURED = {
+    "tenth recogniser round": "2026-12-07",
     "ninth recogniser round": "2026-12-07",
     "eighth recogniser round": "2026-12-07",
     "seventh recogniser round": "2026-12-07",
@@ -351,9 +355,11 @@ def earlier_rows(name: str) -> list[list[str]]:
 # floors unchanged; eighth round, 2026-12-07: LGL 0.904 / 0.831 / 0.976 / 0.927, GeoVirus 0.914 / 0.900 / 0.991 /
 # 0.876, TR-News 0.914 / 0.897 / 0.975 / 0.898, floors raised to those less 1-2 points, none lowered; ninth round,
 # 2026-12-07: LGL 0.905 / 0.834 / 0.976 / 0.926, GeoVirus 0.913 / 0.901 / 0.991 / 0.875, TR-News 0.915 / 0.899 /
-# 0.975 / 0.896, LGL's recall floor raised, none lowered): below one, exit 1.
+# 0.975 / 0.896, LGL's recall floor raised, none lowered; tenth round, 2026-12-07: LGL 0.908 / 0.838 / 0.976 / 0.926,
+# GeoVirus 0.918 / 0.901 / 0.991 / 0.876, TR-News 0.917 / 0.899 / 0.975 / 0.896, LGL's recall floor raised again,
+# none lowered): below one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.89, "R": 0.82, "country": 0.965, "Acc@161": 0.91},
+    "lgl": {"P": 0.89, "R": 0.825, "country": 0.965, "Acc@161": 0.91},
     "geovirus": {"P": 0.90, "R": 0.885, "country": 0.98, "Acc@161": 0.86},
     "trnews": {"P": 0.90, "R": 0.885, "country": 0.96, "Acc@161": 0.88},
 }

@@ -824,3 +824,27 @@ def test_a_dropped_village_lends_nothing_to_the_other_names():
 def test_saint_towns_are_found_as_papers_write_them():
     found = {m.surface: m.place for m in find_mentions("He moved to St. Cloud, Minn., last year.")}
     assert (found["St. Cloud"].name, found["St. Cloud"].region_code) == ("Saint Cloud", "US-MN")
+
+
+def test_a_town_in_a_list_of_towns_of_one_state_and_a_town_heading_a_body_are_features():
+    tagger = get_tagger()
+    text = (
+        "Snow closed schools in Hays, Salina, Colby and Goodland on Monday. Colby police said the roads to "
+        "Salina and Hays were open again."
+    )
+    rows = [
+        (f.context.surface, f.candidate.start, row)
+        for f, row in tagger.feature_rows(text, tagger.candidates(text))
+    ]
+    listed = {surface for surface, _start, row in rows if row and "list_shares=region" in row}
+    assert listed == {"Hays", "Salina", "Colby", "Goodland"}  # the list of four, all in Kansas; not the pair
+    heads = {
+        (surface, start)
+        for surface, start, row in rows
+        if any(f.startswith("heads_body|") for f in row or ())
+    }
+    assert heads == {("Colby", text.index("Colby police"))}
+    kept = [(m.surface, m.place.region_code) for m in tagger.find_mentions(text)]
+    assert kept[:5] == [
+        ("Hays", "US-KS"), ("Salina", "US-KS"), ("Colby", "US-KS"), ("Goodland", "US-KS"), ("Colby", "US-KS"),
+    ]  # fmt: skip
