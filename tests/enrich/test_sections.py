@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hypothesis
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gazette.cli import app
@@ -790,6 +793,23 @@ def test_wordpiece_tokenizer_follows_bert_rules() -> None:
     assert tok.encode("The sensors, Río!") == [6, 2, 3, 5, 4, 1]
     assert tok.encode("ORINOCO") == [7]
     assert tok.encode("sensors sensors", max_words=1) == [2, 3]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab Ab,.!_-’\u00a0\u2003\n\u0301éΣ1", max_size=120),
+    st.none() | st.integers(min_value=0, max_value=12),
+)
+def test_wordpiece_encoding_by_runs_equals_word_by_word(text: str, max_words: int | None) -> None:
+    """``encode_counted`` reads runs of non-space characters, each run's pieces cached: the same ids and word
+    count as every word of ``words`` looked up in turn."""
+    vocab = ["[PAD]", "[UNK]", "a", "b", "##a", "##b", "ab", ",", ".", "_", "-", "'", "e", "σ", "ς", "1"]
+    tok = section_model.WordPieceTokenizer(vocab)
+    cut = text if max_words is None else text[: max_words * section_model.CHARS_PER_WORD]
+    words = tok.words(cut)[:max_words]
+    expected = [i for w in words for i in tok.word_ids(w)]
+    assert tok.encode_counted(text, max_words) == (expected, len(words))
+    assert tok.encode_counted(text, max_words) == (expected, len(words))  # again, from the cache
 
 
 def test_calibration_table_counts_every_prediction() -> None:
