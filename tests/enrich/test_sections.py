@@ -796,13 +796,21 @@ def test_wordpiece_tokenizer_follows_bert_rules() -> None:
 
 
 @hypothesis.settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab AΣς’'-.\u0301é1ǅ\u0130ﬁ\n", max_size=300), st.integers(min_value=1, max_value=30))
+def test_leading_words_from_a_prefix_equal_the_whole_read(text: str, max_words: int) -> None:
+    """The lexicon reads its words off a short prefix first: the same words as the long one gives."""
+    expected = sections.tokenize(text[: max_words * 20], accents=False)[:max_words]
+    assert sections._leading_words(text, max_words, accents=False) == expected
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
 @given(
-    st.text(alphabet="ab Ab,.!_-’\u00a0\u2003\n\u0301éΣ1", max_size=120),
+    st.text(alphabet="ab Ab,.!_-’\u00a0\u2003\u2000\n\u0301\u0345éΣ1\u0130ǅ", max_size=120),
     st.none() | st.integers(min_value=0, max_value=12),
 )
 def test_wordpiece_encoding_by_runs_equals_word_by_word(text: str, max_words: int | None) -> None:
-    """``encode_counted`` reads runs of non-space characters, each run's pieces cached: the same ids and word
-    count as every word of ``words`` looked up in turn."""
+    """``encode_counted`` reads runs of non-space characters, each normalised alone and its pieces cached: the
+    same ids and word count as every word of ``words`` (of the whole text normalised) looked up in turn."""
     vocab = ["[PAD]", "[UNK]", "a", "b", "##a", "##b", "ab", ",", ".", "_", "-", "'", "e", "σ", "ς", "1"]
     tok = section_model.WordPieceTokenizer(vocab)
     cut = text if max_words is None else text[: max_words * section_model.CHARS_PER_WORD]

@@ -114,24 +114,23 @@ class WordPieceTokenizer:
         if max_words is not None:
             text = text[: max_words * CHARS_PER_WORD]  # no need to split what will be cut
         limit = len(text) if max_words is None else max_words  # a text holds fewer words than characters
-        # Read by runs of non-space characters ("said,", "(Reuters)"), each run's pieces looked up once per
-        # process: no word nor punctuation mark spans a space, so the runs' words in order are ``words(text)``.
+        # Read by runs of non-space characters ("said,", "(Reuters)"), each run normalised and its pieces looked
+        # up once per process. The runs' words in order are ``words(text)``: no word nor punctuation mark spans a
+        # space, and normalising reads no character across one (a space is neither cased nor ignored by the rule
+        # that lower-cases a final sigma, and no accent combines with it).
         out: list[int] = []
         count = 0
         chunks, get = self._chunks, self._chunks.get
-        for chunk in self.normalize(text).split():
+        for chunk in text.split():
             hit = get(chunk)
             if hit is None:
-                if chunk.isalnum():  # most runs are one word
-                    hit = (self.word_ids(chunk), 1)
-                else:
-                    words = _SPLIT.findall(chunk)
-                    hit = (tuple(i for w in words for i in self.word_ids(w)), len(words))
+                words = self.words(chunk)
+                hit = (tuple(i for w in words for i in self.word_ids(w)), len(words))
                 if len(chunks) > 200_000:  # as the word cache: bounded for a long-running process
                     chunks.clear()
                 chunks[chunk] = hit
             if count + hit[1] > limit:  # the last run is cut within: its first words only
-                for w in _SPLIT.findall(chunk)[: limit - count]:
+                for w in self.words(chunk)[: limit - count]:
                     out.extend(self.word_ids(w))
                 return out, limit
             out.extend(hit[0])
