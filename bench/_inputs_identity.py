@@ -6,7 +6,8 @@ extracted article (pages only), section, locales, brief, story features, fingerp
 outputs are pickled and compared exactly (floats by bits, through ``repr`` of the pickled values).
 
 ``--time`` then times the stages (CPU, one core) in processes of base and change taking turns, several rounds,
-on the 181 pages' extracted articles.
+on the 181 pages' extracted articles: enrich (section and locales), brief, and the worker inputs, in the order
+``bench/pipeline.py`` runs them (after one warm-up pass, so word caches are warm as a running desk's are).
 
 Usage: ``python bench/_inputs_identity.py --base /tmp/inputs_base/src [--time --rounds 2]``, base made with
 ``git archive <commit> src | tar -x -C /tmp/inputs_base``. Not a bench of ``bench/run.py`` (it needs a base
@@ -139,7 +140,7 @@ def dump(out: Path) -> None:
 def time_stages(out: Path, repeats: int) -> None:
     """CPU seconds per stage over the pages' articles, ``repeats`` passes (after one warm-up pass)."""
     from gazette.config import Settings
-    from gazette.enrich import briefs
+    from gazette.enrich import briefs, locales, sections
     from gazette.enrich.stories import story_input
     from gazette.store.search import prepare_entry
 
@@ -151,19 +152,31 @@ def time_stages(out: Path, repeats: int) -> None:
     else:
         limit_blas_threads()
     settings = Settings()
+    classifier = sections.load_classifier(settings.sections)
     arts = _articles()
-    cpu = {"worker inputs": 0.0, "brief": 0.0}
+    cpu = {"enrich": 0.0, "brief": 0.0, "worker inputs": 0.0}
     for rep in range(repeats + 1):
         for title, text, language in arts:
-            t = time.process_time()
+            t0 = time.process_time()
+            sections.assign_section(
+                title,
+                text,
+                feed_section=None,
+                classifier=classifier,
+                settings=settings.sections,
+                language=language,
+            )
+            locales.tag_locales(text, title=title, source_country=None)
+            t1 = time.process_time()
+            briefs.make_brief(text, settings.brief, language=language, title=title)
+            t2 = time.process_time()
             story_input(title, text, language)
             prepare_entry(title, text, language)
-            t2 = time.process_time()
-            briefs.make_brief(text, settings.brief, language=language, title=title)
             t3 = time.process_time()
             if rep:
-                cpu["worker inputs"] += t2 - t
-                cpu["brief"] += t3 - t2
+                cpu["enrich"] += t1 - t0
+                cpu["brief"] += t2 - t1
+                cpu["worker inputs"] += t3 - t2
     n = len(arts) * repeats
     out.write_text(json.dumps({k: 1000 * v / n for k, v in cpu.items()}))
 

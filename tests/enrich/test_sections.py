@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hypothesis
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gazette.cli import app
@@ -790,6 +793,31 @@ def test_wordpiece_tokenizer_follows_bert_rules() -> None:
     assert tok.encode("The sensors, Río!") == [6, 2, 3, 5, 4, 1]
     assert tok.encode("ORINOCO") == [7]
     assert tok.encode("sensors sensors", max_words=1) == [2, 3]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab AΣς’'-.\u0301é1ǅ\u0130ﬁ\n", max_size=300), st.integers(min_value=1, max_value=30))
+def test_leading_words_from_a_prefix_equal_the_whole_read(text: str, max_words: int) -> None:
+    """The lexicon reads its words off a short prefix first: the same words as the long one gives."""
+    expected = sections.tokenize(text[: max_words * 20], accents=False)[:max_words]
+    assert sections._leading_words(text, max_words, accents=False) == expected
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab Ab,.!_-’\u00a0\u2003\u2000\n\u0301\u0345éΣ1\u0130ǅ", max_size=120),
+    st.none() | st.integers(min_value=0, max_value=12),
+)
+def test_wordpiece_encoding_by_runs_equals_word_by_word(text: str, max_words: int | None) -> None:
+    """``encode_counted`` reads runs of non-space characters, each normalised alone and its pieces cached: the
+    same ids and word count as every word of ``words`` (of the whole text normalised) looked up in turn."""
+    vocab = ["[PAD]", "[UNK]", "a", "b", "##a", "##b", "ab", ",", ".", "_", "-", "'", "e", "σ", "ς", "1"]
+    tok = section_model.WordPieceTokenizer(vocab)
+    cut = text if max_words is None else text[: max_words * section_model.CHARS_PER_WORD]
+    words = tok.words(cut)[:max_words]
+    expected = [i for w in words for i in tok.word_ids(w)]
+    assert tok.encode_counted(text, max_words) == (expected, len(words))
+    assert tok.encode_counted(text, max_words) == (expected, len(words))  # again, from the cache
 
 
 def test_calibration_table_counts_every_prediction() -> None:

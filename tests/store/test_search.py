@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import Stemmer
 from alembic import command
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -78,6 +79,18 @@ def full(db: Database, query: str) -> set[str]:
 
 def ordered(db: Database, query: str) -> list[str]:
     return [h.article.title for h in search(db, query)[0]]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["running", "runs", "apagones", "blackouts", "niño", "x" * 70]), max_size=30))
+def test_stems_from_the_cache_are_the_stemmers(words: list[str]) -> None:
+    """``analyse_article``'s stems come from a cache of the words stemmed before: the stemmer's, every time."""
+    folded = textindex.words(" ".join(words))
+    for language in ("en", "es-419", "de", None):
+        name = textindex.STEMMED_LANGUAGES.get(textindex.base_language(language) or "")
+        expected = Stemmer.Stemmer(name).stemWords(folded) if name else folded
+        assert textindex._stem_all(folded, language) == expected
+        assert textindex._stem_all(folded, language) == expected
 
 
 def test_accents_fold_both_ways(corpus: Database) -> None:

@@ -61,6 +61,7 @@ class WordPieceTokenizer:
         self.unk = self.ids.get(unk, 0)
         self.max_chars = max_chars
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._chunks: dict[str, tuple[tuple[int, ...], int]] = {}  # a run of non-space characters: ids, words
 
     @staticmethod
     def normalize(text: str) -> str:
@@ -112,13 +113,29 @@ class WordPieceTokenizer:
         """``encode``'s token ids and the number of words (and punctuation marks) they came from."""
         if max_words is not None:
             text = text[: max_words * CHARS_PER_WORD]  # no need to split what will be cut
-        words = self.words(text)
-        if max_words is not None:
-            words = words[:max_words]
+        limit = len(text) if max_words is None else max_words  # a text holds fewer words than characters
+        # Read by runs of non-space characters ("said,", "(Reuters)"), each run normalised and its pieces looked
+        # up once per process. The runs' words in order are ``words(text)``: no word nor punctuation mark spans a
+        # space, and normalising reads no character across one (a space is neither cased nor ignored by the rule
+        # that lower-cases a final sigma, and no accent combines with it).
         out: list[int] = []
-        for w in words:
-            out.extend(self.word_ids(w))
-        return out, len(words)
+        count = 0
+        chunks, get = self._chunks, self._chunks.get
+        for chunk in text.split():
+            hit = get(chunk)
+            if hit is None:
+                words = self.words(chunk)
+                hit = (tuple(i for w in words for i in self.word_ids(w)), len(words))
+                if len(chunks) > 200_000:  # as the word cache: bounded for a long-running process
+                    chunks.clear()
+                chunks[chunk] = hit
+            if count + hit[1] > limit:  # the last run is cut within: its first words only
+                for w in self.words(chunk)[: limit - count]:
+                    out.extend(self.word_ids(w))
+                return out, limit
+            out.extend(hit[0])
+            count += hit[1]
+        return out, count
 
 
 class StaticEmbedder:

@@ -69,14 +69,29 @@ def tokenize(text: str, *, accents: bool = True) -> list[str]:
     (whose saved vocabulary keeps accents) unfolded ones.
     """
     text = text.lower() if accents else fold(text)
-    return [w.replace("’", "'") for w in _WORD.findall(text)]
+    # a curly apostrophe joins words as a straight one does: straightened in the text, it is in every word
+    return _WORD.findall(text.replace("’", "'") if "’" in text else text)
 
 
 def article_words(title: str, text: str, max_words: int = MAX_WORDS, *, accents: bool = True) -> list[str]:
     """The words a classifier reads: the title repeated, then the start of the body."""
     head = tokenize(title or "", accents=accents)
-    body = tokenize((text or "")[: max_words * 20], accents=accents)[:max_words]  # 20 chars hold a word
-    return head * TITLE_REPEAT + body
+    return head * TITLE_REPEAT + _leading_words(text or "", max_words, accents=accents)
+
+
+def _leading_words(text: str, max_words: int, *, accents: bool) -> list[str]:
+    """``tokenize(text[: max_words * 20])[:max_words]`` (20 characters hold a word), read first from a prefix
+    of ``max_words * 8`` characters, which is enough for most prose.
+
+    The prefix's words are the text's up to its last word, which the cut may shorten: so when it holds more
+    than ``max_words`` words, its first ``max_words`` are the answer. That needs each character folded alone,
+    as ``fold`` does (``str.lower`` reads a sigma's neighbours), so only folded words are read this way.
+    """
+    if not accents and len(text) > max_words * 8:
+        words = tokenize(text[: max_words * 8], accents=False)
+        if len(words) > max_words:
+            return words[:max_words]
+    return tokenize(text[: max_words * 20], accents=accents)[:max_words]
 
 
 # Short function words that are frequent in one language and rare in the other.
@@ -163,13 +178,16 @@ class _CueTables:
             pair: sorted({len(p) for p in tables[(pair, True)]}, reverse=True) for pair in (False, True)
         }
         # A word pair can be a cue only when its first word begins one (a pair cue's stem holds its space).
-        self._pair_heads = frozenset(p.split(" ", 1)[0] for table in self._pair for p in table)
-        self._cache: dict[tuple[str, bool], dict[int, float] | None] = {}
+        self.pair_heads = frozenset(p.split(" ", 1)[0] for table in self._pair for p in table)
+        self._cache: dict[str, dict[int, float] | None] = {}
 
-    def cues(self, key: str, pair: bool = False) -> dict[int, float] | None:
-        """Sections a word (or word pair) is a cue for, with its weight in each."""
-        if (key, pair) in self._cache:
-            return self._cache[(key, pair)]
+    def cues(self, key: str) -> dict[int, float] | None:
+        """Sections a word or a word pair ("prime minister") is a cue for, with its weight in each; a pair is
+        told from a word by its space (``tokenize``'s words hold none)."""
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        pair = " " in key
         exact, stems = self._pair if pair else self._word
         hit = dict(exact.get(key, {}))
         for n in self._stem_lengths[pair]:  # the longest matching stem adds its sections
@@ -181,29 +199,44 @@ class _CueTables:
                     break
         # A cue shared by several sections says less about each of them.
         result = {i: w / len(hit) for i, w in hit.items()} if hit else None
-        if len(self._cache) > 200_000:  # news vocabulary is bounded, but a long-running process is not
-            self._cache.clear()
-        self._cache[(key, pair)] = result
+        if len(cache) > 200_000:  # news vocabulary is bounded, but a long-running process is not
+            cache.clear()
+        cache[key] = result
         return result
 
     def scores(self, words: Sequence[str], n_labels: int) -> np.ndarray:
         """Raw evidence per label: sublinear counts of matched cues times their weights."""
+        return np.array(self.counted_scores(count_cues(words, self.pair_heads), n_labels))
+
+    def counted_scores(self, counts: Mapping[str, int], n_labels: int) -> list[float]:
+        """``scores`` of words and pairs counted by ``count_cues`` (pairs of other heads than this language's
+        count for nothing: no cue of its begins with them)."""
         # Each distinct word (and pair) is looked up once, in the order it first appears; a cue's weight
-        # in a section is fixed, so its count alone varies.
-        counts: Counter[tuple[str, bool]] = Counter()
-        heads, last = self._pair_heads, len(words) - 1
-        for pos, word in enumerate(words):
-            counts[(word, False)] += 1
-            if pos < last and word in heads:
-                counts[(f"{word} {words[pos + 1]}", True)] += 1
-        out = np.zeros(n_labels)
-        for (key, pair), c in counts.items():
-            hit = self.cues(key, pair)
+        # in a section is fixed, so its count alone varies. The sums are kept as floats (numpy's scalar
+        # updates cost more), added in the same order.
+        out = [0.0] * n_labels
+        cues = self.cues
+        for key, c in counts.items():
+            hit = cues(key)
             if hit:
                 boost = 1.0 + math.log(c)
                 for i, w in hit.items():
                     out[i] += w * boost
         return out
+
+
+def count_cues(words: Sequence[str], pair_heads: frozenset[str]) -> dict[str, int]:
+    """How often each word, and each pair of words whose first is one of ``pair_heads`` ("prime minister"), occurs
+    in ``words``: keys in order of first appearance, a word before the pair it begins."""
+    counts: dict[str, int] = {}
+    get = counts.get
+    last = len(words) - 1
+    for pos, word in enumerate(words):
+        counts[word] = get(word, 0) + 1
+        if pos < last and word in pair_heads:
+            pair = f"{word} {words[pos + 1]}"
+            counts[pair] = get(pair, 0) + 1
+    return counts
 
 
 class LexiconClassifier:
@@ -234,6 +267,7 @@ class LexiconClassifier:
         self._tables = {language: _CueTables(lexicon, self.labels, zipf or {})}
         for code, other in others.items():
             self._tables[code] = _CueTables(other, self.labels, {})
+        self._pair_heads = frozenset().union(*(tables.pair_heads for tables in self._tables.values()))
 
     @property
     def languages(self) -> list[str]:
@@ -247,10 +281,11 @@ class LexiconClassifier:
         every language counts in full.
         """
         lang = language if language in self._tables else guess_language(words)
+        counts = count_cues(words, self._pair_heads)  # once for every language's cues
         out = np.zeros(len(self.labels))
         for code, tables in self._tables.items():
             weight = 1.0 if lang is None or code == lang else OTHER_LANGUAGE_WEIGHT
-            out += weight * tables.scores(words, len(self.labels))
+            out += weight * np.array(tables.counted_scores(counts, len(self.labels)))
         return out
 
     def predict(self, title: str, text: str, *, language: str | None = None) -> dict[str, float]:

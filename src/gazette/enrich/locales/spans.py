@@ -13,7 +13,7 @@ import re
 
 from gazette.enrich.locales import names as handnames
 from gazette.enrich.locales.rules import Candidate
-from gazette.textfold import fold_keeping_length
+from gazette.textfold import distinct_non_ascii, fold_keeping_length
 
 _FEATURE_WORD = (  # "W.", "St." or a capitalised word ("Governors’"), never across a full stop
     r"(?:[A-Z][a-z]?\.|[A-Z][\w-]*(?:['’]\w*)?)"
@@ -131,7 +131,7 @@ def mark_word_starts(folded: str, text: str | None = None) -> str:
     York"), so that names marked alike match only where a word starts. ``text``: the original of ``folded``, whose
     symbols that fold to a letter ("™" → "t") still end a word there, as they do for the tagger's bounds."""
     if text is not None and not text.isascii():
-        odd = {char for char in set(text) if not char.isascii() and _folds_to_letter(char)}
+        odd = {char for char in distinct_non_ascii(text) if _folds_to_letter(char)}
         if odd:
             folded = "".join(" " if t in odd else f for t, f in zip(text, folded, strict=True))
     marked = folded.title()
