@@ -296,6 +296,8 @@ _ODD_PAGES = [
     "<div><p>One</p></div><div><p>Two</p></div>",
     "plain words, no markup at all",
     "",
+    "<html><body><FORM action=/s><Label>Q <INPUT name=q></Label><select><option>a</select><textarea>t</textarea>"
+    "</FORM><!-- gone --><?pi gone?><p>&amp; &nbsp;</p></body></html>",
 ]
 
 
@@ -310,6 +312,16 @@ def test_parse_gives_trafilaturas_tree(html: str) -> None:
     assert (ours is None) == (theirs is None)
     if ours is not None:
         assert etree.tostring(ours.getroottree()) == etree.tostring(theirs.getroottree())
+        # the same element classes, node by node (FormElement, InputElement … HtmlElement)
+        assert [type(n) for n in ours.getroottree().iter()] == [type(n) for n in theirs.getroottree().iter()]
+
+
+def test_parser_has_lxml_html_element_classes() -> None:
+    import lxml.html
+
+    from gazette.extract.article import _HTML_CLASSES
+
+    assert _HTML_CLASSES == lxml.html.HtmlElementClassLookup._default_element_classes
 
 
 def test_page_loses_every_character_trafilatura_removes() -> None:
