@@ -275,3 +275,60 @@ def test_text_without_spaces_is_counted_by_characters() -> None:
     article = extract_article(doc, None)
     assert "政府は火曜日に新しい計画を発表した。" in article.text
     assert article.language == "ja"
+
+
+def _cleaned_pages() -> list[str]:
+    """Every HTML fixture of tests/extract and tests/hostile, decoded and cleaned as ``_extract`` does."""
+    from gazette.extract.article import _XML_INVALID
+    from gazette.extract.text import decode_html
+
+    files = sorted(FIXTURES.glob("*.html")) + sorted((HERE.parent / "hostile" / "fixtures").glob("*.html"))
+    return [_XML_INVALID.sub("", decode_html(path.read_bytes())[0]) for path in files]
+
+
+# What load_html's other steps act on: a doctype with a slash, a self-closing <html/>, a fragment, not HTML.
+_ODD_PAGES = [
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/DTD/x.dtd">\n'
+    "<html><body><p>Text.</p></body></html>",
+    '<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>Declared.</p></body></html>',
+    '<html xmlns="http://www.w3.org/1999/xhtml"/>\n<head><title>T</title></head><body><p>x</p></body>',
+    "<p>One block alone.</p>",
+    "<div><p>One</p></div><div><p>Two</p></div>",
+    "plain words, no markup at all",
+    "",
+    "<html><body><FORM action=/s><Label>Q <INPUT name=q></Label><select><option>a</select><textarea>t</textarea>"
+    "</FORM><!-- gone --><?pi gone?><p>&amp; &nbsp;</p></body></html>",
+]
+
+
+@pytest.mark.parametrize("html", [*_cleaned_pages(), *_ODD_PAGES])
+def test_parse_gives_trafilaturas_tree(html: str) -> None:
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    from gazette.extract.article import _load_html
+
+    ours, theirs = _load_html(html), load_html(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours.getroottree()) == etree.tostring(theirs.getroottree())
+        # the same element classes, node by node (FormElement, InputElement … HtmlElement)
+        assert [type(n) for n in ours.getroottree().iter()] == [type(n) for n in theirs.getroottree().iter()]
+
+
+def test_parser_has_lxml_html_element_classes() -> None:
+    import lxml.html
+
+    from gazette.extract.article import _HTML_CLASSES
+
+    assert _HTML_CLASSES == lxml.html.HtmlElementClassLookup._default_element_classes
+
+
+def test_page_loses_every_character_trafilatura_removes() -> None:
+    # _load_html skips load_html's removal of these: _extract has removed them already.
+    from trafilatura.utils import INVALID_XML_CHARS
+
+    from gazette.extract.article import _XML_INVALID_CHARS
+
+    removed = {chr(c) for c in range(0x110000) if INVALID_XML_CHARS.match(chr(c))}
+    assert removed <= set(_XML_INVALID_CHARS)

@@ -118,19 +118,22 @@ def byline_candidates(tree: Any) -> tuple[list[list[Any]], set[Any]]:
         tag = el.tag
         if not isinstance(tag, str):  # a comment or processing instruction: not an element to XPath's *
             continue
-        get = el.get
-        cls, ident = get("class", ""), get("id", "")
-        may = class_may.get(cls) if cls else False
-        if may is None:
-            may = class_may[cls] = _ANY_CLASS.search(cls) is not None
+        # Its attribute names first, in one call: class and id are read only where the element has them.
+        keys = el.keys()
         if not (
             tag in _NAMED
-            or may
-            or (ident and _ANY_ID.search(ident))
-            or (el.attrib and not _OTHER_ATTRIBUTES.isdisjoint(el.keys()))
+            or (keys and not _OTHER_ATTRIBUTES.isdisjoint(keys))
             or (with_rel and el in with_rel)
         ):
-            continue  # none of the tests can hold (most elements)
+            may: bool | None = False
+            if "class" in keys:
+                cls = el.get("class")
+                may = class_may.get(cls)
+                if may is None:
+                    may = class_may[cls] = _ANY_CLASS.search(cls) is not None
+            if not (may or ("id" in keys and _ANY_ID.search(el.get("id")))):
+                continue  # none of the tests can hold (most elements)
+        get = el.get
         if _discarded(tag, get, el is tree):
             pruned.add(el)
         if _specific(el, tag, get, el in with_rel):

@@ -66,6 +66,9 @@ _MOJIBAKE_1250 = re.compile(
     f"|[{_chars('cp1250', 0xE0, 0xEF)}][{_CONT}]{{2}}"
     f"|[{_chars('cp1250', 0xF0, 0xF4)}][{_CONT}]{{3}})+"
 )
+# Each run starts with one of these. The run pattern, a repeated alternation, is tried at every
+# position of the text; this class is searched first, at a fraction of the cost, and finds none on most pages.
+_LEAD_1250 = re.compile(f"[{_chars('cp1250', 0xC2, 0xF4)}]")
 _LOST_SOFT_HYPHEN = re.compile(r"(?<=[a-z])[\u0102\u00c3](?=[a-z])")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _UNWANTED_BEFORE_FTFY = re.compile(
@@ -139,6 +142,8 @@ def _fix_cp1250_run(match: re.Match[str]) -> str:
 
 
 def _fix_cp1250(text: str) -> str:
+    if not _LEAD_1250.search(text):
+        return text
     for _ in range(3):  # mojibake can be layered (encoded twice); each pass peels one layer
         fixed = _MOJIBAKE_1250.sub(_fix_cp1250_run, text)
         if fixed == text:
@@ -173,7 +178,9 @@ def repair_text(s: str) -> str:
         logger.debug("ftfy failed; continuing without it", exc_info=True)
     # U+FFFD marks bytes lost in decoding: it carries nothing a reader can use.
     text = _fix_cp1250(_UNWANTED.sub("", text).replace("\ufffd", ""))  # ftfy's C1 repairs can complete cp1250
-    text = _LOST_SOFT_HYPHEN.sub("\u00ed", text)
+    # Its lookbehind is tried at every position of the text: only text with one of the two letters is searched.
+    if "\u0102" in text or "\u00c3" in text:
+        text = _LOST_SOFT_HYPHEN.sub("\u00ed", text)
     return unicodedata.normalize("NFC", text)
 
 
