@@ -260,7 +260,12 @@ def _load_html(html: str) -> Any:
     them all), and its regex scan of the whole page cost 0.6 ms a page. Its other steps, in its order:
     ``tests/extract/test_article.py`` checks that both give the same tree on every HTML fixture, its nodes of the
     same classes (the parser is trafilatura's, with a faster class lookup: ``_html_parser``)."""
-    from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML
+    try:
+        from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, HTML_PARSER  # noqa: F401 - present?
+    except ImportError:  # a trafilatura whose inner names differ: its own loader, scan and all
+        from trafilatura.utils import load_html
+
+        return load_html(html)
 
     beginning = html[:50].lower()
     # repair_faulty_html, less the scan: a doctype libxml2 misreads (lxml bug 1955915), a self-closing <html/>
