@@ -4,7 +4,7 @@ A town's paper names towns of one county or state, a wire story places in severa
 the same context is a place more often in the first. Two things are read from the article's candidates, never
 from its source: the share of its names that have a reading in its most shared first-level region
 (``locality``), and for each name how near its nearest town or county reading lies to another name's
-(``nearest_other``: "Paris and Roxton", towns 20 km apart). Both read the gazetteer's readings, no word of the
+(``nearest_other``: "Hays and Victoria", Kansas towns 15 km apart). Both read the gazetteer's readings, no word of the
 text.
 """
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gazette.enrich.locales.resolve import Found
 
 # The share of an article's names with a reading in its most shared region, by band: "low" under 0.3, "mid" under
-# 0.5, "high" from 0.5; "few" when fewer than three names have a reading in a region.
+# 0.5, "high" from 0.5; "few" when the article has fewer than three names (or none with a region).
 LOCALITY_EDGES = (0.3, 0.5)
 LOCALITY_MIN_NAMES = 3
 # The distance to the nearest reading of another name, in bands (km); "far" beyond the last.
