@@ -287,6 +287,9 @@ def speed(docs: list[Doc], runs: int = 60) -> float:
 # points and towns; the seventh (demonyms weighed, regions and countries named by lists) was measured again on
 # 2026-12-07 from the unchanged tree before the eighth.
 EARLIER = """
+eleventh recogniser round  lgl      0.908 0.846 0.876 0.976 0.863 0.927 0.927
+eleventh recogniser round  geovirus 0.917 0.903 0.910 0.991 -     0.874 0.957
+eleventh recogniser round  trnews   0.918 0.900 0.909 0.975 0.907 0.896 0.941
 tenth recogniser round     lgl      0.908 0.838 0.871 0.976 0.864 0.926 0.926
 tenth recogniser round     geovirus 0.918 0.901 0.909 0.991 -     0.876 0.958
 tenth recogniser round     trnews   0.917 0.899 0.907 0.975 0.903 0.896 0.940
@@ -324,6 +327,7 @@ before the recogniser      trnews   0.869 0.848 -     0.964 -     0.861 -
 
 
 MEASURED = {
+    "eleventh recogniser round": "2026-12-07",
     "tenth recogniser round": "2026-12-07",
     "ninth recogniser round": "2026-12-07",
     "eighth recogniser round": "2026-12-07",
@@ -357,9 +361,10 @@ def earlier_rows(name: str) -> list[list[str]]:
 # 2026-12-07: LGL 0.905 / 0.834 / 0.976 / 0.926, GeoVirus 0.913 / 0.901 / 0.991 / 0.875, TR-News 0.915 / 0.899 /
 # 0.975 / 0.896, LGL's recall floor raised, none lowered; tenth round, 2026-12-07: LGL 0.908 / 0.838 / 0.976 / 0.926,
 # GeoVirus 0.918 / 0.901 / 0.991 / 0.876, TR-News 0.917 / 0.899 / 0.975 / 0.896, LGL's recall floor raised again,
-# none lowered): below one, exit 1.
+# none lowered; eleventh round, 2026-12-07: LGL 0.908 / 0.846 / 0.976 / 0.927, GeoVirus 0.917 / 0.903 / 0.991 /
+# 0.874, TR-News 0.918 / 0.900 / 0.975 / 0.896, LGL's recall floor raised to 0.83, none lowered): below one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.89, "R": 0.825, "country": 0.965, "Acc@161": 0.91},
+    "lgl": {"P": 0.89, "R": 0.83, "country": 0.965, "Acc@161": 0.91},
     "geovirus": {"P": 0.90, "R": 0.885, "country": 0.98, "Acc@161": 0.86},
     "trnews": {"P": 0.90, "R": 0.885, "country": 0.96, "Acc@161": 0.88},
 }

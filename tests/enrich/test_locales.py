@@ -848,3 +848,25 @@ def test_a_town_in_a_list_of_towns_of_one_state_and_a_town_heading_a_body_are_fe
     assert kept[:5] == [
         ("Hays", "US-KS"), ("Salina", "US-KS"), ("Colby", "US-KS"), ("Goodland", "US-KS"), ("Colby", "US-KS"),
     ]  # fmt: skip
+
+
+def test_the_article_geography_is_read_into_each_candidate_features():
+    """A town's paper names towns of one state a few miles apart; a wire story names capitals far apart. The
+    recogniser reads which, from the gazetteer's readings of the article's names (no word of the text)."""
+    tagger = get_tagger()
+
+    def features(text: str) -> dict[str, set[str]]:
+        return {
+            f.context.surface: {x for x in row or () if x.startswith(("locality=", "nearest_other="))}
+            for f, row in tagger.feature_rows(text, tagger.candidates(text))
+        }
+
+    local = features(
+        "Snow closed the roads between Hays and Victoria on Monday, and schools in Plainville and WaKeeney "
+        "shut early."
+    )
+    assert all("locality=high" in row for row in local.values())  # all four have a reading in Kansas
+    assert "nearest_other=<25" in local["Hays"] and "nearest_other=<25" in local["Victoria"]
+    wire = features("Envoys met in Nairobi, Jakarta, Ankara and Hanoi this week.")
+    assert set(wire) == {"Nairobi", "Jakarta", "Ankara", "Hanoi"}
+    assert all({"locality=low", "nearest_other=far"} <= row for row in wire.values())

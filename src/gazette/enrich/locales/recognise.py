@@ -466,6 +466,11 @@ class ArticleFeatures:
     # shares with another name of its list: "region" (a reading in one region), "country", or "none". Towns of
     # one county are listed together; people and firms seldom share a state as well as a list.
     listed: dict[tuple[int, int], str] = field(default_factory=dict)
+    # How local the article's geography is (``locality.locality``: "high" when half its names share a region),
+    # and how near each name's nearest town reading lies to another name's (``locality.nearest_other``): a
+    # town's paper names towns of one county, and the same context means a place more often there.
+    locality: str = "few"
+    nearest: dict[str, str] = field(default_factory=dict)
 
     def row(self, f: Found) -> list[str]:
         """The recogniser's features of one candidate (a demonym's are its own: ``demonym_features``)."""
@@ -514,4 +519,9 @@ class ArticleFeatures:
         if f.outer is not None:
             row.append("inside=" + f.outer.origin)
             row.append(f"inside={f.outer.origin}|{row[2]}")  # "kinds=…"
+        row.append("locality=" + self.locality)
+        row.append(f"locality={self.locality}|{row[4]}")  # "population=…"
+        nearest = self.nearest.get(key)
+        if nearest is not None:
+            row.append("nearest_other=" + nearest)
         return row

@@ -32,6 +32,7 @@ from gazette.enrich.locales.gazetteer import (
     Place,
     load_gazetteer,
 )
+from gazette.enrich.locales.locality import geography
 from gazette.enrich.locales.readings import (  # the scoring constants stay importable from here
     AREA,
     COUNTRY_SHARE,  # noqa: F401
@@ -354,6 +355,7 @@ class Tagger:
                     article.region_keys[p.region_code].add(key)
                 if p.country_code:
                     article.country_keys[p.country_code].add(key)
+        article.locality, article.nearest = geography(found)
         return article
 
     def _listed(self, text: str, found: list[Found]) -> dict[tuple[int, int], str]:
