@@ -37,6 +37,20 @@ HERE = Path(__file__).resolve().parent
 OURS = HERE.parent / "src"
 
 
+def _section(
+    sections: Any, classifier: Any, settings: Any, title: str, text: str, language: str | None
+) -> Any:
+    """The article's section as the enriching worker assigns it (no feed section)."""
+    return sections.assign_section(
+        title,
+        text,
+        feed_section=None,
+        classifier=classifier,
+        settings=settings.sections,
+        language=language,
+    )
+
+
 def _pages() -> list[tuple[str, bytes]]:
     base = datasets_dir("article-extraction-benchmark") / "article-extraction-benchmark"
     truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))
@@ -96,14 +110,7 @@ def dump(out: Path) -> None:
     rows: list[Any] = []
 
     def enrich(title: str, text: str, language: str | None) -> dict[str, Any]:
-        section = sections.assign_section(
-            title,
-            text,
-            feed_section=None,
-            classifier=classifier,
-            settings=settings.sections,
-            language=language,
-        )
+        section = _section(sections, classifier, settings, title, text, language)
         places = locales.tag_locales(text, title=title, source_country=None)
         brief = briefs.make_brief(text, settings.brief, language=language, title=title)
         prepared = story_input(title, text, language)
@@ -158,14 +165,7 @@ def time_stages(out: Path, repeats: int) -> None:
     for rep in range(repeats + 1):
         for title, text, language in arts:
             t0 = time.process_time()
-            sections.assign_section(
-                title,
-                text,
-                feed_section=None,
-                classifier=classifier,
-                settings=settings.sections,
-                language=language,
-            )
+            _section(sections, classifier, settings, title, text, language)
             locales.tag_locales(text, title=title, source_country=None)
             t1 = time.process_time()
             briefs.make_brief(text, settings.brief, language=language, title=title)
