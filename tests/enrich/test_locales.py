@@ -881,13 +881,19 @@ def test_the_region_most_names_share_is_read_without_saints_names():
     def read(text: str) -> tuple[str | None, dict[str, set[str]]]:
         rows = tagger.feature_rows(text, tagger.candidates(text))
         top = geography(f for f, _ in rows).top_region
-        return top, {f.context.surface: {x for x in row or () if x.startswith("top_region=")} for f, row in rows}
+        return top, {
+            f.context.surface: {x for x in row or () if x.startswith("top_region=")} for f, row in rows
+        }
 
     top, local = read(
         "Snow closed the roads between Hays and Victoria on Monday, and schools in Plainville and WaKeeney "
         "shut early."
     )
     assert top == "US-KS"
-    assert all(next(iter(local[name])).startswith("top_region=yes|") for name in ("Hays", "Victoria", "WaKeeney"))
-    top, _ = read("Mourners filled the church of St. Peter and St. Paul in Cairo, and more gathered in Alexandria.")
+    assert all(
+        next(iter(local[name])).startswith("top_region=yes|") for name in ("Hays", "Victoria", "WaKeeney")
+    )
+    top, _ = read(
+        "Mourners filled the church of St. Peter and St. Paul in Cairo, and more gathered in Alexandria."
+    )
     assert top != "US-MN"  # St. Peter, St. Paul and Alexandria all have a reading in Minnesota
