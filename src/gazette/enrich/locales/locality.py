@@ -95,8 +95,9 @@ def locality(names: list[list[Place]]) -> str:
 
 def top_region(names: list[tuple[list[Place], float]]) -> str | None:
     """The first-level region most of the article's names (each given by its readings and its weight, lent to
-    its regions damped by their number: ``REGIONS_DAMPING``) may lie in: a tie goes to the region whose names have the fewest other regions, then to the first code, so that the same
-    article always reads the same region."""
+    its regions damped by their number: ``REGIONS_DAMPING``) may lie in. A tie goes to the region whose names have
+    the fewest other regions, then by its code (the last in order), so that the same article always reads the
+    same region."""
     weight: dict[str, float] = defaultdict(float)
     soft: dict[str, float] = defaultdict(float)
     for readings, w in names:
