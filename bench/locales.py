@@ -287,6 +287,9 @@ def speed(docs: list[Doc], runs: int = 60) -> float:
 # points and towns; the seventh (demonyms weighed, regions and countries named by lists) was measured again on
 # 2026-12-07 from the unchanged tree before the eighth.
 EARLIER = """
+twelfth recogniser round   lgl      0.909 0.849 0.878 0.976 0.864 0.927 0.927
+twelfth recogniser round   geovirus 0.918 0.905 0.911 0.990 -     0.873 0.956
+twelfth recogniser round   trnews   0.919 0.897 0.907 0.977 0.906 0.897 0.942
 eleventh recogniser round  lgl      0.908 0.846 0.876 0.976 0.863 0.927 0.927
 eleventh recogniser round  geovirus 0.917 0.903 0.910 0.991 -     0.874 0.957
 eleventh recogniser round  trnews   0.918 0.900 0.909 0.975 0.907 0.896 0.941
@@ -327,6 +330,7 @@ before the recogniser      trnews   0.869 0.848 -     0.964 -     0.861 -
 
 
 MEASURED = {
+    "twelfth recogniser round": "2026-12-07",
     "eleventh recogniser round": "2026-12-07",
     "tenth recogniser round": "2026-12-07",
     "ninth recogniser round": "2026-12-07",
@@ -362,9 +366,11 @@ def earlier_rows(name: str) -> list[list[str]]:
 # 0.975 / 0.896, LGL's recall floor raised, none lowered; tenth round, 2026-12-07: LGL 0.908 / 0.838 / 0.976 / 0.926,
 # GeoVirus 0.918 / 0.901 / 0.991 / 0.876, TR-News 0.917 / 0.899 / 0.975 / 0.896, LGL's recall floor raised again,
 # none lowered; eleventh round, 2026-12-07: LGL 0.908 / 0.846 / 0.976 / 0.927, GeoVirus 0.917 / 0.903 / 0.991 /
-# 0.874, TR-News 0.918 / 0.900 / 0.975 / 0.896, LGL's recall floor raised to 0.83, none lowered): below one, exit 1.
+# 0.874, TR-News 0.918 / 0.900 / 0.975 / 0.896, LGL's recall floor raised to 0.83, none lowered; twelfth round,
+# 2026-12-07: LGL 0.909 / 0.849 / 0.976 / 0.927, GeoVirus 0.918 / 0.905 / 0.990 / 0.873, TR-News 0.919 / 0.897 /
+# 0.977 / 0.897, LGL's recall floor raised to 0.835, none lowered): below one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.89, "R": 0.83, "country": 0.965, "Acc@161": 0.91},
+    "lgl": {"P": 0.89, "R": 0.835, "country": 0.965, "Acc@161": 0.91},
     "geovirus": {"P": 0.90, "R": 0.885, "country": 0.98, "Acc@161": 0.86},
     "trnews": {"P": 0.90, "R": 0.885, "country": 0.96, "Acc@161": 0.88},
 }

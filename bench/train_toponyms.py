@@ -42,8 +42,9 @@ The toponym recogniser's weights (logistic regression, {features} features, {siz
 - Licence of the training data: GPL-3.0. The features carry no word of those texts: the span's shape, what the
   gazetteer says of the name, our own context word lists in `names.py`, position (after a hyphen, inside a
   longer candidate), repetition and whether the name stands where only a place can elsewhere in the article, how
-  the article's names' readings lie (a region most of them share, the distance to another name's nearest reading,
-  in bands), and the rules (`rules.py`) that object; the file holds only those feature names and their weights.
+  the article's names' readings lie (a region most of them share and whether the name has a reading there, the
+  distance to another name's nearest reading, in bands), and the rules (`rules.py`) that object; the file holds
+  only those feature names and their weights.
 - Threshold: {threshold} (probability from which a candidate is a place).
 """
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import gazette
 from gazette import models
 from gazette.enrich.locales import find_mentions, fold_keeping_length, get_tagger, locale_line, tag_locales
+from gazette.enrich.locales.locality import geography
 from tests.shared import DATASETS
 
 VENEZUELA = (
@@ -870,3 +871,29 @@ def test_the_article_geography_is_read_into_each_candidate_features():
     wire = features("Envoys met in Nairobi, Jakarta, Ankara and Hanoi this week.")
     assert set(wire) == {"Nairobi", "Jakarta", "Ankara", "Hanoi"}
     assert all({"locality=low", "nearest_other=far"} <= row for row in wire.values())
+
+
+def test_the_region_most_names_share_is_read_without_saints_names():
+    """A name with a reading in the region most of the article's names may lie in is likelier a place; saints'
+    names (a church "of St. Peter and St. Paul", both towns of Minnesota) do not pick that region."""
+    tagger = get_tagger()
+
+    def read(text: str) -> tuple[str | None, dict[str, set[str]]]:
+        rows = tagger.feature_rows(text, tagger.candidates(text))
+        top = geography(f for f, _ in rows).top_region
+        return top, {
+            f.context.surface: {x for x in row or () if x.startswith("top_region=")} for f, row in rows
+        }
+
+    top, local = read(
+        "Snow closed the roads between Hays and Victoria on Monday, and schools in Plainville and WaKeeney "
+        "shut early."
+    )
+    assert top == "US-KS"
+    assert all(
+        next(iter(local[name])).startswith("top_region=yes|") for name in ("Hays", "Victoria", "WaKeeney")
+    )
+    top, _ = read(
+        "Mourners filled the church of St. Peter and St. Paul in Cairo, and more gathered in Alexandria."
+    )
+    assert top != "US-MN"  # St. Peter, St. Paul and Alexandria all have a reading in Minnesota

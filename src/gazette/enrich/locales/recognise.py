@@ -471,6 +471,9 @@ class ArticleFeatures:
     # town's paper names towns of one county, and the same context means a place more often there.
     locality: str = "few"
     nearest: dict[str, str] = field(default_factory=dict)
+    # The first-level region most of the article's names may lie in (``locality.top_region``): in a town's paper
+    # a name with a reading there is likelier its town than a person or a firm.
+    top_region: str | None = None
 
     def row(self, f: Found) -> list[str]:
         """The recogniser's features of one candidate (a demonym's are its own: ``demonym_features``)."""
@@ -524,4 +527,7 @@ class ArticleFeatures:
         nearest = self.nearest.get(key)
         if nearest is not None:
             row.append("nearest_other=" + nearest)
+        top = self.top_region
+        in_top = top is not None and any(p.region_code == top for p in readings)
+        row.append(f"top_region={'yes' if in_top else 'no'}|{row[4]}")  # "population=…"
         return row

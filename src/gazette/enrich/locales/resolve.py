@@ -355,7 +355,7 @@ class Tagger:
                     article.region_keys[p.region_code].add(key)
                 if p.country_code:
                     article.country_keys[p.country_code].add(key)
-        article.locality, article.nearest = geography(found)
+        article.locality, article.top_region, article.nearest = geography(found)
         return article
 
     def _listed(self, text: str, found: list[Found]) -> dict[tuple[int, int], str]:
