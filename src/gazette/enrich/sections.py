@@ -204,13 +204,10 @@ class _CueTables:
         cache[key] = result
         return result
 
-    def scores(self, words: Sequence[str], n_labels: int) -> np.ndarray:
-        """Raw evidence per label: sublinear counts of matched cues times their weights."""
-        return np.array(self.counted_scores(count_cues(words, self.pair_heads), n_labels))
-
     def counted_scores(self, counts: Mapping[str, int], n_labels: int) -> list[float]:
-        """``scores`` of words and pairs counted by ``count_cues`` (pairs of other heads than this language's
-        count for nothing: no cue of its begins with them)."""
+        """Raw evidence per label from words and pairs counted by ``count_cues``: sublinear counts of matched cues
+        times their weights (pairs of other heads than this language's count for nothing: no cue of its begins
+        with them)."""
         # Each distinct word (and pair) is looked up once, in the order it first appears; a cue's weight
         # in a section is fixed, so its count alone varies. The sums are kept as floats (numpy's scalar
         # updates cost more), added in the same order.
