@@ -467,6 +467,17 @@ def test_every_demo_article_gets_places_and_only_countries_it_names():
         assert countries <= expected[f"{path.parent.name}/{path.stem}"], (path.name, countries)
 
 
+def test_smaller_countries_have_their_demonyms_too():
+    from gazette.enrich.locales import names as handnames
+
+    # The thirteenth round filled gaps of the list: "Latvian climbers" named no place before.
+    for cc in ("LV", "LT", "EE", "SI", "MD", "MT", "AO", "ZM", "TD", "ML", "ER", "NA"):
+        assert handnames.DEMONYMS.get(cc), cc
+    assert handnames.DEMONYMS["LV"] == ("Latvian", "Latvians")
+    found = [m for m in find_mentions("Border Police are searching for three Latvian climbers.") if m.demonym]
+    assert [(m.surface, m.place.country_code) for m in found] == [("Latvian", "LV")]
+
+
 def test_a_demonym_that_names_a_language_or_a_unit_is_no_country():
     text = (
         "The opera is sung in Cree with English and French surtitles. Gas sold at 4.10 dollars per million "
