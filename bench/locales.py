@@ -287,6 +287,9 @@ def speed(docs: list[Doc], runs: int = 60) -> float:
 # points and towns; the seventh (demonyms weighed, regions and countries named by lists) was measured again on
 # 2026-12-07 from the unchanged tree before the eighth.
 EARLIER = """
+thirteenth recogniser round lgl      0.908 0.857 0.881 0.976 0.864 0.927 0.927
+thirteenth recogniser round geovirus 0.917 0.908 0.912 0.990 -     0.871 0.953
+thirteenth recogniser round trnews   0.918 0.897 0.907 0.977 0.906 0.897 0.942
 twelfth recogniser round   lgl      0.909 0.849 0.878 0.976 0.864 0.927 0.927
 twelfth recogniser round   geovirus 0.918 0.905 0.911 0.990 -     0.873 0.956
 twelfth recogniser round   trnews   0.919 0.897 0.907 0.977 0.906 0.897 0.942
@@ -330,6 +333,7 @@ before the recogniser      trnews   0.869 0.848 -     0.964 -     0.861 -
 
 
 MEASURED = {
+    "thirteenth recogniser round": "2026-12-07",
     "twelfth recogniser round": "2026-12-07",
     "eleventh recogniser round": "2026-12-07",
     "tenth recogniser round": "2026-12-07",
@@ -368,9 +372,11 @@ def earlier_rows(name: str) -> list[list[str]]:
 # none lowered; eleventh round, 2026-12-07: LGL 0.908 / 0.846 / 0.976 / 0.927, GeoVirus 0.917 / 0.903 / 0.991 /
 # 0.874, TR-News 0.918 / 0.900 / 0.975 / 0.896, LGL's recall floor raised to 0.83, none lowered; twelfth round,
 # 2026-12-07: LGL 0.909 / 0.849 / 0.976 / 0.927, GeoVirus 0.918 / 0.905 / 0.990 / 0.873, TR-News 0.919 / 0.897 /
-# 0.977 / 0.897, LGL's recall floor raised to 0.835, none lowered): below one, exit 1.
+# 0.977 / 0.897, LGL's recall floor raised to 0.835, none lowered; thirteenth round, 2026-12-07: LGL 0.908 / 0.857 /
+# 0.976 / 0.927, GeoVirus 0.917 / 0.908 / 0.990 / 0.871, TR-News 0.918 / 0.897 / 0.977 / 0.897, LGL's recall floor
+# raised to 0.845, none lowered): below one, exit 1.
 FLOORS = {
-    "lgl": {"P": 0.89, "R": 0.835, "country": 0.965, "Acc@161": 0.91},
+    "lgl": {"P": 0.89, "R": 0.845, "country": 0.965, "Acc@161": 0.91},
     "geovirus": {"P": 0.90, "R": 0.885, "country": 0.98, "Acc@161": 0.86},
     "trnews": {"P": 0.90, "R": 0.885, "country": 0.96, "Acc@161": 0.88},
 }

@@ -420,6 +420,23 @@ def test_street_lies_in_the_town_named_before_it():
     assert all(loc.kind != "feature" for loc in tag_locales(text))  # never a page locale
 
 
+def test_a_street_in_an_article_that_names_no_town():
+    from gazette.enrich.locales.rules import Candidate
+
+    tagger = get_tagger()
+    # No town to place it in: the place named nearest before it in the country the article names most.
+    text = "The US sent aid. Floods hit Pakistan, and Pakistan asked for help in the Swat Valley."
+    mentions = [m for m in tagger.find_mentions(text) if m.place.kind != "feature"]
+    start = text.index("Swat Valley")
+    placed = tagger._place_features(text, [Candidate(start, start + len("Swat Valley"), [])], mentions)
+    assert next(m for m in placed if m.surface == "Swat Valley").place.country_code == "PK"
+    # No place named at all: still a street, with no point.
+    text = "Police closed Candlewood Drive after a water main broke on Monday."
+    street = next(m for m in find_mentions(text) if m.surface == "Candlewood Drive")
+    assert street.place.kind == "feature" and street.place.lat is None and not street.place.country_code
+    assert tag_locales(text) == []  # never a page locale
+
+
 def test_rules_alone_without_a_model():
     from gazette.enrich.locales.resolve import Tagger
 
@@ -448,6 +465,17 @@ def test_every_demo_article_gets_places_and_only_countries_it_names():
         assert found, path.name
         countries = {loc.country_code for loc in found}
         assert countries <= expected[f"{path.parent.name}/{path.stem}"], (path.name, countries)
+
+
+def test_smaller_countries_have_their_demonyms_too():
+    from gazette.enrich.locales import names as handnames
+
+    # The thirteenth round filled gaps of the list: "Latvian climbers" named no place before.
+    for cc in ("LV", "LT", "EE", "SI", "MD", "MT", "AO", "ZM", "TD", "ML", "ER", "NA"):
+        assert handnames.DEMONYMS.get(cc), cc
+    assert handnames.DEMONYMS["LV"] == ("Latvian", "Latvians")
+    found = [m for m in find_mentions("Border Police are searching for three Latvian climbers.") if m.demonym]
+    assert [(m.surface, m.place.country_code) for m in found] == [("Latvian", "LV")]
 
 
 def test_a_demonym_that_names_a_language_or_a_unit_is_no_country():
@@ -791,9 +819,44 @@ def test_party_letters_before_a_hyphen_and_a_county_list_are_features():
 def test_state_abbreviations_that_are_no_word_are_read_anywhere():
     assert ("Ky.", "region", "US-KY") in _readings("Cincinnati man dies in Ky. jail.")
     assert ("Pa.", "region", "US-PA") in _readings("Sen. Bob Casey, D-Pa., backed the bill.")
-    # "Mass." is a word too: a state's only after a town and a comma.
+    # "Mass." is a word too: a state's only after a town and a comma, or before a word in lower case that no
+    # sentence starts with.
     assert _readings("They went to Mass. on Sunday.") == []
+    assert _readings("They went to Mass. The choir sang.") == []
     assert ("Mass.", "region", "US-MA") in _readings("A Boston, Mass., firm won.")
+    assert ("Ind.", "region", "US-IN") in _readings("3 Ind. fugitives were moved to another jail.")
+    assert ("Mass.", "region", "US-MA") in _readings("Western Mass. stargazers met on Friday.")
+
+
+def test_a_list_closed_by_streets_makes_its_names_streets():
+    from gazette.enrich.locales.spans import street_list_names
+
+    text = "A main blew at Goodwin and Pinevale streets. Crews worked between Strickland and North avenues."
+    listed = [text[s:e] for s, e in street_list_names(text)]
+    assert listed == ["Goodwin", "Pinevale", "Strickland", "North"]
+    other = "At Main and Elm streets, and at The Elm and Oak roads."  # less "At" and "The"
+    assert [other[s:e] for s, e in street_list_names(other)] == ["Main", "Elm", "Elm", "Oak"]
+    assert street_list_names("Protesters filled the streets of Cairo.") == []
+    tagger = get_tagger()
+    origins = {f.context.surface: f.origin for f in tagger.candidates(text + " Police in Springfield said.")}
+    # A name the gazetteer holds stays its candidate; the others become streets.
+    assert origins["Pinevale"] == origins["Strickland"] == origins["North"] == "feature"
+    assert origins["Goodwin"] == "gazetteer"
+    found = {m.surface: m.place for m in find_mentions(text + " Police in Gainesville, Fla., said.")}
+    assert found["Strickland"].kind == "feature" and found["Strickland"].region_code == "US-FL"
+
+
+def test_a_county_named_without_its_word_where_the_article_names_it_with_it():
+    tagger = get_tagger()
+    text = "DuPage Sheriff John Zaruba warned residents. DuPage County deputies will patrol."
+    candidates = {(f.context.surface, f.candidate.start) for f in tagger.candidates(text)}
+    assert ("DuPage", 0) in candidates
+    bare = next(f for f in tagger.candidates(text) if f.candidate.start == 0)
+    assert {tagger.places[link.place_index].name for link in bare.candidate.links} == {"DuPage County"}
+    assert ("DuPage", "county", "US-IL") in _readings(text)
+    # Without the county's word anywhere in the article, the bare name is no candidate.
+    alone = "DuPage Sheriff John Zaruba warned residents."
+    assert [f for f in tagger.candidates(alone) if f.origin != "feature"] == []
 
 
 def test_a_namesake_of_a_capital_needs_a_name_of_its_own_state():

@@ -215,6 +215,61 @@ AF Afghani
 SY Syrian
 KR Korean Koreans coreano coreana
 CY Cypriot Cypriots
+LV Latvian
+LT Lithuanian
+EE Estonian
+SI Slovenian Slovene Slovenes
+MD Moldovan
+MK Macedonian
+ME Montenegrin
+LU Luxembourger Luxembourgers
+MT Maltese
+BH Bahraini
+OM Omani
+TM Turkmen
+KG Kyrgyz
+TJ Tajik Tajiks
+LA Laotian
+BT Bhutanese
+BN Bruneian
+TL Timorese
+AO Angolan
+MZ Mozambican
+ZM Zambian
+MW Malawian
+RW Rwandan
+BI Burundian
+CI Ivorian
+ML Malian
+NE Nigerien
+TD Chadian
+MR Mauritanian
+ER Eritrean
+BW Botswanan
+NA Namibian
+MG Malagasy
+MU Mauritian
+LR Liberian
+GN Guinean
+GM Gambian
+BF Burkinabe
+BJ Beninese
+TG Togolese
+GA Gabonese
+FJ Fijian
+TT Trinidadian
+BS Bahamian
+BB Barbadian
+GY Guyanese
+SR Surinamese
+BZ Belizean
+DJ Djiboutian
+SC Seychellois
+KM Comorian
+AD Andorran
+MC Monegasque
+LI Liechtensteiner Liechtensteiners
+SM Sammarinese
 """
 
 DEMONYMS: dict[str, tuple[str, ...]] = {}

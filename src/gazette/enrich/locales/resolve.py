@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +72,7 @@ from gazette.enrich.locales.spans import (
     leftmost_longest,
     mark_word_starts,
     nest,
+    street_list_names,
 )
 from gazette.enrich.locales.votes import (
     LONE_TOWN_SUPPORT,
@@ -192,9 +193,14 @@ class Tagger:
                     before == "-" and after_hyphen_allowed(text, start)
                 ):
                     continue
-            # An abbreviation such as "La." is a state's only after "Alexandria, " or a party's letters ("D-Mass.").
-            anchored = (start >= 2 and text[start - 2 : start] == ", ") or (
-                start > 0 and text[start - 1] == "-" and text[end - 1] == "." and after_party(text, start)
+            # An abbreviation such as "La." is a state's only after "Alexandria, " or a party's letters ("D-Mass."),
+            # or before a word in lower case that no full stop can stand before ("3 Ind. fugitives").
+            anchored = (
+                (start >= 2 and text[start - 2 : start] == ", ")
+                or (
+                    start > 0 and text[start - 1] == "-" and text[end - 1] == "." and after_party(text, start)
+                )
+                or (text[end - 1] == "." and before_lower_word(text, end))
             )
             links = cached_links(text[start:end], key, anchored)
             if links:
@@ -204,13 +210,22 @@ class Tagger:
     def _candidates(
         self, text: str, *, with_features: bool = False
     ) -> list[tuple[Candidate, str, list[Candidate]]]:
-        """Gazetteer and area names, and (with a model) streets, rivers and parks, leftmost-longest; each with the
-        leftmost-longest names inside it ("Florida" in "Florida Highway", "Alexandria" in "Alexandria City"),
-        which are read when the longer one is not a place."""
+        """Gazetteer and area names (with the names of a county list and a county's name written without its
+        word: ``_bare_counties``), and (with a model) streets, rivers and parks, the names of a list closed by
+        "streets" or "roads" among them, leftmost-longest; each with the leftmost-longest names inside it
+        ("Florida" in "Florida Highway", "Alexandria" in "Alexandria City"), which are read when the longer one is
+        not a place."""
         found = [(c, self._origin(c)) for c in self._raw_matches(text, fold_keeping_length(text))]
         found.extend((c, "gazetteer") for c in self._listed_counties(text, found))
+        found.extend((c, "gazetteer") for c in self._bare_counties(text, found))
         if self.model is not None or with_features:
             names = {(c.start, c.end) for c, _origin in found}
+            # "Goodwin and Pinevale streets": a name no other candidate holds is a street's ("Goodwin", a town
+            # too, stays the gazetteer's: read as a street, its readings no longer told the article's region).
+            listed = street_list_names(text)
+            found.extend(
+                (Candidate(start, end, []), FEATURE) for start, end in listed if (start, end) not in names
+            )
             found.extend(
                 (Candidate(after_owner(text, start, end, names), end, []), FEATURE)
                 for start, end in feature_spans(text)
@@ -235,6 +250,44 @@ class Tagger:
             if links:
                 spans.add((start, end))
                 out.append(Candidate(start, end, links))
+        return out
+
+    def _bare_counties(self, text: str, found: list[tuple[Candidate, str]]) -> list[Candidate]:
+        """ "DuPage Sheriff", "Gwinnett Medical Center": a US county's name without its word, as a candidate of
+        its own where the article writes the county's name with its word elsewhere ("Gwinnett County")."""
+        heads: dict[str, list[Link]] = {}
+        names = self.gazetteer.names
+        for word in _COUNTY_WORD.finditer(text):
+            run = _NAME_BEFORE.search(text, max(0, word.start() - 60), word.start())
+            if run is None:
+                continue
+            suffix = " " + word.group(1).lower()
+            words = run.group().split(" ")
+            for n in range(len(words)):  # the longest county name the words before make ("Prince William")
+                head = " ".join(words[n:])
+                links = [
+                    Link(place_index, flags)
+                    for place_index, flags in names.get(fold_keeping_length(head) + suffix, ())
+                    if self.places[place_index].kind == "county"
+                ]
+                if links:
+                    heads.setdefault(head, links)
+                    break
+        if not heads:
+            return []
+        spans = {(c.start, c.end) for c, _origin in found}
+        out = []
+        for head, links in heads.items():
+            start = text.find(head)
+            while start != -1:
+                end = start + len(head)
+                if (
+                    (start, end) not in spans
+                    and (start == 0 or not (text[start - 1].isalnum() or text[start - 1] in "'’.-"))
+                    and not _COUNTY_AFTER.match(text, end)
+                ):
+                    out.append(Candidate(start, end, list(links)))
+                start = text.find(head, end)
         return out
 
     def _origin(self, candidate: Candidate) -> str:
@@ -427,13 +480,26 @@ class Tagger:
 
     def _place_features(self, text: str, streets: list[Candidate], mentions: list[Mention]) -> list[Mention]:
         """A street or river lies in the town mentioned nearest before it (else the nearest after it)."""
-        towns = [m for m in mentions if m.place.kind in ("city", "county") and not m.demonym]
-        if not streets or not towns:
+        if not streets:
             return mentions
+        towns = [m for m in mentions if m.place.kind in ("city", "county") and not m.demonym]
+        if not towns:
+            # No town named: the region or country named nearest before it (else the first after) in the country
+            # the article names most ("Swat Valley" in a story on Pakistan that names the US once).
+            named = [
+                m for m in mentions if m.place.lat is not None and m.place.country_code and not m.demonym
+            ]
+            counts = Counter(m.place.country_code for m in named)
+            if counts:
+                top = max(counts, key=counts.__getitem__)  # the first named of those named most
+                towns = [m for m in named if m.place.country_code == top]
         out = list(mentions)
         for street in streets:
             before = [m for m in towns if m.start < street.start]
-            anchor = (before[-1] if before else min(towns, key=lambda m: m.start - street.start)).place
+            if towns:
+                anchor = (before[-1] if before else min(towns, key=lambda m: m.start - street.start)).place
+            else:
+                anchor = NOWHERE  # no place named at all: a street still, with no point
             place = Place(
                 FEATURE, text[street.start : street.end], anchor.country_code, anchor.region_code,
                 anchor.region_name, None, anchor.lat, anchor.lon, 0,
@@ -701,6 +767,8 @@ class Tagger:
         return None
 
 
+# Where a street lies in an article that names no place with a point.
+NOWHERE = Place(FEATURE, "", "", None, None, None, None, None, 0)
 LONE_ABROAD = "a small town abroad in an article set elsewhere"
 # What joins the names of a list ("Butler, Clark and Warren"; "Oregon or Washington").
 LIST_GLUE = frozenset((", ", " and ", ", and ", " or ", ", or ", " & "))
@@ -712,6 +780,19 @@ KIND_PLURAL = re.compile(r" ([Cc]ounties|[Pp]arishes)\b")
 COUNTRY = "country"  # in ``_named_regions``: the text says the name is a country
 STATE_AFTER = re.compile(r" state\b")  # "Washington state" (not "Washington State University")
 STATE_BEFORE = re.compile(r"\b[Ss]tate of \Z")
+
+
+_COUNTY_WORD = re.compile(r" (County|Parish)\b")
+_COUNTY_AFTER = re.compile(r"[\w-]| [Cc]ounty| [Pp]arish")  # no bare name: "DuPageville", "DuPage County"
+_NAME_BEFORE = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}\Z")  # up to three capitalised words
+_LOWER_WORD = re.compile(r" ([a-z]+)\b")
+
+
+def before_lower_word(text: str, end: int) -> bool:
+    """ "Mass. legislators", "Missing Ill. man": a word in lower case after the abbreviation, so its full stop ends
+    no sentence; a function word may follow a sentence's end gone wrong ("went to Mass. on Sunday")."""
+    found = _LOWER_WORD.match(text, end)
+    return found is not None and found.group(1) not in handnames.FUNCTION_WORDS
 
 
 def county_lists(text: str) -> list[tuple[int, int, str]]:

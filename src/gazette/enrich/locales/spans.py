@@ -54,6 +54,34 @@ def feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start, end
 
 
+# A list of names closed by a street's word in the plural ("Hampden and Center streets", "Crabgrass, Owens and
+# Harris roads"): each name is a street's.
+_STREET_PLURAL = re.compile(r" (?:[Ss]treets|[Aa]venues|[Rr]oads|[Dd]rives|[Bb]oulevards|[Ll]anes)\b")
+# Looked for first: most articles hold none.
+_STREET_PLURAL_ENDS = ("treets", "venues", "oads", "rives", "oulevards", "anes")
+_LIST_NAME = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}")
+_STREET_LIST = re.compile(rf"(?:{_LIST_NAME.pattern}(?:, | and |, and | & ))+{_LIST_NAME.pattern}\Z")
+
+
+def street_list_names(text: str) -> list[tuple[int, int]]:
+    """The span of each name of a list closed by a street's word in the plural ("between Strickland and North
+    avenues", "at Goodwin and Pinevale streets"), less an opening function word ("At Main and Elm streets")."""
+    out: list[tuple[int, int]] = []
+    if not any(word in text for word in _STREET_PLURAL_ENDS):
+        return out
+    for plural in _STREET_PLURAL.finditer(text):
+        found = _STREET_LIST.search(text, max(0, plural.start() - 200), plural.start())
+        if found is None:
+            continue
+        for name in _LIST_NAME.finditer(text, found.start(), found.end()):
+            start, end = name.span()
+            first, _, rest = text[start:end].partition(" ")
+            if rest and fold_keeping_length(first) in _NOT_FEATURE_OPENERS:
+                start += len(first) + 1
+            out.append((start, end))
+    return out
+
+
 _POSSESSIVE = re.compile(r"['’]s ")
 
 
