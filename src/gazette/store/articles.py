@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from slugify import slugify
 from sqlalchemy import Table, and_, bindparam, exists, insert, null, or_, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from gazette import models
 from gazette.store import corrections, search
 from gazette.store.listings import article_by_path
+from gazette.store.rows import persistent, title_slug
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
 from gazette.urls import canonicalize_url, is_http_url
 
@@ -44,7 +44,7 @@ def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
 
 
 def _slug_of(title: str) -> str:
-    return slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
+    return title_slug(title, SLUG_MAX) or "article"
 
 
 @functools.cache
@@ -342,10 +342,7 @@ def _insert_new(
         index_entry,
         new=True,
     )
-    row = Article(id=article_id, **values)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    return persistent(session, Article, {"id": article_id, **values})
 
 
 def _set_section(row: Article, article: models.Article) -> None:

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from slugify import slugify
 from sqlalchemy import Table, bindparam, delete, exists, func, insert, literal_column, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from gazette.store.rows import persistent, title_slug
 from gazette.store.schema import Article, Source
 from gazette.store.story_index import STORY_LOCK_KEY as STORY_LOCK_KEY
 from gazette.store.story_index import IndexMarker as IndexMarker
@@ -148,7 +148,7 @@ def create_story(session: Session, title: str, when: datetime, first: Article | 
     flush writes, without its unit of work) and returned as the session's persistent object."""
     values = {
         "title": title,
-        "slug": slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
+        "slug": title_slug(title, SLUG_MAX) or "story",
         "first_seen": when,
         "updated_at": when,
         "article_count": 0 if first is None else 1,
@@ -157,10 +157,7 @@ def create_story(session: Session, title: str, when: datetime, first: Article | 
     session.flush()  # what was pending is written first, as the flush that inserted the story did
     connection = session.connection()
     story_id = connection.execute(_insert_story(connection.dialect.name == "sqlite"), values).scalar_one()
-    story = Story(id=story_id, **values)
-    make_transient_to_detached(story)
-    session.add(story)
-    return story
+    return persistent(session, Story, {"id": story_id, **values})
 
 
 def _same_source_member(story_id: int, article: Article) -> Any:
@@ -296,7 +293,7 @@ def retitle_story(session: Session, story_id: int, *, unless: str) -> bool:
     if not members:
         return False
     story.title = members[0].title
-    story.slug = slugify(story.title, max_length=SLUG_MAX, word_boundary=True) or "story"
+    story.slug = title_slug(story.title, SLUG_MAX) or "story"
     session.flush()
     return True
 
