@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from gazette import metrics, models
 from gazette import schedule as scheduling
@@ -1354,11 +1355,21 @@ def story_window(session: Any) -> StoryWindow:
 
 
 def _watch_rollbacks(session: Any, window: StoryWindow) -> None:
-    """A transaction that wrote story rows and then rolled back leaves the window ahead of the store."""
-    if session.info.get("gazette_story_window") is window:
-        return
-    session.info["gazette_story_window"] = window
-    event.listen(session, "after_soft_rollback", lambda *_: window.invalidate())
+    """A transaction that wrote story rows and then rolled back leaves the window ahead of the store: the
+    session's rollbacks invalidate the window from now on (``_story_rollback``)."""
+    session.info[_WATCHED_WINDOW] = window
+
+
+_WATCHED_WINDOW = "gazette_story_window"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _story_rollback(session: Any, _previous: Any) -> None:
+    """One listener for every session (one on each session made every event of it look through its own
+    listeners as well): a session that placed articles invalidates its window when it rolls back."""
+    window = session.info.get(_WATCHED_WINDOW)
+    if window is not None:
+        window.invalidate()
 
 
 @dataclass(frozen=True)
@@ -1392,15 +1403,21 @@ def _record_story(
     ``same_source``, whether another of its members comes from the article's source, when read with it).
     """
     is_new = placement.story is None
-    if is_new:
-        story = story_store.create_story(session, row.title, when, first=row if count else None)
+    similarity = 1.0 if is_new else placement.similarity
+    if is_new and count:  # the story and the membership row (one statement where the database allows)
+        story, membership = story_store.start_story(
+            session, row, when, similarity, fp.to_bytes(), features.to_json()
+        )
         story_id = story.id
     else:
-        story_id = int(placement.story)  # type: ignore[call-overload]
-    similarity = 1.0 if is_new else placement.similarity
-    membership = story_store.add_membership(
-        session, row.id, story_id, similarity, fp.to_bytes(), features.to_json(), marker_read=count
-    )
+        if is_new:
+            story = story_store.create_story(session, row.title, when)
+            story_id = story.id
+        else:
+            story_id = int(placement.story)  # type: ignore[call-overload]
+        membership = story_store.add_membership(
+            session, row.id, story_id, similarity, fp.to_bytes(), features.to_json(), marker_read=count
+        )
     original_id: int | None = None
     if placement.duplicate_of is not None:
         original_id = int(placement.duplicate_of)  # type: ignore[call-overload]

@@ -405,10 +405,15 @@ class Clusterer:
             self.discard(item.key)
         idx, tf, names, packed = self._enter(item)
         if self.indexed:
-            for term, weight in zip(idx.tolist(), tf.tolist(), strict=True):
-                self._post(term, packed, weight)
-            for name in names.tolist():
-                self._post(name, packed, 1.0)
+            # each term's and name's entry appended to in the loop (a method call per term cost more)
+            postings = self._postings
+            weights = tf.tolist() + [1.0] * len(names)
+            for term, weight in zip(idx.tolist() + names.tolist(), weights, strict=True):
+                entry = postings.get(term)
+                if entry is None:
+                    entry = postings[term] = (array("q"), array("d"))
+                entry[0].append(packed)
+                entry[1].append(weight)
             self.copies.add(item.key, item.fingerprint)
 
     def add_many(self, items: Iterable[Item], chunk: int = 20_000) -> None:
@@ -497,13 +502,6 @@ class Clusterer:
         slim = StoryFeatures({}, item.features.names, item.features.language)
         self.items[item.key] = Item(item.key, item.when, slim, _NO_FINGERPRINT, item.story, item.duplicate_of)
         return idx, tf, names, packed
-
-    def _post(self, term: int, packed: int, weight: float) -> None:
-        entry = self._postings.get(term)
-        if entry is None:
-            entry = self._postings[term] = (array("q"), array("d"))
-        entry[0].append(packed)
-        entry[1].append(weight)
 
     def discard(self, key: Hashable) -> None:
         """Take an article out of the window (its index entries are dropped lazily)."""

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from slugify import slugify
-from sqlalchemy import Table, and_, bindparam, exists, insert, null, or_, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, null, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 from gazette import models
 from gazette.store import corrections, search
 from gazette.store.listings import article_by_path
+from gazette.store.rows import persistent, title_slug
 from gazette.store.schema import Article, ArticleLocale, BriefSentenceRow
 from gazette.urls import canonicalize_url, is_http_url
 
@@ -44,7 +45,7 @@ def date_path_for(published_at: datetime | None, fetched_at: datetime) -> str:
 
 
 def _slug_of(title: str) -> str:
-    return slugify(title, max_length=SLUG_MAX, word_boundary=True) or "article"
+    return title_slug(title, SLUG_MAX) or "article"
 
 
 @functools.cache
@@ -307,16 +308,19 @@ def new_article_values(
     }
 
 
-def _insert_enrichment(session: Session, article_id: int, article: models.Article) -> None:
-    """A new row's places and brief: one executemany each, where the ORM would insert them one by one to read
-    each new id back (SQLite cannot return the ids of a many-row insert in order)."""
+def _insert_enrichment(
+    session: Session, article_id: int, article: models.Article, *, brief_written: bool = False
+) -> None:
+    """A new row's places and brief (``brief_written``: inserted with the row already): one executemany each,
+    where the ORM would insert them one by one to read each new id back (SQLite cannot return the ids of a
+    many-row insert in order)."""
     locales, brief = enrichment_rows(article_id, article)
     # Core statements on the session's connection: every row has the same columns (a None is written as
     # NULL), so each goes in one executemany, without the ORM's bulk path around it
     connection = session.connection()
     if locales:
         connection.execute(_insert_of(ArticleLocale), locales)
-    if brief:
+    if brief and not brief_written:
         connection.execute(_insert_of(BriefSentenceRow), brief)
 
 
@@ -326,26 +330,70 @@ def _insert_of(model: type[Any]) -> Any:
 
 
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_BRIEF = cast(Table, BriefSentenceRow.__table__)
+_BRIEF_COLUMNS = ("position", "text", "source_start", "source_end", "kind", "check")
+
+
+@functools.cache
+def _insert_with_brief(keys: tuple[str, ...]) -> Any:
+    """PostgreSQL: the article row (columns ``keys``) and its brief sentences in one statement, a data-modifying
+    WITH whose sentences come as one array per column (``brief_<column>``, unnested in order), returning the
+    row's id: a round trip fewer. ``brief_sentences`` has no trigger, so the counts and versions the
+    triggers keep move as with two statements."""
+    a = _ARTICLES
+    new = (
+        insert(a)
+        .values({k: bindparam(k, type_=a.c[k].type) for k in keys})
+        .returning(a.c.id)
+        .cte("new_article")
+    )
+    arrays = [bindparam(f"brief_{c}", type_=ARRAY(_BRIEF.c[c].type)) for c in _BRIEF_COLUMNS]
+    rows = func.unnest(*arrays).table_valued(*_BRIEF_COLUMNS, with_ordinality="n").render_derived(name="b")
+    fill = insert(_BRIEF).from_select(
+        ["article_id", *_BRIEF_COLUMNS],
+        select(new.c.id, *(rows.c[c] for c in _BRIEF_COLUMNS))
+        .select_from(new.join(rows, true()))
+        .order_by(rows.c.n),
+    )
+    return select(new.c.id).add_cte(fill.cte("new_brief"))
+
+
+def _brief_arrays(article: models.Article) -> dict[str, list[Any]]:
+    """The brief's sentences as ``_insert_with_brief`` takes them: one list per column, in order."""
+    brief = article.brief
+    return {
+        "brief_position": [b.position for b in brief],
+        "brief_text": [b.text for b in brief],
+        "brief_source_start": [b.source_start for b in brief],
+        "brief_source_end": [b.source_end for b in brief],
+        "brief_kind": [b.kind for b in brief],
+        "brief_check": [b.check for b in brief],
+    }
 
 
 def _insert_new(
-    session: Session, values: dict[str, Any], index_entry: search.PreparedEntry | None
-) -> Article:
+    session: Session,
+    values: dict[str, Any],
+    index_entry: search.PreparedEntry | None,
+    article: models.Article,
+) -> tuple[Article, bool]:
     """Insert a new article row and its search index entry as plain statements (what the ORM's flush and
-    ``search``'s insert event write, without the unit of work around them), and return the row as the
-    session's persistent object."""
+    ``search``'s insert event write, without the unit of work around them), on PostgreSQL with its brief;
+    return the row as the session's persistent object, and whether the brief was written."""
     connection = session.connection()
-    article_id = connection.execute(_INSERT_ARTICLE, values).scalar_one()
+    with_brief = connection.dialect.name == "postgresql"
+    if with_brief:
+        stmt = _insert_with_brief(tuple(values))
+        article_id = connection.execute(stmt, {**values, **_brief_arrays(article)}).scalar_one()
+    else:
+        article_id = connection.execute(_INSERT_ARTICLE, values).scalar_one()
     search.write_entries(
         connection,
         [(article_id, values["title"] or "", values["text"] or "", values["language"])],
         index_entry,
         new=True,
     )
-    row = Article(id=article_id, **values)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    return persistent(session, Article, {"id": article_id, **values}), with_brief
 
 
 def _set_section(row: Article, article: models.Article) -> None:
@@ -415,8 +463,8 @@ def save_article(
             date_path=date_path,
             slug=slug,
         )
-        row = _insert_new(session, values, index_entry)
-        _insert_enrichment(session, row.id, article)
+        row, brief_written = _insert_new(session, values, index_entry, article)
+        _insert_enrichment(session, row.id, article, brief_written=brief_written)
         return row, SaveResult.NEW
     # An editor's correction outlives the refresh: compared and updated as extracted, then put back on top.
     overrides = corrections.lift(session, row)

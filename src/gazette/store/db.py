@@ -46,6 +46,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Statement and savepoint journals in memory: storing one article (its row, index entry and places, each
+    # statement journalled within the article's transaction) spilled them into a temporary file, made, read
+    # and written ~110 times a page and unlinked again in every transaction (bench/pipeline.py's pages).
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

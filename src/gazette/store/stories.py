@@ -13,17 +13,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from slugify import slugify
 from sqlalchemy import Table, bindparam, delete, exists, func, insert, literal_column, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from gazette.store.rows import persistent, title_slug
 from gazette.store.schema import Article, Source
 from gazette.store.story_index import STORY_LOCK_KEY as STORY_LOCK_KEY
 from gazette.store.story_index import IndexMarker as IndexMarker
 from gazette.store.story_index import add_membership as add_membership
+from gazette.store.story_index import add_membership_with_story, index_marker_with
 from gazette.store.story_index import bump_epoch as bump_epoch
 from gazette.store.story_index import index_marker as index_marker
-from gazette.store.story_index import index_marker_with
 from gazette.store.story_index import lock_story_assignment as lock_story_assignment
 from gazette.store.story_schema import ArticleStory, Duplicate, Story, StoryRedirect
 
@@ -142,25 +142,50 @@ def _insert_story(sqlite: bool) -> Any:
     return stmt.returning(_STORIES.c.id)
 
 
-def create_story(session: Session, title: str, when: datetime, first: Article | None = None) -> Story:
-    """A new story, empty, or counting ``first`` as its one member already (what ``count_new_member`` would
-    make of it, without updating the row just inserted). Inserted as one plain statement (what the ORM's
-    flush writes, without its unit of work) and returned as the session's persistent object."""
-    values = {
+def _story_values(title: str, when: datetime, first: Article | None) -> dict[str, Any]:
+    return {
         "title": title,
-        "slug": slugify(title, max_length=SLUG_MAX, word_boundary=True) or "story",
+        "slug": title_slug(title, SLUG_MAX) or "story",
         "first_seen": when,
         "updated_at": when,
         "article_count": 0 if first is None else 1,
         "source_count": 0 if first is None or first.source_id is None else 1,
     }
+
+
+def create_story(session: Session, title: str, when: datetime, first: Article | None = None) -> Story:
+    """A new story, empty, or counting ``first`` as its one member already (what ``count_new_member`` would
+    make of it, without updating the row just inserted). Inserted as one plain statement (what the ORM's
+    flush writes, without its unit of work) and returned as the session's persistent object."""
+    values = _story_values(title, when, first)
     session.flush()  # what was pending is written first, as the flush that inserted the story did
     connection = session.connection()
     story_id = connection.execute(_insert_story(connection.dialect.name == "sqlite"), values).scalar_one()
-    story = Story(id=story_id, **values)
-    make_transient_to_detached(story)
-    session.add(story)
-    return story
+    return persistent(session, Story, {"id": story_id, **values})
+
+
+def start_story(
+    session: Session,
+    first: Article,
+    when: datetime,
+    similarity: float,
+    fingerprint: bytes,
+    features: dict[str, Any],
+) -> tuple[Story, int]:
+    """A new story named after ``first`` and counting it, and ``first``'s membership row in it: ``create_story``
+    then ``add_membership(marker_read=True)`` (call it as that one is called: the story lock held, the marker
+    read), in one statement on PostgreSQL. Returns the story and the membership id."""
+    if session.get_bind().dialect.name != "postgresql":
+        story = create_story(session, first.title, when, first=first)
+        return story, add_membership(
+            session, first.id, story.id, similarity, fingerprint, features, marker_read=True
+        )
+    values = _story_values(first.title, when, first)
+    session.flush()  # what was pending is written first, as create_story does
+    story_id, membership_id = add_membership_with_story(
+        session, values, first.id, similarity, fingerprint, features
+    )
+    return persistent(session, Story, {"id": story_id, **values}), membership_id
 
 
 def _same_source_member(story_id: int, article: Article) -> Any:
@@ -296,7 +321,7 @@ def retitle_story(session: Session, story_id: int, *, unless: str) -> bool:
     if not members:
         return False
     story.title = members[0].title
-    story.slug = slugify(story.title, max_length=SLUG_MAX, word_boundary=True) or "story"
+    story.slug = title_slug(story.title, SLUG_MAX) or "story"
     session.flush()
     return True
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, event, func, insert, select, text, true, update
 from sqlalchemy.orm import Session
 
-from gazette.store.story_schema import ArticleStory, StoryIndexState
+from gazette.store.story_schema import ArticleStory, Story, StoryIndexState
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,15 @@ def _remember_marker(session: Session, marker: IndexMarker | None, *, trusted: b
     if marker is None:
         session.info.pop(_MARKER, None)
         return
-    if not session.info.get("gazette_marker_watched"):
-        session.info["gazette_marker_watched"] = True
-        event.listen(session, "after_soft_rollback", lambda s, _previous: s.info.pop(_MARKER, None))
     session.info[_MARKER] = (session.get_transaction(), marker, trusted)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_marker(session: Session, _previous: Any) -> None:
+    """A rollback (a savepoint's too) forgets the marker this transaction knew. One listener for every session,
+    which costs a session nothing until it rolls back (one on each session, added as it first remembered a
+    marker, made every event of that session look through its own listeners as well)."""
+    session.info.pop(_MARKER, None)
 
 
 _STATE = cast(Table, StoryIndexState.__table__)
@@ -174,13 +179,41 @@ def add_membership(
         state = _state(session)
         state.last_membership = membership_id = int(state.last_membership) + 1
         session.add(ArticleStory(id=membership_id, **values))
+    _written(session, membership_id, marker_read=marker_read)
+    return membership_id
+
+
+def _written(session: Session, membership_id: int, *, marker_read: bool) -> None:
     # the marker read under the lock, moved on by this row alone, is what the next placement would read
     known = _known_marker(session, trusted=False) if marker_read else None
     if known is not None and known.last_membership == membership_id - 1:
         _remember_marker(session, replace(known, last_membership=membership_id), trusted=True)
     else:
         _remember_marker(session, None)
-    return membership_id
+
+
+def add_membership_with_story(
+    session: Session,
+    story: dict[str, Any],
+    article_id: int,
+    similarity: float,
+    fingerprint: bytes,
+    features: dict[str, Any],
+) -> tuple[int, int]:
+    """PostgreSQL: ``add_membership(marker_read=True)`` into a story inserted (with the columns ``story``) by
+    the same statement; returns (the story's id, the membership id). ``stories`` has no insert trigger, so the
+    triggers count as with the story inserted first."""
+    values: dict[str, Any] = {
+        "article_id": article_id,
+        "similarity": similarity,
+        "fingerprint": fingerprint,
+        "features": features,
+    }
+    params = {**values, **{f"story_{k}": v for k, v in story.items()}}
+    stmt = _insert_next_pg_with_story(tuple(values), tuple(story))
+    membership_id, story_id = session.connection().execute(stmt, params).one()
+    _written(session, int(membership_id), marker_read=True)
+    return int(story_id), int(membership_id)
 
 
 def _insert_next(session: Session, values: dict[str, Any]) -> int:
@@ -208,3 +241,23 @@ def _insert_next_pg(keys: tuple[str, ...]) -> Any:
     taken = _BUMP.cte("taken")
     row = select(taken.c.last_membership, *(bindparam(k, type_=_MEMBERS.c[k].type) for k in keys))
     return insert(_MEMBERS).from_select(["id", *keys], row).returning(_MEMBERS.c.id)
+
+
+@functools.cache
+def _insert_next_pg_with_story(keys: tuple[str, ...], story_keys: tuple[str, ...]) -> Any:
+    stories = cast(Table, Story.__table__)
+    story = (
+        insert(stories)
+        .values({k: bindparam(f"story_{k}", type_=stories.c[k].type) for k in story_keys})
+        .returning(stories.c.id)
+        .cte("new_story")
+    )
+    taken = _BUMP.cte("taken")
+    row = select(
+        taken.c.last_membership, story.c.id, *(bindparam(k, type_=_MEMBERS.c[k].type) for k in keys)
+    ).select_from(taken.join(story, true()))
+    return (
+        insert(_MEMBERS)
+        .from_select(["id", "story_id", *keys], row)
+        .returning(_MEMBERS.c.id, _MEMBERS.c.story_id)
+    )
