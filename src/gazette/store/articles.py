@@ -360,15 +360,7 @@ def _insert_with_brief(keys: tuple[str, ...]) -> Any:
 
 def _brief_arrays(article: models.Article) -> dict[str, list[Any]]:
     """The brief's sentences as ``_insert_with_brief`` takes them: one list per column, in order."""
-    brief = article.brief
-    return {
-        "brief_position": [b.position for b in brief],
-        "brief_text": [b.text for b in brief],
-        "brief_source_start": [b.source_start for b in brief],
-        "brief_source_end": [b.source_end for b in brief],
-        "brief_kind": [b.kind for b in brief],
-        "brief_check": [b.check for b in brief],
-    }
+    return {f"brief_{column}": [getattr(b, column) for b in article.brief] for column in _BRIEF_COLUMNS}
 
 
 def _insert_new(

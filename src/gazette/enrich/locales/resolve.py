@@ -66,6 +66,7 @@ from gazette.enrich.locales.rules import (
     person_title_or_first_name,
 )
 from gazette.enrich.locales.spans import (
+    NAME_WORDS,
     after_hyphen_allowed,
     after_owner,
     feature_spans,
@@ -784,7 +785,7 @@ STATE_BEFORE = re.compile(r"\b[Ss]tate of \Z")
 
 _COUNTY_WORD = re.compile(r" (County|Parish)\b")
 _COUNTY_AFTER = re.compile(r"[\w-]| [Cc]ounty| [Pp]arish")  # no bare name: "DuPageville", "DuPage County"
-_NAME_BEFORE = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}\Z")  # up to three capitalised words
+_NAME_BEFORE = re.compile(rf"{NAME_WORDS}\Z")  # up to three capitalised words
 _LOWER_WORD = re.compile(r" ([a-z]+)\b")
 
 

@@ -59,8 +59,10 @@ def feature_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 _STREET_PLURAL = re.compile(r" (?:[Ss]treets|[Aa]venues|[Rr]oads|[Dd]rives|[Bb]oulevards|[Ll]anes)\b")
 # Looked for first: most articles hold none.
 _STREET_PLURAL_ENDS = ("treets", "venues", "oads", "rives", "oulevards", "anes")
-_LIST_NAME = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}")
-_STREET_LIST = re.compile(rf"(?:{_LIST_NAME.pattern}(?:, | and |, and | & ))+{_LIST_NAME.pattern}\Z")
+# A name of up to three capitalised words ("North Clayton", "St. Mary's"); also what stands before a county's word.
+NAME_WORDS = r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}"
+_LIST_NAME = re.compile(NAME_WORDS)
+_STREET_LIST = re.compile(rf"(?:{NAME_WORDS}(?:, | and |, and | & ))+{NAME_WORDS}\Z")
 
 
 def street_list_names(text: str) -> list[tuple[int, int]]:
